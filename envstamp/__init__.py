@@ -1,0 +1,59 @@
+"""envstamp: benchmark provenance for local LLM inference.
+
+``import envstamp`` is cheap: the public names below are imported on first use.
+
+    manifest = envstamp.capture()              # fingerprint this machine
+    rec = envstamp.Recorder("results.jsonl")   # stamp every timing with it
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; resolved lazily by __getattr__ below
+_EXPORTS = {
+    "capture": "envstamp.collect",
+    "CaptureOptions": "envstamp.collect",
+    "Manifest": "envstamp.model",
+    "parse": "envstamp.kinds",
+    "KINDS": "envstamp.kinds",
+    "EnvstampError": "envstamp.errors",
+    "InputError": "envstamp.errors",
+    "ParseError": "envstamp.errors",
+    "CheckFailed": "envstamp.errors",
+    "to_json": "envstamp.serialize",
+    "manifest_from_json": "envstamp.serialize",
+    "load_document": "envstamp.documents",
+    "sign_manifest": "envstamp.sign",
+    "verify_envelope": "envstamp.sign",
+    "Recorder": "envstamp.timing",
+    "timed": "envstamp.timing",
+    "load_results": "envstamp.results",
+    "diff": "envstamp.differ",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from envstamp.collect import CaptureOptions, capture
+    from envstamp.errors import CheckFailed, EnvstampError, InputError, ParseError
+    from envstamp.kinds import KINDS, parse
+    from envstamp.model import Manifest
+    from envstamp.serialize import manifest_from_json, to_json
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'envstamp' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

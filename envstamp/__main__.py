@@ -1,0 +1,5 @@
+"""``python -m envstamp``."""
+
+from envstamp.cli import entry
+
+entry()

@@ -1,0 +1,273 @@
+"""Capture: run the probes concurrently under timeouts and a deadline; assemble the manifest.
+
+(The module is ``collect`` rather than ``capture`` so that ``envstamp.capture`` stays the
+function: a submodule of the same name would shadow it once imported.)
+
+Static probes (hardware, versions) run once per process and options; volatile probes (clocks,
+load, AC state) run on every capture, so a second capture in one process costs only them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from envstamp import __version__
+from envstamp.model import Manifest, ProbeRecord
+from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
+from envstamp.runner import DEFAULT_COMMAND_TIMEOUT, Runner, make_runner
+
+DEFAULT_DEADLINE = 5.0
+
+
+@attrs.frozen
+class CaptureOptions:
+    """What to capture and how long to wait."""
+
+    llama_cpp: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """llama.cpp binaries, build folders or checkouts to describe (beside those on PATH)."""
+    models: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    """Model files (or Ollama model names) to fingerprint."""
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    """Seconds any one external command may take."""
+    deadline: float = DEFAULT_DEADLINE
+    """Seconds the whole capture may take."""
+    skip: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    """Probe names not to run (recorded as unsupported)."""
+    progress: bool = False
+    """Show progress (hashing large model files) on a terminal."""
+
+
+@attrs.frozen
+class ProbeSpec:
+    """A probe: where its function lives and when it applies."""
+
+    name: str
+    target: str  # "module:function"
+    volatile: bool = False
+    systems: tuple[str, ...] | None = None  # platform.system() values it applies to
+
+
+PROBES: tuple[ProbeSpec, ...] = (
+    ProbeSpec("host", "envstamp.probes.host:probe"),
+    ProbeSpec("os", "envstamp.probes.os_:probe"),
+    ProbeSpec("cpu", "envstamp.probes.cpu:probe"),
+    ProbeSpec("memory", "envstamp.probes.memory:probe"),
+    ProbeSpec("python", "envstamp.probes.python:probe"),
+    ProbeSpec("env", "envstamp.probes.env:probe"),
+    ProbeSpec("power", "envstamp.probes.power:probe"),
+    ProbeSpec("gpu_nvidia", "envstamp.probes.gpu_nvidia:probe"),
+    ProbeSpec("gpu_amd", "envstamp.probes.gpu_amd:probe", systems=("Linux", "Windows")),
+    ProbeSpec("gpu_apple", "envstamp.probes.gpu_apple:probe", systems=("Darwin",)),
+    ProbeSpec("gpu_windows", "envstamp.probes.gpu_windows:probe", systems=("Windows",)),
+    ProbeSpec("gpu_intel", "envstamp.probes.gpu_intel:probe", systems=("Linux", "Windows")),
+    ProbeSpec("runtimes", "envstamp.probes.runtimes:probe"),
+    ProbeSpec("llamacpp", "envstamp.probes.llamacpp:probe"),
+    ProbeSpec("ollama", "envstamp.probes.ollama:probe"),
+    ProbeSpec("lmstudio", "envstamp.probes.lmstudio:probe"),
+    ProbeSpec("jan", "envstamp.probes.jan:probe"),
+    ProbeSpec("engines", "envstamp.probes.engines:probe"),
+    ProbeSpec("models", "envstamp.probes.model_file:probe"),
+    ProbeSpec("state", "envstamp.probes.state:probe", volatile=True),
+    ProbeSpec("gpu_nvidia_state", "envstamp.probes.gpu_nvidia:state", volatile=True),
+)
+
+
+def _load(target: str) -> Any:
+    module_name, _, function = target.partition(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+# ------------------------------------------------------------------------- running probes
+
+
+@attrs.define
+class _Slot:
+    spec: ProbeSpec
+    started: float = 0.0
+    outcome: Outcome | None = None
+    duration_ms: float | None = None
+    done: threading.Event = attrs.field(factory=threading.Event)
+
+
+def _run_one(slot: _Slot, ctx: ProbeContext) -> None:
+    slot.started = time.perf_counter()
+    try:
+        slot.outcome = _load(slot.spec.target)(ctx)
+    except ProbeFailure as failure:
+        slot.outcome = Outcome(status=failure.status, detail=failure.detail, source=failure.source)
+    except Exception as exc:  # noqa: BLE001 - any probe bug becomes that probe's record
+        from envstamp.runner import NotRecorded
+
+        status = "error"
+        detail = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, NotRecorded):
+            detail = str(exc)
+        slot.outcome = Outcome(status=status, detail=detail[:300])
+    finally:
+        slot.duration_ms = round((time.perf_counter() - slot.started) * 1000, 3)
+        slot.done.set()
+
+
+def run_probes(
+    specs: Sequence[ProbeSpec], ctx: ProbeContext, deadline_at: float
+) -> list[tuple[ProbeSpec, Outcome, ProbeRecord]]:
+    """Run probes in daemon threads; wait for each until the deadline."""
+    system = ctx.system
+    slots: list[_Slot] = []
+    results: list[tuple[ProbeSpec, Outcome, ProbeRecord]] = []
+    for spec in specs:
+        if spec.name in ctx.options.skip:
+            outcome = Outcome(status="unsupported", detail="skipped by request")
+        elif spec.systems is not None and system not in spec.systems:
+            outcome = Outcome(status="unsupported", detail=f"not applicable on {system or '?'}")
+        else:
+            slot = _Slot(spec)
+            slots.append(slot)
+            threading.Thread(
+                target=_run_one, args=(slot, ctx), name=f"envstamp-probe-{spec.name}", daemon=True
+            ).start()
+            continue
+        results.append((spec, outcome, _record(spec.name, outcome, 0.0)))
+    for slot in slots:
+        remaining = deadline_at - time.monotonic()
+        finished = slot.done.wait(max(0.0, remaining))
+        if finished and slot.outcome is not None:
+            outcome = slot.outcome
+            duration = slot.duration_ms
+        else:
+            outcome = Outcome(status="timeout", detail="did not finish before the capture deadline")
+            duration = round((time.perf_counter() - slot.started) * 1000, 3)
+        results.append((slot.spec, outcome, _record(slot.spec.name, outcome, duration)))
+    order = {spec.name: i for i, spec in enumerate(specs)}
+    results.sort(key=lambda item: order[item[0].name])
+    return results
+
+
+def _record(name: str, outcome: Outcome, duration_ms: float | None) -> ProbeRecord:
+    return ProbeRecord(
+        name=name,
+        status=outcome.status,
+        source=outcome.source,
+        duration_ms=duration_ms,
+        detail=outcome.detail,
+    )
+
+
+# ------------------------------------------------------------------------------ assembling
+
+
+def combine(first: Any, second: Any) -> Any:
+    """Merge two contributions to one section: lists concatenate, the first value wins."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    if isinstance(first, list) and isinstance(second, list):
+        return first + second
+    if isinstance(first, dict) and isinstance(second, dict):
+        return {**second, **first}
+    if attrs.has(type(first)) and type(first) is type(second):
+        changes = {
+            a.name: combine(getattr(first, a.name), getattr(second, a.name))
+            for a in attrs.fields(type(first))
+        }
+        return attrs.evolve(first, **changes)
+    return first
+
+
+def assemble(outcomes: Sequence[Outcome]) -> Sections:
+    """All probes' sections merged, in probe order."""
+    merged: Sections = {}
+    for outcome in outcomes:
+        for name, value in outcome.sections.items():
+            merged[name] = combine(merged.get(name), value)
+    if "gpus" in merged:
+        from envstamp.probes.gpus import consolidate
+
+        merged["gpus"] = consolidate(merged["gpus"])
+    return merged
+
+
+def build_manifest(sections: Sections, records: list[ProbeRecord], captured_at: str) -> Manifest:
+    """A Manifest from merged sections and probe records, with its identity digest."""
+    from envstamp.serialize import with_digest
+
+    known = {a.name for a in attrs.fields(Manifest)}
+    values = {name: value for name, value in sections.items() if name in known}
+    manifest = Manifest(
+        envstamp_version=__version__, captured_at=captured_at, probes=records, **values
+    )
+    return with_digest(manifest)
+
+
+def utc_now() -> str:
+    """Now, UTC, RFC 3339 with milliseconds."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ------------------------------------------------------------------------------ capture()
+
+# Static results per (runner mode, options), so a second capture re-runs only volatile probes.
+_STATIC_MEMO: dict[Any, tuple[list[Outcome], list[ProbeRecord]]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def capture(
+    options: CaptureOptions | None = None,
+    *,
+    runner: Runner | None = None,
+    record: str | None = None,
+    replay: str | None = None,
+    refresh: bool = False,
+    **option_values: Any,
+) -> Manifest:
+    """Fingerprint this machine (or a recorded one) into a :class:`Manifest`.
+
+    ``capture(models=["m.gguf"], llama_cpp=["~/llama.cpp"])`` takes options as keywords;
+    ``record=DIR`` writes every raw answer to DIR and ``replay=DIR`` answers from one.
+    A second call in the same process reuses the static parts unless ``refresh=True``.
+    """
+    if options is None:
+        options = CaptureOptions(**option_values)
+    elif option_values:
+        options = attrs.evolve(options, **option_values)
+    if runner is None:
+        runner = make_runner(record=record, replay=replay, command_timeout=options.command_timeout)
+    started = time.monotonic()
+    deadline_at = started + options.deadline
+    runner.deadline = deadline_at
+    ctx = ProbeContext(runner=runner, options=options)
+    captured_at = utc_now()
+    memo_key = (runner.mode, options) if runner.mode == "live" else None
+    try:
+        with _MEMO_LOCK:
+            cached = None if refresh or memo_key is None else _STATIC_MEMO.get(memo_key)
+        specs = [s for s in PROBES if s.volatile] if cached else list(PROBES)
+        ran = run_probes(specs, ctx, deadline_at)
+    finally:
+        runner.abort()  # nothing outlives the capture
+        runner.finish()
+    if cached is None:
+        static = [(o, r) for spec, o, r in ran if not spec.volatile]
+        cached = ([o for o, _ in static], [r for _, r in static])
+        if memo_key is not None:
+            with _MEMO_LOCK:
+                _STATIC_MEMO[memo_key] = cached
+    volatile = [(o, r) for spec, o, r in ran if spec.volatile]
+    outcomes = cached[0] + [o for o, _ in volatile]
+    records = cached[1] + [r for _, r in volatile]
+    return build_manifest(assemble(outcomes), records, captured_at)
+
+
+def forget_static() -> None:
+    """Drop the in-process static memo (the next capture re-runs every probe)."""
+    with _MEMO_LOCK:
+        _STATIC_MEMO.clear()

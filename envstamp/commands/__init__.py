@@ -1,0 +1,86 @@
+"""CLI verbs, one module each, and the helpers they share."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from envstamp.errors import InputError
+
+MAX_INPUT_BYTES = 256 << 20
+
+
+def add_format_flags(parser: argparse.ArgumentParser, *, text_flag: bool = True) -> None:
+    """--json / --markdown (/ --text): mutually exclusive; default is human text."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="JSON output"
+    )
+    group.add_argument(
+        "--markdown",
+        dest="format",
+        action="store_const",
+        const="markdown",
+        help="Markdown, ready to paste into an issue",
+    )
+    if text_flag:
+        group.add_argument(
+            "--text", dest="format", action="store_const", const="text", help="human text"
+        )
+    parser.set_defaults(format="text")
+
+
+def add_output_flag(parser: argparse.ArgumentParser) -> None:
+    """-o FILE: write atomically instead of printing."""
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically)")
+
+
+def emit(text: str, output: str | None) -> None:
+    """Print, or write atomically to ``output``."""
+    if output is None or output == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    from envstamp.runner import write_atomic
+
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise InputError(f"cannot write {output}: folder {target.parent} does not exist")
+    write_atomic(target, text.encode("utf-8"))
+
+
+def read_input(path: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """Bytes of a file argument, or stdin for ``-``; InputError with one line otherwise."""
+    if path == "-":
+        return sys.stdin.buffer.read(limit + 1)[: limit + 1]
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {limit >> 20} MiB")
+    return data
+
+
+def read_text_input(path: str) -> str:
+    """A file argument as text (lenient decoding, like tool output)."""
+    from envstamp.runner import decode
+
+    return decode(read_input(path))
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal and never with NO_COLOR."""
+    if os.environ.get("NO_COLOR") is not None:
+        return False
+    target = sys.stdout if stream is None else stream
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty())

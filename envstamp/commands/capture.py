@@ -1,0 +1,80 @@
+"""``envstamp capture``: fingerprint this machine into a manifest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from envstamp.commands import add_format_flags, add_output_flag, emit
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_output_flag(parser)
+    add_format_flags(parser)
+    parser.set_defaults(format=None)
+    parser.add_argument("--raw", metavar="DIR", help="also record every raw answer into DIR")
+    parser.add_argument(
+        "--replay", metavar="DIR", help="answer from a recording instead of this machine"
+    )
+    parser.add_argument(
+        "--redact",
+        action="store_true",
+        help="replace hostnames, serials, UUIDs, MAC addresses and home paths",
+    )
+    parser.add_argument(
+        "--llama-cpp",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a llama.cpp binary, build folder or checkout (repeatable)",
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a model file or Ollama model name to fingerprint (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=2.0, metavar="S", help="per-command timeout (2 s)"
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=5.0, metavar="S", help="whole-capture deadline (5 s)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from envstamp.collect import CaptureOptions, capture
+    from envstamp.errors import InputError
+
+    if args.timeout <= 0 or args.deadline <= 0:
+        raise InputError("--timeout and --deadline must be positive")
+    options = CaptureOptions(
+        llama_cpp=tuple(args.llama_cpp),
+        models=tuple(args.model),
+        command_timeout=args.timeout,
+        deadline=args.deadline,
+        progress=sys.stderr.isatty(),
+    )
+    manifest = capture(options, record=args.raw, replay=args.replay)
+    if args.redact:
+        from envstamp.redact import redact
+
+        manifest = redact(manifest)
+    fmt = args.format or ("json" if args.output else "text")
+    emit(render_manifest(manifest, fmt, args), args.output)
+    return 0
+
+
+def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str:
+    """The manifest in the chosen format."""
+    from envstamp import render
+    from envstamp.model import Manifest
+    from envstamp.serialize import to_json
+
+    assert isinstance(manifest, Manifest)
+    if fmt == "json":
+        return to_json(manifest)
+    if fmt == "markdown":
+        return render.to_markdown(manifest)
+    return render.to_text(manifest)

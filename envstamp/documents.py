@@ -1,0 +1,89 @@
+"""Reading what users hand us: a plain manifest, a signed envelope, or a results log.
+
+``show``, ``diff`` and ``compare`` accept all of them alike and say which they got.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from envstamp.errors import InputError
+from envstamp.model import Manifest
+
+
+@attrs.define
+class Document:
+    """A loaded input: its manifest, and what kind of file carried it."""
+
+    kind: str  # "manifest" | "envelope" | "results"
+    manifest: Manifest
+    source: str
+    results: list[Any] = attrs.field(factory=list)
+    signature: str = "unsigned"  # "unsigned" | "not verified" | "verified" | "invalid: ..."
+    signers: list[str] = attrs.field(factory=list)
+
+    @property
+    def note(self) -> str:
+        """How this input reached us, in a few words."""
+        if self.kind == "manifest":
+            return "plain manifest (unsigned)"
+        if self.kind == "envelope":
+            return f"signed envelope ({self.signature})"
+        return f"results log, {len(self.results)} results ({self.signature})"
+
+
+def load_document(path: str, *, verify: bool = True) -> Document:
+    """Load any envstamp document from a path (``-`` for stdin)."""
+    from envstamp.commands import read_input
+
+    return document_from_bytes(read_input(path), source=path, verify=verify)
+
+
+def document_from_bytes(data: bytes, *, source: str, verify: bool = True) -> Document:
+    """Recognise and load an envstamp document from its bytes."""
+    from envstamp.serialize import manifest_from_data, parse_json_strict
+
+    text = _as_text(data, source)
+    stripped = text.lstrip()
+    if not stripped:
+        raise InputError(f"{source} is empty")
+    if _looks_like_jsonl(stripped):
+        return _load_results(text, source=source, verify=verify)
+    data_obj = parse_json_strict(text, what=source)
+    if isinstance(data_obj, dict) and "payloadType" in data_obj and "signatures" in data_obj:
+        return _load_envelope(data, source=source, verify=verify)
+    if isinstance(data_obj, dict) and "schema" in data_obj:
+        return Document("manifest", manifest_from_data(data_obj, what=source), source)
+    raise InputError(f"{source} is not an envstamp manifest, envelope or results file")
+
+
+def _as_text(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{source} is not UTF-8 text") from None
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    first, newline, rest = text.partition("\n")
+    return bool(newline and rest.strip()) and first.strip().startswith("{") and (
+        first.strip().endswith("}")
+    )
+
+
+def _load_envelope(data: bytes, *, source: str, verify: bool) -> Document:
+    try:
+        from envstamp import sign
+    except ImportError:  # pragma: no cover - signing ships with envstamp
+        raise InputError(f"{source}: signed envelopes need envstamp's signing module") from None
+    return sign.load_envelope_document(data, source=source, verify=verify)  # type: ignore[no-any-return]
+
+
+def _load_results(text: str, *, source: str, verify: bool) -> Document:
+    try:
+        from envstamp import results
+    except ImportError:  # pragma: no cover - results ship with envstamp
+        raise InputError(f"{source}: results logs need envstamp's results module") from None
+    return results.load_results_document(text, source=source, verify=verify)  # type: ignore[no-any-return]

@@ -1,0 +1,321 @@
+"""Human views of a manifest: a one-screen text summary and a Markdown table for issues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from envstamp.model import Gpu, LlamaCppBuild, Manifest
+
+Row = tuple[str, str]
+
+
+def _join(parts: Iterable[object | None], sep: str = ", ") -> str:
+    return sep.join(str(p) for p in parts if p not in (None, "", [], False, 0))
+
+
+def human_bytes(value: int | None) -> str | None:
+    """1073741824 -> "1.0 GiB"."""
+    if value is None:
+        return None
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return None  # pragma: no cover - loop always returns
+
+
+def _mib(value: int | None) -> str | None:
+    return None if value is None else human_bytes(value * 1024 * 1024)
+
+
+def _num(value: float | None, unit: str) -> str | None:
+    if value is None:
+        return None
+    return f"{value:g} {unit}"
+
+
+# ------------------------------------------------------------------------------ sections
+
+
+def _host_rows(m: Manifest) -> list[Row]:
+    text = _join([m.host.hostname, m.host.model and f"model {m.host.model}"])
+    return [("Host", text)] if text else []
+
+
+def _os_rows(m: Manifest) -> list[Row]:
+    o = m.os
+    name = o.distro_pretty or _join([o.distro_name, o.distro_version], " ")
+    text = _join(
+        [
+            name or o.system,
+            o.build and f"build {o.build}",
+            o.kernel and f"kernel {o.kernel}",
+            o.arch,
+            o.libc,
+            o.virtualization and f"VM {o.virtualization}",
+            o.container and f"container {o.container}",
+            "WSL" if o.wsl else None,
+        ]
+    )
+    return [("OS", text)] if text else []
+
+
+def _cpu_rows(m: Manifest) -> list[Row]:
+    c = m.cpu
+    cores = None
+    if c.physical_cores or c.logical_cpus:
+        cores = _join(
+            [c.physical_cores and f"{c.physical_cores} cores", c.logical_cpus and f"{c.logical_cpus} threads"],
+            " / ",
+        )
+    hybrid = None
+    if c.performance_cores or c.efficiency_cores:
+        hybrid = f"{c.performance_cores or 0}P+{c.efficiency_cores or 0}E"
+    text = _join(
+        [
+            c.model_name or c.vendor,
+            c.sockets and c.sockets > 1 and f"{c.sockets} sockets",
+            cores,
+            hybrid,
+            c.max_mhz and f"max {c.max_mhz} MHz",
+            c.isa and " ".join(c.isa),
+            c.governor and f"governor {c.governor}",
+            c.boost is not None and ("boost on" if c.boost else "boost off"),
+            c.smt is False and "SMT off",
+        ]
+    )
+    return [("CPU", text)] if text else []
+
+
+def _memory_rows(m: Manifest) -> list[Row]:
+    mem = m.memory
+    text = _join(
+        [
+            human_bytes(mem.total_bytes),
+            mem.swap_bytes is not None and f"swap {human_bytes(mem.swap_bytes)}",
+            mem.numa_nodes and mem.numa_nodes > 1 and f"{mem.numa_nodes} NUMA nodes",
+            mem.thp and f"THP {mem.thp}",
+        ]
+    )
+    return [("Memory", text)] if text else []
+
+
+def gpu_line(gpu: Gpu) -> str:
+    """One readable line: name, VRAM, driver, CUDA, power limit, PCIe link."""
+    memory = "unified memory" if gpu.unified_memory else _mib(gpu.memory_total_mib)
+    link = None
+    if gpu.pcie_gen_max or gpu.pcie_width_max:
+        link = f"PCIe {gpu.pcie_gen_max or '?'}x{gpu.pcie_width_max or '?'}"
+        now = (gpu.pcie_gen_current, gpu.pcie_width_current)
+        if any(now) and now != (gpu.pcie_gen_max, gpu.pcie_width_max):
+            link += f" (now {now[0] or '?'}x{now[1] or '?'})"
+    return _join(
+        [
+            gpu.name or gpu.vendor,
+            memory,
+            gpu.architecture,
+            gpu.compute_capability and f"cc {gpu.compute_capability}",
+            gpu.cores and f"{gpu.cores} cores",
+            gpu.driver_version and f"driver {gpu.driver_version}",
+            gpu.cuda_version and f"CUDA {gpu.cuda_version}",
+            gpu.power_limit_w and f"{gpu.power_limit_w:g} W limit",
+            link,
+            gpu.mig_mode and "MIG on",
+        ],
+        " · ",
+    )
+
+
+def _gpu_rows(m: Manifest) -> list[Row]:
+    if not m.gpus:
+        return [("GPU", "none found")]
+    return [
+        (f"GPU {gpu.index if gpu.index is not None else i}", gpu_line(gpu))
+        for i, gpu in enumerate(m.gpus)
+    ]
+
+
+def _runtime_rows(m: Manifest) -> list[Row]:
+    r = m.runtimes
+    labels = [
+        ("NVIDIA driver", r.nvidia_driver),
+        ("CUDA (driver)", r.cuda_driver),
+        ("CUDA toolkit", r.cuda_toolkit),
+        ("cuDNN", r.cudnn),
+        ("ROCm", r.rocm),
+        ("HIP", r.hip),
+        ("Vulkan", r.vulkan_instance),
+        ("Metal", r.metal),
+        ("oneAPI", r.oneapi),
+        ("OpenCL", r.opencl),
+    ]
+    text = _join(f"{label} {value}" for label, value in labels if value)
+    return [("Runtimes", text)] if text else []
+
+
+def llama_line(build: LlamaCppBuild) -> str:
+    """One line per llama.cpp build: version/build, commit, backends, where."""
+    ident = build.version or (build.build_number is not None and f"b{build.build_number}")
+    commit = build.commit or (build.git.commit[:10] if build.git and build.git.commit else None)
+    return _join(
+        [
+            ident,
+            commit and f"({commit})",
+            build.backends and "+".join(build.backends),
+            build.git and build.git.dirty and "dirty",
+            build.path,
+        ],
+        " ",
+    )
+
+
+def _llama_rows(m: Manifest) -> list[Row]:
+    return [("llama.cpp", llama_line(b)) for b in m.llamacpp]
+
+
+def _frontend_rows(m: Manifest) -> list[Row]:
+    f = m.frontends
+    parts: list[str] = []
+    if f.ollama:
+        version = f.ollama.server_version or f.ollama.client_version
+        parts.append(_join(["Ollama", version], " "))
+    if f.lmstudio:
+        parts.append(_join(["LM Studio", f.lmstudio.app_version or f.lmstudio.cli_version], " "))
+    if f.jan:
+        parts.append(_join(["Jan", f.jan.app_version], " "))
+    if f.koboldcpp:
+        parts.append(_join(["koboldcpp", f.koboldcpp.version, f.koboldcpp.backend], " "))
+    if f.llamafile:
+        parts.append(_join(["llamafile", f.llamafile.version], " "))
+    if f.vllm:
+        parts.append(_join(["vLLM", f.vllm.version], " "))
+    for name in ("llama_cpp_python", "mlx", "mlx_lm", "exllamav2", "sglang", "transformers", "torch"):
+        engine = getattr(f, name)
+        if engine and engine.version:
+            tag = f"+{engine.build_tag}" if engine.build_tag and "+" not in engine.version else ""
+            parts.append(f"{name} {engine.version}{tag}")
+    return [("Frontends", ", ".join(parts))] if parts else []
+
+
+def _model_rows(m: Manifest) -> list[Row]:
+    rows = []
+    for model in m.models:
+        text = _join(
+            [
+                model.name or model.path,
+                model.quantization,
+                model.architecture,
+                human_bytes(model.size_bytes),
+                model.sha256 and f"sha256 {model.sha256[:12]}",
+            ]
+        )
+        rows.append(("Model", text))
+    return rows
+
+
+def _power_rows(m: Manifest) -> list[Row]:
+    p = m.power
+    supply = None
+    if p.ac_online is not None:
+        supply = "on AC" if p.ac_online else "ON BATTERY"
+    text = _join(
+        [
+            supply,
+            p.battery_percent is not None and f"battery {p.battery_percent:g}%",
+            p.platform_profile and f"platform profile {p.platform_profile}",
+            p.power_profile and f"profile {p.power_profile}",
+            p.windows_power_plan and f"plan {p.windows_power_plan}",
+            p.macos_low_power_mode and "Low Power Mode",
+        ]
+    )
+    return [("Power", text)] if text else []
+
+
+def _env_rows(m: Manifest) -> list[Row]:
+    if not m.env:
+        return []
+    return [("Env", " ".join(f"{k}={v}" for k, v in sorted(m.env.items())))]
+
+
+def _python_rows(m: Manifest) -> list[Row]:
+    py = m.python
+    text = _join(
+        [
+            py.version and f"{py.implementation or 'Python'} {py.version}",
+            py.virtualenv and "venv",
+        ]
+    )
+    return [("Python", text)] if text else []
+
+
+def _probe_rows(m: Manifest) -> list[Row]:
+    if not m.probes:
+        return []
+    counts: dict[str, int] = {}
+    for record in m.probes:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    trouble = [
+        f"{r.name}: {r.status}" + (f" ({r.detail})" if r.detail else "")
+        for r in m.probes
+        if r.status in ("timeout", "error", "permission")
+    ]
+    return [("Probes", summary), *(("", line) for line in trouble)]
+
+
+SECTIONS: list[Callable[[Manifest], list[Row]]] = [
+    _host_rows,
+    _os_rows,
+    _cpu_rows,
+    _memory_rows,
+    _gpu_rows,
+    _runtime_rows,
+    _llama_rows,
+    _frontend_rows,
+    _model_rows,
+    _power_rows,
+    _env_rows,
+    _python_rows,
+    _probe_rows,
+]
+
+
+def rows(manifest: Manifest) -> list[Row]:
+    """All summary rows, in reading order."""
+    return [row for section in SECTIONS for row in section(manifest)]
+
+
+def _header(manifest: Manifest, note: str | None) -> str:
+    digest = (manifest.identity_digest or "")[:19]
+    extra = f", {note}" if note else ""
+    return (
+        f"envstamp manifest: captured {manifest.captured_at}, "
+        f"envstamp {manifest.envstamp_version}, {digest}{extra}"
+    )
+
+
+def to_text(manifest: Manifest, *, note: str | None = None) -> str:
+    """The one-screen human summary."""
+    table = rows(manifest)
+    width = max((len(label) for label, _ in table), default=0)
+    lines = [_header(manifest, note)]
+    lines += [f"  {label.ljust(width)}  {text}" for label, text in table]
+    return "\n".join(lines) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(manifest: Manifest, *, note: str | None = None) -> str:
+    """A Markdown table ready to paste into a GitHub issue."""
+    lines = [
+        f"**envstamp** {manifest.envstamp_version} · captured {manifest.captured_at} · "
+        f"`{(manifest.identity_digest or '')[:19]}`" + (f" · {note}" if note else ""),
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {_md_cell(label)} | {_md_cell(text)} |" for label, text in rows(manifest)]
+    return "\n".join(lines) + "\n"

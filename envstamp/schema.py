@@ -1,0 +1,164 @@
+"""JSON Schema (2020-12) generated from the attrs model, and the field reference for docs."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from typing import Any
+
+import attrs
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+BASE_ID = "https://envstamp.dev/schemas/"
+
+_SCALARS: dict[Any, dict[str, Any]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+    type(None): {"type": "null"},
+    typing.Any: {},
+}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    if tp in _SCALARS:
+        return dict(_SCALARS[tp])
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [_type_schema(a, defs) for a in args]
+        simple = [o.get("type") for o in options if set(o) == {"type"}]
+        if len(simple) == len(options):
+            return {"type": simple}
+        return {"anyOf": options}
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    if origin in (list, tuple) or tp in (list, tuple):
+        item = _type_schema(args[0], defs) if args else {}
+        return {"type": "array", "items": item}
+    if origin is dict or tp is dict:
+        value = _type_schema(args[1], defs) if len(args) == 2 else {}
+        return {"type": "object", "additionalProperties": value}
+    if attrs.has(tp):
+        _define(tp, defs)
+        return {"$ref": f"#/$defs/{tp.__name__}"}
+    raise TypeError(f"no JSON Schema mapping for {tp!r}")
+
+
+def _define(cls: type, defs: dict[str, Any]) -> None:
+    name = cls.__name__
+    if name in defs:
+        return
+    defs[name] = {}  # placeholder against recursion
+    hints = _hints(cls)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for a in attrs.fields(cls):
+        prop = _type_schema(hints[a.name], defs)
+        doc = a.metadata.get("doc")
+        if doc:
+            prop["description"] = doc
+        if a.metadata.get("volatile"):
+            prop["x-envstamp-volatile"] = True
+        properties[a.name] = prop
+        if a.default is attrs.NOTHING:
+            required.append(a.name)
+    entry: dict[str, Any] = {
+        "type": "object",
+        "description": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
+        "properties": properties,
+    }
+    if required:
+        entry["required"] = required
+    defs[name] = entry
+
+
+def schema_for(root: type, *, schema_id: str, title: str, patterns: dict[str, str]) -> dict[str, Any]:
+    """A 2020-12 schema for an attrs root class.  ``patterns`` pin string fields (the schema id) to a regex."""
+    defs: dict[str, Any] = {}
+    _define(root, defs)
+    top = defs.pop(root.__name__)
+    for key, value in patterns.items():
+        top["properties"][key] = {**top["properties"][key], "pattern": value}
+    return {
+        "$schema": DIALECT,
+        "$id": BASE_ID + schema_id,
+        "title": title,
+        **top,
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+def manifest_schema() -> dict[str, Any]:
+    """The manifest's JSON Schema."""
+    from envstamp.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
+
+    return schema_for(
+        Manifest,
+        schema_id=f"manifest.v{SCHEMA_MAJOR}.schema.json",
+        title="envstamp manifest",
+        patterns={"schema": f"^{SCHEMA_NAME.replace('.', '[.]')}/{SCHEMA_MAJOR}$"},
+    )
+
+
+# Every schema envstamp publishes: file name -> "module:function" that builds it.  Other
+# documents (results, diff) register theirs here.
+SCHEMAS: dict[str, str] = {
+    "manifest.v1.schema.json": "envstamp.schema:manifest_schema",
+}
+
+
+def build(name: str) -> dict[str, Any]:
+    """Build one published schema by file name."""
+    import importlib
+
+    module_name, _, function = SCHEMAS[name].partition(":")
+    built: dict[str, Any] = getattr(importlib.import_module(module_name), function)()
+    return built
+
+
+def dumps(schema: dict[str, Any]) -> str:
+    """Stable text of a schema (what is committed under schemas/)."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def field_reference(root: type | None = None) -> str:
+    """Markdown reference of every manifest field, from the model's docstrings."""
+    from envstamp.model import Manifest
+
+    root = root or Manifest
+    defs: dict[str, Any] = {}
+    _define(root, defs)
+    lines = ["# Manifest field reference", "", "Generated from `envstamp/model.py`.", ""]
+    lines.append("Fields marked *volatile* are readings of the moment, left out of the digest.")
+    for name, entry in [(root.__name__, defs.pop(root.__name__)), *sorted(defs.items())]:
+        lines += ["", f"## {name}", "", entry.get("description", ""), ""]
+        lines += ["| field | type | meaning |", "|---|---|---|"]
+        for field_name, prop in entry["properties"].items():
+            kind = _describe_type(prop)
+            note = " *(volatile)*" if prop.get("x-envstamp-volatile") else ""
+            lines.append(f"| `{field_name}` | {kind} | {prop.get('description', '')}{note} |")
+    return "\n".join(lines) + "\n"
+
+
+def _describe_type(prop: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1]
+    kind = prop.get("type")
+    if kind == "array":
+        return f"list of {_describe_type(prop.get('items', {}))}"
+    if kind == "object":
+        return "mapping"
+    if isinstance(kind, list):
+        return " or ".join(str(k) for k in kind)
+    if "enum" in prop:
+        return " / ".join(str(v) for v in prop["enum"])
+    if "anyOf" in prop:
+        return " or ".join(_describe_type(p) for p in prop["anyOf"])
+    return str(kind or "any")

@@ -1,0 +1,212 @@
+"""The one cattrs converter, JSON in and out, canonical bytes and the identity digest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+
+from envstamp.errors import InputError
+from envstamp.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
+
+T = TypeVar("T")
+
+_SCHEMA_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_.-]*)/(?P<major>\d+)(?:\.\d+)*$")
+
+# Safe integer range of IEEE doubles: bigger integers do not survive every JSON reader.
+MAX_SAFE_INT = 2**53 - 1
+
+
+def _strict_scalar(kind: type) -> Any:
+    """A structure hook that accepts only values already of the right JSON type."""
+
+    def hook(value: Any, _type: Any) -> Any:
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, bool) and kind is not bool:
+            raise TypeError(f"expected {kind.__name__}, got a boolean")
+        if not isinstance(value, kind):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return hook
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
+    for kind in (str, int, float, bool):
+        conv.register_structure_hook(kind, _strict_scalar(kind))
+    return conv
+
+
+converter = _make_converter()
+"""The only converter envstamp uses (never cattrs' global one)."""
+
+
+def unstructure(obj: Any) -> Any:
+    """attrs object -> plain JSON-able data."""
+    return converter.unstructure(obj)
+
+
+def structure(data: Any, cls: type[T], *, what: str = "document") -> T:
+    """Plain data -> attrs object, with a one-line error naming the offending path."""
+    try:
+        return converter.structure(data, cls)
+    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+        raise InputError(f"{what} is not valid: {_first_error(exc)}") from None
+
+
+def _first_error(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        messages = cattrs.transform_error(exc, path="$")
+        return messages[0] if messages else str(exc)
+    return str(exc) or type(exc).__name__
+
+
+# ------------------------------------------------------------------------------- JSON text
+
+
+def to_json(obj: Any, *, indent: int | None = 2) -> str:
+    """Pretty (or compact) JSON text of an attrs object or plain data."""
+    data = unstructure(obj) if attrs.has(type(obj)) else obj
+    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + (
+        "\n" if indent else ""
+    )
+
+
+def canonical_bytes(data: Any) -> bytes:
+    """RFC 8785 canonical JSON of plain data or an attrs object.
+
+    Refuses what JSON cannot carry exactly: NaN, infinities, integers beyond 2**53.
+    """
+    import rfc8785  # small, but only needed when hashing or signing
+
+    plain = unstructure(data) if attrs.has(type(data)) else data
+    _check_exact(plain, "$")
+    try:
+        return rfc8785.dumps(plain)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InputError(f"cannot canonicalise: {exc}") from None
+
+
+def _check_exact(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"{path} is {value}, which JSON cannot represent")
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INT:
+            raise InputError(f"{path} = {value} is beyond 2**53 and would lose precision")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_exact(item, f"{path}.{key}")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_exact(item, f"{path}[{i}]")
+        return
+    raise InputError(f"{path} has type {type(value).__name__}, which is not JSON")
+
+
+def sha256_digest(data: bytes) -> str:
+    """``sha256:<hex>`` of bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------- loading
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def parse_json_strict(text: str | bytes, *, what: str = "input") -> Any:
+    """Parse JSON, refusing NaN/Infinity and duplicate keys, with a one-line error."""
+    try:
+        return json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
+        )
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{what} is not valid JSON: {exc}") from None
+
+
+def check_schema(schema: Any, *, expected: str = SCHEMA_NAME, major: int = SCHEMA_MAJOR) -> None:
+    """Refuse documents of another kind or a newer major schema, naming both versions."""
+    if not isinstance(schema, str):
+        raise InputError(f"not an envstamp document: no {expected!r} schema field")
+    match = _SCHEMA_RE.match(schema)
+    if not match or match["name"] != expected:
+        raise InputError(f"not an envstamp manifest: schema is {schema!r}")
+    found = int(match["major"])
+    if found > major:
+        raise InputError(
+            f"{schema} is a newer major schema than this envstamp reads ({expected}/{major}); "
+            "upgrade envstamp to read it"
+        )
+    if found < 1:
+        raise InputError(f"unknown manifest schema {schema!r}")
+
+
+def manifest_from_data(data: Any, *, what: str = "manifest") -> Manifest:
+    """A Manifest from parsed JSON: schema checked first, then structure."""
+    if not isinstance(data, dict):
+        raise InputError(f"{what} is not a JSON object")
+    check_schema(data.get("schema"))
+    return structure(data, Manifest, what=what)
+
+
+def manifest_from_json(text: str | bytes, *, what: str = "manifest") -> Manifest:
+    """A Manifest from JSON text."""
+    return manifest_from_data(parse_json_strict(text, what=what), what=what)
+
+
+# ---------------------------------------------------------------------------------- digest
+
+
+def identity_data(manifest: Manifest) -> dict[str, Any]:
+    """The part of a manifest that identifies the machine and its configuration."""
+    return _strip_volatile(manifest)  # type: ignore[no-any-return]
+
+
+def _strip_volatile(obj: Any) -> Any:
+    if attrs.has(type(obj)):
+        return {
+            a.name: _strip_volatile(getattr(obj, a.name))
+            for a in attrs.fields(type(obj))
+            if not a.metadata.get("volatile", False)
+        }
+    if isinstance(obj, list):
+        return [_strip_volatile(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: _strip_volatile(value) for key, value in obj.items()}
+    return obj
+
+
+def identity_digest(manifest: Manifest) -> str:
+    """``sha256:`` of the canonical identity part; stable across captures of one machine."""
+    return sha256_digest(canonical_bytes(identity_data(manifest)))
+
+
+def with_digest(manifest: Manifest) -> Manifest:
+    """The manifest with its identity digest filled in."""
+    return attrs.evolve(manifest, identity_digest=identity_digest(manifest))
