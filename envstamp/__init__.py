@@ -34,14 +34,40 @@ _EXPORTS = {
     "diff": "envstamp.differ",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # noqa: RUF022 - grouped as in _EXPORTS
+    "__version__",
+    "capture",
+    "CaptureOptions",
+    "Manifest",
+    "parse",
+    "KINDS",
+    "EnvstampError",
+    "InputError",
+    "ParseError",
+    "CheckFailed",
+    "to_json",
+    "manifest_from_json",
+    "load_document",
+    "sign_manifest",
+    "verify_envelope",
+    "Recorder",
+    "timed",
+    "load_results",
+    "diff",
+]
 
 if TYPE_CHECKING:
-    from envstamp.collect import CaptureOptions, capture
-    from envstamp.errors import CheckFailed, EnvstampError, InputError, ParseError
-    from envstamp.kinds import KINDS, parse
-    from envstamp.model import Manifest
-    from envstamp.serialize import manifest_from_json, to_json
+    from envstamp.collect import CaptureOptions as CaptureOptions
+    from envstamp.collect import capture as capture
+    from envstamp.errors import CheckFailed as CheckFailed
+    from envstamp.errors import EnvstampError as EnvstampError
+    from envstamp.errors import InputError as InputError
+    from envstamp.errors import ParseError as ParseError
+    from envstamp.kinds import KINDS as KINDS
+    from envstamp.kinds import parse as parse
+    from envstamp.model import Manifest as Manifest
+    from envstamp.serialize import manifest_from_json as manifest_from_json
+    from envstamp.serialize import to_json as to_json
 
 
 def __getattr__(name: str) -> Any:

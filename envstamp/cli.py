@@ -67,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     verb, rest = args[0], args[1:]
     if verb not in VERBS:
-        sys.stderr.write(f"envstamp: error: unknown command {verb!r}; commands: {', '.join(VERBS)}\n")
+        known = ", ".join(VERBS)
+        sys.stderr.write(f"envstamp: error: unknown command {verb!r}; commands: {known}\n")
         return 2
     module_name, summary = VERBS[verb]
     try:
@@ -85,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_broken_pipe()
         return 0
-    except Exception as exc:  # noqa: BLE001 - the user sees one line, never a traceback
+    except Exception as exc:  # the user sees one line, never a traceback
         if os.environ.get("ENVSTAMP_DEBUG"):
             raise
         sys.stderr.write(

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from envstamp import __version__
-from envstamp.model import Manifest, ProbeRecord
+from envstamp.model import Manifest, ProbeRecord, ProbeStatus
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.runner import DEFAULT_COMMAND_TIMEOUT, Runner, make_runner
 
@@ -105,7 +105,7 @@ def _run_one(slot: _Slot, ctx: ProbeContext) -> None:
     except Exception as exc:  # noqa: BLE001 - any probe bug becomes that probe's record
         from envstamp.runner import NotRecorded
 
-        status = "error"
+        status: ProbeStatus = "error"
         detail = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, NotRecorded):
             detail = str(exc)

@@ -17,7 +17,7 @@ class ParseError(InputError):
     """Text that a parser cannot make sense of.  The only exception parsers raise."""
 
 
-class CheckFailed(EnvstampError):
+class CheckFailed(EnvstampError):  # noqa: N818 - a failed check is an outcome, not a bug
     """A check ran and said no: bad signature, drift found (exit 1)."""
 
     exit_code = 1

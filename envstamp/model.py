@@ -104,7 +104,9 @@ class OperatingSystem:
 class Cpu:
     """The processor."""
 
-    vendor: str | None = field("Vendor as the source prints it (GenuineIntel, AuthenticAMD, Apple).")
+    vendor: str | None = field(
+        "Vendor as the source prints it (GenuineIntel, AuthenticAMD, Apple)."
+    )
     model_name: str | None = field("Model name as printed; marks like (R) and (TM) kept.")
     arch: str | None = field("Instruction set architecture (x86_64, aarch64, arm64...).")
     sockets: int | None = field("Physical packages.")
@@ -449,9 +451,14 @@ class Volatile:
 class ProbeRecord:
     """What one probe did: "no GPU" and "nvidia-smi hung" look different."""
 
-    name: str = attrs.field(metadata={"doc": "Probe name (cpu, gpu_nvidia...).", "volatile": False})
+    name: str = attrs.field(
+        metadata={"doc": "Probe name (cpu, gpu_nvidia...).", "volatile": False}
+    )
     status: ProbeStatus = attrs.field(
-        metadata={"doc": "ok, absent, unsupported, permission, timeout or error.", "volatile": False}
+        metadata={
+            "doc": "ok, absent, unsupported, permission, timeout or error.",
+            "volatile": False,
+        }
     )
     source: str | None = field("What answered (file, command, API).")
     duration_ms: float | None = field("Time the probe took, ms.")

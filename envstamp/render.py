@@ -66,7 +66,10 @@ def _cpu_rows(m: Manifest) -> list[Row]:
     cores = None
     if c.physical_cores or c.logical_cpus:
         cores = _join(
-            [c.physical_cores and f"{c.physical_cores} cores", c.logical_cpus and f"{c.logical_cpus} threads"],
+            [
+                c.physical_cores and f"{c.physical_cores} cores",
+                c.logical_cpus and f"{c.logical_cpus} threads",
+            ],
             " / ",
         )
     hybrid = None
@@ -190,7 +193,8 @@ def _frontend_rows(m: Manifest) -> list[Row]:
         parts.append(_join(["llamafile", f.llamafile.version], " "))
     if f.vllm:
         parts.append(_join(["vLLM", f.vllm.version], " "))
-    for name in ("llama_cpp_python", "mlx", "mlx_lm", "exllamav2", "sglang", "transformers", "torch"):
+    engines = ("llama_cpp_python", "mlx", "mlx_lm", "exllamav2", "sglang", "transformers", "torch")
+    for name in engines:
         engine = getattr(f, name)
         if engine and engine.version:
             tag = f"+{engine.build_tag}" if engine.build_tag and "+" not in engine.version else ""

@@ -13,6 +13,7 @@ each answer carries a status (ok, absent, permission, timeout, error) and a deta
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -172,7 +173,7 @@ class Runner:
         """
         argv = tuple(str(a) for a in argv)
         limit = self._limit(timeout)
-        key = {"argv": list(argv)}
+        key: dict[str, Any] = {"argv": list(argv)}
         if input_env:
             key["env"] = dict(sorted(input_env.items()))
         answer = self._answer(
@@ -200,7 +201,7 @@ class Runner:
         store = static_cache() if cache and self.mode == "live" else None
         cache_key = _command_cache_key(argv, extra_env) if store is not None else None
         if store is not None and cache_key is not None:
-            hit = store.get(cache_key)
+            hit: Answer | None = store.get(cache_key)
             if hit is not None:
                 return hit
         answer = run_command(argv, limit, extra_env)
@@ -219,7 +220,10 @@ class Runner:
         spath = os.fspath(path)
         answer = self._answer("file", {"path": spath}, lambda: read_text_answer(spath, limit))
         return FileResult(
-            path=spath, status=answer["status"], text=answer.get("text"), detail=answer.get("detail")
+            path=spath,
+            status=answer["status"],
+            text=answer.get("text"),
+            detail=answer.get("detail"),
         )
 
     def read_bytes(self, path: str | os.PathLike[str], offset: int, length: int) -> bytes | None:
@@ -574,10 +578,8 @@ def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            pass
         return b"", b""
 
 
@@ -742,9 +744,9 @@ def _package_versions(names: list[str]) -> dict[str, str | None]:
 
 
 def _registry_value(root: str, key: str, value: str) -> Any:
-    if os.name != "nt":
+    if sys.platform != "win32":
         return None
-    import winreg  # type: ignore[import-not-found, unused-ignore]
+    import winreg
 
     hive = getattr(winreg, root, None)
     if hive is None:
@@ -914,7 +916,7 @@ def _nvml_cached(calls: Sequence[NvmlCall], timeout: float, cache: bool) -> Answ
         else:
             key = json.dumps([[c.fn, c.index, list(c.args)] for c in calls])
             cache_key = "nvml|" + driver + "|" + hashlib.sha256(key.encode()).hexdigest()
-            hit = store.get(cache_key)
+            hit: Answer | None = store.get(cache_key)
             if hit is not None:
                 return hit
     answer = call_with_timeout(lambda: _nvml_calls(calls), timeout, "NVML")
@@ -1027,7 +1029,7 @@ def _py_cpuinfo() -> Answer:
 
 def _gputil() -> Answer:
     try:
-        import GPUtil  # noqa: N813 - the package's own name
+        import GPUtil  # the package's own name
     except Exception as exc:  # noqa: BLE001 - it imports distutils, gone in Python 3.12
         return {"status": "unsupported", "detail": f"GPUtil does not import here: {exc}"}
     gpus = GPUtil.getGPUs()
@@ -1080,7 +1082,7 @@ def _darwin_boot_time() -> str | None:
     import ctypes.util
 
     class Timeval(ctypes.Structure):
-        _fields_ = [("sec", ctypes.c_long), ("usec", ctypes.c_int32)]  # noqa: RUF012
+        _fields_ = [("sec", ctypes.c_long), ("usec", ctypes.c_int32)]  # ctypes wants a list
 
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"))

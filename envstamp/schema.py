@@ -79,8 +79,10 @@ def _define(cls: type, defs: dict[str, Any]) -> None:
     defs[name] = entry
 
 
-def schema_for(root: type, *, schema_id: str, title: str, patterns: dict[str, str]) -> dict[str, Any]:
-    """A 2020-12 schema for an attrs root class.  ``patterns`` pin string fields (the schema id) to a regex."""
+def schema_for(
+    root: type, *, schema_id: str, title: str, patterns: dict[str, str]
+) -> dict[str, Any]:
+    """A 2020-12 schema for an attrs root class; ``patterns`` pin string fields to a regex."""
     defs: dict[str, Any] = {}
     _define(root, defs)
     top = defs.pop(root.__name__)
@@ -149,7 +151,7 @@ def field_reference(root: type | None = None) -> str:
 
 def _describe_type(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     kind = prop.get("type")
     if kind == "array":
         return f"list of {_describe_type(prop.get('items', {}))}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 
@@ -83,7 +84,7 @@ def to_int(value: object) -> int | None:
     if isinstance(value, int):
         return value
     number = first_number(value)
-    if number is None or number != number or abs(number) > 2**53:  # NaN or too big
+    if number is None or not math.isfinite(number) or abs(number) > 2**53:
         return None
     return round(number)
 
@@ -96,7 +97,7 @@ def to_float(value: object) -> float | None:
         number: float | None = float(value)
     else:
         number = first_number(value)
-    if number is None or number != number or abs(number) == float("inf"):
+    if number is None or not math.isfinite(number):
         return None
     return number
 

@@ -55,7 +55,7 @@ def read_input(path: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read(limit + 1)[: limit + 1]
     try:
-        with open(path, "rb") as handle:
+        with Path(path).open("rb") as handle:
             data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None

@@ -72,7 +72,7 @@ def failure_from(result: CommandResult | FileResult, source: str) -> ProbeFailur
     """A ProbeFailure that carries a command's or file's status and detail."""
     status: ProbeStatus = "error"
     if result.status in ("absent", "permission", "timeout", "unsupported"):
-        status = result.status  # type: ignore[assignment]
+        status = result.status
     detail = result.describe() if hasattr(result, "describe") else (result.detail or status)
     return ProbeFailure(status, detail, source)
 
