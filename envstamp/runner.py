@@ -744,9 +744,12 @@ def _package_versions(names: list[str]) -> dict[str, str | None]:
 
 
 def _registry_value(root: str, key: str, value: str) -> Any:
-    if sys.platform != "win32":
+    if os.name != "nt":
         return None
-    import winreg
+    import importlib
+
+    # Imported by name: type checkers on other platforms know no winreg attributes.
+    winreg: Any = importlib.import_module("winreg")
 
     hive = getattr(winreg, root, None)
     if hive is None:
