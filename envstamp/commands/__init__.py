@@ -37,6 +37,17 @@ def add_output_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically)")
 
 
+def check_output(output: str | None) -> None:
+    """Fail early (before a long capture) when ``-o`` points into a missing folder."""
+    if output is None or output == "-":
+        return
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise InputError(f"cannot write {output}: folder {target.parent} does not exist")
+    if target.is_dir():
+        raise InputError(f"cannot write {output}: it is a folder")
+
+
 def emit(text: str, output: str | None) -> None:
     """Print, or write atomically to ``output``."""
     if output is None or output == "-":
@@ -44,10 +55,8 @@ def emit(text: str, output: str | None) -> None:
         return
     from envstamp.runner import write_atomic
 
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise InputError(f"cannot write {output}: folder {target.parent} does not exist")
-    write_atomic(target, text.encode("utf-8"))
+    check_output(output)
+    write_atomic(Path(output), text.encode("utf-8"))
 
 
 def read_input(path: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:

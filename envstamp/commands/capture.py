@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envstamp.commands import add_format_flags, add_output_flag, emit
+from envstamp.commands import add_format_flags, add_output_flag, check_output, emit
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.timeout <= 0 or args.deadline <= 0:
         raise InputError("--timeout and --deadline must be positive")
+    check_output(args.output)
     options = CaptureOptions(
         llama_cpp=tuple(args.llama_cpp),
         models=tuple(args.model),
