@@ -182,4 +182,6 @@ def test_digest_ignores_volatile_and_tracks_identity(fake_probes: None) -> None:
 def test_capture_options_are_hashable_and_keyword_friendly() -> None:
     options = CaptureOptions(models=["a.gguf"], llama_cpp=["x"], skip={"gpu_amd"})
     assert options.models == ("a.gguf",)
-    assert hash(options) == hash(CaptureOptions(models=("a.gguf",), llama_cpp=("x",), skip={"gpu_amd"}))
+    assert hash(options) == hash(
+        CaptureOptions(models=("a.gguf",), llama_cpp=("x",), skip={"gpu_amd"})
+    )

@@ -37,7 +37,9 @@ def _script(tmp_path: Path, name: str, body: str) -> str:
 
 
 def test_command_output_and_exit_code(tmp_path: Path) -> None:
-    tool = _script(tmp_path, "tool", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)")
+    tool = _script(
+        tmp_path, "tool", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"
+    )
     result = LiveRunner().run([tool])
     assert result.status == "ok"
     assert result.returncode == 3
@@ -61,7 +63,9 @@ def test_not_executable_is_permission(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_never_raises(tmp_path: Path) -> None:
-    tool = _script(tmp_path, "bin", "import sys; sys.stdout.buffer.write(b'ok \\xff\\xfe\\x00 end\\r\\n')")
+    tool = _script(
+        tmp_path, "bin", "import sys; sys.stdout.buffer.write(b'ok \\xff\\xfe\\x00 end\\r\\n')"
+    )
     result = LiveRunner().run([tool])
     assert result.status == "ok"
     assert result.stdout.startswith("ok ")
@@ -199,7 +203,11 @@ def test_write_atomic_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_http_only_on_loopback() -> None:
-    assert split_http_url("http://127.0.0.1:11434/api/version") == ("127.0.0.1", 11434, "/api/version")
+    assert split_http_url("http://127.0.0.1:11434/api/version") == (
+        "127.0.0.1",
+        11434,
+        "/api/version",
+    )
     assert split_http_url("http://0.0.0.0:8080") == ("127.0.0.1", 8080, "/")
     assert split_http_url("http://[::1]:1/x") == ("::1", 1, "/x")
     assert split_http_url("http://example.com/") is None

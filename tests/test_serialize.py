@@ -29,7 +29,9 @@ def _manifest() -> Manifest:
             envstamp_version="0.1.0",
             captured_at="2026-11-27T10:00:00.000Z",
             cpu=Cpu(model_name="AMD Ryzen 9 7950X 16-Core Processor", logical_cpus=32),
-            gpus=[Gpu(index=0, vendor="nvidia", name="NVIDIA GeForce RTX 4090", power_limit_w=450.0)],
+            gpus=[
+                Gpu(index=0, vendor="nvidia", name="NVIDIA GeForce RTX 4090", power_limit_w=450.0)
+            ],
             probes=[ProbeRecord(name="cpu", status="ok", source="/proc/cpuinfo", duration_ms=0.4)],
         )
     )
@@ -76,7 +78,9 @@ def test_newer_major_schema_is_refused_naming_both() -> None:
         manifest_from_json(json.dumps(data))
 
 
-@pytest.mark.parametrize("schema", [None, 3, "other.thing/1", "envstamp.manifest", "envstamp.manifest/0"])
+@pytest.mark.parametrize(
+    "schema", [None, 3, "other.thing/1", "envstamp.manifest", "envstamp.manifest/0"]
+)
 def test_not_a_manifest(schema: object) -> None:
     with pytest.raises(InputError):
         check_schema(schema)
@@ -111,7 +115,9 @@ def test_structure_reports_one_line() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
