@@ -130,7 +130,8 @@ def test_cached_command_survives_a_new_process_until_the_binary_changes(tmp_path
     tool = _script(
         tmp_path,
         "ver",
-        f"p = {str(counter)!r}\nimport os\nn = int(open(p).read()) + 1 if os.path.exists(p) else 1\n"
+        f"p = {str(counter)!r}\nimport os\n"
+        "n = int(open(p).read()) + 1 if os.path.exists(p) else 1\n"
         "open(p, 'w').write(str(n))\nprint('version', n)",
     )
     first = LiveRunner().run([tool], cache=True)
