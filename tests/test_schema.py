@@ -66,3 +66,12 @@ def test_field_reference_mentions_every_section() -> None:
 def test_schema_printed_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "envstamp manifest"
+
+
+def test_field_reference_doc_is_fresh() -> None:
+    doc = Path(__file__).parent.parent / "docs" / "reference" / "fields.md"
+    assert doc.read_text(encoding="utf-8") == schema.field_reference(), (
+        "docs/reference/fields.md is stale: run "
+        "python -c 'from envstamp import schema; print(schema.field_reference(), end=\"\")' "
+        "> docs/reference/fields.md"
+    )
