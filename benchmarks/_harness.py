@@ -1,0 +1,57 @@
+"""Tiny benchmark harness: interleaved runs, medians, ratios against a same-run baseline.
+
+Benchmarks never assert; they print what they measured and the ratio to a baseline measured in
+the same run (interleaved, so drift on the machine affects both sides alike).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+PY = sys.executable
+
+
+def run_quiet(argv: Sequence[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of one process run, output discarded."""
+    start = time.perf_counter()
+    subprocess.run(
+        list(argv),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return time.perf_counter() - start
+
+
+def interleaved(
+    commands: dict[str, Callable[[], float]], repeat: int, warmup: int = 2
+) -> dict[str, list[float]]:
+    """Run each measurement ``repeat`` times, interleaved; return the samples."""
+    for _ in range(warmup):
+        for measure in commands.values():
+            measure()
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, measure in commands.items():
+            samples[name].append(measure())
+    return samples
+
+
+def report(title: str, samples: dict[str, list[float]], baseline: str, unit: str = "ms") -> None:
+    """Print median and min per entry and the ratio of medians to the baseline."""
+    scale = 1000.0 if unit == "ms" else 1.0
+    base = statistics.median(samples[baseline])
+    print(f"\n## {title}")
+    print(f"{'':44} {'median':>10} {'min':>10} {'ratio':>7}")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        print(
+            f"{name:44} {median * scale:>8.2f}{unit:>2} {min(values) * scale:>8.2f}{unit:>2} "
+            f"{median / base:>6.2f}x"
+        )

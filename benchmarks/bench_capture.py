@@ -1,0 +1,116 @@
+"""Capture speed (issue 2, 3, 4 targets), as ratios against baselines run alongside.
+
+    python benchmarks/bench_capture.py [--repeat N]
+
+* cold ``envstamp capture -o FILE`` (new process, empty cache) and warm (disk cache filled)
+  vs ``python -m pyperf collect_metadata`` (target: ratio <= 1.0);
+* ``python -c "import envstamp"`` vs ``python -c "import attrs, cattrs"`` (target <= 1.3x);
+* a second in-process capture (target < 5 ms);
+* the GPU probes' and LLM-stack probes' share of a cold capture: the same capture with and
+  without them (targets: <= 30 ms and <= 15 ms on a machine without those tools).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _harness import PY, interleaved, report, run_quiet
+
+GPU_PROBES = "gpu_nvidia,gpu_nvidia_state,gpu_amd,gpu_apple,gpu_windows,gpu_intel,runtimes"
+STACK_PROBES = "llamacpp,ollama,lmstudio,jan,engines,models"
+
+IN_PROCESS = """
+import sys, time
+t0 = time.perf_counter()
+from envstamp.collect import capture
+capture(skip=set(filter(None, sys.argv[1].split(","))))
+print(time.perf_counter() - t0)
+"""
+
+
+def timed_capture(skip: str, cache_dir: str) -> float:
+    """Seconds a fresh process spends importing envstamp and capturing (skip: probe names)."""
+    import os
+    import subprocess
+
+    out = subprocess.run(
+        [PY, "-c", IN_PROCESS, skip],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ENVSTAMP_CACHE_DIR": cache_dir, "ENVSTAMP_NO_CACHE": "1"},
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def second_capture_ms(n: int) -> list[float]:
+    """Milliseconds of repeated in-process captures after the first."""
+    from envstamp.collect import capture
+
+    capture()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        capture()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "m.json")
+        cold_env = {"ENVSTAMP_NO_CACHE": "1", "ENVSTAMP_CONFIG_DIR": tmp + "/config"}
+        warm_env = {"ENVSTAMP_CACHE_DIR": tmp + "/cache", "ENVSTAMP_CONFIG_DIR": tmp + "/config"}
+        envstamp = [PY, "-m", "envstamp", "capture", "-o", out]
+        samples = interleaved(
+            {
+                "python -m pyperf collect_metadata": lambda: run_quiet(
+                    [PY, "-m", "pyperf", "collect_metadata"]
+                ),
+                "envstamp capture -o FILE (cold, no cache)": lambda: run_quiet(envstamp, cold_env),
+                "envstamp capture -o FILE (disk cache warm)": lambda: run_quiet(envstamp, warm_env),
+                "python -c pass": lambda: run_quiet([PY, "-c", "pass"]),
+            },
+            args.repeat,
+        )
+        report("cold capture vs pyperf collect_metadata", samples, "python -m pyperf collect_metadata")
+
+        samples = interleaved(
+            {
+                "import attrs, cattrs": lambda: run_quiet([PY, "-c", "import attrs, cattrs"]),
+                "import envstamp": lambda: run_quiet([PY, "-c", "import envstamp"]),
+            },
+            args.repeat,
+        )
+        report("import time", samples, "import attrs, cattrs")
+
+        samples = interleaved(
+            {
+                "capture, all probes": lambda: timed_capture("", tmp),
+                "capture without GPU probes": lambda: timed_capture(GPU_PROBES, tmp),
+                "capture without LLM-stack probes": lambda: timed_capture(STACK_PROBES, tmp),
+            },
+            args.repeat,
+        )
+        report("probe groups' share of a cold in-process capture", samples, "capture, all probes")
+        full = statistics.median(samples["capture, all probes"])
+        for name, group in (("GPU", "capture without GPU probes"), ("LLM stack", "capture without LLM-stack probes")):
+            added = (full - statistics.median(samples[group])) * 1000
+            print(f"{name} probes add {added:.1f} ms (median difference)")
+
+    seconds = second_capture_ms(200)
+    print("\n## second in-process capture")
+    print(f"median {statistics.median(seconds):.2f} ms, p95 {sorted(seconds)[189]:.2f} ms")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()
