@@ -292,7 +292,10 @@ class Ollama:
     client_version: str | None = field("Version of the ollama binary.")
     server_version: str | None = field("Version of the running server.")
     host: str | None = field("Server address probed.")
-    loaded_models: list[OllamaModel] = list_field("Models loaded now.")
+    loaded_models: list[OllamaModel] = attrs.field(
+        factory=list,
+        metadata={"doc": "Models loaded now (a reading of the moment).", "volatile": True},
+    )
     gpu_libraries: list[str] = list_field("Bundled GPU library variants installed (cuda_v12...).")
     settings: dict[str, str] = dict_field("OLLAMA_* environment settings.")
 
@@ -327,7 +330,10 @@ class LmStudio:
         "Installed engine packages and their LM Studio package versions."
     )
     selected_runtimes: list[NamedVersion] = list_field("Engines selected per model format.")
-    loaded_models: list[LmStudioModel] = list_field("Models loaded now (lms ps).")
+    loaded_models: list[LmStudioModel] = attrs.field(
+        factory=list,
+        metadata={"doc": "Models loaded now (lms ps; a reading of the moment).", "volatile": True},
+    )
     models: list[LmStudioModel] = list_field("Downloaded models (lms ls).")
 
 
