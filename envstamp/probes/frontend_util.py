@@ -1,0 +1,121 @@
+"""Small helpers shared by the frontend probes (Ollama, LM Studio, Jan, other engines).
+
+Pure text helpers (tables with aligned columns, versions, JSON) and thin runner helpers
+(paths per OS, reading JSON files).  Nothing here spawns a process.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+import re
+from typing import TYPE_CHECKING, Any
+
+from envstamp.errors import InputError, ParseError
+from envstamp.model import Frontends
+from envstamp.probes import Sections
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from envstamp.runner import Runner
+
+# A version as tools print it: 0.1.38, 1.75.2, 0.6.3.post1, 0.5.0-rc1, 2.4.1+cu124.
+VERSION = r"\d+(?:\.\d+)+(?:[-+._]?[A-Za-z][\w.+-]*)?"
+_VERSION_RE = re.compile(rf"^v?({VERSION})$")
+_GAP = re.compile(r"\S+(?: \S+)*")  # cells: runs of text separated by 2+ spaces
+
+
+def frontends(**values: Any) -> Sections:
+    """The ``{"frontends": Frontends(...)}`` fragment a frontend kind or probe yields."""
+    return {"frontends": Frontends(**values)}
+
+
+def lines_of(text: str) -> list[str]:
+    """Lines with CRLF, stray CRs and trailing spaces removed."""
+    return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+
+def require_text(text: str, what: str) -> str:
+    """The text, or ParseError when it is empty or binary."""
+    if not text or not text.strip():
+        raise ParseError(f"empty {what} output")
+    if "\x00" in text:
+        raise ParseError(f"{what}: binary data, not text")
+    return text
+
+
+def as_version(text: str | None) -> str | None:
+    """A bare version ("v0.0.47" -> "0.0.47") when the whole text is one, else None."""
+    if text is None:
+        return None
+    match = _VERSION_RE.match(text.strip())
+    return match.group(1) if match else None
+
+
+def cells(line: str) -> list[tuple[int, str]]:
+    """(start column, text) of each cell of a table row; cells are 2+ spaces apart."""
+    return [(m.start(), m.group()) for m in _GAP.finditer(line.replace("\t", "  "))]
+
+
+def row_by_header(header: list[tuple[int, str]], line: str) -> dict[str, str]:
+    """A table row as {column title: text}.
+
+    Cells map one to one when the counts agree; otherwise (empty cells, wide values) each
+    cell goes to the column its span overlaps most, the columns spanning from one title's
+    start to the next one's.
+    """
+    row = cells(line)
+    titles = [title for _, title in header]
+    if len(row) == len(header):
+        return {title: text for title, (_, text) in zip(titles, row, strict=True)}
+    starts = [start for start, _ in header]
+    ends = [*starts[1:], 1 << 30]
+    found: dict[str, list[str]] = {}
+    for start, text in row:
+        end = start + len(text)
+        overlaps = [max(0, min(end, e) - max(start, s)) for s, e in zip(starts, ends, strict=True)]
+        best = max(range(len(overlaps)), key=lambda i: (overlaps[i], -i))
+        found.setdefault(titles[best], []).append(text)
+    return {title: " ".join(parts) for title, parts in found.items()}
+
+
+def load_json(text: str, what: str) -> Any:
+    """Strict JSON, or ParseError with a one-line reason."""
+    from envstamp.serialize import parse_json_strict
+
+    require_text(text, what)
+    try:
+        return parse_json_strict(text.lstrip("\ufeff"), what=what)
+    except InputError as exc:
+        raise ParseError(str(exc)) from None
+
+
+def strip_credentials(value: str) -> str:
+    """A URL without its user:password@ part."""
+    return re.sub(r"(//)[^/@\s]+@", r"\1", value)
+
+
+# ---------------------------------------------------------------------------- on the system
+
+
+def paths_for(system: str) -> ModuleType:
+    """The path module of the probed system (a recorded Windows host replays on Linux)."""
+    return ntpath if system == "Windows" else posixpath
+
+
+def read_json_file(runner: Runner, path: str) -> Any:
+    """A JSON file's data, or None when it is missing, unreadable or not JSON."""
+    result = runner.read_text(path)
+    if not result.ok or result.text is None:
+        return None
+    try:
+        return load_json(result.text, path)
+    except ParseError:
+        return None
+
+
+def subfolders(runner: Runner, folder: str, join: Any) -> list[str]:
+    """Names of the folders inside ``folder`` (files left out); empty when missing."""
+    names = runner.list_dir(folder) or []
+    return [name for name in names if runner.stat(join(folder, name)).is_dir]
