@@ -78,7 +78,7 @@ def _load_envelope(data: bytes, *, source: str, verify: bool) -> Document:
         from envstamp import sign
     except ImportError:  # pragma: no cover - signing ships with envstamp
         raise InputError(f"{source}: signed envelopes need envstamp's signing module") from None
-    return sign.load_envelope_document(data, source=source, verify=verify)  # type: ignore[no-any-return]
+    return sign.load_envelope_document(data, source=source, verify=verify)
 
 
 def _load_results(text: str, *, source: str, verify: bool) -> Document:

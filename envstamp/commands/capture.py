@@ -36,6 +36,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a model file or Ollama model name to fingerprint (repeatable)",
     )
     parser.add_argument(
+        "--no-sign",
+        action="store_true",
+        help="JSON output is a plain manifest instead of a signed envelope",
+    )
+    parser.add_argument(
+        "--key",
+        metavar="PATH",
+        help="private key to sign with (default: $ENVSTAMP_PRIVATE_KEY(_FILE), then your "
+        "default key, made on first use)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=2.0, metavar="S", help="per-command timeout (2 s)"
     )
     parser.add_argument(
@@ -49,6 +60,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.timeout <= 0 or args.deadline <= 0:
         raise InputError("--timeout and --deadline must be positive")
+    if args.no_sign and args.key:
+        raise InputError("--key and --no-sign contradict each other")
+    fmt = args.format or ("json" if args.output else "text")
+    signing = fmt == "json" and not args.no_sign
+    if signing:
+        from envstamp.sign import prewarm
+
+        prewarm()  # import the signing code while the probes run
     check_output(args.output)
     options = CaptureOptions(
         llama_cpp=tuple(args.llama_cpp),
@@ -62,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
         from envstamp.redact import redact
 
         manifest = redact(manifest)
-    fmt = args.format or ("json" if args.output else "text")
+    if signing:
+        from envstamp.keys import load_signing_key
+        from envstamp.sign import envelope_json, sign_manifest
+
+        emit(envelope_json(sign_manifest(manifest, load_signing_key(args.key))), args.output)
+        return 0
     emit(render_manifest(manifest, fmt, args), args.output)
     return 0
 

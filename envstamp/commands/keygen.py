@@ -1,0 +1,77 @@
+"""``envstamp keygen``: create a signing key (Ed25519 by default)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from envstamp.keys import ALGORITHMS, ED25519
+
+    parser.add_argument(
+        "--algorithm",
+        choices=ALGORITHMS,
+        default=ED25519,
+        help="key algorithm (default: ed25519; ecdsa-p256 for cosign and other P-256 tools)",
+    )
+    parser.add_argument(
+        "--passphrase",
+        action="store_true",
+        help="encrypt the private key (passphrase from ENVSTAMP_PASSPHRASE, else asked twice)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing key (its public key moves to retired/)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the private key to FILE (public key to FILE.pub.pem) instead of the default",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from envstamp import keys
+
+    target = Path(args.output).expanduser() if args.output else keys.default_private_path()
+    if target.exists() and not args.force:
+        raise keys.KeyExistsError(f"a key already exists at {target}; use --force to replace it")
+    passphrase = _new_passphrase() if args.passphrase else None
+    key = keys.SigningKey.generate(args.algorithm)
+    retired = keys.retire_public_key(target) if args.force and target.exists() else None
+    private, public = keys.store_key(key, target, passphrase=passphrase, force=args.force)
+    out = sys.stdout
+    out.write(f"created {key.algorithm} key {key.keyid}\n")
+    out.write(f"  private key: {private}{' (encrypted)' if passphrase else ''}\n")
+    out.write(f"  public key:  {public}\n")
+    if retired is not None:
+        out.write(
+            f"  the replaced key's public key is in {retired}; move it into "
+            f"{keys.trusted_dir()} to keep verifying what it signed\n"
+        )
+    return 0
+
+
+def _new_passphrase() -> str:
+    from envstamp import keys
+    from envstamp.errors import InputError
+
+    given = os.environ.get(keys.ENV_PASSPHRASE)
+    if given:
+        return given
+    if not (sys.stdin is not None and sys.stdin.isatty()):
+        raise InputError(f"--passphrase needs {keys.ENV_PASSPHRASE} or a terminal to ask on")
+    import getpass
+
+    first = getpass.getpass("new passphrase: ")
+    if not first:
+        raise InputError("an empty passphrase does not protect anything")
+    if getpass.getpass("again: ") != first:
+        raise InputError("the passphrases differ")
+    return first

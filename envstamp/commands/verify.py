@@ -1,0 +1,137 @@
+"""``envstamp verify FILE``: check a signed envelope against trusted keys.
+
+Exit 0: valid; 1: invalid (bad signature, threshold not met, artifact not covered);
+2: usage error, unreadable input, or no trusted key to check with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from envstamp.sign import Verified
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="signed envelope (- for stdin)")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="PUB",
+        help="trusted public key, PEM or OpenSSH (repeatable; default: your public key and "
+        "the trusted-keys folder)",
+    )
+    parser.add_argument(
+        "--artifact",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file the statement must cover by sha256 (repeatable)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=int,
+        default=1,
+        metavar="N",
+        help="distinct trusted keys that must have signed (default 1)",
+    )
+    parser.add_argument(
+        "--predicate-type", metavar="URI", help="require this predicateType exactly"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable result")
+
+
+def run(args: argparse.Namespace) -> int:
+    from envstamp import keys, sign
+    from envstamp.commands import read_input
+    from envstamp.errors import CheckFailed, InputError
+
+    if args.threshold < 1:
+        raise InputError("--threshold must be at least 1")
+    data = read_input(args.file, limit=sign.MAX_ENVELOPE_BYTES)
+    if _is_jsonl(data):
+        return _verify_results_log(data, args)
+    trusted = [keys.load_public_key(path) for path in args.key] or None
+    artifacts = {path: read_input(path) for path in args.artifact}
+    try:
+        verified = sign.verify_envelope(
+            data,
+            trusted,
+            threshold=args.threshold,
+            expected_predicate_type=args.predicate_type,
+            artifacts=artifacts,
+        )
+    except CheckFailed as exc:
+        if args.json:
+            _write_json({"valid": False, "error": str(exc)})
+        raise
+    if args.json:
+        _write_json(_report(verified, args.threshold))
+    else:
+        sys.stdout.write(_text(verified, args.threshold, bool(artifacts)))
+    return 0
+
+
+def _is_jsonl(data: bytes) -> bool:
+    first, newline, rest = data.lstrip().partition(b"\n")
+    return bool(newline and rest.strip()) and first.rstrip().endswith(b"}")
+
+
+def _verify_results_log(data: bytes, args: argparse.Namespace) -> int:
+    """A results log carries its own signed manifest; the results module checks it."""
+    from envstamp.documents import document_from_bytes
+    from envstamp.errors import CheckFailed, InputError
+
+    if args.key or args.artifact or args.threshold != 1 or args.predicate_type:
+        raise InputError(
+            "a results log is checked against your default and trusted keys only; "
+            "--key, --artifact, --threshold and --predicate-type apply to envelopes"
+        )
+    doc = document_from_bytes(data, source=args.file, verify=True)
+    status = doc.signature
+    report = {"valid": status == "verified", "signature": status, "signers": doc.signers}
+    if args.json:
+        _write_json(report)
+    if status.startswith("not verified"):
+        raise InputError(f"{args.file}: {status}")
+    if status != "verified":
+        raise CheckFailed(f"{args.file}: results log signature {status}")
+    if not args.json:
+        sys.stdout.write(f"valid: results log, {len(doc.results)} results, signed by "
+                         f"{', '.join(doc.signers) or 'a trusted key'}\n")
+    return 0
+
+
+def _report(verified: Verified, threshold: int) -> dict[str, Any]:
+    return {
+        "valid": True,
+        "signers": verified.keyids,
+        "threshold": threshold,
+        "predicate_type": verified.predicate_type,
+        "subjects": [{"name": name, "sha256": digest} for name, digest in verified.subjects],
+        "artifacts_checked": verified.artifacts_checked,
+    }
+
+
+def _text(verified: Verified, threshold: int, had_artifacts: bool) -> str:
+    from envstamp.sign import ARTIFACT_PREDICATE
+
+    count = len(verified.keyids)
+    lines = [f"valid: signed by {count} trusted key{'s' if count != 1 else ''} "
+             f"(threshold {threshold})"]
+    lines += [f"  signer     {keyid}" for keyid in verified.keyids]
+    lines += [f"  subject    {name}  sha256:{digest}" for name, digest in verified.subjects]
+    lines.append(f"  predicate  {verified.predicate_type}")
+    lines += [f"  artifact   {Path(p).name} matches a subject" for p in verified.artifacts_checked]
+    if verified.predicate_type == ARTIFACT_PREDICATE and not had_artifacts:
+        lines.append("  note       the files themselves were not checked: pass --artifact FILE")
+    return "\n".join(lines) + "\n"
+
+
+def _write_json(report: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
