@@ -307,6 +307,24 @@ class Runner:
             lambda: {"value": _registry_value(root, key, value)},
         ).get("value")
 
+    def memory_status(self) -> dict[str, int | None]:
+        """Physical memory, bytes: ``total_bytes`` and ``available_bytes`` from the OS's own
+        call (GlobalMemoryStatusEx on Windows, sysconf elsewhere); None where unknown."""
+        answer = self._answer("memory_status", {}, memory_status_answer)
+        return {
+            "total_bytes": answer.get("total_bytes"),
+            "available_bytes": answer.get("available_bytes"),
+        }
+
+    def power_status(self) -> dict[str, Any]:
+        """``ac_online`` and ``battery_percent`` from the OS's own call (GetSystemPowerStatus
+        on Windows); None where the OS offers no such call (Linux and macOS have files/tools)."""
+        answer = self._answer("power_status", {}, power_status_answer)
+        return {
+            "ac_online": answer.get("ac_online"),
+            "battery_percent": answer.get("battery_percent"),
+        }
+
     # -- network and libraries -----------------------------------------------------------
 
     def http_get(self, url: str, *, timeout: float = 0.5) -> HttpResult:
@@ -764,6 +782,84 @@ def _registry_value(root: str, key: str, value: str) -> Any:
     return data
 
 
+def memory_status_answer() -> Answer:
+    """Total and available physical memory, from the OS's own call (no process)."""
+    if os.name == "nt":
+        return _windows_memory_status()
+    answer: Answer = {"status": "ok", "total_bytes": None, "available_bytes": None}
+    try:
+        page = os.sysconf("SC_PAGE_SIZE")
+        answer["total_bytes"] = os.sysconf("SC_PHYS_PAGES") * page
+        answer["available_bytes"] = os.sysconf("SC_AVPHYS_PAGES") * page
+    except (ValueError, OSError, AttributeError):
+        pass  # macOS has no SC_AVPHYS_PAGES; what was read stays
+    return answer
+
+
+def _windows_memory_status() -> Answer:
+    import ctypes
+
+    class MemoryStatusEx(ctypes.Structure):
+        _fields_ = [
+            ("dwLength", ctypes.c_ulong),
+            ("dwMemoryLoad", ctypes.c_ulong),
+            ("ullTotalPhys", ctypes.c_ulonglong),
+            ("ullAvailPhys", ctypes.c_ulonglong),
+            ("ullTotalPageFile", ctypes.c_ulonglong),
+            ("ullAvailPageFile", ctypes.c_ulonglong),
+            ("ullTotalVirtual", ctypes.c_ulonglong),
+            ("ullAvailVirtual", ctypes.c_ulonglong),
+            ("ullAvailExtendedVirtual", ctypes.c_ulonglong),
+        ]
+
+    status = MemoryStatusEx()
+    status.dwLength = ctypes.sizeof(MemoryStatusEx)
+    try:
+        kernel32 = getattr(ctypes, "windll").kernel32  # noqa: B009 - absent off Windows
+        if not kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
+            return {"status": "error", "detail": "GlobalMemoryStatusEx failed"}
+    except (OSError, AttributeError) as exc:
+        return {"status": "error", "detail": f"GlobalMemoryStatusEx: {exc}"}
+    return {
+        "status": "ok",
+        "total_bytes": int(status.ullTotalPhys),
+        "available_bytes": int(status.ullAvailPhys),
+    }
+
+
+def power_status_answer() -> Answer:
+    """AC line and battery charge (Windows GetSystemPowerStatus); unsupported elsewhere."""
+    if os.name != "nt":
+        return {"status": "unsupported", "detail": "no power status call on this OS"}
+    import ctypes
+
+    class SystemPowerStatus(ctypes.Structure):
+        _fields_ = [
+            ("ACLineStatus", ctypes.c_ubyte),
+            ("BatteryFlag", ctypes.c_ubyte),
+            ("BatteryLifePercent", ctypes.c_ubyte),
+            ("SystemStatusFlag", ctypes.c_ubyte),
+            ("BatteryLifeTime", ctypes.c_ulong),
+            ("BatteryFullLifeTime", ctypes.c_ulong),
+        ]
+
+    status = SystemPowerStatus()
+    try:
+        kernel32 = getattr(ctypes, "windll").kernel32  # noqa: B009 - absent off Windows
+        if not kernel32.GetSystemPowerStatus(ctypes.byref(status)):
+            return {"status": "error", "detail": "GetSystemPowerStatus failed"}
+    except (OSError, AttributeError) as exc:
+        return {"status": "error", "detail": f"GetSystemPowerStatus: {exc}"}
+    ac = {0: False, 1: True}.get(int(status.ACLineStatus))  # 255: unknown
+    no_battery = bool(status.BatteryFlag & 128) or status.BatteryFlag == 255
+    percent = int(status.BatteryLifePercent)
+    return {
+        "status": "ok",
+        "ac_online": ac,
+        "battery_percent": None if no_battery or percent > 100 else float(percent),
+    }
+
+
 # ----------------------------------------------------------------------------------- http
 
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}  # noqa: S104
@@ -843,6 +939,10 @@ def _nvml_value(value: Any) -> Any:
         return {name: _nvml_value(getattr(value, name)) for name, *_ in fields}
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
+    # Process lists come back as plain attribute bags (nvmlFriendlyObject): keep their fields.
+    attributes = getattr(value, "__dict__", None)
+    if type(value).__name__ == "nvmlFriendlyObject" and isinstance(attributes, dict):
+        return {str(name): _nvml_value(item) for name, item in attributes.items()}
     return str(value)
 
 
