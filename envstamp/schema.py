@@ -113,6 +113,8 @@ def manifest_schema() -> dict[str, Any]:
 # documents (results, diff) register theirs here.
 SCHEMAS: dict[str, str] = {
     "manifest.v1.schema.json": "envstamp.schema:manifest_schema",
+    "diff.v1.schema.json": "envstamp.differ:diff_schema",
+    "compare.v1.schema.json": "envstamp.compare_table:compare_schema",
 }
 
 

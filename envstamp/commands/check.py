@@ -1,0 +1,82 @@
+"""``envstamp check BASELINE``: capture now and diff against a baseline (a CI drift guard)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from envstamp.commands import add_format_flags, add_output_flag
+from envstamp.commands.diff import add_gate_flags
+
+if TYPE_CHECKING:
+    from envstamp.model import Manifest
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("baseline", help="manifest, signed envelope or results log to hold to")
+    add_format_flags(parser)
+    add_output_flag(parser)
+    add_gate_flags(parser)
+    parser.add_argument("--all", action="store_true", help="list every difference")
+    parser.add_argument(
+        "--replay", metavar="DIR", help="capture from a recording instead of this machine"
+    )
+    parser.add_argument(
+        "--llama-cpp",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a llama.cpp binary, build folder or checkout to describe (repeatable; "
+        "the baseline's own llama.cpp paths are always described)",
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a model file to fingerprint (repeatable; the baseline's models are always used)",
+    )
+    parser.add_argument(
+        "--no-baseline-paths",
+        action="store_true",
+        help="do not describe the llama.cpp paths and models the baseline names",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=2.0, metavar="S", help="per-command timeout (2 s)"
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=5.0, metavar="S", help="whole-capture deadline (5 s)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from envstamp.commands.diff import emit_report, gate
+    from envstamp.differ import diff
+    from envstamp.documents import Document, load_document
+    from envstamp.errors import InputError
+
+    if args.timeout <= 0 or args.deadline <= 0:
+        raise InputError("--timeout and --deadline must be positive")
+    baseline = load_document(args.baseline)
+    now = capture_like(baseline.manifest, args)
+    report = diff(baseline, Document("manifest", now, "now (captured by check)"))
+    emit_report(report, args)
+    return gate(report, args)
+
+
+def capture_like(baseline: Manifest, args: argparse.Namespace) -> Manifest:
+    """Capture this machine, describing the same llama.cpp builds and models as the baseline."""
+    from envstamp.collect import CaptureOptions, capture
+
+    named = not args.no_baseline_paths
+    llama = _paths([b.path for b in baseline.llamacpp] if named else [], args.llama_cpp)
+    models = _paths([m.path for m in baseline.models] if named else [], args.model)
+    values: dict[str, Any] = {"llama_cpp": llama, "models": models}
+    options = CaptureOptions(command_timeout=args.timeout, deadline=args.deadline, **values)
+    return capture(options, replay=args.replay)
+
+
+def _paths(from_baseline: list[str | None], extra: list[str]) -> tuple[str, ...]:
+    # Redacted paths ("~/...", "redacted:...") cannot be found again; named ones are kept.
+    kept = [p for p in from_baseline if p and not p.startswith("redacted:")]
+    return tuple(dict.fromkeys([*kept, *extra]))

@@ -1,0 +1,128 @@
+"""``envstamp compare F1 F2 ... FN``: a table of only the fields that vary across captures."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envstamp.commands import add_format_flags, add_output_flag
+
+if TYPE_CHECKING:
+    from envstamp.compare_table import CompareReport, CompareRow
+
+# Up to this many inputs the table has one column per input; beyond it, each varying field
+# lists its distinct values and how many inputs hold each.
+WIDE_LIMIT = 8
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="manifests, signed envelopes or results logs"
+    )
+    add_format_flags(parser)
+    add_output_flag(parser)
+    parser.add_argument(
+        "--state", action="store_true", help="also show readings of the moment that vary"
+    )
+    parser.add_argument(
+        "--unknown", action="store_true", help="also show fields known in some inputs only"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from envstamp.commands import emit
+    from envstamp.compare_table import compare
+    from envstamp.errors import InputError
+
+    if len(args.files) < 2:
+        raise InputError("compare needs at least two files")
+    report = compare(args.files)
+    if args.format == "json":
+        from envstamp.serialize import to_json
+
+        emit(to_json(report), args.output)
+        return 0
+    rows = [
+        r for r in report.rows if (args.state or not r.state) and (args.unknown or not r.unknown)
+    ]
+    if args.format == "markdown":
+        emit(to_markdown(report, rows), args.output)
+    else:
+        emit(to_text(report, rows), args.output)
+    return 0
+
+
+def _names(report: CompareReport) -> list[str]:
+    names = [Path(i.source).name or i.source for i in report.inputs]
+    if len(set(names)) < len(names):
+        names = [i.source for i in report.inputs]
+    return names
+
+
+def _table(header: list[str], body: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *body]]
+
+
+def _row_values(row: CompareRow) -> list[str]:
+    from envstamp.compare_table import cell
+
+    return [cell(row, v) for v in row.values]
+
+
+def _distinct(row: CompareRow) -> str:
+    counts: dict[str, int] = {}
+    for text in _row_values(row):
+        counts[text] = counts.get(text, 0) + 1
+    return "; ".join(f"{text} ({n})" for text, n in counts.items())
+
+
+def to_text(report: CompareReport, rows: list[CompareRow]) -> str:
+    from envstamp.compare_table import spread_cell
+
+    names = _names(report)
+    lines = [f"envstamp compare: {len(names)} inputs", report.summary, ""]
+    for info in report.inputs:
+        lines.append(f"  {info.side}  {info.source}: {info.note}")
+    lines.append("")
+    if not rows:
+        lines.append("No field varies.")
+    elif len(names) <= WIDE_LIMIT:
+        header = ["impact", "field", *[f"{i + 1}" for i in range(len(names))]]
+        body = [[r.impact, r.label, *_row_values(r)] for r in rows]
+        lines += _table(header, body)
+    else:
+        lines += _table(["impact", "field", "values (count)"],
+                        [[r.impact, r.label, _distinct(r)] for r in rows])
+    if report.tests:
+        lines += ["", "Speed (mean ± stddev, n):"]
+        lines += _table(["test", *[f"{i + 1}" for i in range(len(names))]],
+                        [[t.name, *[spread_cell(v) for v in t.values]] for t in report.tests])
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(report: CompareReport, rows: list[CompareRow]) -> str:
+    from envstamp.compare_table import spread_cell
+    from envstamp.diff_render import md_cell
+
+    names = _names(report)
+    lines = ["### envstamp compare", "", f"**{md_cell(report.summary)}**", ""]
+    wide = len(names) <= WIDE_LIMIT
+    if rows and wide:
+        lines += ["| impact | field | " + " | ".join(f"`{md_cell(n)}`" for n in names) + " |"]
+        lines += ["|---|---|" + "---|" * len(names)]
+        lines += [f"| {r.impact} | {md_cell(r.label)} | "
+                  + " | ".join(md_cell(v) for v in _row_values(r)) + " |" for r in rows]
+    elif rows:
+        lines += ["| impact | field | values (count) |", "|---|---|---|"]
+        lines += [f"| {r.impact} | {md_cell(r.label)} | {md_cell(_distinct(r))} |" for r in rows]
+    else:
+        lines.append("No field varies.")
+    if report.tests and wide:
+        lines += ["", "| test | " + " | ".join(f"`{md_cell(n)}`" for n in names) + " |"]
+        lines += ["|---|" + "---|" * len(names)]
+        lines += [f"| {md_cell(t.name)} | " + " | ".join(md_cell(spread_cell(v)) for v in t.values)
+                  + " |" for t in report.tests]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,86 @@
+"""``envstamp diff A B``: rank the differences between two captures or stamped results."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from envstamp.commands import add_format_flags, add_output_flag
+
+if TYPE_CHECKING:
+    from envstamp.differ import DiffReport
+
+IMPACT_CHOICES = ("high", "medium", "low")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", help="manifest, signed envelope or results log (- for stdin)")
+    parser.add_argument("b", help="manifest, signed envelope or results log")
+    add_format_flags(parser)
+    add_output_flag(parser)
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="list every difference without speed impact and every one-sided field",
+    )
+    add_gate_flags(parser)
+
+
+def add_gate_flags(parser: argparse.ArgumentParser) -> None:
+    """--fail-on LEVEL and --include-state, shared with ``check``."""
+    parser.add_argument(
+        "--fail-on",
+        choices=IMPACT_CHOICES,
+        metavar="LEVEL",
+        help="exit 1 when a difference of impact LEVEL (high, medium, low) or above exists",
+    )
+    parser.add_argument(
+        "--include-state",
+        action="store_true",
+        help="let state at capture (temperatures, AC power...) count for --fail-on",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from envstamp.differ import diff
+
+    report = diff(args.a, args.b)
+    emit_report(report, args)
+    return gate(report, args)
+
+
+def emit_report(report: DiffReport, args: argparse.Namespace) -> None:
+    """The report in the chosen format, to stdout or -o FILE."""
+    from envstamp.commands import emit, use_color
+
+    if args.format == "json":
+        from envstamp.serialize import to_json
+
+        text = to_json(report)
+    elif args.format == "markdown":
+        from envstamp.diff_render import to_markdown
+
+        text = to_markdown(report)
+    else:
+        from envstamp.diff_render import to_text
+
+        colour = args.output in (None, "-") and use_color()
+        text = to_text(report, colour=colour, show_all=args.all)
+    emit(text, args.output)
+
+
+def gate(report: DiffReport, args: argparse.Namespace) -> int:
+    """0, or CheckFailed (exit 1) when --fail-on finds a difference at or above its level."""
+    from envstamp.errors import CheckFailed
+
+    if not args.fail_on:
+        return 0
+    hits = report.at_or_above(args.fail_on, include_state=args.include_state)
+    if hits:
+        top = hits[0]
+        more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
+        raise CheckFailed(
+            f"{len(hits)} difference(s) at or above {args.fail_on}: "
+            f"{top.label} {top.change}{more}"
+        )
+    return 0

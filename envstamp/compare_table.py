@@ -1,0 +1,205 @@
+"""``compare``: what varies across N manifests or results files, as one table.
+
+Every input is diffed against the first (the reference) with the same walk and rules as
+``diff``; a row is any path that differs in at least one input, holding each input's value.
+When exactly one identity component varies (a driver update moves the driver and the CUDA
+version it supports together: one component), the report says so in one line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from envstamp.diff_results import format_spread, pool, result_view
+from envstamp.differ import (
+    Difference,
+    Input,
+    InputInfo,
+    Spread,
+    as_document,
+    diff_manifests,
+    input_info,
+    rank_key,
+    show_value,
+)
+from envstamp.documents import Document
+from envstamp.rules import Impact
+
+COMPARE_SCHEMA_ID = "envstamp.compare/1"
+
+
+def _doc(text: str, default: Any = attrs.NOTHING) -> Any:
+    if default is attrs.NOTHING:
+        return attrs.field(metadata={"doc": text})
+    return attrs.field(default=default, metadata={"doc": text})
+
+
+@attrs.define(kw_only=True)
+class CompareRow:
+    """One path that varies, with every input's value."""
+
+    path: str = _doc("Where (list positions are the first input's).")
+    pattern: str = _doc("The generic path the rule matched.")
+    label: str = _doc("What varies, in words.")
+    component: str = _doc("Group of paths that change together.")
+    category: str = _doc("Category from the rules table.")
+    impact: Impact = _doc("Expected impact on inference speed.")
+    state: bool = _doc("A reading of the moment.", False)
+    unknown: bool = _doc("Varies only between known and unknown.", False)
+    values: list[Any] = attrs.field(factory=list, metadata={"doc": "Value per input."})
+
+
+@attrs.define(kw_only=True)
+class CompareTest:
+    """One test's speed across the inputs that ran it."""
+
+    name: str = _doc("Test name.")
+    metric: str = _doc("Metric compared.")
+    params: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "Parameters."})
+    values: list[Spread | None] = attrs.field(
+        factory=list, metadata={"doc": "Summary per input (null: not run there)."}
+    )
+
+
+@attrs.define(kw_only=True)
+class CompareReport:
+    """What varies across several inputs."""
+
+    schema: str = _doc('"envstamp.compare/1".', COMPARE_SCHEMA_ID)
+    inputs: list[InputInfo] = attrs.field(factory=list, metadata={"doc": "The inputs."})
+    summary: str = _doc("One line.", "")
+    only_difference: str | None = _doc(
+        "The one identity component that varies, when exactly one does.", None
+    )
+    rows: list[CompareRow] = attrs.field(factory=list, metadata={"doc": "Varying paths."})
+    tests: list[CompareTest] = attrs.field(factory=list, metadata={"doc": "Speed per test."})
+
+
+def compare(inputs: Sequence[Input], *, verify: bool = True) -> CompareReport:
+    """Tabulate what varies across two or more manifests, envelopes or results files."""
+    docs = [as_document(item, verify=verify) for item in inputs]
+    if len(docs) < 2:
+        raise ValueError("compare needs at least two inputs")
+    rows = _rows(docs)
+    report = CompareReport(
+        inputs=[input_info(doc, str(i + 1)) for i, doc in enumerate(docs)],
+        rows=rows,
+        tests=_tests(docs),
+    )
+    report.only_difference = only_difference(rows)
+    report.summary = _summary(report, len(docs))
+    return report
+
+
+def _rows(docs: list[Document]) -> list[CompareRow]:
+    reference = docs[0].manifest
+    rows: dict[str, CompareRow] = {}
+    found_at: dict[str, dict[int, Any]] = {}
+    for i, doc in enumerate(docs[1:], start=1):
+        walk = diff_manifests(reference, doc.manifest)
+        for unknown, entries in ((False, walk.found), (True, walk.unknown)):
+            for d in entries:
+                row = rows.get(d.path)
+                if row is None:
+                    row = rows[d.path] = _row(d, unknown, len(docs))
+                    found_at[d.path] = {}
+                elif not unknown:
+                    row.unknown = False
+                found_at[d.path][i] = d.b
+                row.values[0] = d.a
+    for path, row in rows.items():
+        seen, ref = found_at[path], row.values[0]
+        # An input absent from ``seen`` equals the reference at this path.
+        row.values = [ref, *(seen.get(i, ref) for i in range(1, len(docs)))]
+    return sorted(rows.values(), key=lambda r: (r.state, r.unknown, *rank_key(_as_diff(r))))
+
+
+def _row(d: Difference, unknown: bool, n: int) -> CompareRow:
+    return CompareRow(
+        path=d.path,
+        pattern=d.pattern,
+        label=d.label,
+        component=d.component,
+        category=d.category,
+        impact=d.impact,
+        state=d.state,
+        unknown=unknown,
+        values=[None] * n,
+    )
+
+
+def _as_diff(row: CompareRow) -> Difference:
+    return Difference(
+        path=row.path, pattern=row.pattern, category=row.category, impact=row.impact,
+        label=row.label, component=row.component, a=None, b=None, change="", reason="",
+    )
+
+
+def only_difference(rows: list[CompareRow]) -> str | None:
+    """ "the GPU driver: 550.54 -> 560.35" when exactly one identity component varies."""
+    identity = [r for r in rows if not r.state and not r.unknown and r.impact != "none"]
+    components = {r.component for r in identity}
+    if len(components) != 1:
+        return None
+    first = identity[0]
+    values: list[str] = []
+    for value in first.values:
+        shown = show_value(value, path=first.pattern)
+        if not values or values[-1] != shown:
+            values.append(shown)
+    return f"{first.component}: {' -> '.join(values)}"
+
+
+def _summary(report: CompareReport, n: int) -> str:
+    if report.only_difference:
+        return f"the only difference between these runs is the {report.only_difference}"
+    identity = [r for r in report.rows if not r.state and not r.unknown and r.impact != "none"]
+    if not identity:
+        return f"no identity difference across these {n} runs"
+    components = sorted({r.component for r in identity})
+    shown = ", ".join(components[:6]) + (" ..." if len(components) > 6 else "")
+    return f"{len(components)} components vary across these {n} runs: {shown}"
+
+
+def _tests(docs: list[Document]) -> list[CompareTest]:
+    table: dict[str, CompareTest] = {}
+    groups: dict[str, list[list[Any]]] = {}
+    for i, doc in enumerate(docs):
+        for record in doc.results:
+            view = result_view(record)
+            if view is None:
+                continue
+            key = json.dumps([view.name, view.metric, view.params], sort_keys=True, default=str)
+            if key not in table:
+                table[key] = CompareTest(name=view.name, metric=view.metric, params=view.params)
+                groups[key] = [[] for _ in docs]
+            groups[key][i].append(view)
+    for key, test in table.items():
+        test.values = [pool(views) if views else None for views in groups[key]]
+    return [t for t in table.values() if sum(v is not None for v in t.values) > 1]
+
+
+def compare_schema() -> dict[str, Any]:
+    """JSON Schema of ``envstamp compare --json``."""
+    from envstamp.schema import schema_for
+
+    return schema_for(
+        CompareReport,
+        schema_id="compare.v1.schema.json",
+        title="envstamp compare report",
+        patterns={"schema": "^envstamp[.]compare/1$"},
+    )
+
+
+def cell(row: CompareRow, value: Any) -> str:
+    """A table cell for one input's value."""
+    return show_value(value, path=row.pattern)
+
+
+def spread_cell(value: Spread | None) -> str:
+    return format_spread(value) if value is not None else "-"
+
