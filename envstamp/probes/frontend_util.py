@@ -65,11 +65,11 @@ def row_by_header(header: list[tuple[int, str]], line: str) -> dict[str, str]:
     cell goes to the column its span overlaps most, the columns spanning from one title's
     start to the next one's.
     """
-    row = cells(line)
+    starts = [start for start, _ in header]
+    row = [piece for cell in cells(line) for piece in _split_at(cell, starts)]
     titles = [title for _, title in header]
     if len(row) == len(header):
         return {title: text for title, (_, text) in zip(titles, row, strict=True)}
-    starts = [start for start, _ in header]
     ends = [*starts[1:], 1 << 30]
     found: dict[str, list[str]] = {}
     for start, text in row:
@@ -78,6 +78,19 @@ def row_by_header(header: list[tuple[int, str]], line: str) -> dict[str, str]:
         best = max(range(len(overlaps)), key=lambda i: (overlaps[i], -i))
         found.setdefault(titles[best], []).append(text)
     return {title: " ".join(parts) for title, parts in found.items()}
+
+
+def _split_at(cell: tuple[int, str], starts: list[int]) -> list[tuple[int, str]]:
+    """A cell that runs into the next column with one space between (a value that filled
+    its column) split where that column's title starts."""
+    start, text = cell
+    pieces: list[tuple[int, str]] = []
+    for boundary in starts:
+        cut = boundary - start
+        if 0 < cut < len(text) and text[cut - 1] == " " and text[cut] != " ":
+            pieces.append((start, text[: cut - 1]))
+            start, text = boundary, text[cut:]
+    return [*pieces, (start, text)]
 
 
 def load_json(text: str, what: str) -> Any:

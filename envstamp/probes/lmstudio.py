@@ -289,7 +289,7 @@ def parse_info_plist(data: bytes) -> str | None:
 def version_in_file_name(path: str) -> str | None:
     """ "LM-Studio-0.3.5-2-x64.AppImage" -> "0.3.5"."""
     name = re.split(r"[\\/]", path)[-1]
-    found = re.search(r"(?<![\d.])(\d+\.\d+\.\d+)(?![\d.])", name)
+    found = re.search(r"(?<![\d.])(\d+\.\d+\.\d+)(?!\.?\d)", name)
     return found.group(1) if found else None
 
 
