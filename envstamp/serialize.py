@@ -38,10 +38,18 @@ def _strict_scalar(kind: type) -> Any:
     return hook
 
 
+def _json_scalar(value: Any, _type: Any) -> Any:
+    """Structure hook of ``str | int | float | bool | None`` (free-form columns): as is."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"expected a string, number, boolean or null, got {type(value).__name__}")
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
     for kind in (str, int, float, bool):
         conv.register_structure_hook(kind, _strict_scalar(kind))
+    conv.register_structure_hook(str | int | float | bool | None, _json_scalar)
     return conv
 
 
