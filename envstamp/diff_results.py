@@ -334,17 +334,22 @@ def format_spread(spread: Spread | None) -> str:
     if spread is None:
         return "-"
     unit = f" {spread.unit}" if spread.unit else ""
-    sd = f" ± {_fmt(spread.stddev)}" if spread.stddev is not None else ""
+    places = _places(spread.mean)
+    sd = f" ± {spread.stddev:.{places}f}" if spread.stddev is not None else ""
     n = f" (n={spread.n})" if spread.n is not None else ""
-    return f"{_fmt(spread.mean)}{sd}{unit}{n}"
+    return f"{spread.mean:.{places}f}{sd}{unit}{n}"
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "?"
-    if abs(value) >= 100:
-        return f"{value:.1f}"
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+def _places(value: float) -> int:
+    """Decimals that show a mean to about four significant digits."""
+    size = abs(value)
+    if size >= 1000:
+        return 0
+    if size >= 100:
+        return 1
+    if size >= 1:
+        return 2
+    return 4
 
 
 def speed_phrase(t: TestComparison) -> str:
@@ -390,6 +395,13 @@ def headline(report: DiffReport) -> str:
     if report.tests and any(t.ratio for t in report.tests):
         lead = "no speed gap beyond noise"
         return f"{lead}; differences: {causes}" if causes else lead
+    if report.tests:
+        in_a = sum(t.b is None for t in report.tests)
+        in_b = sum(t.a is None for t in report.tests)
+        return (
+            f"no test ran on both sides ({in_a} only on A, {in_b} only on B); "
+            + _environment_headline(report)
+        )
     return _environment_headline(report)
 
 

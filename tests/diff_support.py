@@ -58,3 +58,31 @@ def write(manifest: Manifest, path: Path) -> Path:
 
 
 Edit = Callable[[Manifest], Manifest]
+
+
+def result_log(
+    path: Path, manifest: Manifest, tests: list[tuple[str, dict[str, Any], list[float]]]
+) -> Path:
+    """A real, signed results log: one record per (test name, params, tokens/s samples)."""
+    from envstamp import keys, results, sign
+
+    key = keys.default_signing_key()
+    log = results.ResultLog(path, envelope=sign.sign_manifest(manifest, key), key=key)
+    records = []
+    for name, params, samples in tests:
+        walls = [128 / s for s in samples]
+        records.append(
+            results.Result(
+                manifest_digest=log.manifest_digest,
+                name=name,
+                params=params,
+                metrics={"tokens_per_s": sum(samples) / len(samples)},
+                metric_samples={"tokens_per_s": samples} if len(samples) > 1 else {},
+                wall_s=walls,
+                summary={"tokens_per_s": results.summarize(samples),
+                         "wall_s": results.summarize(walls)},
+            )
+        )
+    log.write(records)
+    log.close()
+    return path
