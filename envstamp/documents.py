@@ -86,4 +86,4 @@ def _load_results(text: str, *, source: str, verify: bool) -> Document:
         from envstamp import results
     except ImportError:  # pragma: no cover - results ship with envstamp
         raise InputError(f"{source}: results logs need envstamp's results module") from None
-    return results.load_results_document(text, source=source, verify=verify)  # type: ignore[no-any-return]
+    return results.load_results_document(text, source=source, verify=verify)

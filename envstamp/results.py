@@ -1,0 +1,882 @@
+"""Stamped results and the results log (DESIGN 7).
+
+A results log is JSONL: one record per line, each line chained to the one before it by hash
+(:mod:`envstamp.chainlog`).  Line kinds, in the order a Recorder writes them:
+
+* ``log`` - the first line of the file: schema, log id, creation time;
+* ``manifest`` - a signed manifest envelope, written before the first result that uses it;
+* ``result`` - one :class:`Result`, naming its manifest by ``manifest_digest``;
+* ``head`` - a signed statement over the hash of the line before it (every N records or
+  seconds, and ``final`` at close), so no line before it can change unnoticed;
+* ``torn`` - written by the next writer after a crash: accounts for a torn fragment.
+
+:func:`verify_log` checks the chain, the signatures and that every result's manifest is in the
+file; :func:`load_results` returns the results, each with its ``.manifest``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+import statistics
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from envstamp import chainlog
+from envstamp.errors import CheckFailed, InputError
+from envstamp.model import Manifest, Volatile, field, list_field
+
+if TYPE_CHECKING:
+    from envstamp.documents import Document
+    from envstamp.keys import PublicKey, SigningKey
+
+LOG_SCHEMA = "envstamp.results/1"
+HEAD_PREDICATE = "https://envstamp.dev/results-chain/v1"
+HEAD_SUBJECT = "results-chain"
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_HEADER_START = chainlog.PREFIX + chainlog.GENESIS.encode() + b'","kind":"log"'
+# Byte positions of the manifest reference in result and manifest lines (fixed layout).
+_RESULT_REF = chainlog.KIND_START + len(b'result","manifest_digest":"')
+_MANIFEST_REF = chainlog.KIND_START + len(b'manifest","manifest_digest":"')
+_DIGEST_LEN = len("sha256:") + 64
+
+
+def _doc(text: str) -> dict[str, Any]:
+    return {"doc": text, "volatile": False}
+
+
+# ------------------------------------------------------------------------------- classes
+
+
+@attrs.define(kw_only=True)
+class Summary:
+    """Statistics of one series of samples."""
+
+    mean: float = attrs.field(metadata=_doc("Arithmetic mean."))
+    median: float = attrs.field(metadata=_doc("Median."))
+    stddev: float | None = field("Sample standard deviation (n-1); null with one sample.")
+    min: float = attrs.field(metadata=_doc("Smallest sample."))
+    max: float = attrs.field(metadata=_doc("Largest sample."))
+    n: int = attrs.field(metadata=_doc("Number of samples."))
+
+
+def summarize(samples: Sequence[float]) -> Summary:
+    """mean, median, stddev, min, max and n of a non-empty series."""
+    n = len(samples)
+    if n == 1:
+        only = float(samples[0])
+        return Summary(mean=only, median=only, stddev=None, min=only, max=only, n=1)
+    return Summary(
+        mean=statistics.fmean(samples),
+        median=float(statistics.median(samples)),
+        stddev=statistics.stdev(samples),
+        min=float(min(samples)),
+        max=float(max(samples)),
+        n=n,
+    )
+
+
+@attrs.define(kw_only=True)
+class MemoryUse:
+    """Peak memory over a timed region or a command's run."""
+
+    rss_peak_bytes: int | None = field("Peak resident memory of this process seen, bytes.")
+    rss_growth_bytes: int | None = field(
+        "Peak resident memory minus what it was when the region began, bytes (timers)."
+    )
+    child_rss_peak_bytes: int | None = field(
+        "Peak resident memory of the command's process tree, from the OS's accounting of the "
+        "finished processes (largest single process), bytes (envstamp run)."
+    )
+    gpu_process_peak_mib: int | None = field(
+        "Peak GPU memory used by the measured processes, summed over GPUs, MiB."
+    )
+    gpu_total_peak_mib: int | None = field(
+        "Peak GPU memory used by all processes, summed over GPUs, MiB."
+    )
+    samples: int | None = field("Readings the background sampler took.")
+    source: str | None = field('What answered ("proc", "rusage", "nvml", "amdgpu sysfs"...).')
+
+
+@attrs.define(kw_only=True)
+class Advice:
+    """Something that makes a number less trustworthy; printed once, never acted on."""
+
+    code: str = attrs.field(
+        metadata=_doc(
+            "governor, battery, throttling, spread, few_samples, gpu_shared or another code."
+        )
+    )
+    message: str = attrs.field(metadata=_doc("One line for a person."))
+
+
+def _check_digest(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not _DIGEST.fullmatch(value):
+        raise InputError(
+            "a result needs the digest of the manifest it ran under (sha256:<64 hex>), "
+            f"got {value!r}"
+        )
+
+
+def _check_name(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"a result needs a non-empty name, got {value!r}")
+
+
+@attrs.define(kw_only=True)
+class Result:
+    """One stamped measurement.  It cannot exist without its manifest's digest."""
+
+    manifest_digest: str = attrs.field(
+        validator=_check_digest,
+        metadata=_doc("sha256: of the signed manifest (canonical JSON) it ran under."),
+    )
+    name: str = attrs.field(validator=_check_name, metadata=_doc("What was measured."))
+    at: str | None = field("UTC time the measurement ended, RFC 3339.")
+    origin: str | None = field('How it was recorded: timer, timed, bench, record, run, pytest.')
+    params: dict[str, Any] = attrs.field(
+        factory=dict, metadata=_doc("Parameters (model, n_gpu_layers...): JSON scalars.")
+    )
+    metrics: dict[str, float] = attrs.field(
+        factory=dict,
+        metadata=_doc("Caller metrics (tokens_per_s, prompt_tps...); the mean when repeated."),
+    )
+    wall_s: list[float] = list_field("Wall time of each repetition, seconds.")
+    metric_samples: dict[str, list[float]] = attrs.field(
+        factory=dict, metadata=_doc("Each metric's value per repetition, where repeated.")
+    )
+    summary: dict[str, Summary] = attrs.field(
+        factory=dict,
+        metadata=_doc('Statistics per series: "wall_s" and each metric that has samples.'),
+    )
+    memory: MemoryUse | None = field("Peak memory during the measurement.")
+    state_before: Volatile | None = field("Readings of the moment just before.")
+    state_after: Volatile | None = field("Readings of the moment just after.")
+    advice: list[Advice] = list_field("Reasons to distrust the number, if any.")
+    command: list[str] | None = field("The command that ran (envstamp run).")
+    exit_code: int | None = field("The command's exit code (envstamp run).")
+    output_digest: str | None = field("sha256: of the command's stdout (envstamp run).")
+    prev: str | None = attrs.field(
+        default=None, eq=False, metadata={**_doc("Hash of the line before."), "internal": True}
+    )
+    hash: str | None = attrs.field(
+        default=None, eq=False, metadata={**_doc("Hash of this line."), "internal": True}
+    )
+    manifest: Manifest | None = attrs.field(
+        default=None,
+        eq=False,
+        repr=False,
+        metadata={**_doc("The manifest, attached when loaded."), "internal": True},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        for name, value in self.metrics.items():
+            check_number(value, f"metric {name!r}")
+        for value in self.wall_s:
+            check_number(value, "wall time")
+        for name, values in self.metric_samples.items():
+            for value in values:
+                check_number(value, f"metric {name!r}")
+        for name, value in self.params.items():
+            check_param(name, value)
+
+
+def check_number(value: Any, what: str) -> None:
+    """Refuse what JSON cannot carry: NaN, infinities, and anything not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{what} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise InputError(f"{what} is {value}: results must be finite numbers (NaN/inf refused)")
+
+
+def check_param(name: str, value: Any) -> None:
+    """Parameters are JSON scalars or lists of them; floats finite."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"parameter {name!r} is {value}: NaN/inf refused")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return
+    if isinstance(value, list) and all(
+        v is None or isinstance(v, (str, int, bool)) or (isinstance(v, float) and math.isfinite(v))
+        for v in value
+    ):
+        return
+    raise InputError(
+        f"parameter {name!r} is a {type(value).__name__}; use a string, number, bool or list"
+    )
+
+
+def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as stored: tuples become lists, other objects their ``str()``."""
+    cleaned: dict[str, Any] = {}
+    for name, given in params.items():
+        value = list(given) if isinstance(given, tuple) else given
+        if not (value is None or isinstance(value, (str, int, float, bool, list))):
+            value = str(value)
+        cleaned[str(name)] = value
+    return cleaned
+
+
+# ------------------------------------------------------------------------------ encoding
+
+
+def result_body(result: Result) -> bytes:
+    """The result's line body (without ``prev``); empty and null members left out."""
+    data: dict[str, Any] = {
+        "kind": "result",
+        "manifest_digest": result.manifest_digest,
+        "name": result.name,
+    }
+    for name in ("at", "origin"):
+        value = getattr(result, name)
+        if value is not None:
+            data[name] = value
+    for name in ("params", "metrics", "wall_s", "metric_samples"):
+        value = getattr(result, name)
+        if value:
+            data[name] = value
+    if result.summary:
+        data["summary"] = {k: _summary_data(s) for k, s in result.summary.items()}
+    for name in ("memory", "state_before", "state_after"):
+        value = getattr(result, name)
+        if value is not None:
+            from envstamp.serialize import unstructure
+
+            data[name] = unstructure(value)
+    if result.advice:
+        data["advice"] = [{"code": a.code, "message": a.message} for a in result.advice]
+    for name in ("command", "exit_code", "output_digest"):
+        value = getattr(result, name)
+        if value is not None:
+            data[name] = value
+    return chainlog.encode_body(data)
+
+
+def _summary_data(summary: Summary) -> dict[str, Any]:
+    return {
+        "mean": summary.mean,
+        "median": summary.median,
+        "stddev": summary.stddev,
+        "min": summary.min,
+        "max": summary.max,
+        "n": summary.n,
+    }
+
+
+def header_body() -> bytes:
+    """The first line of a new log."""
+    from envstamp import __version__
+    from envstamp.collect import utc_now
+
+    return chainlog.encode_body(
+        {
+            "kind": "log",
+            "schema": LOG_SCHEMA,
+            "log_id": uuid.uuid4().hex,
+            "created_at": utc_now(),
+            "envstamp_version": __version__,
+        }
+    )
+
+
+def is_header(line: bytes) -> bool:
+    """True for the first line of an envstamp results log."""
+    return line.startswith(_HEADER_START)
+
+
+def manifest_body(envelope: Mapping[str, Any], digest: str, identity: str | None) -> bytes:
+    """The line that stores a signed manifest."""
+    return chainlog.encode_body(
+        {
+            "kind": "manifest",
+            "manifest_digest": digest,
+            "identity_digest": identity,
+            "envelope": dict(envelope),
+        }
+    )
+
+
+def head_statement(prev: str, *, final: bool, results: int) -> dict[str, Any]:
+    """The statement a head signs: the hash of the line before it."""
+    from envstamp.sign import make_statement
+
+    return make_statement(
+        [(HEAD_SUBJECT, prev)],
+        HEAD_PREDICATE,
+        {"chain_head": prev, "final": final, "results_by_writer": results},
+    )
+
+
+def head_body(envelope: Mapping[str, Any], *, final: bool) -> bytes:
+    """The line that stores a signed chain head."""
+    return chainlog.encode_body({"kind": "head", "final": final, "envelope": dict(envelope)})
+
+
+def envelope_predicate(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    """The statement predicate inside an envelope, decoded without checking the signature."""
+    from envstamp.sign import open_envelope, parse_statement
+
+    statement = parse_statement(open_envelope(envelope).payload)
+    predicate = statement.get("predicate")
+    if not isinstance(predicate, dict):
+        raise CheckFailed("the envelope's statement has no predicate")
+    return predicate
+
+
+def manifest_digest_of(predicate: Mapping[str, Any]) -> str:
+    """``sha256:`` of a manifest's canonical JSON (what results name)."""
+    from envstamp.serialize import canonical_bytes, sha256_digest
+
+    return sha256_digest(canonical_bytes(dict(predicate)))
+
+
+# -------------------------------------------------------------------------------- writer
+
+
+class ResultLog:
+    """One writer's side of a results log: its manifest line, results, signed heads.
+
+    Several writers (threads, processes) may share a file; each signs heads over the chain as
+    it finds it when it appends.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        envelope: Mapping[str, Any],
+        key: SigningKey,
+        durable: bool = False,
+        head_every: int = 1000,
+        head_seconds: float = 60.0,
+    ) -> None:
+        import time
+
+        if head_every < 1 or head_seconds <= 0:
+            raise InputError("head_every must be >= 1 and head_seconds > 0")
+        predicate = envelope_predicate(envelope)
+        self.manifest_digest = manifest_digest_of(predicate)
+        identity = predicate.get("identity_digest")
+        self._key = key
+        self._head_every = head_every
+        self._head_seconds = head_seconds
+        self._clock = time.monotonic
+        self._since_head = 0
+        self._last_head = self._clock()
+        self._written = 0
+        self._closed = False
+        self._appender = chainlog.LockedAppender(
+            path, header=header_body, accepts_first_line=is_header, durable=durable
+        )
+        body = manifest_body(envelope, self.manifest_digest, identity)
+        self._appender.append([body])
+
+    @property
+    def path(self) -> Path:
+        return self._appender.path
+
+    def write(self, results: Sequence[Result]) -> None:
+        """Append results (one locked write); a signed head follows when one is due."""
+        if self._closed:
+            raise InputError(f"{self.path}: the results log is closed")
+        if not results:
+            return
+        bodies = [result_body(r) for r in results]
+        self._since_head += len(bodies)
+        self._written += len(bodies)
+        due = (
+            self._since_head >= self._head_every
+            or self._clock() - self._last_head >= self._head_seconds
+        )
+        appended = self._appender.append(bodies, last=self._head(False) if due else None)
+        prev = appended.prev
+        for result, line_hash in zip(results, appended.hashes, strict=True):
+            result.prev, result.hash = prev, line_hash
+            prev = line_hash
+        if due:
+            self._since_head, self._last_head = 0, self._clock()
+
+    def close(self) -> None:
+        """Write the final signed head and close the file (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._appender.append([], last=self._head(True))
+        finally:
+            self._appender.close()
+
+    def _head(self, final: bool) -> Any:
+        def make(prev: str) -> bytes:
+            from envstamp.sign import sign_statement
+
+            statement = head_statement(prev, final=final, results=self._written)
+            return head_body(sign_statement(statement, self._key), final=final)
+
+        return make
+
+
+# ----------------------------------------------------------------------------- verifying
+
+
+@attrs.define
+class LogReport:
+    """What :func:`verify_log` found.  ``problems`` is evidence of tampering or damage."""
+
+    source: str
+    lines: int = 0
+    results: int = 0
+    manifests: int = 0
+    heads: int = 0
+    signed_lines: int = 0
+    closed: bool = False
+    torn_last_line: bool = False
+    torn_lines: list[int] = attrs.field(factory=list)
+    problems: list[str] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(factory=list)
+    signers: list[str] = attrs.field(factory=list)
+    signatures_checked: bool = True
+    allow_open: bool = False
+
+    @property
+    def intact(self) -> bool:
+        """No line was edited, removed or reordered, and every signature verified."""
+        return not self.problems
+
+    @property
+    def ok(self) -> bool:
+        """Intact, signatures checked, and closed (every line signed), unless open is allowed."""
+        if not self.intact or not self.signatures_checked:
+            return False
+        return self.closed or self.allow_open
+
+    @property
+    def unsigned_lines(self) -> int:
+        """Complete lines after the last valid signed head."""
+        return self.lines - self.signed_lines
+
+    def summary_lines(self) -> list[str]:
+        """The report for a person, one finding per line, verdict first."""
+        verdict = "OK" if self.ok else ("FAILED" if self.problems else "NOT FULLY VERIFIED")
+        lines = [
+            f"{verdict}: {self.source}: {self.results} results, {self.manifests} manifests, "
+            f"{self.heads} signed heads, {self.lines} lines"
+        ]
+        lines += [f"  problem: {p}" for p in self.problems]
+        if not self.signatures_checked:
+            lines.append("  signatures not checked: no trusted public key")
+        if self.torn_last_line:
+            lines.append(
+                f"  torn last line (line {self.lines + 1}): a write cut short by a crash; "
+                "ignored, the lines before it are unaffected"
+            )
+        for number in self.torn_lines:
+            lines.append(f"  line {number}: torn by a crash, accounted for by the next line")
+        if not self.problems:
+            if self.closed:
+                lines.append(f"  chain intact; all {self.lines} lines signed (closed log)")
+            else:
+                lines.append(
+                    f"  chain intact through line {self.lines}; signed through line "
+                    f"{self.signed_lines}; {self.unsigned_lines} later lines are not covered "
+                    "by a signature (the writer is still running, crashed, or lines were "
+                    "removed from the end)"
+                )
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.signers:
+            lines.append(f"  signed by: {', '.join(k[:16] for k in self.signers)}")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able report."""
+        data = attrs.asdict(self)
+        data.update(ok=self.ok, intact=self.intact, unsigned_lines=self.unsigned_lines)
+        return data
+
+
+def verify_log(
+    source: str | bytes | os.PathLike[str],
+    *,
+    trusted: Sequence[PublicKey] | None = None,
+    allow_open: bool = False,
+    name: str | None = None,
+) -> LogReport:
+    """Verify a results log: hash chain, signatures, manifests, torn lines.
+
+    ``source`` is a path, or the log's bytes.  ``trusted`` None uses the default and trusted
+    keys.  ``allow_open`` accepts a log whose last lines are not yet covered by a signed head
+    (still being written, or a crash); tampering always fails.
+    """
+    data, label = _read_source(source, name)
+    report = LogReport(source=label, allow_open=allow_open)
+    keys = _resolve_trusted(trusted, report)
+    lines = data.split(b"\n")
+    tail = lines.pop()  # b"" when the file ends with a newline
+    if tail:
+        report.torn_last_line = True
+    _Verifier(report, keys).run(data, lines)
+    return report
+
+
+def _read_source(source: str | bytes | os.PathLike[str], name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, bytes):
+        return source, name or "results log"
+    path = Path(source)
+    try:
+        return path.read_bytes(), name or str(source)
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{source}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read: {exc.strerror or exc}") from None
+
+
+def _resolve_trusted(
+    trusted: Sequence[PublicKey] | None, report: LogReport
+) -> list[PublicKey] | None:
+    if trusted is not None:
+        return list(trusted)
+    from envstamp import keys
+
+    found = keys.trusted_keys()
+    if not found:
+        report.signatures_checked = False
+        return None
+    return found
+
+
+class _Verifier:
+    """One pass over the lines; result lines are checked without parsing their JSON."""
+
+    def __init__(self, report: LogReport, keys: list[PublicKey] | None) -> None:
+        self.report = report
+        self.keys = keys
+        self.known: set[bytes] = set()
+        self.signers: dict[str, None] = {}
+        self.final_at = -1
+
+    def run(self, data: bytes, lines: list[bytes]) -> None:
+        import hashlib
+
+        report = self.report
+        if not lines or not is_header(lines[0]):
+            first = (lines[0] if lines else data)[:60]
+            raise InputError(
+                f"{report.source} is not an envstamp results log "
+                f"(it starts with {first.decode('utf-8', 'replace')!r})"
+            )
+        fragments = _torn_fragments(data, lines)
+        sha = hashlib.sha256
+        prefix, hash_end, known = chainlog.PREFIX, chainlog.HASH_END, self.known
+        ref, ref_end = _RESULT_REF, _RESULT_REF + _DIGEST_LEN
+        prev = chainlog.GENESIS.encode()
+        results = 0
+        for index, line in enumerate(lines):
+            if fragments and index in fragments:
+                # The marker after a torn fragment chains from the line before it.
+                self._fragment(index, line, lines)
+                continue
+            if line[9:hash_end] != prev or not line.startswith(prefix):
+                self._broken(index, line)
+            elif line.startswith(b'result"', chainlog.KIND_START):
+                results += 1
+                if line[ref:ref_end] not in known:
+                    self._unknown_manifest(index, line)
+            else:
+                self._special(index, line)
+            prev = sha(line).hexdigest().encode()
+        report.lines = len(lines)
+        report.results = results
+        report.signers = list(self.signers)
+        report.closed = self.final_at == len(lines) - 1 and not report.torn_last_line
+
+    # -- the rare lines ----------------------------------------------------------------
+
+    def _special(self, index: int, line: bytes) -> None:
+        kind = chainlog.line_kind(line)
+        if kind == b"manifest":
+            self._manifest(index, line)
+        elif kind == b"head":
+            self._head(index, line)
+        elif kind == b"torn":
+            self._problem(index, "a torn-line marker that follows no torn line")
+        elif kind == b"log":
+            if index:
+                self._problem(index, "a second log header in the middle of the file")
+        else:
+            self._problem(index, f"unknown line kind {kind!r}")
+
+    def _parse(self, index: int, line: bytes) -> dict[str, Any] | None:
+        from envstamp.serialize import parse_json_strict
+
+        try:
+            data = parse_json_strict(line, what=f"line {index + 1}")
+        except InputError as exc:
+            self._problem(index, str(exc))
+            return None
+        if not isinstance(data, dict):
+            self._problem(index, "not a JSON object")
+            return None
+        return data
+
+    def _manifest(self, index: int, line: bytes) -> None:
+        data = self._parse(index, line)
+        if data is None:
+            return
+        digest = data.get("manifest_digest")
+        envelope = data.get("envelope")
+        if not isinstance(envelope, dict) or not isinstance(digest, str):
+            self._problem(index, "manifest line without an envelope or digest")
+            return
+        self.known.add(digest.encode())
+        self.report.manifests += 1
+        predicate = self._verified_predicate(index, envelope, None)
+        if predicate is not None and manifest_digest_of(predicate) != digest:
+            self._problem(index, "the manifest's digest does not match its signed contents")
+
+    def _head(self, index: int, line: bytes) -> None:
+        data = self._parse(index, line)
+        if data is None:
+            return
+        envelope = data.get("envelope")
+        if not isinstance(envelope, dict):
+            self._problem(index, "head line without an envelope")
+            return
+        predicate = self._verified_predicate(index, envelope, HEAD_PREDICATE)
+        if predicate is None:
+            return
+        prev = line[9 : chainlog.HASH_END].decode()
+        if predicate.get("chain_head") != prev:
+            self._problem(index, "signed head does not cover the line before it (moved here?)")
+            return
+        if bool(predicate.get("final")) != bool(data.get("final")):
+            self._problem(index, "head's final flag differs from what was signed")
+            return
+        self.report.heads += 1
+        self.report.signed_lines = index + 1
+        if predicate.get("final"):
+            self.final_at = index
+            if line != _canonical_line(data):
+                self._problem(index, "the final head line was edited")
+
+    def _verified_predicate(
+        self, index: int, envelope: dict[str, Any], predicate_type: str | None
+    ) -> dict[str, Any] | None:
+        from envstamp.sign import verify_envelope
+
+        if self.keys is None:
+            try:
+                return envelope_predicate(envelope)
+            except (CheckFailed, InputError) as exc:
+                self._problem(index, f"unreadable envelope: {exc}")
+                return None
+        try:
+            verified = verify_envelope(
+                envelope, trusted=self.keys, expected_predicate_type=predicate_type
+            )
+        except (CheckFailed, InputError) as exc:
+            self._problem(index, f"signature: {exc}")
+            return None
+        for keyid in verified.keyids:
+            self.signers[keyid] = None
+        predicate = verified.predicate
+        return predicate if isinstance(predicate, dict) else None
+
+    # -- failures ----------------------------------------------------------------------
+
+    def _broken(self, index: int, line: bytes) -> None:
+        """A line that does not follow the one before it: tampering or damage."""
+        if not line.startswith(chainlog.PREFIX):
+            self._problem(index, "not an envstamp record (edited, or written by another tool)")
+            return
+        self._problem(
+            index,
+            f"does not follow line {index}: line {index} was edited, or lines were removed, "
+            "inserted or reordered here",
+        )
+        if not line.startswith(b'result"', chainlog.KIND_START):
+            self._special(index, line)
+
+    def _fragment(self, index: int, fragment: bytes, lines: list[bytes]) -> None:
+        """A fragment torn by a crash must match the marker line that follows it."""
+        data = self._parse(index + 1, lines[index + 1])
+        if not (
+            data
+            and data.get("fragment_sha256") == chainlog.line_hash(fragment)
+            and data.get("fragment_bytes") == len(fragment)
+        ):
+            self._problem(index, "a torn line whose marker does not match it")
+        self.report.torn_lines.append(index + 1)
+
+    def _unknown_manifest(self, index: int, line: bytes) -> None:
+        digest = line[_RESULT_REF : _RESULT_REF + _DIGEST_LEN].decode("ascii", "replace")
+        self._problem(
+            index,
+            f"result refers to manifest {digest[:23]}..., which is not stored before it "
+            "(the manifest line was removed?)",
+        )
+
+    def _problem(self, index: int, text: str) -> None:
+        problems = self.report.problems
+        if len(problems) < 50:
+            problems.append(f"line {index + 1}: {text}")
+        elif len(problems) == 50:
+            problems.append("... more problems not shown")
+
+
+def _torn_fragments(data: bytes, lines: list[bytes]) -> set[int]:
+    """Indexes of torn fragments: each is the line before a ``torn`` marker."""
+    found: set[int] = set()
+    needle = b'","kind":"torn"'
+    pos = data.find(needle)
+    while pos >= 0:
+        index = data.count(b"\n", 0, pos)
+        if 0 < index < len(lines) and chainlog.line_kind(lines[index]) == b"torn":
+            found.add(index - 1)
+        pos = data.find(needle, pos + 1)
+    return found
+
+
+def _canonical_line(data: dict[str, Any]) -> bytes:
+    prev = data.pop("prev", "")
+    line = chainlog.chain_line(str(prev), chainlog.encode_body(data))
+    data["prev"] = prev
+    return line
+
+
+# ------------------------------------------------------------------------------- loading
+
+
+def load_results(
+    source: str | bytes | os.PathLike[str],
+    *,
+    verify: bool = True,
+    trusted: Sequence[PublicKey] | None = None,
+) -> list[Result]:
+    """Every result of a log, each with its ``.manifest``.
+
+    ``verify`` (the default) checks the chain and signatures first and raises CheckFailed
+    on tampering; a log still being written (or cut short by a crash) loads, as far as it
+    is intact.
+    """
+    data, label = _read_source(source, None)
+    if verify:
+        report = verify_log(data, trusted=trusted, allow_open=True, name=label)
+        if report.problems:
+            raise CheckFailed(f"{label}: {report.problems[0]}")
+    return _parse_log(data, label)[1]
+
+
+def _parse_log(data: bytes, label: str) -> tuple[dict[str, Manifest], list[Result]]:
+    from envstamp.serialize import manifest_from_data, parse_json_strict, structure
+
+    lines = data.split(b"\n")
+    if not lines or not is_header(lines[0]):
+        raise InputError(f"{label} is not an envstamp results log")
+    if lines[-1]:
+        lines[-1] = b""  # a torn last line: not a record
+    lines.pop()
+    fragments = _torn_fragments(data, lines)
+    manifests: dict[str, Manifest] = {}
+    results: list[Result] = []
+    for number, line in enumerate(lines, 1):
+        kind = chainlog.line_kind(line) if number - 1 not in fragments else None
+        if kind not in (b"manifest", b"result"):
+            continue
+        record = parse_json_strict(line, what=f"{label} line {number}")
+        if kind == b"manifest":
+            predicate = envelope_predicate(record["envelope"])
+            manifests[record["manifest_digest"]] = manifest_from_data(
+                predicate, what=f"{label} line {number}"
+            )
+            continue
+        digest = record.get("manifest_digest")
+        manifest = manifests.get(digest) if isinstance(digest, str) else None
+        if manifest is None:
+            raise InputError(
+                f"{label} line {number}: result {record.get('name')!r} refers to manifest "
+                f"{str(digest)[:23]}..., which is not in this file (was its line removed?)"
+            )
+        prev = record.pop("prev", None)
+        result = structure(record, Result, what=f"{label} line {number}")
+        result.prev, result.hash, result.manifest = prev, chainlog.line_hash(line), manifest
+        results.append(result)
+    return manifests, results
+
+
+def load_results_document(text: str, *, source: str, verify: bool = True) -> Document:
+    """A :class:`~envstamp.documents.Document` of a results log (``show``, ``diff``)."""
+    from envstamp.documents import Document
+
+    data = text.encode("utf-8")
+    signature, signers = "not verified", []
+    if verify:
+        report = verify_log(data, allow_open=True, name=source)
+        if report.problems:
+            signature = f"invalid: {report.problems[0]}"
+        elif not report.signatures_checked:
+            signature = "not verified (no trusted key)"
+        else:
+            signature = "verified" if report.closed else "verified (log still open)"
+            signers = report.signers
+    manifests, results = _parse_log(data, source)
+    if not manifests:
+        raise InputError(f"{source}: a results log without any manifest")
+    manifest = results[0].manifest if results else next(iter(manifests.values()))
+    assert manifest is not None
+    return Document(
+        "results", manifest, source, results=results, signature=signature, signers=signers
+    )
+
+
+def is_results_log(data: bytes) -> bool:
+    """True when ``data`` starts like an envstamp results log (for verify's dispatch)."""
+    return is_header(data[: len(_HEADER_START) + 1])
+
+
+# -------------------------------------------------------------------------------- schema
+
+
+def results_schema() -> dict[str, Any]:
+    """JSON Schema of one result line of a results log."""
+    from envstamp.schema import schema_for
+
+    schema = schema_for(
+        Result,
+        schema_id="results.v1.schema.json",
+        title="envstamp result record (one line of a results log)",
+        patterns={"manifest_digest": "^sha256:[0-9a-f]{64}$"},
+    )
+    internal = [a.name for a in attrs.fields(Result) if a.metadata.get("internal")]
+    for name in internal:
+        schema["properties"].pop(name, None)
+    schema["properties"] = {
+        "prev": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "sha256 (hex) of the previous line's bytes.",
+        },
+        "kind": {"const": "result", "description": "Line kind."},
+        **schema["properties"],
+    }
+    schema["required"] = ["prev", "kind", *schema.get("required", [])]
+    return schema
+
+
+def iter_lines_json(data: bytes) -> Iterable[dict[str, Any]]:
+    """Every complete line of a log as JSON (tests and tools)."""
+    for line in data.split(b"\n")[:-1]:
+        yield json.loads(line)
+
+
+def envelope_payload(envelope: Mapping[str, Any]) -> bytes:
+    """The raw payload bytes of an envelope (tests)."""
+    return base64.b64decode(str(envelope["payload"]))

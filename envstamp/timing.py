@@ -1,0 +1,861 @@
+"""Stamped timing: every number recorded here carries the signed manifest it ran under.
+
+Two lines give a benchmark provenance::
+
+    rec = envstamp.Recorder("results.jsonl")      # captures and signs a manifest, or fails now
+    with rec.timer("pp512", model="llama-3-8b-q4_k_m.gguf") as t:
+        run_prompt()
+        t.metrics["tokens_per_s"] = 512 / t.elapsed
+
+Also: ``rec.record(name, metrics=...)`` for numbers measured elsewhere, ``rec.repeat(...)``
+and ``rec.bench(fn, ...)`` for repetitions with a summary, ``@envstamp.timed`` for functions
+(sync or async), ``async with rec.timer(...)``.
+
+What is measured and what is not: the clock is read as the last thing on entry and the first
+thing on exit.  Reading the volatile state, opening a memory region, building the record and
+writing it all happen outside that interval.  Records are written right after each region by
+default (``buffer=1``: a crash loses nothing already timed); ``buffer=N`` batches them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import functools
+import inspect
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
+
+from envstamp.errors import CaptureError, EnvstampError, InputError
+from envstamp.results import (
+    Advice,
+    MemoryUse,
+    Result,
+    ResultLog,
+    Summary,
+    clean_params,
+    summarize,
+)
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from envstamp.collect import CaptureOptions
+    from envstamp.keys import SigningKey
+    from envstamp.model import Manifest, Volatile
+    from envstamp.runner import Runner
+    from envstamp.sampler import MemorySampler, Region
+
+__all__ = ["Lap", "Recorder", "Series", "Summary", "Timer", "summarize", "timed"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ------------------------------------------------------------------------------ recorder
+
+
+class Recorder:
+    """Records stamped results into a results log.
+
+    Construction captures this machine's manifest (or takes ``manifest=``: a Manifest, or an
+    envelope signed already), signs it, and writes it into ``path`` - or raises, before any
+    benchmark runs.  ``close()`` (or leaving a ``with Recorder(...)`` block, or interpreter
+    exit) flushes and signs the chain head.
+
+    ``state`` / ``memory`` sample the volatile state around each region and peak memory
+    during it; ``state_max_age`` lets back-to-back short regions share one state reading.
+    ``head_every`` / ``head_seconds`` sign the chain head periodically.  ``durable`` fsyncs
+    every write.  ``advice`` prints advice once to stderr (or to a given stream; False:
+    silent - it is stored either way).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = "results.jsonl",
+        *,
+        manifest: Manifest | Mapping[str, Any] | None = None,
+        key: SigningKey | str | os.PathLike[str] | None = None,
+        options: CaptureOptions | None = None,
+        durable: bool = False,
+        head_every: int = 1000,
+        head_seconds: float = 60.0,
+        buffer: int = 1,
+        state: bool = True,
+        memory: bool = True,
+        sample_hz: float = 10.0,
+        state_max_age: float = 1.0,
+        advice: bool | TextIO = True,
+        runner: Runner | None = None,
+    ) -> None:
+        from envstamp.advice import AdvicePrinter, manifest_advice
+        from envstamp.sampler import StateCache
+
+        if buffer < 1:
+            raise InputError("buffer must be at least 1")
+        if not sample_hz > 0:
+            raise InputError("sample_hz must be positive")
+        self._runner = runner
+        self._lock = threading.RLock()
+        self._pending: deque[Any] = deque()
+        self._buffer = int(buffer)
+        self._closed = False
+        self.state = bool(state)
+        self.memory = bool(memory)
+        self._sample_hz = sample_hz
+        self._sampler: MemorySampler | None = None
+        signing_key = _signing_key(key)
+        captured_now = manifest is None
+        envelope, self.manifest = _signed_manifest(manifest, signing_key, options, runner)
+        self._log = ResultLog(
+            path,
+            envelope=envelope,
+            key=signing_key,
+            durable=durable,
+            head_every=head_every,
+            head_seconds=head_seconds,
+        )
+        self.manifest_digest: str = self._log.manifest_digest
+        self.path = self._log.path
+        self.count = 0
+        self._states = StateCache(self._read_state, max_age=state_max_age)
+        if captured_now:
+            self._states.seed(self.manifest.volatile)
+        self._base_advice = manifest_advice(self.manifest)
+        stream = None if isinstance(advice, bool) else advice
+        self._printer = AdvicePrinter(stream, enabled=advice is not False)
+        _OPEN.add(self)
+        _DEFAULT[0] = self
+
+    # -- measuring ----------------------------------------------------------------------
+
+    def timer(
+        self, name: str, /, *, state: bool | None = None, memory: bool | None = None, **params: Any
+    ) -> Timer:
+        """A context manager (sync or async) that times one region; ``params`` are stored."""
+        return Timer(self, name, state, memory, params)
+
+    def repeat(
+        self,
+        name: str,
+        /,
+        *,
+        repeat: int = 5,
+        warmup: int = 1,
+        state: bool | None = None,
+        memory: bool | None = None,
+        **params: Any,
+    ) -> Series:
+        """Laps to iterate: ``for lap in rec.repeat("pp512", repeat=5): with lap: run()``.
+
+        Warm-up laps are timed and dropped; the others become one result with every sample
+        and their summary.
+        """
+        return Series(
+            self, name, repeat=repeat, warmup=warmup, state=state, memory=memory, params=params
+        )
+
+    def bench(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        name: str | None = None,
+        repeat: int = 5,
+        warmup: int = 1,
+        params: Mapping[str, Any] | None = None,
+        metrics: Callable[[Any, float], Mapping[str, float]] | None = None,
+        state: bool | None = None,
+        memory: bool | None = None,
+        **kwargs: Any,
+    ) -> Result:
+        """Call ``fn(*args, **kwargs)`` ``warmup + repeat`` times; return the stamped result.
+
+        ``metrics(return_value, seconds)`` turns each call into metrics, e.g.
+        ``lambda out, s: {"tokens_per_s": out.n_tokens / s}``.
+        """
+        series = self.repeat(
+            name or _callable_name(fn),
+            repeat=repeat,
+            warmup=warmup,
+            state=state,
+            memory=memory,
+            **dict(params or {}),
+        )
+        for lap in series:
+            with lap:
+                value = fn(*args, **kwargs)
+            if metrics is not None:
+                lap.metrics.update(metrics(value, lap.elapsed))
+        return series.result_now()
+
+    async def abench(
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        /,
+        *args: Any,
+        name: str | None = None,
+        repeat: int = 5,
+        warmup: int = 1,
+        params: Mapping[str, Any] | None = None,
+        metrics: Callable[[Any, float], Mapping[str, float]] | None = None,
+        **kwargs: Any,
+    ) -> Result:
+        """:meth:`bench` for a coroutine function."""
+        series = self.repeat(
+            name or _callable_name(fn), repeat=repeat, warmup=warmup, **dict(params or {})
+        )
+        for lap in series:
+            async with lap:
+                value = await fn(*args, **kwargs)
+            if metrics is not None:
+                lap.metrics.update(metrics(value, lap.elapsed))
+        return series.result_now()
+
+    def record(
+        self,
+        name: str,
+        /,
+        *,
+        metrics: Mapping[str, float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        wall_s: float | Sequence[float] | None = None,
+        metric_samples: Mapping[str, Sequence[float]] | None = None,
+        origin: str = "record",
+    ) -> Result:
+        """Record numbers measured elsewhere (``metrics={"tokens_per_s": 41.2}``)."""
+        walls = [] if wall_s is None else [wall_s] if isinstance(wall_s, (int, float)) else wall_s
+        result = self.make_result(
+            name,
+            origin=origin,
+            params=params or {},
+            metrics=metrics or {},
+            wall_s=list(walls),
+            metric_samples=metric_samples or {},
+        )
+        self._queue(result)
+        return result
+
+    def make_result(
+        self,
+        name: str,
+        *,
+        origin: str,
+        params: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        wall_s: Sequence[float],
+        metric_samples: Mapping[str, Sequence[float]] | None = None,
+        state_before: Volatile | None = None,
+        state_after: Volatile | None = None,
+        region: Region | None = None,
+        memory: MemoryUse | None = None,
+        at: str | None = None,
+        **extra: Any,
+    ) -> Result:
+        """A Result stamped with this recorder's manifest, with summary and advice.
+
+        ``region`` (a closed memory region) gives the memory section unless ``memory`` is
+        given, and the other GPU processes it saw feed the advice.
+        """
+        from envstamp import advice as advice_rules
+
+        samples = {k: [float(x) for x in v] for k, v in (metric_samples or {}).items() if v}
+        summary: dict[str, Summary] = {}
+        if wall_s:
+            summary["wall_s"] = summarize(wall_s)
+        for key, values in samples.items():
+            summary[key] = summarize(values)
+        found: list[Advice] = self._base_advice
+        if summary or state_before is not None or state_after is not None or region is not None:
+            found = advice_rules.merge(
+                found,
+                advice_rules.state_advice((state_before, state_after)),
+                advice_rules.sample_advice(summary),
+                advice_rules.gpu_advice(region.other_gpu_pids if region else ()),
+            )
+        if found:
+            self._printer.show(found)
+        if region is not None and memory is None:
+            from envstamp.sampler import memory_use
+
+            memory = memory_use(region, self._memory_source())
+        return Result(
+            manifest_digest=self.manifest_digest,
+            name=name,
+            at=at or _utc_stamp(time.time()),
+            origin=origin,
+            params=clean_params(params) if params else {},
+            metrics=dict(metrics),
+            wall_s=list(wall_s),
+            metric_samples=samples,
+            summary=summary,
+            memory=memory,
+            state_before=state_before,
+            state_after=state_after,
+            advice=list(found),
+            **extra,
+        )
+
+    def add(self, result: Result) -> Result:
+        """Queue a result built elsewhere (``envstamp run``); it must carry this manifest."""
+        if result.manifest_digest != self.manifest_digest:
+            raise InputError("the result names another manifest than this recorder's")
+        self._queue(result)
+        return result
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _queue(self, item: Any) -> None:
+        pending = self._pending
+        pending.append(item)
+        if len(pending) >= self._buffer:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued record now (one locked append)."""
+        with self._lock:
+            pending = self._pending
+            items = []
+            while pending:
+                items.append(pending.popleft())
+            if not items:
+                return
+            offset = time.time() - perf_counter()
+            results: list[Result] = []
+            owners: list[Any] = []
+            error: EnvstampError | None = None
+            for item in items:
+                try:
+                    result = item if isinstance(item, Result) else self._from_item(item, offset)
+                except EnvstampError as exc:
+                    error = error or exc
+                    continue
+                results.append(result)
+                owners.append(item)
+            self._log.write(results)
+            self.count += len(results)
+            for owner, result in zip(owners, results, strict=True):
+                if isinstance(owner, Timer):
+                    owner.result = result
+            if error is not None:
+                raise error
+
+    def _from_item(self, item: Any, offset: float) -> Result:
+        if isinstance(item, Timer):
+            return item.to_result(offset)
+        name, params, start, end = item  # a call recorded by @timed's fast path
+        return self.make_result(
+            name,
+            origin="timed",
+            params=params,
+            metrics={},
+            wall_s=[end - start],
+            at=_utc_stamp(end + offset),
+        )
+
+    def close(self) -> None:
+        """Flush, stop the sampler and sign the final chain head (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self.flush()
+            finally:
+                self._closed = True
+                _OPEN.discard(self)
+                if _DEFAULT[0] is self:
+                    _DEFAULT[0] = None
+                if self._sampler is not None:
+                    self._sampler.stop()
+                self._log.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Recorder({str(self.path)!r}, manifest={self.manifest_digest[:19]}...)"
+
+    # -- state and memory ---------------------------------------------------------------
+
+    def _read_state(self) -> Volatile | None:
+        from envstamp.sampler import volatile_state
+
+        try:
+            return volatile_state(self._runner)
+        except Exception:  # noqa: BLE001 - a missing probe must never cost the measurement
+            return None
+
+    def watch_open(self, state: bool, memory: bool) -> tuple[Volatile | None, Region | None]:
+        """Before a region: a state reading and an open memory region (as asked)."""
+        before = self._states.get() if state else None
+        region = self._memory_sampler().open_region() if memory else None
+        return before, region
+
+    def watch_close(
+        self, state: bool, region: Region | None
+    ) -> tuple[Volatile | None, Region | None]:
+        """After a region: close the memory region, then read the state."""
+        if region is not None:
+            region = self._memory_sampler().close_region(region)
+        after = self._states.get() if state else None
+        return after, region
+
+    def _memory_sampler(self) -> MemorySampler:
+        with self._lock:
+            if self._sampler is None:
+                from envstamp.runner import LiveRunner
+                from envstamp.sampler import MemoryReader, MemorySampler
+
+                reader = MemoryReader(self._runner or LiveRunner())
+                self._sampler = MemorySampler(reader, hz=self._sample_hz)
+            return self._sampler
+
+    def _memory_source(self) -> str:
+        return self._sampler.reader.source if self._sampler is not None else "none"
+
+
+def _signing_key(key: SigningKey | str | os.PathLike[str] | None) -> SigningKey:
+    from envstamp import keys
+
+    if isinstance(key, keys.SigningKey):
+        return key
+    return keys.load_signing_key(key)
+
+
+def _signed_manifest(
+    manifest: Manifest | Mapping[str, Any] | None,
+    key: SigningKey,
+    options: CaptureOptions | None,
+    runner: Runner | None,
+) -> tuple[dict[str, Any], Manifest]:
+    """The signed envelope and the manifest; CaptureError when either cannot be had."""
+    from envstamp import sign
+    from envstamp.model import Manifest
+    from envstamp.results import envelope_predicate
+    from envstamp.serialize import manifest_from_data, with_digest
+
+    if manifest is None:
+        manifest = _capture(options, runner)
+    if isinstance(manifest, Mapping):
+        if "payloadType" in manifest:  # an envelope signed already
+            predicate = envelope_predicate(manifest)
+            return dict(manifest), manifest_from_data(predicate, what="the manifest envelope")
+        manifest = manifest_from_data(dict(manifest), what="the manifest")
+    if not isinstance(manifest, Manifest):
+        raise InputError(f"manifest must be a Manifest or an envelope, not {type(manifest)}")
+    try:
+        envelope = sign.sign_manifest(manifest, key)
+    except EnvstampError as exc:
+        raise CaptureError(f"cannot sign the manifest: {exc}") from None
+    return envelope, with_digest(manifest)
+
+
+def _capture(options: CaptureOptions | None, runner: Runner | None) -> Manifest:
+    from envstamp.collect import CaptureOptions, capture
+
+    try:
+        return capture(options or CaptureOptions(), runner=runner)
+    except EnvstampError as exc:
+        raise CaptureError(f"cannot capture the manifest: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure here must stop the benchmark now
+        raise CaptureError(f"cannot capture the manifest: {type(exc).__name__}: {exc}") from None
+
+
+# -------------------------------------------------------------------------------- timers
+
+
+class Timer:
+    """Times one region: ``with rec.timer("name") as t:`` or ``async with``.
+
+    ``t.elapsed`` is the time so far inside the block and the region's time after it;
+    ``t.metrics`` takes the caller's numbers; ``t.result`` is the stamped result once
+    written.  A region that raises records nothing.
+    """
+
+    __slots__ = (
+        "_after",
+        "_before",
+        "_end",
+        "_memory",
+        "_rec",
+        "_region",
+        "_state",
+        "metrics",
+        "name",
+        "origin",
+        "params",
+        "result",
+        "start",
+    )
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        name: str,
+        state: bool | None = None,
+        memory: bool | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        self._rec = recorder
+        self.name = name
+        self.params = params
+        self.metrics: dict[str, float] = {}
+        self._state = recorder.state if state is None else state
+        self._memory = recorder.memory if memory is None else memory
+        self._end: float | None = None
+        self.result: Result | None = None
+        self.origin = "timer"
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds: so far inside the block, the region's duration after it."""
+        end = self._end
+        return (perf_counter() if end is None else end) - self.start
+
+    # sync ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Timer:
+        if self._state or self._memory:
+            self._before, self._region = self._rec.watch_open(self._state, self._memory)
+        self.start = perf_counter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end = perf_counter()
+        if self._state or self._memory:
+            self._after, self._region = self._rec.watch_close(self._state, self._region)
+        if exc_type is None:
+            self._rec._queue(self)
+
+    # async -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Timer:
+        if self._state or self._memory:
+            # Reading state may block (NVML, files): keep it off the event loop.
+            opened = await asyncio.to_thread(self._rec.watch_open, self._state, self._memory)
+            self._before, self._region = opened
+        self.start = perf_counter()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end = perf_counter()
+        if self._state or self._memory:
+            closed = await asyncio.to_thread(self._rec.watch_close, self._state, self._region)
+            self._after, self._region = closed
+        if exc_type is None:
+            await asyncio.to_thread(self._rec._queue, self)
+
+    def to_result(self, offset: float) -> Result:
+        """The stamped result (``offset`` maps perf_counter to wall-clock time)."""
+        if self._end is None:
+            raise InputError(f"timer {self.name!r} has not finished")
+        watched = self._state or self._memory
+        return self._rec.make_result(
+            self.name,
+            origin=self.origin,
+            params=self.params or {},
+            metrics=self.metrics,
+            wall_s=[self._end - self.start],
+            state_before=self._before if watched else None,
+            state_after=self._after if watched else None,
+            region=self._region if self._memory else None,
+            at=_utc_stamp(self._end + offset),
+        )
+
+
+class Lap:
+    """One repetition of a :class:`Series`: ``with lap:`` (or ``async with lap:``)."""
+
+    __slots__ = ("_end", "metrics", "start", "warmup")
+
+    def __init__(self, warmup: bool) -> None:
+        self.warmup = warmup
+        self.metrics: dict[str, float] = {}
+        self._end: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        end = self._end
+        return (perf_counter() if end is None else end) - self.start
+
+    @property
+    def done(self) -> bool:
+        return self._end is not None
+
+    def __enter__(self) -> Lap:
+        self.start = perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._end = perf_counter()
+
+    async def __aenter__(self) -> Lap:
+        self.start = perf_counter()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._end = perf_counter()
+
+
+class Series:
+    """Repetitions of one measurement; iterate it for laps.  One result when complete."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        name: str,
+        *,
+        repeat: int,
+        warmup: int,
+        state: bool | None,
+        memory: bool | None,
+        params: dict[str, Any],
+    ) -> None:
+        if repeat < 1 or warmup < 0:
+            raise InputError("repeat must be at least 1 and warmup at least 0")
+        self._rec = recorder
+        self.name = name
+        self.repeat = repeat
+        self.warmup = warmup
+        self._state = recorder.state if state is None else state
+        self._memory = recorder.memory if memory is None else memory
+        self.params = {**params, "repeat": repeat, "warmup": warmup}
+        self.laps: list[Lap] = []
+        self.result: Result | None = None
+
+    def __iter__(self) -> Iterator[Lap]:
+        rec = self._rec
+        before, region = rec.watch_open(self._state, self._memory)
+        complete = False
+        try:
+            for index in range(self.warmup + self.repeat):
+                lap = Lap(warmup=index < self.warmup)
+                yield lap
+                if not lap.done:
+                    raise InputError("use each lap as a context manager: 'with lap: ...'")
+                if not lap.warmup:
+                    self.laps.append(lap)
+            complete = True
+        finally:
+            after, region = rec.watch_close(self._state, region)
+        if complete:
+            self._finish(before, after, region)
+
+    def _finish(self, before: Volatile | None, after: Volatile | None, region: Any) -> None:
+        names: dict[str, None] = {}
+        for lap in self.laps:
+            names.update(dict.fromkeys(lap.metrics))
+        samples = {n: [lap.metrics[n] for lap in self.laps if n in lap.metrics] for n in names}
+        metrics = {n: sum(v) / len(v) for n, v in samples.items()}
+        result = self._rec.make_result(
+            self.name,
+            origin="bench",
+            params=self.params,
+            metrics=metrics,
+            wall_s=[lap.elapsed for lap in self.laps],
+            metric_samples=samples,
+            state_before=before,
+            state_after=after,
+            region=region if self._memory else None,
+        )
+        self._rec._queue(self._wrap(result))
+
+    def _wrap(self, result: Result) -> Result:
+        self.result = result
+        return result
+
+    def result_now(self) -> Result:
+        """The result, written to the log now."""
+        self._rec.flush()
+        if self.result is None:
+            raise InputError(f"{self.name!r}: no complete series to record")
+        return self.result
+
+
+# --------------------------------------------------------------------------------- timed
+
+
+@overload
+def timed(name: F, /) -> F: ...
+
+
+@overload
+def timed(
+    name: str | None = None,
+    /,
+    *,
+    recorder: Recorder | None = None,
+    path: str | os.PathLike[str] | None = None,
+    state: bool | None = None,
+    memory: bool | None = None,
+    **params: Any,
+) -> Callable[[F], F]: ...
+
+
+def timed(
+    name: Any = None,
+    /,
+    *,
+    recorder: Recorder | None = None,
+    path: str | os.PathLike[str] | None = None,
+    state: bool | None = None,
+    memory: bool | None = None,
+    **params: Any,
+) -> Any:
+    """Decorator: record each call's wall time (sync or async functions).
+
+    ``@timed("load_model", recorder=rec)``; ``@timed(path="results.jsonl")`` opens (once per
+    path and process) a Recorder right away; bare ``@timed`` uses the most recently opened
+    Recorder, looked up at the first call.
+    """
+    if callable(name):
+        return _decorate(name, name=None, recorder=None, state=None, memory=None, params={})
+    if path is not None and recorder is None:
+        recorder = recorder_for_path(path)
+
+    def decorate(fn: F) -> F:
+        wrapped: F = _decorate(
+            fn, name=name, recorder=recorder, state=state, memory=memory, params=params
+        )
+        return wrapped
+
+    return decorate
+
+
+def _decorate(
+    fn: Any,
+    *,
+    name: str | None,
+    recorder: Recorder | None,
+    state: bool | None,
+    memory: bool | None,
+    params: dict[str, Any],
+) -> Any:
+    label = name or _callable_name(fn)
+    frozen = dict(params)
+
+    def resolve() -> Recorder:
+        rec = recorder or _DEFAULT[0]
+        if rec is None:
+            raise InputError(
+                f"@timed {label!r}: no Recorder is open; pass recorder=... or path=..."
+            )
+        return rec
+
+    def watched(rec: Recorder) -> bool:
+        return bool(
+            (rec.state if state is None else state) or (rec.memory if memory is None else memory)
+        )
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def awrapper(*args: Any, **kwargs: Any) -> Any:
+            rec = resolve()
+            timer = Timer(rec, label, state, memory, frozen)
+            timer.origin = "timed"
+            async with timer:
+                return await fn(*args, **kwargs)
+
+        return awrapper
+
+    if recorder is not None and not watched(recorder):
+        queue = recorder._queue
+
+        @functools.wraps(fn)
+        def fast(*args: Any, **kwargs: Any) -> Any:
+            # Two clock reads around the call; the record is built later, outside them.
+            start = perf_counter()
+            value = fn(*args, **kwargs)
+            end = perf_counter()
+            queue((label, frozen, start, end))
+            return value
+
+        return fast
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        rec = recorder or resolve()
+        if watched(rec):
+            timer = Timer(rec, label, state, memory, frozen)
+            timer.origin = "timed"
+            with timer:
+                return fn(*args, **kwargs)
+        start = perf_counter()
+        value = fn(*args, **kwargs)
+        end = perf_counter()
+        rec._queue((label, frozen, start, end))
+        return value
+
+    return wrapper
+
+
+def _callable_name(fn: Any) -> str:
+    return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or fn)
+
+
+# ---------------------------------------------------------------------------- registry
+
+_OPEN: weakref.WeakSet[Recorder] = weakref.WeakSet()
+_DEFAULT: list[Recorder | None] = [None]
+_BY_PATH: dict[str, Recorder] = {}
+_BY_PATH_LOCK = threading.Lock()
+
+
+def recorder_for_path(path: str | os.PathLike[str]) -> Recorder:
+    """One shared Recorder per results path in this process (for ``timed(path=...)``)."""
+    key = str(Path(path).resolve())
+    with _BY_PATH_LOCK:
+        rec = _BY_PATH.get(key)
+        if rec is None or rec.closed:
+            rec = _BY_PATH[key] = Recorder(path)
+        return rec
+
+
+@atexit.register
+def _close_all() -> None:
+    # A forgotten close() still gets its records written and its chain head signed.
+    for rec in list(_OPEN):
+        with contextlib.suppress(Exception):  # nothing useful to do at interpreter exit
+            rec.close()
+
+
+# ------------------------------------------------------------------------------ helpers
+
+# (second, its text): one tuple, replaced whole, so threads never see a torn pair.
+_STAMP_CACHE: list[tuple[int, str]] = [(-1, "")]
+
+
+def _utc_stamp(now: float) -> str:
+    """RFC 3339 UTC with milliseconds; the seconds part is formatted once per second."""
+    whole = int(now)
+    second, text = _STAMP_CACHE[0]
+    if whole != second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _STAMP_CACHE[0] = (whole, text)
+    millis = min(999, int((now - whole) * 1000))
+    return f"{text}.{millis:03d}Z"
