@@ -569,8 +569,10 @@ def annotate_throttling(walk: _Walk) -> None:
 # ---------------------------------------------------------------------------- ranking
 
 
-def rank_key(d: Difference) -> tuple[int, int, str]:
-    return (-IMPACT_RANK[d.impact], rules.CATEGORY_RANK.get(d.category, 99), d.path)
+def rank_key(d: Difference) -> tuple[int, int, int, str]:
+    """Impact first, then category, then the rule's place in the table, then the path."""
+    order = rules.RULE_ORDER.get(rules.rule_for(d.pattern), len(rules.RULES))
+    return (-IMPACT_RANK[d.impact], rules.CATEGORY_RANK.get(d.category, 99), order, d.path)
 
 
 def max_impact(found: list[Difference]) -> Impact:

@@ -479,6 +479,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"\Z")
 
 
+# Position of each rule in the table: within a category, earlier rules read first.
+RULE_ORDER: dict[Rule, int] = {rule: i for i, rule in enumerate(RULES)}
+
 _COMPILED: tuple[tuple[re.Pattern[str], Rule], ...] = tuple(
     (_compile(rule.pattern), rule) for rule in RULES
 )
