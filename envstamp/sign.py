@@ -46,6 +46,7 @@ MAX_SIGNATURES = 64
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
+_BASE64_BODY = re.compile(r"[A-Za-z0-9+/]*")
 _MANIFEST_PREDICATE_RE = re.compile(r"https://envstamp\.dev/manifest/v(\d+)")
 
 
@@ -82,16 +83,24 @@ def b64decode_strict(text: Any, what: str) -> bytes:
         standard = text.translate(_URLSAFE_TO_STANDARD)
     body = standard.rstrip("=")
     padded = body + "=" * (-len(body) % 4)
-    if standard not in (body, padded):
-        raise CheckFailed(f"{what} is not base64 (wrong padding)")
     try:
-        data = binascii.a2b_base64(padded)
+        data = binascii.a2b_base64(padded) if standard in (body, padded) else None
     except (binascii.Error, ValueError):
-        raise CheckFailed(f"{what} is not base64") from None
+        data = None
     # Decoding skips stray characters; re-encoding shows them (and non-zero spare bits).
-    if base64.b64encode(data).decode("ascii") != padded:
-        raise CheckFailed(f"{what} is not strict base64 (foreign characters or stray bits)")
+    if data is None or base64.b64encode(data).decode("ascii") != padded:
+        raise CheckFailed(f"{what} is not base64 ({_b64_fault(standard)})")
     return data
+
+
+def _b64_fault(text: str) -> str:
+    """Why strict decoding refused ``text`` (only called on failure, so it may be slow)."""
+    body = text.rstrip("=")
+    if not _BASE64_BODY.fullmatch(body):
+        return "unexpected characters"
+    if len(body) % 4 == 1 or text not in (body, body + "=" * (-len(body) % 4)):
+        return "wrong length or padding"
+    return "stray bits in the last character"
 
 
 def sha256_hex(digest: str) -> str:
