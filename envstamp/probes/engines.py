@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, TypeVar
 from envstamp.errors import ParseError
 from envstamp.model import KoboldCpp, PythonEngine, VersionOnly
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
-from envstamp.probes.frontend_util import VERSION, as_version, frontends, lines_of, paths_for
+from envstamp.probes.frontend_util import (
+    VERSION,
+    LazyPattern,
+    as_version,
+    frontends,
+    lazy,
+    lines_of,
+    paths_for,
+)
 from envstamp.probes.frontend_util import require_text as _require
 from envstamp.textutil import clean
 
@@ -53,13 +61,13 @@ KOBOLDCPP_NAMES = (
     "koboldcpp_oldcpu",
 )
 
-_KCPP_VERSION = re.compile(
+_KCPP_VERSION = lazy(
     rf"(?:KoboldCpp|koboldcpp)\b[^\n\d]*?(?:version|v)\s*[:=]?\s*v?({VERSION})", re.IGNORECASE
 )
-_KCPP_SOURCE_VERSION = re.compile(rf"""KcppVersion\s*=\s*["']({VERSION})["']""")
+_KCPP_SOURCE_VERSION = lazy(rf"""KcppVersion\s*=\s*["']({VERSION})["']""")
 # (pattern, backend): the last matching line decides, as koboldcpp may fall back.
-_KCPP_BACKENDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), backend)
+_KCPP_BACKENDS: tuple[tuple[LazyPattern, str], ...] = tuple(
+    (lazy(pattern, re.IGNORECASE), backend)
     for pattern, backend in (
         (r"\b(?:hipBLAS|ROCm|rocBLAS)\b", "HIP"),
         (r"Initializing CUDA/HIP", "CUDA"),
@@ -75,8 +83,8 @@ _KCPP_BACKENDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
     )
 )
-_LLAMAFILE = re.compile(rf"\bllamafile\S*\s+v?({VERSION})", re.IGNORECASE)
-_VLLM_LINE = re.compile(
+_LLAMAFILE = lazy(rf"\bllamafile\S*\s+v?({VERSION})", re.IGNORECASE)
+_VLLM_LINE = lazy(
     rf"vLLM\b[^\n]*?\bversion\s*[:=]?\s*v?({VERSION})|LLM engine \(v({VERSION})\)", re.IGNORECASE
 )
 

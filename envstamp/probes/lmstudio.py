@@ -30,6 +30,7 @@ from envstamp.probes.frontend_util import (
     as_version,
     cells,
     frontends,
+    lazy,
     lines_of,
     load_json,
     paths_for,
@@ -43,14 +44,14 @@ from envstamp.textutil import clean, collapse
 API_TIMEOUT = 0.3
 DEFAULT_PORT = 1234
 
-_CLI_VERSION = re.compile(
+_CLI_VERSION = lazy(
     rf"(?:LM\s*Studio\s+CLI|\blms\b)[^\n\d]*?\bv?({VERSION})", re.IGNORECASE
 )
-_CLI_COMMIT = re.compile(r"\bcommit\s*(?:hash)?\s*[:=]?\s*([0-9a-f]{6,40})\b", re.IGNORECASE)
-_SIZE = re.compile(r"\d[\d.,]*\s*[KMGT]?i?B\b", re.IGNORECASE)
-_VARIANTS = re.compile(r"\s*\(\d+\s+variants?\)\s*$", re.IGNORECASE)
-_BULLET = re.compile(r"^[\s\u2022*\-\u00b7]+")
-_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z_ ]{0,24}")
+_CLI_COMMIT = lazy(r"\bcommit\s*(?:hash)?\s*[:=]?\s*([0-9a-f]{6,40})\b", re.IGNORECASE)
+_SIZE = lazy(r"\d[\d.,]*\s*[KMGT]?i?B\b", re.IGNORECASE)
+_VARIANTS = lazy(r"\s*\(\d+\s+variants?\)\s*$", re.IGNORECASE)
+_BULLET = lazy(r"^[\s\u2022*\-\u00b7]+")
+_FIELD_NAME = lazy(r"[A-Za-z][A-Za-z_ ]{0,24}")
 _TABLE_WORDS = {"PARAMS", "ARCH", "ARCHITECTURE", "SIZE", "MODEL", "STATUS", "CONTEXT", "TYPE"}
 _NAME_TITLES = ("IDENTIFIER", "MODEL", "NAME", "KEY", "PATH")
 
@@ -189,7 +190,7 @@ def _model_lines(lines: list[str]) -> list[LmStudioModel]:
     return models
 
 
-_EMPTY = re.compile(r"no models|you have 0 models|not currently loaded", re.IGNORECASE)
+_EMPTY = lazy(r"no models|you have 0 models|not currently loaded", re.IGNORECASE)
 
 
 def parse_lms_models(text: str, what: str) -> list[LmStudioModel]:

@@ -19,8 +19,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import attrs
-
 from envstamp.errors import ParseError
 from envstamp.model import Ollama, OllamaModel, ProbeStatus
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
@@ -28,6 +26,7 @@ from envstamp.probes.frontend_util import (
     VERSION,
     cells,
     frontends,
+    lazy,
     lines_of,
     load_json,
     paths_for,
@@ -44,11 +43,11 @@ API_TIMEOUT = 0.5
 # A loopback port nothing listens on: `ollama --version` then prints only its own version.
 NO_SERVER = "127.0.0.1:9"
 
-_SERVER_LINE = re.compile(rf"ollama\s+version(?:\s+is)?\s*:?\s*v?({VERSION})", re.IGNORECASE)
-_CLIENT_LINE = re.compile(rf"client\s+version\s+is\s*:?\s*v?({VERSION})", re.IGNORECASE)
-_NO_CONNECT = re.compile(r"could\s+not\s+connect", re.IGNORECASE)
-_SPLIT = re.compile(r"(\d+)%\s*/\s*(\d+)%\s+([A-Za-z]+)\s*/\s*([A-Za-z]+)")
-_SINGLE = re.compile(r"(\d+)%\s+([A-Za-z]+)")
+_SERVER_LINE = lazy(rf"ollama\s+version(?:\s+is)?\s*:?\s*v?({VERSION})", re.IGNORECASE)
+_CLIENT_LINE = lazy(rf"client\s+version\s+is\s*:?\s*v?({VERSION})", re.IGNORECASE)
+_NO_CONNECT = lazy(r"could\s+not\s+connect", re.IGNORECASE)
+_SPLIT = lazy(r"(\d+)%\s*/\s*(\d+)%\s+([A-Za-z]+)\s*/\s*([A-Za-z]+)")
+_SINGLE = lazy(r"(\d+)%\s+([A-Za-z]+)")
 _LOOPBACK = {"", "localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}  # noqa: S104 - see below
 
 # ------------------------------------------------------------------------------- parsers
@@ -246,14 +245,18 @@ def _looks_secret(name: str) -> bool:
 
 
 def secret_name_rule() -> Callable[[str], bool]:
-    """The env probe's ``is_secret_name`` when it exists, so both drop the same names."""
+    """The env probe's rule (``looks_secret``) when it exists, so both drop the same names."""
     import importlib
 
     try:
-        rule = getattr(importlib.import_module("envstamp.probes.env"), "is_secret_name", None)
+        env = importlib.import_module("envstamp.probes.env")
     except ImportError:
-        rule = None
-    return rule if callable(rule) else _looks_secret
+        return _looks_secret
+    for name in ("is_secret_name", "looks_secret"):
+        rule = getattr(env, name, None)
+        if callable(rule):
+            return rule  # type: ignore[no-any-return]
+    return _looks_secret
 
 
 def settings_from(
@@ -270,12 +273,14 @@ def settings_from(
 # --------------------------------------------------------------------------------- probe
 
 
-@attrs.define
 class _Findings:
-    ollama: Ollama = attrs.field(factory=Ollama)
-    sources: list[str] = attrs.field(factory=list)
-    notes: list[str] = attrs.field(factory=list)
-    status: ProbeStatus = "ok"
+    """What the probe learnt so far, from where, and what went wrong."""
+
+    def __init__(self) -> None:
+        self.ollama = Ollama()
+        self.sources: list[str] = []
+        self.notes: list[str] = []
+        self.status: ProbeStatus = "ok"
 
     def add(self, other: Ollama, source: str) -> None:
         from envstamp.model import fill_missing
