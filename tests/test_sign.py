@@ -420,3 +420,20 @@ def test_verify_rotation_through_keygen(tmp_path: Path, capsys: pytest.CaptureFi
     assert _run(capsys, "verify", str(old_envelope))[0] == 0  # old key trusted again
     new_envelope = _write(tmp_path / "new.json", sign.sign_manifest(sample_manifest()))
     assert _run(capsys, "verify", str(new_envelope))[0] == 0
+
+
+def test_verify_dispatches_results_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    log = tmp_path / "r.jsonl"
+    argv = ["run", "--quiet", "--no-state", "-o", str(log), "--", sys.executable, "-c", "pass"]
+    assert _run(capsys, *argv)[0] == 0
+    code, out, _ = _run(capsys, "verify", str(log))
+    assert code == 0 and out.startswith("OK")
+    other = str(write_public(rfc_key(1), tmp_path / "other.pem"))
+    assert _run(capsys, "verify", str(log), "--key", other)[0] == 1
+    assert _run(capsys, "verify", str(log), "--threshold", "2")[0] == 2
+    code, out, _ = _run(capsys, "verify", str(log), "--json")
+    assert code == 0 and json.loads(out)["ok"] is True
+    log.write_bytes(log.read_bytes().replace(b'"wall_s":', b'"wall_s":1', 1))
+    assert _run(capsys, "verify", str(log))[0] == 1

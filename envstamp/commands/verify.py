@@ -1,4 +1,4 @@
-"""``envstamp verify FILE``: check a signed envelope against trusted keys.
+"""``envstamp verify FILE``: check a signed envelope, or a results log, against trusted keys.
 
 Exit 0: valid; 1: invalid (bad signature, threshold not met, artifact not covered);
 2: usage error, unreadable input, or no trusted key to check with.
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="signed envelope (- for stdin)")
+    parser.add_argument("file", help="signed envelope or results log (- for stdin)")
     parser.add_argument(
         "--key",
         action="append",
@@ -43,6 +43,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--predicate-type", metavar="URI", help="require this predicateType exactly"
     )
+    parser.add_argument(
+        "--allow-open",
+        action="store_true",
+        help="results logs: accept trailing lines not yet covered by a signed head",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable result")
 
 
@@ -54,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if args.threshold < 1:
         raise InputError("--threshold must be at least 1")
     data = read_input(args.file, limit=sign.MAX_ENVELOPE_BYTES)
-    if _is_jsonl(data):
-        return _verify_results_log(data, args)
     trusted = [keys.load_public_key(path) for path in args.key] or None
+    if _is_results_log(data):
+        return _verify_results_log(data, trusted, args)
     artifacts = {path: read_input(path) for path in args.artifact}
     try:
         verified = sign.verify_envelope(
@@ -77,34 +82,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_jsonl(data: bytes) -> bool:
-    first, newline, rest = data.lstrip().partition(b"\n")
-    return bool(newline and rest.strip()) and first.rstrip().endswith(b"}")
-
-
-def _verify_results_log(data: bytes, args: argparse.Namespace) -> int:
-    """A results log carries its own signed manifest; the results module checks it."""
-    from envstamp.documents import document_from_bytes
+def _verify_results_log(data: bytes, trusted: Any, args: argparse.Namespace) -> int:
+    """A results log: hash chain, signed heads and manifests, checked by envstamp.results."""
     from envstamp.errors import CheckFailed, InputError
+    from envstamp.results import verify_log
 
-    if args.key or args.artifact or args.threshold != 1 or args.predicate_type:
+    if args.artifact or args.threshold != 1 or args.predicate_type:
         raise InputError(
-            "a results log is checked against your default and trusted keys only; "
-            "--key, --artifact, --threshold and --predicate-type apply to envelopes"
+            "--artifact, --threshold and --predicate-type apply to envelopes, not results logs"
         )
-    doc = document_from_bytes(data, source=args.file, verify=True)
-    status = doc.signature
-    report = {"valid": status == "verified", "signature": status, "signers": doc.signers}
+    report = verify_log(data, trusted=trusted, allow_open=args.allow_open, name=args.file)
     if args.json:
-        _write_json(report)
-    if status.startswith("not verified"):
-        raise InputError(f"{args.file}: {status}")
-    if status != "verified":
-        raise CheckFailed(f"{args.file}: results log signature {status}")
-    if not args.json:
-        sys.stdout.write(f"valid: results log, {len(doc.results)} results, signed by "
-                         f"{', '.join(doc.signers) or 'a trusted key'}\n")
+        _write_json(report.to_dict())
+    else:
+        sys.stdout.write("\n".join(report.summary_lines()) + "\n")
+    if report.problems:
+        raise CheckFailed(f"{args.file}: {report.problems[0]}")
+    if not report.signatures_checked:
+        raise InputError(f"{args.file}: no trusted public key to check the signatures with")
+    if not report.ok:
+        raise CheckFailed(
+            f"{args.file}: {report.unsigned_lines} lines are not covered by a signature "
+            "(--allow-open accepts a log that is still being written)"
+        )
     return 0
+
+
+def _is_results_log(data: bytes) -> bool:
+    from envstamp.results import is_results_log
+
+    return is_results_log(data)
 
 
 def _report(verified: Verified, threshold: int) -> dict[str, Any]:
