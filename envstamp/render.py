@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from envstamp.model import Gpu, LlamaCppBuild, Manifest
+from envstamp.model import Gpu, LlamaCppBuild, Manifest, NamedVersion
 
 Row = tuple[str, str]
 
@@ -177,29 +177,46 @@ def _llama_rows(m: Manifest) -> list[Row]:
     return [("llama.cpp", llama_line(b)) for b in m.llamacpp]
 
 
+def _engine_note(runtimes: list[NamedVersion]) -> str | None:
+    """ "(engine NAME VERSION, ...)": the engine packages a frontend runs models with."""
+    named = [_join([r.name, r.version], " ") for r in runtimes if r.name]
+    return f"(engine {', '.join(dict.fromkeys(named))})" if named else None
+
+
 def _frontend_rows(m: Manifest) -> list[Row]:
     f = m.frontends
     parts: list[str] = []
     if f.ollama:
-        version = f.ollama.server_version or f.ollama.client_version
-        parts.append(_join(["Ollama", version], " "))
+        o = f.ollama
+        client = o.client_version
+        differs = client and o.server_version and client != o.server_version
+        parts.append(
+            _join(["Ollama", o.server_version or client, differs and f"(client {client})"], " ")
+        )
     if f.lmstudio:
-        parts.append(_join(["LM Studio", f.lmstudio.app_version or f.lmstudio.cli_version], " "))
+        lms = f.lmstudio
+        version = lms.app_version or (lms.cli_version and f"lms {lms.cli_version}")
+        parts.append(_join(["LM Studio", version, _engine_note(lms.selected_runtimes)], " "))
     if f.jan:
-        parts.append(_join(["Jan", f.jan.app_version], " "))
+        llama = [e for e in f.jan.engines if e.name and "llama" in e.name.lower()]
+        tags = sorted({e.version for e in llama if e.version})
+        engine = f"(llama.cpp {', '.join(tags)})" if tags else None
+        parts.append(_join(["Jan", f.jan.app_version, engine], " "))
     if f.koboldcpp:
         parts.append(_join(["koboldcpp", f.koboldcpp.version, f.koboldcpp.backend], " "))
     if f.llamafile:
         parts.append(_join(["llamafile", f.llamafile.version], " "))
     if f.vllm:
         parts.append(_join(["vLLM", f.vllm.version], " "))
+    python: list[str] = []
     engines = ("llama_cpp_python", "mlx", "mlx_lm", "exllamav2", "sglang", "transformers", "torch")
     for name in engines:
         engine = getattr(f, name)
         if engine and engine.version:
             tag = f"+{engine.build_tag}" if engine.build_tag and "+" not in engine.version else ""
-            parts.append(f"{name} {engine.version}{tag}")
-    return [("Frontends", ", ".join(parts))] if parts else []
+            python.append(f"{name} {engine.version}{tag}")
+    rows: list[Row] = [("Frontends", ", ".join(parts))] if parts else []
+    return rows + ([("Python engines", ", ".join(python))] if python else [])
 
 
 def _model_rows(m: Manifest) -> list[Row]:

@@ -218,7 +218,8 @@ def test_capture_shows_the_stack() -> None:
     manifest = capture(replay=str(HOSTS / "frontends-linux-all"), skip=others)
     text = to_text(manifest)
     assert "Ollama 0.11.10" in text
-    assert "LM Studio 0.3.27" in text
+    assert "LM Studio 0.3.27 (engine llama.cpp-linux-x86_64-nvidia-cuda12-avx2 1.50.2)" in text
+    assert "Jan 0.6.9 (llama.cpp b6324)" in text
     assert "torch 2.5.1+cu124" in text
     statuses = {p.name: p.status for p in manifest.probes if p.name in FRONTEND_PROBES}
     assert statuses == dict.fromkeys(FRONTEND_PROBES, "ok")
