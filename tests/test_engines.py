@@ -58,9 +58,11 @@ def test_koboldcpp_kind(name: str, version: str, backend: str) -> None:
         ("1.75.2\n", "1.75.2", None),
         ("KoboldCpp v1.52\nAuto Selected Default Backend...", "1.52", "CPU"),
         ("Welcome to KoboldCpp - Version 1.70\nggml_metal_init: allocating", "1.70", "Metal"),
+        ("Initializing CUDA/HIP, please wait", None, "CUDA"),
+        ("Using hipBLAS library\nInitializing CUDA/HIP, please wait", None, "HIP"),
     ],
 )
-def test_koboldcpp_other_banners(text: str, version: str, backend: str | None) -> None:
+def test_koboldcpp_other_banners(text: str, version: str | None, backend: str | None) -> None:
     found = engines.parse_koboldcpp(text)
     assert (found.version, found.backend) == (version, backend)
 

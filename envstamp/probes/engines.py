@@ -70,7 +70,6 @@ _KCPP_BACKENDS: tuple[tuple[LazyPattern, str], ...] = tuple(
     (lazy(pattern, re.IGNORECASE), backend)
     for pattern, backend in (
         (r"\b(?:hipBLAS|ROCm|rocBLAS)\b", "HIP"),
-        (r"Initializing CUDA/HIP", "CUDA"),
         (r"\bcu(?:BLAS|da)\b.*\blibrary\b|use CuBLAS|Auto Selected CUDA", "CUDA"),
         (r"use (?:the )?Vulkan\b|Auto Selected Vulkan|ggml_vulkan: Found", "Vulkan"),
         (r"use CLBlast|Auto Selected CLBlast|Initializing CLBlast", "CLBlast"),
@@ -83,6 +82,8 @@ _KCPP_BACKENDS: tuple[tuple[LazyPattern, str], ...] = tuple(
         ),
     )
 )
+# Printed by CUDA and ROCm builds alike: CUDA unless another line said HIP.
+_KCPP_CUDA_OR_HIP = lazy(r"Initializing CUDA/HIP", re.IGNORECASE)
 _LLAMAFILE = lazy(rf"\bllamafile\S*\s+v?({VERSION})", re.IGNORECASE)
 _VLLM_LINE = lazy(
     rf"vLLM\b[^\n]*?\bversion\s*[:=]?\s*v?({VERSION})|LLM engine \(v({VERSION})\)", re.IGNORECASE
@@ -102,6 +103,9 @@ def parse_koboldcpp(text: str) -> KoboldCpp:
             if pattern.search(line):
                 backend = name
                 break
+        else:
+            if backend is None and _KCPP_CUDA_OR_HIP.search(line):
+                backend = "CUDA"
     if version is None:
         lone = [as_version(line) for line in lines if line.strip()]
         version = lone[0] if len(lone) == 1 else None
