@@ -153,7 +153,7 @@ def _output_failure(result: CommandResult) -> ProbeFailure | None:
     text = result.output
     message = driver_failure(text)
     if message:
-        return ProbeFailure("absent", f"NVIDIA driver not loaded: {message}")
+        return ProbeFailure("absent", f"driver not loaded: {message}")
     if NO_DEVICES.search(text):
         return ProbeFailure("absent", "nvidia-smi: No devices were found")
     if re.search(r"insufficient permissions", text, re.IGNORECASE):
@@ -252,8 +252,12 @@ def _nvml_static(ctx: ProbeContext, smi: _Smi) -> Sections:
 def _smi_xml(smi: _Smi) -> Sections:
     from envstamp.probes.nvidia_smi import parse_xml, report_sections
 
-    report = parse_xml(smi.run(XML_ARGS, SOURCE_XML).stdout)
+    result = smi.run(XML_ARGS, SOURCE_XML)
+    report = parse_xml(result.stdout)
     if not report.gpus:
+        if result.returncode != 0:
+            detail = f"nvidia-smi exited {result.returncode} before listing a complete GPU"
+            raise ProbeFailure("error", detail, SOURCE_XML)
         raise ProbeFailure("absent", "nvidia-smi lists no GPUs", SOURCE_XML)
     return report_sections(report, volatile=False)
 

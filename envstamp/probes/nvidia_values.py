@@ -19,7 +19,7 @@ Raw = Mapping[str, Any]
 
 # Printed by nvidia-smi when the kernel module is not loaded (or the GPU fell off the bus).
 DRIVER_FAILURE = re.compile(
-    r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver[^\n]*",
+    r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver",
     re.IGNORECASE,
 )
 NO_DEVICES = re.compile(r"^\s*No devices were found\s*$", re.IGNORECASE | re.MULTILINE)
