@@ -409,3 +409,25 @@ def test_live_server_and_binary(
     assert found.loaded_models[0].processor == "100% CPU"
     # The client is pointed away from every server: it reports only its own version.
     assert seen.read_text().strip() == ollama.NO_SERVER
+
+
+def test_server_without_binary_docker_style(tmp_path: Path) -> None:
+    """Ollama in a container publishing its port: the API alone describes it."""
+    from frontends_support import SpecRunner, http
+
+    spec = {
+        "platform": {"system": "Linux", "home": "/home/ci"},
+        "env": {"OLLAMA_NUM_PARALLEL": "2"},
+        "http": {
+            "http://127.0.0.1:11434/api/version": http({"version": "0.12.1"}),
+            "http://127.0.0.1:11434/api/ps": http("not json"),
+        },
+    }
+    runner = SpecRunner(tmp_path / "rec", spec)
+    outcome = ollama.probe(ProbeContext(runner=runner, options=CaptureOptions()))
+    found = outcome.sections["frontends"].ollama
+    assert outcome.status == "ok"
+    assert (found.server_version, found.client_version) == ("0.12.1", None)
+    assert found.loaded_models == []
+    assert "/api/ps" in (outcome.detail or "")
+    assert found.settings == {"OLLAMA_NUM_PARALLEL": "2"}
