@@ -20,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -542,7 +541,7 @@ def store_key(
 def _write_private(target: Path, data: bytes, *, force: bool) -> None:
     # Write a private temporary file (O_EXCL, 0600), then link it into place: linking fails
     # when the target exists, so no key is overwritten and no reader sees half a key.
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
