@@ -379,3 +379,18 @@ def test_error_messages_carry_no_key_material(
     for message in messages:
         for secret in _secrets_of(key):
             assert secret not in message
+
+
+def test_cryptography_is_imported_only_when_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, envstamp, envstamp.keys, envstamp.sign, envstamp.commands.capture\n"
+        "import envstamp.commands.verify, envstamp.commands.keygen, envstamp.commands.sign\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('cryptography'))\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
