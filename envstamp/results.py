@@ -562,6 +562,7 @@ class _Verifier:
         self.known: set[bytes] = set()
         self.signers: dict[str, None] = {}
         self.final_at = -1
+        self.fragments: set[int] = set()
 
     def run(self, data: bytes, lines: list[bytes]) -> None:
         import hashlib
@@ -573,7 +574,7 @@ class _Verifier:
                 f"{report.source} is not an envstamp results log "
                 f"(it starts with {first.decode('utf-8', 'replace')!r})"
             )
-        fragments = _torn_fragments(data, lines)
+        fragments = self.fragments = _torn_fragments(data, lines)
         sha = hashlib.sha256
         prefix, hash_end, known = chainlog.PREFIX, chainlog.HASH_END, self.known
         ref, ref_end = _RESULT_REF, _RESULT_REF + _DIGEST_LEN
@@ -607,7 +608,8 @@ class _Verifier:
         elif kind == b"head":
             self._head(index, line)
         elif kind == b"torn":
-            self._problem(index, "a torn-line marker that follows no torn line")
+            if index - 1 not in self.fragments:
+                self._problem(index, "a torn-line marker that follows no torn line")
         elif kind == b"log":
             if index:
                 self._problem(index, "a second log header in the middle of the file")

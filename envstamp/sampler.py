@@ -395,6 +395,8 @@ def volatile_state(runner: Runner | None = None, *, deadline: float = 1.0) -> Vo
     runner.deadline = time.monotonic() + deadline
     try:
         ran = run_probes(specs, ProbeContext(runner=runner, options=options), runner.deadline)
+    except Exception:  # noqa: BLE001 - no platform answer (a partial recording): no state
+        return None
     finally:
         runner.deadline = saved
     outcomes = [outcome for _, outcome, _ in ran if outcome.status == "ok"]

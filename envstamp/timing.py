@@ -41,6 +41,7 @@ from envstamp.results import (
     Result,
     ResultLog,
     Summary,
+    check_number,
     clean_params,
     summarize,
 )
@@ -125,7 +126,8 @@ class Recorder:
         self.manifest_digest: str = self._log.manifest_digest
         self.path = self._log.path
         self.count = 0
-        self._states = StateCache(self._read_state, max_age=state_max_age)
+        # Looked up at each reading, so a test (or subclass) can replace _read_state.
+        self._states = StateCache(lambda: self._read_state(), max_age=state_max_age)  # noqa: PLW0108
         if captured_now:
             self._states.seed(self.manifest.volatile)
         self._base_advice = manifest_advice(self.manifest)
@@ -266,7 +268,10 @@ class Recorder:
         """
         from envstamp import advice as advice_rules
 
-        samples = {k: [float(x) for x in v] for k, v in (metric_samples or {}).items() if v}
+        samples = {k: list(v) for k, v in (metric_samples or {}).items() if v}
+        _check_numbers(wall_s, "wall time")
+        for key, values in samples.items():
+            _check_numbers(values, f"metric {key!r}")
         summary: dict[str, Summary] = {}
         if wall_s:
             summary["wall_s"] = summarize(wall_s)
@@ -812,6 +817,11 @@ def _decorate(
         return value
 
     return wrapper
+
+
+def _check_numbers(values: Sequence[float], what: str) -> None:
+    for value in values:
+        check_number(value, what)
 
 
 def _callable_name(fn: Any) -> str:
