@@ -115,11 +115,11 @@ def gpu_line(gpu: Gpu) -> str:
             link += f" (now {now[0] or '?'}x{now[1] or '?'})"
     return _join(
         [
-            gpu.name or gpu.vendor,
+            gpu.name or _join([gpu.vendor, gpu.pci_device_id], " "),
             memory,
             gpu.architecture,
             gpu.compute_capability and f"cc {gpu.compute_capability}",
-            gpu.cores and f"{gpu.cores} cores",
+            gpu.cores and f"{gpu.cores} {'CUs' if gpu.vendor == 'amd' else 'cores'}",
             gpu.driver_version and f"driver {gpu.driver_version}",
             gpu.cuda_version and f"CUDA {gpu.cuda_version}",
             gpu.power_limit_w and f"{gpu.power_limit_w:g} W limit",
@@ -153,7 +153,10 @@ def _runtime_rows(m: Manifest) -> list[Row]:
         ("oneAPI", r.oneapi),
         ("OpenCL", r.opencl),
     ]
-    text = _join(f"{label} {value}" for label, value in labels if value)
+    # Metal's level already names itself ("Metal 3").
+    text = _join(
+        value if value.startswith(label) else f"{label} {value}" for label, value in labels if value
+    )
     return [("Runtimes", text)] if text else []
 
 
