@@ -116,7 +116,7 @@ def sysfs_cpu(runner: Runner) -> Cpu:
     policies = [
         name
         for name in runner.list_dir(f"{SYS_CPU}/cpufreq") or []
-        if name.startswith("policy") and name[6:].isdigit()
+        if name.startswith("policy") and name[6:].isdecimal()
     ]
     policies.sort(key=lambda name: int(name[6:]))
     max_khz = [

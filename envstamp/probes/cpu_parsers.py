@@ -193,7 +193,7 @@ def cpuinfo_entries(text: str) -> tuple[list[dict[str, str]], dict[str, str]]:
             continue
         key = collapse(key)
         value = collapse(value)
-        if key == "processor" and value.isdigit():
+        if key == "processor" and value.isdecimal() and len(value) < 10:
             current = {"processor": value}
             entries.append(current)
         elif current is not None:
@@ -209,14 +209,17 @@ _CPUINFO_KEYS = ("vendor_id", "model name", "flags", "Features", "CPU implemente
 def parse_proc_cpuinfo(text: str) -> Cpu:
     """/proc/cpuinfo of x86, ARM (32 and 64 bit), POWER or RISC-V -> Cpu."""
     entries, outside = cpuinfo_entries(text)
-    if not entries or not any(k in entries[0] or k in outside for k in _CPUINFO_KEYS):
+    keys = {k for entry in entries for k in entry} | outside.keys()
+    if not entries or not keys & set(_CPUINFO_KEYS):
         raise ParseError("no processor entries with CPU fields: not /proc/cpuinfo")
     return cpu_from_entries(entries, outside)
 
 
 def cpu_from_entries(entries: list[dict[str, str]], outside: dict[str, str]) -> Cpu:
     """A Cpu from parsed /proc/cpuinfo entries."""
-    first = {**outside, **entries[0]}
+    # Old arm64 kernels print the implementer/part once, after all "processor" lines.
+    shared = {k: v for e in reversed(entries) for k, v in e.items() if k.startswith("CPU ")}
+    first = {**shared, **outside, **entries[0]}
     flags = sorted_unique(
         flag
         for entry in entries
@@ -224,7 +227,7 @@ def cpu_from_entries(entries: list[dict[str, str]], outside: dict[str, str]) -> 
     )
     if not flags:
         flags = sorted_unique((outside.get("flags") or outside.get("Features") or "").split())
-    parts = [_arm_part(entry, outside) for entry in entries]
+    parts = [_arm_part(entry, {**shared, **outside}) for entry in entries]
     arm_names = list(dict.fromkeys(arm_core_name(*p) for p in parts if p[0] is not None))
     model_name = clean(first.get("model name")) or (" + ".join(n for n in arm_names if n) or None)
     model_name = model_name or clean(first.get("Processor")) or clean(first.get("cpu"))
@@ -276,7 +279,12 @@ def _arch_from(first: dict[str, str], flags: list[str]) -> str | None:
         return "x86_64" if "lm" in flags else "i686"
     arm = to_int(first.get("CPU architecture"))
     if arm is not None:
-        return "aarch64" if "asimd" in flags else f"armv{arm}l"
+        if "asimd" in flags:
+            return "aarch64"
+        # "ARMv6-compatible processor rev 7 (v6l)": the model knows better than the
+        # architecture field, which some 32-bit kernels print as 7 for any v6/v7 core.
+        suffix = re.search(r"\((v\d+\w*)\)\s*$", first.get("model name", ""))
+        return f"arm{suffix.group(1)}" if suffix else f"armv{arm}l"
     isa = (first.get("isa") or "").lower()
     if isa.startswith("rv64"):
         return "riscv64"
@@ -303,11 +311,11 @@ def cpu_mhz_mean(text: str) -> float | None:
 
 
 def parse_cpu_list(text: str | None) -> set[int]:
-    """A sysfs CPU list ("0-7,16-23") as a set; empty on anything unreadable."""
+    """A sysfs CPU list ("0-7,16-23", or affected_cpus' "0 1 2 3") as a set; empty on junk."""
     cpus: set[int] = set()
-    for part in (text or "").strip().split(","):
+    for part in re.split(r"[,\s]+", (text or "").strip()):
         low, dash, high = part.strip().partition("-")
-        if not low.isdigit() or (dash and not high.isdigit()):
+        if not low.isdecimal() or (dash and not high.isdecimal()) or len(low + high) > 12:
             continue
         start, end = int(low), int(high) if dash else int(low)
         if end - start > 65536:
@@ -327,7 +335,7 @@ def hybrid_core_counts(
         found = {
             (e.get("physical id"), e.get("core id"))
             for e in entries
-            if e["processor"].isdigit() and int(e["processor"]) in cpus
+            if e["processor"].isdecimal() and int(e["processor"]) in cpus
         }
         return len(found) if all(key[1] is not None for key in found) else len(cpus)
 
@@ -413,7 +421,7 @@ def parse_lscpu(text: str) -> tuple[Cpu, Memory]:
         logical_cpus=to_int(values.get("CPU(s)")),
         flags=flags,
         isa=isa_from_flags(flags),
-        max_mhz=to_int(values.get("CPU max MHz")),
+        max_mhz=max((m for k, v in pairs if k == "CPU max MHz" and (m := to_int(v))), default=None),
         cache_l2_kib=_per_instance_kib(values.get("L2 cache") or values.get("L2")),
         cache_l3_kib=_per_instance_kib(values.get("L3 cache") or values.get("L3")),
         microcode=clean(values.get("Microcode version")) or clean(values.get("Microcode")),
@@ -604,7 +612,9 @@ def cpu_from_py_cpuinfo(info: dict[str, Any]) -> Cpu:
     """py-cpuinfo's ``get_cpu_info()`` dict -> Cpu (fallback for systems with no native source)."""
     if not isinstance(info, dict) or not (info.get("brand_raw") or info.get("flags")):
         raise ParseError("py-cpuinfo answered without a brand or flags")
-    flags = sorted_unique(str(f) for f in info.get("flags") or [] if isinstance(f, str))
+    printed = info.get("flags")
+    names = printed if isinstance(printed, list) else []
+    flags = sorted_unique(f for f in names if isinstance(f, str))
     hz = info.get("hz_advertised")
     max_hz = hz[0] if isinstance(hz, list) and hz and isinstance(hz[0], int) else None
     l2 = to_int(info.get("l2_cache_size"))

@@ -78,13 +78,18 @@ SECRET_WORDS: tuple[str, ...] = (
 """A name containing any of these (any case) is never recorded, allow-listed or not:
 OLLAMA_API_KEY, HF_TOKEN, LLAMA_ARG_API_KEY_FILE..."""
 
+KNOWN_SETTINGS: frozenset[str] = frozenset({"TOKENIZERS_PARALLELISM"})
+"""Allow-listed names that contain a secret word yet are plain settings (exempt, by name)."""
+
 MAX_VALUE_CHARS = 2000
 
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
 
 
 def looks_secret(name: str) -> bool:
-    """The name suggests a secret (see SECRET_WORDS)."""
+    """The name suggests a secret (see SECRET_WORDS), unless it is one of KNOWN_SETTINGS."""
+    if name in KNOWN_SETTINGS:
+        return False
     upper = name.upper()
     return any(word in upper for word in SECRET_WORDS)
 

@@ -24,7 +24,7 @@ THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 def parse_meminfo(text: str) -> dict[str, int]:
     """/proc/meminfo -> bytes by field name ("MemTotal": ...); counts without a unit kept."""
     values: dict[str, int] = {}
-    for match in re.finditer(r"^([\w()]+):\s*(\d+)(?:\s*(kB))?\s*$", text, re.MULTILINE):
+    for match in re.finditer(r"^([\w()]+):\s*(\d{1,20})(?:\s*(kB))?\s*$", text, re.MULTILINE):
         number = int(match.group(2))
         values[match.group(1)] = number * 1024 if match.group(3) else number
     if "MemTotal" not in values:
@@ -40,7 +40,7 @@ def parse_thp(text: str) -> str | None:
 
 def numa_node_count(names: list[str]) -> int | None:
     """Count node0, node1, ... among /sys/devices/system/node entries."""
-    count = sum(1 for name in names if name.startswith("node") and name[4:].isdigit())
+    count = sum(1 for name in names if name.startswith("node") and name[4:].isdecimal())
     return count or None
 
 

@@ -372,7 +372,7 @@ def parse_sw_vers(text: str) -> OperatingSystem:
         distro_id="macos",
         distro_name=name,
         distro_version=version,
-        distro_pretty=pretty + (f" ({build})" if build else ""),
+        distro_pretty=pretty,
         distro_codename=codename,
         build=build,
     )
@@ -437,8 +437,7 @@ def windows_os(values: dict[str, object]) -> OperatingSystem:
     ubr = to_int(values.get("UBR"))
     build = f"{build_number}.{ubr}" if build_number and ubr is not None else build_number
     display = clean(values.get("DisplayVersion")) or clean(values.get("ReleaseId"))
-    pretty_parts = [name, display, build and f"(build {build})"]
-    pretty = collapse(" ".join(p for p in pretty_parts if p)) or None
+    pretty = collapse(" ".join(p for p in (name, display) if p)) or None
     return OperatingSystem(
         system="Windows",
         distro_id="windows",
