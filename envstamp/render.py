@@ -222,6 +222,15 @@ def _frontend_rows(m: Manifest) -> list[Row]:
     return rows + ([("Python engines", ", ".join(python))] if python else [])
 
 
+def _parameters(count: int | None) -> str | None:
+    """8030261248 -> "8.03B params" (llama-bench's way of counting)."""
+    if not count:
+        return None
+    if count >= 10**9:
+        return f"{count / 1e9:.2f}B params"
+    return f"{count / 1e6:.0f}M params"
+
+
 def _model_rows(m: Manifest) -> list[Row]:
     rows = []
     for model in m.models:
@@ -230,6 +239,7 @@ def _model_rows(m: Manifest) -> list[Row]:
                 model.name or model.path,
                 model.quantization,
                 model.architecture,
+                _parameters(model.parameters),
                 human_bytes(model.size_bytes),
                 model.sha256 and f"sha256 {model.sha256[:12]}",
             ]
