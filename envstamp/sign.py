@@ -143,6 +143,8 @@ def prewarm() -> threading.Thread:
         import rfc8785  # noqa: F401
         from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
 
+        import envstamp.keys  # noqa: F401
+
     thread = threading.Thread(target=load, name="envstamp-sign-prewarm", daemon=True)
     thread.start()
     return thread
