@@ -439,6 +439,9 @@ def test_full_capture_replay_carries_the_builds_and_the_probe_record() -> None:
     record = next(r for r in manifest.probes if r.name == "llamacpp")
     assert record.status == "ok"
     assert manifest.models[0].quantization == "Q4_K_M"
+    text = render.to_text(manifest)
+    assert "b4820 (1a24c462) CUDA+RPC+CPU dirty /home/ana/src/llama.cpp/build-cuda" in text
+    assert "Tiny Llama, Q4_K_M, llama" in text
 
 
 # ------------------------------------------------------------------------------- live
