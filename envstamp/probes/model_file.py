@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 import attrs
 
@@ -85,8 +85,7 @@ def apply_header(model: ModelFile, header: GgufHeader, *, keep_name: bool = Fals
 # -------------------------------------------------------------------------------- Ollama
 
 
-@attrs.frozen
-class OllamaRef:
+class OllamaRef(NamedTuple):
     """An Ollama model name split into where its manifest lives."""
 
     host: str
