@@ -53,7 +53,7 @@ def _os_rows(m: Manifest) -> list[Row]:
             o.kernel and f"kernel {o.kernel}",
             o.arch,
             o.libc,
-            o.virtualization and f"VM {o.virtualization}",
+            o.virtualization and ("VM" if o.virtualization == "vm" else f"VM {o.virtualization}"),
             o.container and f"container {o.container}",
             "WSL" if o.wsl else None,
         ]
