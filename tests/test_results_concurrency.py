@@ -22,6 +22,8 @@ import sys
 from envstamp.serialize import manifest_from_json
 from envstamp.timing import Recorder
 
+pytestmark = pytest.mark.slow  # subprocesses: seconds each
+
 path, manifest_path, worker, count, buffer, size = sys.argv[1:]
 manifest = manifest_from_json(open(manifest_path, encoding="utf-8").read())
 filler = "x" * int(size)

@@ -1,0 +1,362 @@
+"""``envstamp run`` on fake llama-bench / llama-cli / ollama commands, and the perf-line parsers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from timing_support import make_manifest
+
+from envstamp import cli
+from envstamp.errors import ParseError
+from envstamp.perf_lines import (
+    parse_go_duration,
+    parse_llama_perf,
+    parse_ollama_verbose,
+    parse_perf,
+)
+from envstamp.results import load_results, verify_log
+
+TIMING = Path(__file__).parent / "fixtures" / "timing"
+VERSION = (
+    "version: 4721 (3c8f2a1e)\n"
+    "built with cc (Ubuntu 13.3.0-6ubuntu2) 13.3.0 for x86_64-linux-gnu\n"
+)
+
+TOOL = """#!{python}
+import os, signal, sys, time
+if "--version" in sys.argv[1:]:
+    sys.stderr.write({version!r})
+    sys.exit(0)
+counter = {counter!r}
+if counter:
+    with open(counter, "a") as handle:
+        handle.write("run\\n")
+if {allocate}:
+    block = bytearray({allocate})
+    block[::4096] = b"x" * len(block[::4096])
+out, err = {stdout!r}, {stderr!r}
+if out:
+    sys.stdout.write(open(out, encoding="utf-8").read())
+if err:
+    sys.stderr.write(open(err, encoding="utf-8").read())
+sys.stdout.flush()
+if {signal_self}:
+    os.kill(os.getpid(), signal.SIGTERM)
+sys.exit({code})
+"""
+
+
+def make_tool(
+    bin_dir: Path,
+    name: str,
+    *,
+    stdout: str | None = None,
+    stderr: str | None = None,
+    code: int = 0,
+    counter: Path | None = None,
+    allocate: int = 0,
+    signal_self: bool = False,
+) -> Path:
+    """A fake command: prints fixture files, exits with ``code``, answers --version."""
+    bin_dir.mkdir(exist_ok=True)
+    path = bin_dir / name
+    path.write_text(
+        TOOL.format(
+            python=sys.executable,
+            version=VERSION,
+            counter=str(counter) if counter else "",
+            allocate=allocate,
+            stdout=str(TIMING / stdout) if stdout else "",
+            stderr=str(TIMING / stderr) if stderr else "",
+            signal_self=signal_self,
+            code=code,
+        ),
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", f"{folder}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    return folder
+
+
+@pytest.fixture
+def quick_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip the real capture where the test is about the command, not the machine."""
+    from envstamp import timing
+
+    monkeypatch.setattr(timing, "_capture", lambda options, runner: make_manifest())
+
+
+def envstamp_run(*args: str) -> int:
+    return cli.main(["run", *args])
+
+
+# ------------------------------------------------------------------------------ llama-bench
+
+
+def test_llama_bench_markdown_becomes_results_and_fingerprints_the_binary(
+    tmp_path: Path, bin_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    binary = make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
+    out = tmp_path / "r.jsonl"
+    code = envstamp_run("--repeat", "2", "-o", str(out), "--", "llama-bench", "-m", "q.gguf")
+    captured = capfd.readouterr()
+    assert code == 0, captured.err
+    assert captured.out.count("| qwen2 7B Q4_K - Medium") == 4  # echoed, both runs
+    loaded = load_results(out)
+    assert [r.name for r in loaded] == ["llama-bench", "pp512", "tg128"]
+    command, pp, tg = loaded
+    assert command.command == ["llama-bench", "-m", "q.gguf"] and len(command.wall_s) == 2
+    assert pp.metrics["tokens_per_s"] == pytest.approx(2874.31)
+    assert pp.metric_samples["tokens_per_s"] == [2874.31, 2874.31]
+    assert pp.params["model_type"] == "qwen2 7B Q4_K - Medium"
+    assert pp.params["n_gpu_layers"] == 99 and pp.params["n_prompt"] == 512
+    assert tg.metrics["stddev_ts"] == pytest.approx(0.62)
+    manifest = command.manifest
+    assert manifest is not None
+    build = next(b for b in manifest.llamacpp if b.path == str(binary))
+    assert build.build_number == 4721 and build.commit == "3c8f2a1e"
+    assert verify_log(out).ok
+    assert "3 result(s) appended" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("fixture", "pp_tps", "samples_per_run"),
+    [
+        ("llama-bench-a4000-cuda.json", 2345.012774, 3),
+        ("llama-bench-cpu.jsonl", 78.735241, 3),
+        ("llama-bench-m2pro-metal.csv", 493.962109, 1),
+    ],
+)
+def test_every_llama_bench_output_format(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, fixture: str, pp_tps: float,
+    samples_per_run: int,
+) -> None:
+    make_tool(bin_dir, "llama-bench", stdout=fixture)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench") == 0
+    by_name = {r.name: r for r in load_results(out)}
+    pp = by_name["pp512"]
+    assert pp.metrics["tokens_per_s"] == pytest.approx(pp_tps)
+    assert len(pp.metric_samples["tokens_per_s"]) == samples_per_run
+    assert "tg128" in by_name
+    if samples_per_run == 3:  # json: each repetition's time, from samples_ns
+        assert len(pp.wall_s) == 3 and 0 < pp.wall_s[0] < 10
+
+
+# ------------------------------------------------------------------------- perf lines
+
+
+@pytest.mark.parametrize(
+    ("tool", "fixture", "expected"),
+    [
+        ("llama-cli", "llama-cli-perf-b4600.txt", {"prompt_tps": 248.19, "tokens_per_s": 45.72}),
+        (
+            "llama-server",
+            "llama-server-two-requests.txt",
+            {"prompt_tps": 750.0, "tokens_per_s": 40.0},
+        ),
+        ("ollama", "ollama-run-verbose.txt", {"prompt_tps": 240.65, "tokens_per_s": 38.58}),
+    ],
+)
+def test_perf_lines_become_metrics(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, tool: str, fixture: str,
+    expected: dict[str, float],
+) -> None:
+    make_tool(bin_dir, tool, stderr=fixture)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "--repeat", "3", "-o", str(out), "--", tool, "run", "x") == 0
+    (result,) = load_results(out)
+    assert result.name == tool
+    for key, value in expected.items():
+        assert result.metrics[key] == pytest.approx(value, rel=1e-3)
+        assert len(result.metric_samples[key]) == 3
+        assert result.summary[key].n == 3
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_exit_code_digest_and_params(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    make_tool(bin_dir, "bench.sh", stdout="llama-cli-perf-b4600.txt", code=3)
+    out = tmp_path / "r.jsonl"
+    code = envstamp_run(
+        "-q", "-n", "smoke", "--param", "ctx=4096", "-o", str(out), "--", "bench.sh"
+    )
+    assert code == 3
+    (result,) = load_results(out)
+    assert result.name == "smoke" and result.exit_code == 3
+    assert result.params == {"ctx": "4096"}
+    digest = hashlib.sha256((TIMING / "llama-cli-perf-b4600.txt").read_bytes()).hexdigest()
+    assert result.output_digest == "sha256:" + digest
+
+
+def test_a_command_killed_by_a_signal_exits_like_a_shell(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    make_tool(bin_dir, "crash", signal_self=True)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "crash") == 143
+    assert load_results(out)[0].exit_code == 143
+
+
+def test_warmup_runs_are_run_but_not_recorded(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    counter = tmp_path / "count.txt"
+    make_tool(bin_dir, "tick", counter=counter)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-w", "2", "-r", "3", "-o", str(out), "--", "tick") == 0
+    assert counter.read_text().count("run") == 5
+    (result,) = load_results(out)
+    assert len(result.wall_s) == 3 and result.summary["wall_s"].n == 3
+    assert not any(a.code == "few_samples" for a in result.advice)
+
+
+def test_child_peak_memory_comes_from_the_os(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    if not hasattr(__import__("os"), "wait4"):
+        pytest.skip("wait4 is POSIX-only")
+    make_tool(bin_dir, "hungry", allocate=96 << 20)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "hungry") == 0
+    memory = load_results(out)[0].memory
+    assert memory is not None and memory.child_rss_peak_bytes is not None
+    assert memory.child_rss_peak_bytes >= 96 << 20
+    assert memory.source is not None and memory.source.startswith("rusage")
+
+
+def test_missing_command_fails_before_capturing(
+    tmp_path: Path, bin_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-o", str(out), "--", "no-such-benchmark") == 2
+    assert "command not found: no-such-benchmark" in capfd.readouterr().err
+    assert not out.exists()
+    assert envstamp_run("-o", str(out)) == 2
+    assert envstamp_run("--repeat", "0", "--", "true") == 2
+    assert envstamp_run("--param", "novalue", "--", "true") == 2
+
+
+def test_output_that_is_not_llama_bench_is_just_a_command(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    make_tool(bin_dir, "llama-bench", stdout="ollama-run-verbose.txt")
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench") == 0
+    assert [r.name for r in load_results(out)] == ["llama-bench"]
+
+
+def test_quiet_does_not_echo(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
+    assert envstamp_run("-q", "-o", str(tmp_path / "r.jsonl"), "--", "llama-bench") == 0
+    assert "qwen2" not in capfd.readouterr().out
+
+
+def test_results_file_shows_in_show(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
+    out = tmp_path / "r.jsonl"
+    envstamp_run("-q", "-o", str(out), "--", "llama-bench")
+    capfd.readouterr()
+    assert cli.main(["show", str(out)]) == 0
+    assert "results log, 3 results" in capfd.readouterr().out
+
+
+# ------------------------------------------------------------------------------ parsers
+
+
+def test_go_durations() -> None:
+    assert parse_go_duration("3.2189043s") == pytest.approx(3.2189043)
+    assert parse_go_duration("18.5213ms") == pytest.approx(0.0185213)
+    assert parse_go_duration("1m2.5s") == pytest.approx(62.5)
+    assert parse_go_duration("850µs") == pytest.approx(0.00085)
+    assert parse_go_duration("1h0m1s") == pytest.approx(3601.0)
+    assert parse_go_duration("soon") is None and parse_go_duration("") is None
+
+
+def test_old_and_new_llama_timing_lines() -> None:
+    old = parse_llama_perf((TIMING / "llama-old-print-timings.txt").read_text())
+    assert (old.prompt_tokens, old.gen_tokens) == (87, 63)
+    assert old.tokens_per_s == pytest.approx(15.83, rel=1e-3)
+    assert old.load_s == pytest.approx(2.31042)
+    server = parse_llama_perf((TIMING / "llama-server-two-requests.txt").read_text())
+    assert server.blocks == 2 and server.prompt_tokens == 150 and server.gen_tokens == 80
+
+
+def test_ollama_stats_summed_over_answers() -> None:
+    one = (TIMING / "ollama-run-verbose.txt").read_text()
+    stats = parse_ollama_verbose(one + "\n>>> again\n" + one)
+    assert stats.blocks == 2 and stats.gen_tokens == 242
+    assert stats.tokens_per_s == pytest.approx(38.58, rel=1e-3)
+    assert stats.metrics()["gen_tokens"] == 242.0
+
+
+def test_rates_only_still_count() -> None:
+    stats = parse_ollama_verbose("eval rate:     12.5 tokens/s\n")
+    assert stats.tokens_per_s == 12.5 and stats.gen_tokens is None
+
+
+@pytest.mark.parametrize("text", ["", "hello\nworld", "| test | t/s |\n", "\x00\xff", "eval time"])
+def test_perf_parsers_refuse_what_is_not_theirs(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_llama_perf(text)
+    with pytest.raises(ParseError):
+        parse_ollama_verbose(text)
+    assert parse_perf(text) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_perf_parsers_raise_only_parse_errors(text: str) -> None:
+    for parser in (parse_llama_perf, parse_ollama_verbose):
+        try:
+            stats = parser(text)
+        except ParseError:
+            continue
+        json.dumps(stats.metrics(), allow_nan=False)
+    parse_go_duration(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    "prompt eval time = ", "eval time =", " ms / ", "12", "0", "3.5", " tokens (", " runs",
+    "ms per token, ", "inf", " tokens per second)", "\n", "eval rate: ", "eval count: ",
+    "prompt eval duration: ", "1m", "5s", "ms", " token(s)", "nan",
+]), max_size=30))
+def test_perf_parsers_on_near_misses(parts: list[str]) -> None:
+    text = "".join(parts)
+    stats = parse_perf(text)
+    if stats is not None:
+        json.dumps(stats.metrics(), allow_nan=False)  # rates are finite, never inf/nan
+
+
+def test_result_of_run_is_a_plain_record(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    make_tool(bin_dir, "ollama", stderr="ollama-run-verbose.txt")
+    out = tmp_path / "r.jsonl"
+    envstamp_run("-q", "-o", str(out), "--", "ollama", "run", "llama3.2", "--verbose")
+    line: dict[str, Any] = json.loads(out.read_bytes().split(b"\n")[2])
+    assert line["kind"] == "result" and line["origin"] == "run"
+    assert line["command"] == ["ollama", "run", "llama3.2", "--verbose"]
+    assert set(line["summary"]) >= {"wall_s", "tokens_per_s", "prompt_tps"}
