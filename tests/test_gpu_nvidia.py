@@ -408,3 +408,95 @@ def test_live_nvidia_gpu() -> None:
         assert [g.driver_version for g in gpus] == [g.driver_version for g in from_smi]
     state = ok(run(gpu_nvidia.state, runner))
     assert len(state.sections["volatile"].gpus) == len(gpus)
+
+
+# ------------------------------------------------------- the live runner's NVML seam
+
+
+def _stand_in_pynvml() -> Any:
+    """A pynvml look-alike: real nvidia-ml-py structure types, canned values, real errors."""
+    import types
+
+    import pynvml as real
+
+    fake = types.ModuleType("pynvml")
+
+    class NVMLError(Exception):
+        pass
+
+    def unsupported(*_args: Any) -> Any:
+        raise NVMLError("Not Supported")
+
+    memory = real.c_nvmlMemory_t(total=24564 << 20, free=22688 << 20, used=1876 << 20)
+    pci = real.nvmlPciInfo_t(busId=b"00000000:01:00.0", busIdLegacy=b"0000:01:00.0",
+                             pciDeviceId=0x268410DE)
+    utilization = real.c_nvmlUtilization_t(gpu=12, memory=4)
+    values: dict[str, Any] = {
+        "nvmlInit": lambda: None,
+        "nvmlDeviceGetCount": lambda: 1,
+        "nvmlDeviceGetHandleByIndex": lambda index: f"handle-{index}",
+        "nvmlSystemGetDriverVersion": lambda: "560.35.03",
+        "nvmlSystemGetCudaDriverVersion_v2": lambda: 12060,
+        "nvmlDeviceGetName": lambda h: "NVIDIA GeForce RTX 4090",
+        "nvmlDeviceGetUUID": lambda h: "GPU-5e27c0b8-d419-6f3a-8c21-0b9e4d7a31f6",
+        "nvmlDeviceGetSerial": unsupported,
+        "nvmlDeviceGetPciInfo": lambda h: pci,
+        "nvmlDeviceGetMemoryInfo": lambda h: memory,
+        "nvmlDeviceGetCudaComputeCapability": lambda h: (8, 9),
+        "nvmlDeviceGetArchitecture": lambda h: 8,
+        "nvmlDeviceGetPowerManagementLimit": lambda h: 450000,
+        "nvmlDeviceGetPowerManagementLimitConstraints": lambda h: (150000, 600000),
+        "nvmlDeviceGetMaxPcieLinkGeneration": lambda h: 4,
+        "nvmlDeviceGetCurrPcieLinkGeneration": lambda h: 1,
+        "nvmlDeviceGetMigMode": unsupported,
+        "nvmlDeviceGetUtilizationRates": lambda h: utilization,
+        "nvmlDeviceGetPerformanceState": lambda h: 8,
+        "nvmlDeviceGetCurrentClocksEventReasons": lambda h: 0x4,
+        "nvmlDeviceGetComputeRunningProcesses": lambda h: [],
+    }
+    for name, value in values.items():
+        setattr(fake, name, value)
+    fake.NVMLError = NVMLError  # type: ignore[attr-defined]
+    for name in ("LibraryNotFound", "DriverNotLoaded", "NoPermission"):
+        setattr(fake, f"NVMLError_{name}", type(name, (NVMLError,), {}))
+    return fake
+
+
+def test_live_runner_nvml_seam_with_a_stand_in_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NVML answers through the live runner; nvidia-smi exists but must not be spawned."""
+    from envstamp import runner as runner_module
+
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho spawned >> \"$0.log\"\nexit 3\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setitem(sys.modules, "pynvml", _stand_in_pynvml())
+    monkeypatch.setattr(runner_module, "_NVML_STATE", {})
+    monkeypatch.setattr(gpu_nvidia, "PROC_VERSION", str(tmp_path / "no-proc-file"))
+    live = LiveRunner()
+    outcome = ok(run(gpu_nvidia.probe, live))
+    (gpu,) = outcome.sections["gpus"]
+    assert (gpu.name, gpu.pci_bus_id, gpu.pci_device_id) == (
+        "NVIDIA GeForce RTX 4090",
+        "00000000:01:00.0",
+        "0x10de:0x2684",
+    )
+    assert (gpu.memory_total_mib, gpu.compute_capability, gpu.architecture) == (
+        24564,
+        "8.9",
+        "Ada Lovelace",
+    )
+    assert (gpu.power_limit_w, gpu.power_max_limit_w, gpu.pcie_gen_current) == (450.0, 600.0, 1)
+    assert (gpu.serial, gpu.mig_mode, gpu.vbios_version) == (None, None, None)
+    assert outcome.sections["runtimes"].cuda_driver == "12.6"
+    state = ok(run(gpu_nvidia.state, live))
+    (reading,) = state.sections["volatile"].gpus
+    assert (reading.memory_used_mib, reading.utilization_gpu_pct, reading.pstate) == (
+        1876,
+        12.0,
+        "P8",
+    )
+    assert (reading.throttle_reasons, reading.process_count) == (["sw_power_cap"], 0)
+    assert not (tmp_path / "nvidia-smi.log").exists()

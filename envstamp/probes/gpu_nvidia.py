@@ -22,8 +22,6 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import attrs
-
 from envstamp.model import PROBE_STATUSES, Runtimes, Volatile
 from envstamp.probes import (
     Outcome,
@@ -63,28 +61,43 @@ VOLATILE_CSV_FIELDS = (
 )  # fmt: skip
 _MAX_FIELD_RETRIES = 4
 
-_PROC_DRIVER = re.compile(r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+\.\d+(?:\.\d+)?)\b")
+_PROC_DRIVER = r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+\.\d+(?:\.\d+)?)\b"
 
 
 def parse_proc_version(text: str) -> str | None:
     """Driver version from /proc/driver/nvidia/version ("NVRM version: ... Module 550.54.14")."""
-    match = _PROC_DRIVER.search(text)
+    match = re.search(_PROC_DRIVER, text)  # compiled on first use: GPU-less machines never do
     return match.group(1) if match else None
 
 
 # ------------------------------------------------------------------------------ presence
 
 
-@attrs.define
 class Presence:
-    """Whether an NVIDIA driver may be here, found without loading NVML or spawning."""
+    """Whether an NVIDIA driver may be here, found without loading NVML or spawning.
 
-    present: bool
-    detail: str | None = None
-    source: str | None = None
-    kernel_driver: str | None = None
-    smi_path: str | None = None
-    smi_looked_up: bool = False
+    (A plain class: on the GPU-less path every millisecond of import counts, and generating an
+    attrs class costs more than this whole check.)
+    """
+
+    __slots__ = ("detail", "kernel_driver", "present", "smi_looked_up", "smi_path", "source")
+
+    def __init__(
+        self,
+        present: bool,
+        *,
+        detail: str | None = None,
+        source: str | None = None,
+        kernel_driver: str | None = None,
+        smi_path: str | None = None,
+        smi_looked_up: bool = False,
+    ) -> None:
+        self.present = present
+        self.detail = detail
+        self.source = source
+        self.kernel_driver = kernel_driver
+        self.smi_path = smi_path
+        self.smi_looked_up = smi_looked_up
 
 
 _PRESENCE: weakref.WeakKeyDictionary[Runner, Presence] = weakref.WeakKeyDictionary()
@@ -161,13 +174,15 @@ def _output_failure(result: CommandResult) -> ProbeFailure | None:
     return None
 
 
-@attrs.define
 class _Smi:
     """nvidia-smi for one probe run: found once, given up on after a hang or a dead driver."""
 
-    ctx: ProbeContext
-    found: Presence
-    stop: ProbeFailure | None = None
+    __slots__ = ("ctx", "found", "stop")
+
+    def __init__(self, ctx: ProbeContext, found: Presence) -> None:
+        self.ctx = ctx
+        self.found = found
+        self.stop: ProbeFailure | None = None
 
     def run(self, args: tuple[str, ...], source: str) -> CommandResult:
         """Run nvidia-smi; ProbeFailure unless it printed something usable."""
