@@ -11,6 +11,8 @@ Sources by system (the pure parsers live in :mod:`envstamp.probes.cpu_parsers`):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from envstamp.errors import ParseError
@@ -28,8 +30,10 @@ from envstamp.probes.cpu_parsers import (
     parse_sysctl_kind,
 )
 from envstamp.probes.shared import command_text, darwin_sysctl, proc_cpuinfo
-from envstamp.runner import Runner
 from envstamp.textutil import clean, size_to_bytes, to_bool, to_int
+
+if TYPE_CHECKING:
+    from envstamp.runner import Runner
 
 __all__ = [
     "parse_lscpu_kind",

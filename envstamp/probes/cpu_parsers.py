@@ -6,7 +6,6 @@ Each takes text (or a recorded answer) and returns typed values; each raises onl
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -365,6 +364,8 @@ def lscpu_pairs(text: str) -> list[tuple[str, str]]:
     """(key, value) pairs of lscpu's text or JSON output, in order."""
     stripped = text.strip()
     if stripped.startswith("{"):
+        import json  # only lscpu -J needs it
+
         try:
             return list(_lscpu_json_pairs(json.loads(stripped)))
         except (ValueError, RecursionError):

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
 from envstamp.model import Host
 from envstamp.probes import Outcome, ProbeContext
 from envstamp.probes.cpu_parsers import parse_sysctl
 from envstamp.probes.shared import command_text, darwin_sysctl
-from envstamp.runner import Runner
 from envstamp.textutil import clean, collapse
+
+if TYPE_CHECKING:
+    from envstamp.runner import Runner
 
 MACHINE_ID_PATHS = ("/etc/machine-id", "/var/lib/dbus/machine-id")
 DMI = "/sys/class/dmi/id"

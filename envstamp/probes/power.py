@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
 from envstamp.model import Power
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, failure_from
-from envstamp.runner import Runner
 from envstamp.textutil import clean, to_float, to_int
+
+if TYPE_CHECKING:
+    from envstamp.runner import Runner
 
 PLATFORM_PROFILE = "/sys/firmware/acpi/platform_profile"
 PPD_STATE = "/var/lib/power-profiles-daemon/state.ini"

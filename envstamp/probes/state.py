@@ -9,6 +9,7 @@ GlobalMemoryStatusEx and GetSystemPowerStatus (in-process calls); it has no load
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
 from envstamp.model import Power, Volatile
@@ -16,8 +17,10 @@ from envstamp.probes import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.cpu_parsers import cpu_mhz_mean, parse_cpu_list
 from envstamp.probes.memory import parse_meminfo
 from envstamp.probes.power import parse_pmset_batt, read_supplies, supply_state
-from envstamp.runner import Runner
 from envstamp.textutil import to_float, to_int
+
+if TYPE_CHECKING:
+    from envstamp.runner import Runner
 
 CPUFREQ = "/sys/devices/system/cpu/cpufreq"
 
