@@ -16,14 +16,14 @@ from timing_support import open_recorder
 from envstamp import pytest_plugin
 from envstamp.results import load_results, verify_log
 
+pytestmark = pytest.mark.slow  # subprocesses: seconds each
+
 # Inner pytest runs: quiet, no cache folder, no plugins they do not need (they start faster).
 QUICK = ("-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 INNER_TESTS = """
 import sys
 import time
-
-pytestmark = pytest.mark.slow  # subprocesses: seconds each
 
 def test_fast():
     assert "envstamp.timing" in sys.modules or not {expect_loaded}

@@ -17,12 +17,12 @@ from timing_support import lines_of, make_manifest, open_recorder
 from envstamp.results import load_results, verify_log
 from envstamp.serialize import to_json
 
+pytestmark = pytest.mark.slow  # subprocesses: seconds each
+
 WORKER = """
 import sys
 from envstamp.serialize import manifest_from_json
 from envstamp.timing import Recorder
-
-pytestmark = pytest.mark.slow  # subprocesses: seconds each
 
 path, manifest_path, worker, count, buffer, size = sys.argv[1:]
 manifest = manifest_from_json(open(manifest_path, encoding="utf-8").read())
