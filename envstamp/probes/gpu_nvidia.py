@@ -60,6 +60,9 @@ VOLATILE_CSV_FIELDS = (
     "memory.used", "pstate", "fan.speed", "clocks_throttle_reasons.active",
 )  # fmt: skip
 _MAX_FIELD_RETRIES = 4
+# NVML's first call initialises the driver for every GPU: seconds on a multi-GPU machine without
+# the persistence daemon.  It gets this long at least (the capture deadline still caps it).
+NVML_INIT_TIMEOUT = 4.0
 
 _PROC_DRIVER = r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+\.\d+(?:\.\d+)?)\b"
 
@@ -232,7 +235,8 @@ def _nvml_system(ctx: ProbeContext, smi: _Smi) -> tuple[NvmlSystem, int]:
     """The NVML system batch (cached) and the device count, or ProbeFailure."""
     from envstamp.probes import nvml
 
-    result = ctx.runner.nvml(nvml.system_calls(), cache=True)
+    timeout = max(ctx.options.command_timeout, NVML_INIT_TIMEOUT)
+    result = ctx.runner.nvml(nvml.system_calls(), timeout=timeout, cache=True)
     if result.status != "ok":
         raise ProbeFailure(_status(result.status), result.detail or result.status, SOURCE_NVML)
     system = nvml.read_system(result.answers)
