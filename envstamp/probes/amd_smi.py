@@ -13,6 +13,7 @@ from typing import Any
 from envstamp.errors import ParseError
 from envstamp.model import Gpu
 from envstamp.probes.pci import (
+    AMD_VENDOR_ID,
     device_id_text,
     gfx_target,
     hex_id,
@@ -24,7 +25,6 @@ from envstamp.probes.tooljson import dig, json_in_text, section, value_and_unit
 from envstamp.probes.units import to_mhz, to_mib, to_watts
 from envstamp.textutil import clean, collapse, to_bool, to_int
 
-AMD_VENDOR_ID = 0x1002
 _HEX_ONLY = re.compile(r"0x[0-9a-f]+", re.I)
 
 

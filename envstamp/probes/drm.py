@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from envstamp.runner import Runner
 
 DRM_CLASS = "/sys/class/drm"
-_CARD = re.compile(r"card(\d+)")
 
 
 @attrs.frozen
@@ -71,7 +70,7 @@ def device_from_uevent(card: str, device_path: str, text: str) -> DrmDevice:
 
 def card_names(names: list[str]) -> list[str]:
     """ "card0".."cardN" (not connectors such as card0-DP-1), in numeric order."""
-    cards = [n for n in names if _CARD.fullmatch(n)]
+    cards = [n for n in names if re.fullmatch(r"card\d+", n)]
     return sorted(cards, key=lambda n: int(n[4:]))
 
 

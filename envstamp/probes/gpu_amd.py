@@ -17,12 +17,6 @@ import attrs
 from envstamp.errors import ParseError
 from envstamp.model import Gpu, fill_missing
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
-from envstamp.probes.amd_smi import (
-    AMD_VENDOR_ID,
-    kernel_driver_version,
-    parse_amd_smi,
-    parse_rocm_smi,
-)
 from envstamp.probes.drm import (
     DrmDevice,
     PcieLink,
@@ -33,6 +27,7 @@ from envstamp.probes.drm import (
 )
 from envstamp.probes.gpus import normalize_bus_id
 from envstamp.probes.pci import (
+    AMD_VENDOR_ID,
     bus_id_from_location,
     device_id_text,
     gfx_target,
@@ -46,7 +41,7 @@ if TYPE_CHECKING:
 # What a parser may raise on an unseen tool version (ParseError, or a bug it did not foresee).
 PARSE_FAILURES = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError)
 
-_DPM_PCIE = re.compile(r"^\s*\d+:\s*([\d.]+)\s*GT/s,?\s*x(\d+)(.*)$", re.I)
+_DPM_PCIE = r"^\s*\d+:\s*([\d.]+)\s*GT/s,?\s*x(\d+)(.*)$"
 _POWER_FILES = ("power1_cap", "power1_cap_default", "power1_cap_max")
 KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
 AMDGPU_MODULE_VERSION = "/sys/module/amdgpu/version"
@@ -67,13 +62,20 @@ ROCM_SMI_ARGS = (
 # ----------------------------------------------------------------------------- parse kinds
 
 
+# The tools' parsers are imported only where a tool ran: a machine without AMD pays nothing.
+
+
 def parse_amd_smi_kind(text: str) -> Sections:
     """Kind ``amd-smi-json``."""
+    from envstamp.probes.amd_smi import parse_amd_smi
+
     return {"gpus": parse_amd_smi(text)}
 
 
 def parse_rocm_smi_kind(text: str) -> Sections:
     """Kind ``rocm-smi-json``."""
+    from envstamp.probes.amd_smi import parse_rocm_smi
+
     return {"gpus": parse_rocm_smi(text)}
 
 
@@ -132,7 +134,7 @@ def parse_pp_dpm_pcie(text: str) -> PcieLink | None:
     endpoint's own link attributes, which on cards with a built-in switch describe that."""
     levels: list[tuple[int, int, bool]] = []
     for line in text.splitlines():
-        match = _DPM_PCIE.match(line)
+        match = re.match(_DPM_PCIE, line, re.IGNORECASE)
         gen = pcie_gen_from_speed(f"{match.group(1)} GT/s") if match else None
         if match and gen is not None:
             levels.append((gen, int(match.group(2)), "*" in match.group(3)))
@@ -185,6 +187,8 @@ def sysfs_gpu(
 
 def sysfs_gpus(runner: Runner, devices: list[DrmDevice], kernel: str | None) -> list[Gpu]:
     """Every AMD DRM device described from sysfs."""
+    from envstamp.probes.amd_smi import kernel_driver_version
+
     # A DKMS amdgpu has a version; the in-tree one is the kernel's (what rocm-smi reports).
     driver = read_value(runner, AMDGPU_MODULE_VERSION) or kernel_driver_version(kernel)
     nodes = kfd_nodes(runner)
@@ -241,6 +245,8 @@ def merge(tool_gpus: list[Gpu], sysfs: list[Gpu]) -> list[Gpu]:
 
 def _tool_gpus(ctx: ProbeContext, tools: dict[str, str | None]) -> tuple[list[Gpu], list[str]]:
     """GPUs from amd-smi, else rocm-smi; the notes say what failed."""
+    from envstamp.probes.amd_smi import parse_amd_smi, parse_rocm_smi
+
     notes: list[str] = []
     attempts = (
         ("amd-smi", AMD_SMI_ARGS, parse_amd_smi),

@@ -19,32 +19,38 @@ from envstamp.errors import ParseError
 from envstamp.model import Gpu, Runtimes, fill_missing
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.drm import DrmDevice, drm_devices, read_int
-from envstamp.probes.pci import device_id_text
-from envstamp.probes.sycl_ls import parse_sycl_ls
-from envstamp.probes.vulkaninfo import parse_vulkaninfo
+from envstamp.probes.pci import INTEL_VENDOR_ID, device_id_text
 
 if TYPE_CHECKING:
     from envstamp.runner import Runner
 
-INTEL_VENDOR_ID = 0x8086
 # Where the classic integrated GPU sits; discrete cards are behind a bridge on another bus.
 INTEGRATED_SLOT = "00:02.0"
 # xe reports each tile's local memory; i915 has no such attribute.
 VRAM_FILES = ("tile0/physical_vram_size_bytes",)
-TOOLS: tuple[tuple[str, tuple[str, ...], Callable[[str], Sections]], ...] = (
-    ("sycl-ls", (), parse_sycl_ls),
-    ("vulkaninfo", ("--summary",), parse_vulkaninfo),
+# tool, arguments, parser ("module:function", imported only when the tool ran)
+TOOLS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("sycl-ls", (), "envstamp.probes.sycl_ls:parse_sycl_ls"),
+    ("vulkaninfo", ("--summary",), "envstamp.probes.vulkaninfo:parse_vulkaninfo"),
 )
+
+
+def _parser(target: str) -> Callable[[str], Sections]:
+    import importlib
+
+    module, _, function = target.partition(":")
+    parse: Callable[[str], Sections] = getattr(importlib.import_module(module), function)
+    return parse
 
 
 def parse_sycl_ls_kind(text: str) -> Sections:
     """Kind ``sycl-ls``: every GPU it lists (of any vendor) and the OpenCL version."""
-    return parse_sycl_ls(text)
+    return _parser(TOOLS[0][2])(text)
 
 
 def parse_vulkaninfo_kind(text: str) -> Sections:
     """Kind ``vulkaninfo``: every hardware GPU it lists and the Vulkan instance version."""
-    return parse_vulkaninfo(text)
+    return _parser(TOOLS[1][2])(text)
 
 
 def sysfs_gpu(runner: Runner, index: int, device: DrmDevice) -> Gpu:
@@ -70,7 +76,7 @@ def run_tools(runner: Runner) -> tuple[dict[str, Sections], list[str]]:
     """Each installed tool's parsed output; the notes say what failed."""
     found: dict[str, Sections] = {}
     notes: list[str] = []
-    for name, args, parse in TOOLS:
+    for name, args, target in TOOLS:
         path = runner.which(name)
         if not path:
             continue
@@ -79,7 +85,7 @@ def run_tools(runner: Runner) -> tuple[dict[str, Sections], list[str]]:
             notes.append(result.describe())
             continue
         try:
-            found[name] = parse(result.stdout)
+            found[name] = _parser(target)(result.stdout)
         except ParseError as exc:
             notes.append(f"{name}: {exc}")
     return found, notes

@@ -10,6 +10,8 @@ import re
 from envstamp.textutil import clean, to_float
 
 # PCI (and Khronos, for Vulkan's software devices) vendor ids -> the manifest's vendor names.
+AMD_VENDOR_ID = 0x1002
+INTEL_VENDOR_ID = 0x8086
 VENDOR_IDS: dict[int, str] = {
     0x10DE: "nvidia",
     0x1002: "amd",
@@ -29,19 +31,20 @@ VENDOR_IDS: dict[int, str] = {
     0x10005: "mesa",
 }
 
-# Words in a vendor or device name -> vendor, tried in order.
-_NAME_VENDORS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"nvidia|geforce|quadro|tesla", re.I), "nvidia"),
-    (re.compile(r"advanced micro devices|\bamd\b|\bati\b|radeon|instinct", re.I), "amd"),
-    (re.compile(r"intel", re.I), "intel"),
-    (re.compile(r"apple", re.I), "apple"),
-    (re.compile(r"qualcomm|adreno", re.I), "qualcomm"),
-    (re.compile(r"microsoft", re.I), "microsoft"),
-    (re.compile(r"vmware", re.I), "vmware"),
-    (re.compile(r"virtualbox|innotek", re.I), "virtualbox"),
-    (re.compile(r"aspeed", re.I), "aspeed"),
-    (re.compile(r"matrox", re.I), "matrox"),
-    (re.compile(r"moore ?threads", re.I), "moorethreads"),
+# Words in a vendor or device name -> vendor, tried in order.  Plain strings: re compiles
+# (and caches) them on first use, so importing this module on a GPU-less machine costs nothing.
+_NAME_VENDORS: tuple[tuple[str, str], ...] = (
+    (r"nvidia|geforce|quadro|tesla", "nvidia"),
+    (r"advanced micro devices|\bamd\b|\bati\b|radeon|instinct", "amd"),
+    (r"intel", "intel"),
+    (r"apple", "apple"),
+    (r"qualcomm|adreno", "qualcomm"),
+    (r"microsoft", "microsoft"),
+    (r"vmware", "vmware"),
+    (r"virtualbox|innotek", "virtualbox"),
+    (r"aspeed", "aspeed"),
+    (r"matrox", "matrox"),
+    (r"moore ?threads", "moorethreads"),
 )
 
 # PCIe transfer rate per lane (GT/s) -> generation.
@@ -84,7 +87,7 @@ def vendor_from_name(*names: object) -> str | None:
         if text is None:
             continue
         for pattern, vendor in _NAME_VENDORS:
-            if pattern.search(text):
+            if re.search(pattern, text, re.IGNORECASE):
                 return vendor
     return None
 
