@@ -138,7 +138,7 @@ class MemoryReader:
         if answer.status != "ok" or len(answer.answers) != len(calls):
             return
         total = ours = 0
-        seen_total = seen_ours = False
+        seen_total = seen_ours = unknown_ours = False
         others: set[int] = set()
         for index in range(self._nvml_count):
             memory, compute, graphics = answer.answers[index * 3 : index * 3 + 3]
@@ -146,16 +146,20 @@ class MemoryReader:
             if isinstance(used, int):
                 total += used
                 seen_total = True
-            for proc in _processes(compute) + _processes(graphics):
-                pid, used_bytes = proc
+            for pid, used_bytes in _processes(compute) + _processes(graphics):
                 mine = self.ours(pid)
-                if mine:
+                if mine and used_bytes is None:  # WDDM keeps per-process figures to itself
+                    unknown_ours = True
+                elif mine and used_bytes is not None:
                     seen_ours = True
-                    ours += used_bytes or 0
+                    ours += used_bytes
                 elif mine is False:
                     others.add(pid)
         reading.gpu_total_mib = total // _MIB if seen_total else None
-        reading.gpu_ours_mib = ours // _MIB if seen_ours else (0 if seen_total else None)
+        if seen_ours:
+            reading.gpu_ours_mib = ours // _MIB
+        elif seen_total and not unknown_ours:
+            reading.gpu_ours_mib = 0  # none of the listed processes is ours
         reading.other_gpu_pids = frozenset(others)
 
     def _read_amd(self, reading: Reading) -> None:

@@ -88,6 +88,14 @@ def test_nvml_totals_ours_and_other_processes() -> None:
     assert reading.other_gpu_pids == {4242}
 
 
+def test_gpu_use_of_ours_is_unknown_when_the_driver_hides_it() -> None:
+    me = os.getpid()
+    hidden = FakeRunner(gpus=[{"used": 500 * MIB, "compute": [(me, None)]}])
+    assert MemoryReader(hidden, rss=False).read().gpu_ours_mib is None
+    idle = FakeRunner(gpus=[{"used": 500 * MIB, "compute": [(4242, 400 * MIB)]}])
+    assert MemoryReader(idle, rss=False).read().gpu_ours_mib == 0
+
+
 def test_process_tree_and_server_names_decide_what_counts_as_ours() -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("the process tree is read from /proc on Linux")
