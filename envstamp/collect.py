@@ -244,6 +244,7 @@ def capture(
         options = attrs.evolve(options, **option_values)
     if runner is None:
         runner = make_runner(record=record, replay=replay, command_timeout=options.command_timeout)
+    runner.command_timeout = options.command_timeout  # the options decide, whoever made it
     started = time.monotonic()
     deadline_at = started + options.deadline
     runner.deadline = deadline_at

@@ -313,3 +313,25 @@ def test_replay_needs_a_folder_and_valid_files(tmp_path: Path) -> None:
 def test_decode_is_total() -> None:
     assert decode(b"") == ""
     assert decode(bytes(range(256)))  # never raises
+
+
+def test_installed_distributions_from_folder_names(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    for folder in (
+        "torch-2.4.0+cu124.dist-info",
+        "llama_cpp_python-0.3.2.dist-info",
+        "Old.Package-1.0-py3.11.egg-info",
+        "broken.dist-info",
+        "not_a_dist",
+    ):
+        (site / folder).mkdir(parents=True)
+    later = tmp_path / "later"
+    (later / "torch-1.0.dist-info").mkdir(parents=True)
+    index = runner_mod.installed_distributions((str(site), str(later), str(tmp_path / "missing")))
+    assert index == {"torch": "2.4.0+cu124", "llama-cpp-python": "0.3.2", "old-package": "1.0"}
+
+
+def test_python_packages_of_this_interpreter() -> None:
+    versions = LiveRunner().python_packages(["attrs", "Attrs", "no-such-dist-envstamp"])
+    assert versions["attrs"] and versions["attrs"] == versions["Attrs"]
+    assert versions["no-such-dist-envstamp"] is None
