@@ -301,3 +301,18 @@ def test_amd_parsers_raise_only_parse_error_on_json(value: object) -> None:
     for parse in (parse_amd_smi, parse_rocm_smi):
         with contextlib.suppress(ParseError):
             parse(text)
+
+
+def test_absurd_values_are_null_not_errors() -> None:
+    from envstamp.probes.units import bytes_from_size, to_mhz, to_mib, to_watts
+
+    assert to_mib({"value": 1e308, "unit": "TB"}) is None
+    assert to_mhz({"value": 1e308, "unit": "GHz"}) is None
+    assert to_watts({"value": 1e308, "unit": "kW"}) is None
+    assert bytes_from_size("9" * 400 + " GB") is None
+    assert to_mib("8 GB") == 8192
+    assert to_watts({"value": 300000, "unit": "mW"}) == 300.0
+    text = json.dumps({"gpu_data": [{"gpu": 0, "vram": {"size": {"value": 1e300, "unit": "TB"}},
+                                     "clock": {"sys": {"frequency_levels": {"L0": 1e308}}}}]})
+    (gpu,) = parse_amd_smi(text)
+    assert (gpu.memory_total_mib, gpu.clocks_max_graphics_mhz) == (None, None)

@@ -83,7 +83,7 @@ def test_sycl_ls_line_parts() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "\n\n", "No platforms found.", read("vulkaninfo-no-driver.txt")]
+    "text", ["", "\n\n", "No platforms found.", "\x00\x01\xfe", read("vulkaninfo-no-driver.txt")]
 )
 def test_sycl_ls_refuses_other_output(text: str) -> None:
     with pytest.raises(ParseError):
@@ -126,7 +126,8 @@ def test_vulkaninfo_full_output_shape() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", read("vulkaninfo-no-driver.txt"), read("sycl-ls-arc-a770-uhd770.txt")]
+    "text",
+    ["", "\x00\x01\xfe", read("vulkaninfo-no-driver.txt"), read("sycl-ls-arc-a770-uhd770.txt")],
 )
 def test_vulkaninfo_refuses_other_output(text: str) -> None:
     with pytest.raises(ParseError):

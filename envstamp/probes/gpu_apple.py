@@ -18,8 +18,8 @@ from envstamp.model import Cpu, Gpu, Host, Memory, Runtimes
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections, failure_from
 from envstamp.probes.pci import device_id_text, hex_id, vendor_from_id, vendor_from_name
 from envstamp.probes.tooljson import json_in_text
-from envstamp.probes.units import to_mib
-from envstamp.textutil import clean, size_to_bytes, to_int
+from envstamp.probes.units import bytes_from_size, to_mib
+from envstamp.textutil import clean, to_int
 
 SYSTEM_PROFILER = "/usr/sbin/system_profiler"
 DATA_TYPES = ("SPDisplaysDataType", "SPHardwareDataType")
@@ -123,7 +123,7 @@ def core_split(value: object) -> tuple[int | None, int | None, int | None]:
 
 
 def _kib(value: object) -> int | None:
-    size = size_to_bytes(value)
+    size = bytes_from_size(value)
     return size // 1024 if size else None
 
 
@@ -141,7 +141,7 @@ def parse_hardware(item: dict[str, Any]) -> Sections:
         cache_l3_kib=_kib(item.get("l3_cache")),
         smt=None if htt is None else "enabled" in htt.lower(),
     )
-    memory = Memory(total_bytes=size_to_bytes(item.get("physical_memory")))
+    memory = Memory(total_bytes=bytes_from_size(item.get("physical_memory")))
     return {"cpu": cpu, "memory": memory, "host": Host(model=clean(item.get("machine_model")))}
 
 

@@ -5,11 +5,14 @@ A tool's unit label is not trusted blindly: amd-smi's and rocm-smi's "MB" are Mi
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from envstamp.probes.tooljson import value_and_unit
-from envstamp.textutil import to_float
+from envstamp.textutil import size_to_bytes, to_float
+
+_LARGEST = 2.0**53  # beyond this a reading is garbage, and JSON numbers lose precision
 
 _MIB_PER_UNIT = {
     "b": 1 / (1 << 20),
@@ -36,28 +39,38 @@ def _number_and_unit(value: Any, default: str) -> tuple[float | None, str]:
     return number, (unit or default).strip().lower()
 
 
-def to_mib(value: Any, default_unit: str = "MB") -> int | None:
-    """A memory size in MiB (binary units, whatever the label says); None when unknown."""
+def _scaled(value: Any, default_unit: str, factors: dict[str, float]) -> float | None:
+    """The value in the table's unit; None when unknown, not positive or absurdly large."""
     number, unit = _number_and_unit(value, default_unit)
-    factor = _MIB_PER_UNIT.get(unit)
+    factor = factors.get(unit)
     if number is None or factor is None or number <= 0:
         return None
-    return int(number * factor)
+    scaled = number * factor
+    return scaled if math.isfinite(scaled) and scaled < _LARGEST else None
+
+
+def to_mib(value: Any, default_unit: str = "MB") -> int | None:
+    """A memory size in MiB (binary units, whatever the label says); None when unknown."""
+    scaled = _scaled(value, default_unit, _MIB_PER_UNIT)
+    return None if scaled is None else int(scaled)
 
 
 def to_watts(value: Any, default_unit: str = "W") -> float | None:
     """A power in watts; None when unknown or not positive."""
-    number, unit = _number_and_unit(value, default_unit)
-    factor = _WATTS_PER_UNIT.get(unit)
-    if number is None or factor is None or number <= 0:
-        return None
-    return round(number * factor, 3)
+    scaled = _scaled(value, default_unit, _WATTS_PER_UNIT)
+    return None if scaled is None else round(scaled, 3)
 
 
 def to_mhz(value: Any, default_unit: str = "MHz") -> int | None:
     """A clock in MHz; None when unknown or not positive."""
-    number, unit = _number_and_unit(value, default_unit)
-    factor = _MHZ_PER_UNIT.get(unit)
-    if number is None or factor is None or number <= 0:
+    scaled = _scaled(value, default_unit, _MHZ_PER_UNIT)
+    return None if scaled is None else round(scaled)
+
+
+def bytes_from_size(value: Any) -> int | None:
+    """ "16 GB" -> 16 GiB in bytes; None when unknown or too large to be real."""
+    try:
+        size = size_to_bytes(value)
+    except (OverflowError, ValueError):
         return None
-    return round(number * factor)
+    return size if size is not None and 0 < size < _LARGEST else None
