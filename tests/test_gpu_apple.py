@@ -60,6 +60,30 @@ def test_intel_mac_with_discrete_radeon() -> None:
     assert sections["memory"].total_bytes == 32 << 30
 
 
+def test_text_output_of_an_intel_mac_with_an_egpu() -> None:
+    sections = parse_system_profiler(read("sp-text-intel-mac.txt"))
+    iris, radeon = sections["gpus"]  # the Color LCD under Displays is a monitor
+    assert (iris.vendor, iris.unified_memory, iris.memory_total_mib) == ("intel", True, None)
+    assert (radeon.vendor, radeon.memory_total_mib, radeon.unified_memory) == ("amd", 8192, False)
+    assert radeon.vbios_version == "113-D0090300-103"
+    assert sections["runtimes"].metal == "Metal GPUFamily macOS 2"
+    cpu = sections["cpu"]
+    assert (cpu.model_name, cpu.physical_cores, cpu.sockets, cpu.smt) == (
+        "Quad-Core Intel Core i7", 4, 1, True)
+    assert sections["host"].model == "MacBookPro15,2"
+
+
+def test_text_output_of_apple_silicon_hardware_first() -> None:
+    sections = parse_system_profiler(read("sp-text-m4-pro.txt"))
+    (gpu,) = sections["gpus"]
+    assert (gpu.vendor, gpu.name, gpu.cores, gpu.unified_memory) == (
+        "apple", "Apple M4 Pro", 20, True)
+    cpu = sections["cpu"]
+    assert (cpu.physical_cores, cpu.performance_cores, cpu.efficiency_cores) == (14, 10, 4)
+    assert sections["memory"].total_bytes == 64 << 30
+    assert sections["runtimes"].metal == "Metal 3"
+
+
 def test_displays_only_has_no_cpu_section() -> None:
     text = json.dumps({"SPDisplaysDataType": json.loads(read("sp-m3max-both.json"))[
         "SPDisplaysDataType"]})
@@ -127,6 +151,27 @@ def test_probe_reports_a_failing_system_profiler(tmp_path: Path) -> None:
     outcome = run_probe(SpecRunner(tmp_path, spec), "gpu_apple")
     assert outcome.status == "error"
     assert outcome.detail is not None and "exited 1" in outcome.detail
+
+
+text_lines = st.lists(
+    st.builds(
+        lambda indent, key, value: f"{' ' * indent}{key}:{value}",
+        st.integers(0, 10),
+        st.sampled_from(["Graphics/Displays", "Hardware Overview", "Chipset Model", "Vendor",
+                         "Bus", "VRAM (Total)", "Total Number of Cores", "Memory", "Chip",
+                         "Displays", "Metal Support"]),
+        st.text(max_size=15),
+    )
+    | st.text(max_size=20),
+    max_size=15,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text_lines)
+def test_text_form_raises_only_parse_error(lines: list[str]) -> None:
+    with contextlib.suppress(ParseError):
+        parse_system_profiler("\n".join(lines))
 
 
 @settings(max_examples=200, deadline=None)

@@ -80,6 +80,14 @@ def _display_gpu(index: int, item: dict[str, Any]) -> Gpu:
     )
 
 
+def _metal_family(value: str) -> str:
+    """Before Metal 3, macOS named a GPU family: "Supported, Metal GPUFamily macOS 2",
+    "spdisplays_mtlgpufamilymac2" -> "Metal GPUFamily macOS 2"."""
+    text = re.sub(r"^supported,\s*", "", value.replace("_", " "), flags=re.I)
+    family = re.fullmatch(r"mtlgpufamilymac(\d+)", text, re.I)
+    return f"Metal GPUFamily macOS {family.group(1)}" if family else text
+
+
 def metal_support(items: list[dict[str, Any]]) -> str | None:
     """The highest Metal support any GPU reports: "spdisplays_metal3" -> "Metal 3"."""
     found: list[tuple[int, str]] = []
@@ -92,7 +100,7 @@ def metal_support(items: list[dict[str, Any]]) -> str | None:
             if match:
                 found.append((int(match.group(1)), f"Metal {match.group(1)}"))
             elif value.lower() not in ("no", "unsupported", "not_supported"):
-                found.append((0, value.replace("_", " ")))
+                found.append((0, _metal_family(value)))
     return max(found)[1] if found else None
 
 
@@ -148,9 +156,24 @@ def parse_hardware(item: dict[str, Any]) -> Sections:
 # ------------------------------------------------------------------------------ the kind
 
 
+def _document(text: str) -> Any:
+    """The JSON document, or the text output read into the same shape."""
+    try:
+        return json_in_text(text, "system_profiler")
+    except ParseError as not_json:
+        from envstamp.probes.system_profiler_text import as_json_shape
+
+        shaped = as_json_shape(text)
+        if not shaped:
+            raise ParseError(
+                f"{not_json}, and no Graphics/Displays or Hardware Overview section"
+            ) from None
+        return shaped
+
+
 def parse_system_profiler(text: str) -> Sections:
-    """Kind ``system-profiler``: either data type or both, in one JSON document."""
-    data = json_in_text(text, "system_profiler")
+    """Kind ``system-profiler``: either data type or both, as JSON (-json) or as text."""
+    data = _document(text)
     if not isinstance(data, dict):
         raise ParseError("not system_profiler JSON (expected an object of data types)")
     displays = data.get("SPDisplaysDataType")
