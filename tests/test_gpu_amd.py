@@ -138,6 +138,13 @@ def test_rocm_smi_warnings_before_json() -> None:
     assert gpu.driver_version == "6.2.0"
 
 
+def test_rocm_smi_text_output() -> None:
+    (gpu,) = parse_rocm_smi(read("rocm-smi-text-w7900.txt"))
+    assert (gpu.name, gpu.architecture) == ("Navi 31 [Radeon Pro W7900]", "gfx1100")
+    assert (gpu.pci_bus_id, gpu.memory_total_mib) == ("0000:83:00.0", 46064)
+    assert gpu.driver_version == "6.8.5"
+
+
 def test_rocm_smi_system_only_is_no_gpu() -> None:
     assert parse_rocm_smi('{"system": {"Driver version": "6.3.6"}}') == []
 

@@ -142,9 +142,31 @@ def _amd_smi_clocks(clock: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ rocm-smi
 
 
+def rocm_smi_text(text: str) -> dict[str, Any] | None:
+    """rocm-smi's text output ("GPU[0] : VRAM Total Memory (B): 25753026560") in the shape of
+    its JSON; None when there is no such line."""
+    cards: dict[str, dict[str, str]] = {}
+    system: dict[str, str] = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*GPU\[(\d+)\]\s*:\s*(.+?):\s+(.*?)\s*$", line)
+        if match:
+            cards.setdefault(f"card{match.group(1)}", {})[match.group(2)] = match.group(3)
+            continue
+        driver = re.match(r"^\s*Driver version:\s*(\S+)", line, re.IGNORECASE)
+        if driver:
+            system["Driver version"] = driver.group(1)
+    return {**cards, "system": system} if cards else None
+
+
 def parse_rocm_smi(text: str) -> list[Gpu]:
-    """GPUs of ``rocm-smi --json``: "card0".."cardN" objects plus a "system" object."""
-    data = json_in_text(text, "rocm-smi")
+    """GPUs of ``rocm-smi --json``: "card0".."cardN" objects plus a "system" object (or the
+    same facts printed as text)."""
+    try:
+        data = json_in_text(text, "rocm-smi")
+    except ParseError:
+        data = rocm_smi_text(text or "")
+        if data is None:
+            raise
     if not isinstance(data, dict):
         raise ParseError("not rocm-smi JSON (expected an object of cards)")
     cards = sorted(
