@@ -77,6 +77,15 @@ def test_amd_smi_warning_before_json_and_ppt0_limits() -> None:
     assert gpu.ecc_enabled is None
 
 
+def test_amd_smi_text_output() -> None:
+    first, second = parse_amd_smi(read("amd-smi-text-mi210x2.txt"))
+    assert (first.index, first.name, first.architecture) == (0, "AMD Instinct MI210", "gfx90a")
+    assert (first.memory_total_mib, first.power_limit_w, first.pcie_gen_max) == (65520, 300.0, 4)
+    assert (first.clocks_max_graphics_mhz, first.cores) == (1700, 104)
+    assert (first.pci_bus_id, first.driver_version) == ("0000:63:00.0", "6.7.0")
+    assert (second.index, second.pci_bus_id) == (1, "0000:83:00.0")
+
+
 def test_amd_smi_kind_fragment() -> None:
     data = parse_to_data("amd-smi-json", read("amd-smi-mi300x-gpu-data.json"))
     assert data["gpus"][1]["name"] == "AMD Instinct MI300X"

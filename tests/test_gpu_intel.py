@@ -125,6 +125,13 @@ def test_vulkaninfo_full_output_shape() -> None:
     assert gpu.driver_version is None  # a raw packed number is not a version
 
 
+def test_vulkaninfo_1_1_header_without_colon() -> None:
+    text = "Vulkan Instance Version: 1.1.73\n\nGPU0\nVkPhysicalDeviceProperties:\n" \
+        "\tvendorID = 0x8086\n\tdeviceID = 0x5912\n\tdeviceName = Intel(R) HD Graphics 630\n"
+    (gpu,) = parse_vulkaninfo(text)["gpus"]
+    assert (gpu.name, gpu.pci_device_id) == ("Intel(R) HD Graphics 630", "0x8086:0x5912")
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "\x00\x01\xfe", read("vulkaninfo-no-driver.txt"), read("sycl-ls-arc-a770-uhd770.txt")],

@@ -51,9 +51,26 @@ def _name(*values: object) -> str | None:
 # ------------------------------------------------------------------------------- amd-smi
 
 
+def amd_smi_text(text: str) -> list[dict[str, Any]] | None:
+    """``amd-smi static`` without --json: "GPU: 0" blocks whose upper-case keys, lower-cased,
+    are the JSON's (MARKET_NAME, VRAM: SIZE: 65520 MB...); None when there is none."""
+    from envstamp.probes.indented import as_dict, tree
+
+    gpus = [node for node in tree(text) if node.key.upper() == "GPU" and node.children]
+    if not gpus:
+        return None
+    return [{"gpu": node.value, **as_dict(node.children)} for node in gpus]
+
+
 def parse_amd_smi(text: str) -> list[Gpu]:
-    """GPUs of ``amd-smi static --json``: ``{"gpu_data": [...]}`` or an older bare list."""
-    data = json_in_text(text, "amd-smi")
+    """GPUs of ``amd-smi static --json``: ``{"gpu_data": [...]}`` or an older bare list (or
+    the same facts printed as text)."""
+    try:
+        data = json_in_text(text, "amd-smi")
+    except ParseError:
+        data = amd_smi_text(text or "")
+        if data is None:
+            raise
     if isinstance(data, dict) and isinstance(data.get("gpu_data"), list):
         entries = data["gpu_data"]
     elif isinstance(data, list):
@@ -85,12 +102,19 @@ def _amd_smi_gpu(position: int, entry: dict[str, Any]) -> Gpu:
         # part_number is what sysfs and rocm-smi call the VBIOS version.
         vbios_version=clean(vbios.get("part_number")) or clean(vbios.get("version")),
         cores=to_int(asic.get("num_compute_units")),
-        ecc_enabled=to_bool(dig(entry, "ras", "ecc_block_state", "UMC")),
+        ecc_enabled=_umc_ecc(dig(entry, "ras", "ecc_block_state")),
         source="amd-smi",
         **_amd_smi_power(entry.get("limit")),
         **_amd_smi_pcie(bus),
         **_amd_smi_clocks(entry.get("clock")),
     )
+
+
+def _umc_ecc(blocks: Any) -> bool | None:
+    """ECC of the memory controller (UMC), i.e. of VRAM."""
+    if not isinstance(blocks, dict):
+        return None
+    return to_bool(next((v for k, v in blocks.items() if str(k).lower() == "umc"), None))
 
 
 def _limit_value(limit: dict[str, Any], names: tuple[str, ...]) -> float | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import attrs
+from envstamp.probes.indented import Node, tree
 
 _DISPLAY_KEYS = {
     "chipset model": "sppci_model",
@@ -52,35 +52,6 @@ _HARDWARE_KEYS = {
     "l3 cache": "l3_cache",
     "hyper-threading technology": "platform_cpu_htt",
 }
-_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[^:]+?):(?:[ \t]+(?P<value>.*?))?[ \t]*$")
-
-
-@attrs.define
-class Node:
-    """One ``key: value`` line and the lines indented under it."""
-
-    key: str
-    value: str | None
-    indent: int
-    children: list[Node] = attrs.field(factory=list)
-
-
-def tree(text: str) -> list[Node]:
-    """The indentation tree of ``key: value`` lines (other lines are skipped)."""
-    roots: list[Node] = []
-    stack: list[Node] = []
-    for line in text.expandtabs(4).splitlines():
-        match = _LINE.match(line)
-        if match is None:
-            continue
-        node = Node(match["key"].strip(), match["value"] or None, len(match["indent"]))
-        while stack and stack[-1].indent >= node.indent:
-            stack.pop()
-        (stack[-1].children if stack else roots).append(node)
-        stack.append(node)
-    return roots
-
-
 def _fields(node: Node, keys: dict[str, str]) -> dict[str, Any]:
     fields: dict[str, Any] = {"_name": node.key}
     for child in node.children:

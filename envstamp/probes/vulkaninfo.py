@@ -29,7 +29,7 @@ from envstamp.textutil import clean
 
 SOURCE = "vulkaninfo"
 _INSTANCE = re.compile(r"Vulkan Instance Version\s*:\s*(\d+(?:\.\d+)+)", re.I)
-_GPU_HEADER = re.compile(r"^\s*GPU\s*(\d+)\s*:\s*$")
+_GPU_HEADER = re.compile(r"^\s*GPU\s*(\d+)\s*:?\s*$")  # "GPU0:" ("GPU0" in 1.1)
 _PAIR = re.compile(r"^\s*([A-Za-z][\w]*)\s*=\s*(.*?)\s*$")
 _SOFTWARE = re.compile(r"llvmpipe|lavapipe|swiftshader|softpipe", re.I)
 _VERSION = re.compile(r"\d+(?:\.\d+)+")
