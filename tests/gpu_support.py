@@ -46,6 +46,7 @@ class HostSpec:
     links: dict[str, str] = attrs.field(factory=dict)
     commands: dict[tuple[str, ...], str] = attrs.field(factory=dict)
     failing: dict[tuple[str, ...], tuple[int, str]] = attrs.field(factory=dict)
+    hanging: set[tuple[str, ...]] = attrs.field(factory=set)
     which: dict[str, str] = attrs.field(factory=dict)
     env: dict[str, str] = attrs.field(factory=dict)
     registry: dict[tuple[str, str], Any] = attrs.field(factory=dict)
@@ -62,6 +63,9 @@ class HostSpec:
         if argv in self.commands:
             out = self.commands[argv]
             return {"status": "ok", "returncode": 0, "stdout": out, "stderr": "", "duration_ms": 5}
+        if argv in self.hanging:
+            return {"status": "timeout", "detail": "no answer within 2 s; killed",
+                    "stdout": "", "stderr": "", "duration_ms": 2000}
         if argv in self.failing:
             code, err = self.failing[argv]
             return {"status": "ok", "returncode": code, "stdout": "", "stderr": err,

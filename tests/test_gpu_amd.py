@@ -279,6 +279,22 @@ def test_tool_failure_falls_back_to_sysfs(tmp_path: Path) -> None:
     assert outcome.detail is not None and "amd-smi exited 1" in outcome.detail
 
 
+def test_hanging_amd_smi_falls_back_to_rocm_smi(tmp_path: Path) -> None:
+    from tests.gpu_support import amd_rocm_host
+
+    spec = amd_rocm_host()
+    spec.commands.clear()
+    spec.hanging.add(("/opt/rocm/bin/amd-smi", "static", "--json"))
+    spec.commands[("/opt/rocm/bin/rocm-smi", *ROCM_SMI_ARGS)] = read(
+        "rocm-smi-rx7900xtx-rocm6.json"
+    )
+    outcome = run_probe(SpecRunner(tmp_path, spec), "gpu_amd")
+    xtx, igpu = outcome.sections["gpus"]
+    assert xtx.source == igpu.source == "rocm-smi+sysfs"
+    assert igpu.name == "Raphael"
+    assert outcome.detail is not None and "no answer within 2 s" in outcome.detail
+
+
 def test_no_amd_gpu_costs_no_process(tmp_path: Path) -> None:
     outcome = run_probe(SpecRunner(tmp_path, bare_linux_host()), "gpu_amd")
     assert outcome.status == "absent"
