@@ -165,7 +165,7 @@ class Finder:
         version = parse(result.stdout or result.stderr) if result.succeeded else None
         if not version:
             return None
-        return Found("", version, " ".join([self.path.basename(argv[0]), *argv[1:]]))
+        return Found("", version, " ".join(argv))
 
 
 # -------------------------------------------------------------------------------- finders
