@@ -399,18 +399,28 @@ def match_items(a: list[Any], b: list[Any], how: rules.ListMatch) -> Matched:
     right = list(range(len(b)))
     pairs: list[tuple[int, int, str]] = []
     for key in how.keys:
-        index: dict[Any, int] = {}
+        # key value -> B positions still free, in order (equal keys pair up in turn)
+        index: dict[Any, list[int]] = {}
         for j in right:
             value = _key_of(b[j], key)
             if value is not None:
-                index.setdefault(value, j)
+                index.setdefault(value, []).append(j)
         for i in list(left):
             value = _key_of(a[i], key)
-            j_found = index.pop(value, None) if value is not None else None
+            free = index.get(value) if value is not None else None
+            j_found = free.pop(0) if free else None
             if j_found is not None:
-                pairs.append((i, j_found, _segment(i, j_found, a[i], key, how)))
+                pairs.append((i, j_found, _segment(i, j_found, a[i], b[j_found], key=key, how=how)))
                 left.remove(i)
                 right.remove(j_found)
+    if not how.by_order:
+        # items without a key pair up with an equal item, when there is one
+        for i in list(left):
+            j_equal = next((j for j in right if a[i] == b[j]), None)
+            if j_equal is not None:
+                pairs.append((i, j_equal, lone_segment(a[i], i, how)))
+                left.remove(i)
+                right.remove(j_equal)
     if how.by_order:
         for i, j in zip(list(left), list(right), strict=False):
             pairs.append((i, j, str(i) if i == j else f"{min(i, j)}~{max(i, j)}"))
@@ -420,10 +430,13 @@ def match_items(a: list[Any], b: list[Any], how: rules.ListMatch) -> Matched:
     return Matched(pairs, left, right)
 
 
-def _segment(i: int, j: int, item: Any, key: str, how: rules.ListMatch) -> str:
+def _segment(i: int, j: int, a: Any, b: Any, *, key: str, how: rules.ListMatch) -> str:
     if i == j and how.by_order:
         return str(i)
-    return f"{key}={getattr(item, key)}" if how.by_order else str(getattr(item, key))
+    x, y = getattr(a, key), getattr(b, key)
+    # the printed value when both sides print it alike, else the form they matched on
+    value = x if x == y else _key_of(a, key)
+    return f"{key}={value}" if how.by_order else str(value)
 
 
 def lone_segment(item: Any, position: int, how: rules.ListMatch) -> str:
