@@ -189,10 +189,12 @@ def cuda_roots(f: Finder) -> list[str]:
 
 
 def find_cuda_toolkit(f: Finder, roots: list[str]) -> Found | None:
-    """version.json, version.txt, then nvcc --version."""
+    """version.json, version.txt, the nvcc wheel's dist-info folder, then nvcc --version."""
     for root in roots:
-        found = f.first_file([f.join(root, "version.json")], parse_cuda_version_json) or (
-            f.first_file([f.join(root, "version.txt")], parse_cuda_version_txt)
+        found = (
+            f.first_file([f.join(root, "version.json")], parse_cuda_version_json)
+            or f.first_file([f.join(root, "version.txt")], parse_cuda_version_txt)
+            or nvcc_dist_info(f, root)
         )
         if found:
             return found
@@ -200,6 +202,18 @@ def find_cuda_toolkit(f: Finder, roots: list[str]) -> Found | None:
     nvcc = next((p for r in roots if f.exists(p := f.join(r, "bin", nvcc_name))), None)
     nvcc = nvcc or f.runner.which("nvcc")
     return f.tool([nvcc, "--version"], parse_nvcc_version) if nvcc else None
+
+
+def nvcc_dist_info(f: Finder, root: str) -> Found | None:
+    """Toolkits assembled from NVIDIA's wheels carry ``dist-info/nvidia_cuda_nvcc-V.dist-info``
+    instead of version.json: that package's version is the one ``nvcc --version`` prints."""
+    folder = f.join(root, "dist-info")
+    names = f.runner.list_dir(folder) or []
+    pattern = r"^nvidia_cuda_nvcc(?:_cu\d+)?-(\d+\.\d+(?:\.\d+)*)\.dist-info$"
+    version = _newest(names, pattern)
+    if version is None:
+        return None
+    return Found("", version, f.join(folder, f"nvidia_cuda_nvcc-{version}.dist-info"))
 
 
 def find_cudnn(f: Finder, roots: list[str]) -> Found | None:
