@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import PY, interleaved, report, run_quiet
+from _harness import CHILD_ENV, PY, interleaved, report, run_quiet
 
 GPU_PROBES = "gpu_nvidia,gpu_nvidia_state,gpu_amd,gpu_apple,gpu_windows,gpu_intel,runtimes"
 STACK_PROBES = "llamacpp,ollama,lmstudio,jan,engines,models"
@@ -35,14 +35,13 @@ print(time.perf_counter() - t0)
 
 def timed_capture(skip: str, cache_dir: str) -> float:
     """Seconds a fresh process spends importing envstamp and capturing (skip: probe names)."""
-    import os
     import subprocess
 
     out = subprocess.run(
         [PY, "-c", IN_PROCESS, skip],
         capture_output=True,
         text=True,
-        env={**os.environ, "ENVSTAMP_CACHE_DIR": cache_dir, "ENVSTAMP_NO_CACHE": "1"},
+        env={**CHILD_ENV, "ENVSTAMP_CACHE_DIR": cache_dir, "ENVSTAMP_NO_CACHE": "1"},
         check=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
