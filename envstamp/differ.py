@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
@@ -173,9 +173,13 @@ def as_document(value: Input, *, verify: bool = True) -> Document:
     if isinstance(value, Manifest):
         return Document("manifest", value, "<manifest>")
     if isinstance(value, (str, os.PathLike)):
+        if verify:
+            from envstamp.diff_load import load
+
+            return load(os.fspath(value))
         from envstamp.documents import load_document
 
-        return load_document(os.fspath(value), verify=verify)
+        return load_document(os.fspath(value), verify=False)
     raise TypeError(f"cannot diff a {type(value).__name__}")
 
 
@@ -211,8 +215,7 @@ def input_info(doc: Document, side: str) -> InputInfo:
 # -------------------------------------------------------------------------------- walk
 
 
-@attrs.frozen
-class Spot:
+class Spot(NamedTuple):
     """Where the walk is: the display path, the generic path rules match, and whether the
     value is a reading of the moment."""
 
@@ -221,25 +224,38 @@ class Spot:
     state: bool = False
 
     def child(self, name: str, *, volatile: bool = False) -> Spot:
-        def join(base: str) -> str:
-            return f"{base}.{name}" if base else name
-
-        return Spot(join(self.path), join(self.generic), self.state or volatile)
+        if not self.path:
+            return Spot(name, name, self.state or volatile)
+        return Spot(f"{self.path}.{name}", f"{self.generic}.{name}", self.state or volatile)
 
     def item(self, segment: str) -> Spot:
         return Spot(f"{self.path}[{segment}]", f"{self.generic}[]", self.state)
 
 
-@attrs.define(kw_only=True)
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(name, volatile) of each field of an attrs class, worked out once per class."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = tuple((f.name, bool(f.metadata.get("volatile", False))) for f in attrs.fields(cls))
+        _FIELDS[cls] = found
+    return found
+
+
 class _Walk:
     """Collects differences while walking two values of the same shape."""
 
-    found: list[Difference] = attrs.field(factory=list)
-    unknown: list[Difference] = attrs.field(factory=list)
-    pairs: dict[str, list[tuple[str, Any, Any]]] = attrs.field(factory=dict)
-    failed: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    def __init__(self, failed: tuple[frozenset[str], frozenset[str]]) -> None:
+        self.found: list[Difference] = []
+        self.unknown: list[Difference] = []
+        self.pairs: dict[str, list[tuple[str, Any, Any]]] = {}
+        self.failed = failed
 
     def value(self, a: Any, b: Any, spot: Spot) -> None:
+        if a == b and type(a) is type(b):
+            return  # equal all the way down (attrs compares field by field): nothing to say
         if spot.generic and rules.is_ignored(spot.generic):
             return
         if attrs.has(type(a)) or attrs.has(type(b)):
@@ -258,12 +274,8 @@ class _Walk:
         if type(a) is not type(b):
             self.scalar(_item_label(a), _item_label(b), spot)
             return
-        for field in attrs.fields(type(a)):
-            volatile = bool(field.metadata.get("volatile", False))
-            self.value(
-                getattr(a, field.name), getattr(b, field.name), spot.child(field.name,
-                                                                          volatile=volatile)
-            )
+        for name, volatile in _fields(type(a)):
+            self.value(getattr(a, name), getattr(b, name), spot.child(name, volatile=volatile))
 
     def lists(self, a: list[Any], b: list[Any], spot: Spot) -> None:
         if any(attrs.has(type(item)) for item in (*a, *b)):
@@ -320,8 +332,8 @@ class _Walk:
                 self.add(rule, child, x, y, change=f"{shown[0]} -> {shown[1]}", detail=detail)
 
     def scalar(self, a: Any, b: Any, spot: Spot) -> None:
-        if a is None and b is None:
-            return
+        if a == b and type(a) is type(b):
+            return  # the common case, decided without looking up a rule
         if a is None or b is None:
             self.one_sided(a, b, spot)
             return
@@ -379,8 +391,7 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------- matching
 
 
-@attrs.frozen
-class Matched:
+class Matched(NamedTuple):
     """Items of two lists paired up, each pair with the path segment that names it."""
 
     pairs: list[tuple[int, int, str]]
@@ -602,7 +613,7 @@ def _failed_probes(manifest: Manifest) -> frozenset[str]:
 
 def diff_manifests(a: Manifest, b: Manifest) -> _Walk:
     """Walk two manifests; the raw findings before ranking."""
-    walk = _Walk(failed=(_failed_probes(a), _failed_probes(b)))
+    walk = _Walk((_failed_probes(a), _failed_probes(b)))
     walk.value(a, b, Spot())
     walk.found.extend(pcie_findings(walk))
     annotate_throttling(walk)

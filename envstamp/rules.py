@@ -16,9 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Any, Literal
-
-import attrs
+from typing import Any, Literal, NamedTuple
 
 Impact = Literal["high", "medium", "low", "none"]
 IMPACTS: tuple[Impact, ...] = ("high", "medium", "low", "none")
@@ -64,8 +62,7 @@ SECTION_CATEGORY: dict[str, str] = {
 }
 
 
-@attrs.frozen
-class Tolerance:
+class Tolerance(NamedTuple):
     """Two numbers are equal when they differ by at most ``abs`` or ``rel`` x the larger."""
 
     rel: float = 0.0
@@ -93,8 +90,9 @@ SUFFIX_TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
 )
 
 
-@attrs.frozen
-class Rule:
+# Plain named tuples rather than attrs classes: the table is built on every ``envstamp diff``
+# start, and these cost a fraction of the import time.
+class Rule(NamedTuple):
     """How one family of paths is compared and ranked.
 
     ``reason`` is the one-line explanation users see; ``{change}`` becomes the formatted
@@ -440,10 +438,10 @@ IGNORED: tuple[str, ...] = (
     "volatile.gpus[].uuid",
 )
 
-# How items of a list of objects are matched across the two sides: keys tried in order,
-# then (when ``by_order``) whatever is left is paired by position.
-@attrs.frozen
-class ListMatch:
+class ListMatch(NamedTuple):
+    """How items of a list of objects are matched across the two sides: keys tried in
+    order, then (when ``by_order``) whatever is left is paired by position."""
+
     keys: tuple[str, ...]
     by_order: bool = True
 
@@ -467,41 +465,59 @@ DEFAULT_LIST_MATCH = ListMatch(("name",))
 # --------------------------------------------------------------------------- matching
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    parts = []
-    for chunk in re.split(r"(\*\*|\*)", pattern):
-        if chunk == "**":
-            parts.append(".*")
-        elif chunk == "*":
-            parts.append(r"[^.\[\]]*")
-        else:
-            parts.append(re.escape(chunk))
-    return re.compile("".join(parts) + r"\Z")
+def matches(pattern: str, path: str) -> bool:
+    """Whether ``path`` fits ``pattern``: ``*`` matches within one segment (no ".", "[" or
+    "]"), ``**`` matches anything.  Plain string work: compiling ~200 regular expressions
+    would cost more than a whole diff."""
+    star = pattern.find("*")
+    if star < 0:
+        return pattern == path
+    if not path.startswith(pattern[:star]):
+        return False
+    rest = pattern[star + 1 :]
+    if rest.startswith("*"):
+        return any(matches(rest[1:], path[i:]) for i in range(star, len(path) + 1))
+    i = star
+    while True:
+        if matches(rest, path[i:]):
+            return True
+        if i >= len(path) or path[i] in ".[]":
+            return False
+        i += 1
 
 
 # Position of each rule in the table: within a category, earlier rules read first.
 RULE_ORDER: dict[Rule, int] = {rule: i for i, rule in enumerate(RULES)}
 
-_COMPILED: tuple[tuple[re.Pattern[str], Rule], ...] = tuple(
-    (_compile(rule.pattern), rule) for rule in RULES
-)
-_IGNORED = tuple(_compile(p) for p in IGNORED)
-_LIST_MATCH = tuple((_compile(p), m) for p, m in LIST_MATCH.items())
+
+def _section(path: str) -> str:
+    """The first segment of a path or pattern ("gpus" of "gpus[].name")."""
+    end = len(path)
+    for mark in ".[":
+        found = path.find(mark)
+        if found != -1:
+            end = min(end, found)
+    return path[:end]
+
+
+@functools.cache
+def _section_rules(section: str) -> tuple[Rule, ...]:
+    # Only the rules of the path's own section are tried.
+    return tuple(rule for rule in RULES if _section(rule.pattern) in (section, "*", "**"))
 
 
 @functools.lru_cache(maxsize=4096)
 def rule_for(path: str) -> Rule:
     """The first rule whose pattern matches ``path``, else the section's default rule."""
-    for regex, rule in _COMPILED:
-        if regex.match(path):
+    for rule in _section_rules(_section(path)):
+        if matches(rule.pattern, path):
             return rule
     return default_rule(path)
 
 
 def default_rule(path: str) -> Rule:
     """Rule for a path nobody named: its section's category, impact low."""
-    section = re.split(r"[.\[]", path, maxsplit=1)[0]
-    category = SECTION_CATEGORY.get(section, "other")
+    category = SECTION_CATEGORY.get(_section(path), "other")
     label = path.rsplit(".", 1)[-1].replace("[]", "").replace("_", " ") or path
     return Rule(
         path,
@@ -516,13 +532,13 @@ def default_rule(path: str) -> Rule:
 
 @functools.lru_cache(maxsize=4096)
 def is_ignored(path: str) -> bool:
-    return any(regex.match(path) for regex in _IGNORED)
+    return any(matches(pattern, path) for pattern in IGNORED)
 
 
 @functools.lru_cache(maxsize=256)
 def list_match(path: str) -> ListMatch:
-    for regex, match in _LIST_MATCH:
-        if regex.match(path):
+    for pattern, match in LIST_MATCH.items():
+        if matches(pattern, path):
             return match
     return DEFAULT_LIST_MATCH
 

@@ -223,3 +223,13 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_json_is_what_the_converter_would_write(tmp_path: Path) -> None:
+    from envstamp.compare_table import compare
+    from envstamp.diff_render import to_json
+    from envstamp.differ import diff
+    from envstamp.serialize import to_json as converter_json
+
+    for report in (diff(A, B), compare([A, B, A])):
+        assert to_json(report) == converter_json(report)

@@ -189,3 +189,29 @@ def test_units_from_field_names() -> None:
     assert rules.with_unit("97", "volatile.gpus[].utilization_gpu_pct") == "97%"
     assert rules.with_unit("3", "cpu.sockets") == "3"
     assert rules.human_bytes(68719476736) == "64.0 GiB"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("gpus[].name", "gpus[].name", True),
+        ("gpus[].name", "gpus[].names", False),
+        ("env.*", "env.GGML_X", True),
+        ("env.*", "env.A.B", False),
+        ("env.GGML_*", "env.GGML_CUDA_NO_VMM", True),
+        ("env.GGML_*", "env.LLAMA_X", False),
+        ("env.*_VISIBLE_DEVICES", "env.CUDA_VISIBLE_DEVICES", True),
+        ("frontends.*.version", "frontends.vllm.version", True),
+        ("frontends.*.version", "frontends.lmstudio.runtimes[].version", False),
+        ("frontends.*", "frontends.ollama", True),
+        ("frontends.*", "frontends.ollama.host", False),
+        ("gpus[].pcie_*_current", "gpus[].pcie_gen_current", True),
+        ("tests[].params.*offload*", "tests[].params.no_kv_offload", True),
+        ("**", "anything[].at.all", True),
+        ("a.**.z", "a.b[].c.z", True),
+        ("a.**.z", "a.b.c.y", False),
+        ("*", "", True),
+    ],
+)
+def test_pattern_matching(pattern: str, path: str, expected: bool) -> None:
+    assert rules.matches(pattern, path) is expected

@@ -51,13 +51,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from envstamp.commands.diff import emit_report, gate
-    from envstamp.differ import diff
-    from envstamp.documents import Document, load_document
+    from envstamp.differ import as_document, diff
+    from envstamp.documents import Document
     from envstamp.errors import InputError
 
     if args.timeout <= 0 or args.deadline <= 0:
         raise InputError("--timeout and --deadline must be positive")
-    baseline = load_document(args.baseline)
+    baseline = as_document(args.baseline)
     now = capture_like(baseline.manifest, args)
     report = diff(baseline, Document("manifest", now, "now (captured by check)"))
     emit_report(report, args)

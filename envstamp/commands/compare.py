@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("compare needs at least two files")
     report = compare(args.files)
     if args.format == "json":
-        from envstamp.serialize import to_json
+        from envstamp.diff_render import to_json
 
         emit(to_json(report), args.output)
         return 0

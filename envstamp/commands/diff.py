@@ -54,7 +54,7 @@ def emit_report(report: DiffReport, args: argparse.Namespace) -> None:
     from envstamp.commands import emit, use_color
 
     if args.format == "json":
-        from envstamp.serialize import to_json
+        from envstamp.diff_render import to_json
 
         text = to_json(report)
     elif args.format == "markdown":
