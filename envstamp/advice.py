@@ -11,6 +11,7 @@ on - envstamp never changes the system it measures.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -74,15 +75,9 @@ def sample_advice(summaries: Mapping[str, Summary], series: Sequence[str] = ()) 
     """Spread above 10 % of the mean, or fewer than 3 samples, in any measured series."""
     found: list[Advice] = []
     names = list(series) or list(summaries)
-    few = [name for name in names if name in summaries and summaries[name].n < MIN_SAMPLES]
-    if few:
-        n = min(summaries[name].n for name in few)
-        found.append(
-            Advice(
-                code="few_samples",
-                message=f"only {n} sample(s): repeat at least {MIN_SAMPLES} times to see spread",
-            )
-        )
+    few = [summaries[name].n for name in names if name in summaries]
+    if few and min(few) < MIN_SAMPLES:
+        found.append(few_samples(min(few)))
     wide = []
     for name in names:
         summary = summaries.get(name)
@@ -98,6 +93,16 @@ def sample_advice(summaries: Mapping[str, Summary], series: Sequence[str] = ()) 
             )
         )
     return found
+
+
+@functools.lru_cache(maxsize=8)
+def few_samples(n: int) -> Advice:
+    """The few-samples advice for ``n`` samples (one shared object per n: results are made
+    by the thousand and advice is never modified)."""
+    return Advice(
+        code="few_samples",
+        message=f"only {n} sample(s): repeat at least {MIN_SAMPLES} times to see spread",
+    )
 
 
 def gpu_advice(other_pids: Iterable[int]) -> list[Advice]:

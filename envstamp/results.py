@@ -118,7 +118,15 @@ class Advice:
     message: str = attrs.field(metadata=_doc("One line for a person."))
 
 
+_KNOWN_DIGESTS: set[str] = set()  # digests already checked (a recorder repeats its own)
+
+
 def _check_digest(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value in _KNOWN_DIGESTS:
+        return
+    if isinstance(value, str) and _DIGEST.fullmatch(value) and len(_KNOWN_DIGESTS) < 1024:
+        _KNOWN_DIGESTS.add(value)
+        return
     if not isinstance(value, str) or not _DIGEST.fullmatch(value):
         raise InputError(
             "a result needs the digest of the manifest it ran under (sha256:<64 hex>), "
@@ -131,15 +139,16 @@ def _check_name(_instance: Any, _attribute: Any, value: Any) -> None:
         raise InputError(f"a result needs a non-empty name, got {value!r}")
 
 
-@attrs.define(kw_only=True)
+# Checked once, in __attrs_post_init__ (setting fields later runs no hooks: results are
+# made by the thousand, and prev/hash are filled in when the line is written).
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class Result:
     """One stamped measurement.  It cannot exist without its manifest's digest."""
 
     manifest_digest: str = attrs.field(
-        validator=_check_digest,
         metadata=_doc("sha256: of the signed manifest (canonical JSON) it ran under."),
     )
-    name: str = attrs.field(validator=_check_name, metadata=_doc("What was measured."))
+    name: str = attrs.field(metadata=_doc("What was measured."))
     at: str | None = field("UTC time the measurement ended, RFC 3339.")
     origin: str | None = field('How it was recorded: timer, timed, bench, record, run, pytest.')
     params: dict[str, Any] = attrs.field(
@@ -178,15 +187,32 @@ class Result:
     )
 
     def __attrs_post_init__(self) -> None:
-        for name, value in self.metrics.items():
-            check_number(value, f"metric {name!r}")
-        for value in self.wall_s:
-            check_number(value, "wall time")
-        for name, values in self.metric_samples.items():
-            for value in values:
+        _check_digest(self, None, self.manifest_digest)
+        _check_name(self, None, self.name)
+        if not _all_finite(self.metrics.values()):
+            for name, value in self.metrics.items():
                 check_number(value, f"metric {name!r}")
+        if not _all_finite(self.wall_s):
+            for value in self.wall_s:
+                check_number(value, "wall time")
+        for name, values in self.metric_samples.items():
+            if not _all_finite(values):
+                for value in values:
+                    check_number(value, f"metric {name!r}")
         for name, value in self.params.items():
-            check_param(name, value)
+            if value.__class__ not in _PLAIN_PARAMS:
+                check_param(name, value)
+
+
+_PLAIN_PARAMS = (str, int, bool, type(None))
+
+
+def _all_finite(values: Iterable[Any]) -> bool:
+    """Fast path: every value a non-bool number and finite (the slow path names the bad one)."""
+    try:
+        return all(v.__class__ is not bool and math.isfinite(v) for v in values)
+    except TypeError:
+        return False
 
 
 def check_number(value: Any, what: str) -> None:
@@ -234,28 +260,39 @@ def result_body(result: Result) -> bytes:
         "manifest_digest": result.manifest_digest,
         "name": result.name,
     }
-    for name in ("at", "origin"):
-        value = getattr(result, name)
-        if value is not None:
-            data[name] = value
-    for name in ("params", "metrics", "wall_s", "metric_samples"):
-        value = getattr(result, name)
-        if value:
-            data[name] = value
-    if result.summary:
-        data["summary"] = {k: _summary_data(s) for k, s in result.summary.items()}
-    for name in ("memory", "state_before", "state_after"):
-        value = getattr(result, name)
-        if value is not None:
-            from envstamp.serialize import unstructure
+    r = result
+    if r.at is not None:
+        data["at"] = r.at
+    if r.origin is not None:
+        data["origin"] = r.origin
+    if r.params:
+        data["params"] = r.params
+    if r.metrics:
+        data["metrics"] = r.metrics
+    if r.wall_s:
+        data["wall_s"] = r.wall_s
+    if r.metric_samples:
+        data["metric_samples"] = r.metric_samples
+    if r.summary:
+        data["summary"] = {k: _summary_data(v) for k, v in r.summary.items()}
+    if r.memory is not None or r.state_before is not None or r.state_after is not None:
+        from envstamp.serialize import unstructure
 
-            data[name] = unstructure(value)
-    if result.advice:
-        data["advice"] = [{"code": a.code, "message": a.message} for a in result.advice]
-    for name in ("command", "exit_code", "output_digest"):
-        value = getattr(result, name)
-        if value is not None:
-            data[name] = value
+        for name, value in (
+            ("memory", r.memory),
+            ("state_before", r.state_before),
+            ("state_after", r.state_after),
+        ):
+            if value is not None:
+                data[name] = unstructure(value)
+    if r.advice:
+        data["advice"] = [{"code": a.code, "message": a.message} for a in r.advice]
+    if r.command is not None:
+        data["command"] = r.command
+    if r.exit_code is not None:
+        data["exit_code"] = r.exit_code
+    if r.output_digest is not None:
+        data["output_digest"] = r.output_digest
     return chainlog.encode_body(data)
 
 

@@ -292,20 +292,37 @@ def _max(a: int | None, b: int | None) -> int | None:
 class MemorySampler:
     """Reads memory in a background thread while regions are open; keeps their peaks."""
 
-    def __init__(self, reader: MemoryReader, *, hz: float = DEFAULT_HZ) -> None:
+    def __init__(
+        self, reader: MemoryReader, *, hz: float = DEFAULT_HZ, linger: float = 1.0
+    ) -> None:
         if not hz > 0:
             raise ValueError("the sampling rate must be positive")
         self.reader = reader
         self.interval = 1.0 / hz
+        self.linger = linger  # seconds of reading on after the last region closed
         self._regions: set[Region] = set()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._latest: tuple[float, Reading] | None = None  # (monotonic time, reading)
+        self._active_until = 0.0  # keep reading until then: regions come and go in loops
 
     def open_region(self) -> Region:
-        """Start tracking peaks (takes one reading now, as the baseline)."""
-        region = Region(start=self.reader.read())
-        region.add(region.start)
+        """Start tracking peaks.  The baseline is the thread's latest reading when it is
+        fresh (a region often starts right after another); otherwise one is taken now.
+
+        Reading here means system calls just before the region's clock starts, and the
+        caches they cool cost the region's first microsecond; the thread's reading does not.
+        """
+        latest = self._latest
+        now = time.monotonic()
+        if latest is not None and now - latest[0] <= 2 * self.interval:
+            start = latest[1]
+        else:
+            start = self.reader.read()
+            self._latest = (now, start)
+        region = Region(start=start)
+        region.add(start)
         with self._cond:
             self._regions.add(region)
             if self._thread is None and not self._stopped:
@@ -313,15 +330,19 @@ class MemorySampler:
                     target=self._loop, name="envstamp-memory-sampler", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify_all()
+        # No notify: waking the thread here would make it compete for the GIL just as the
+        # region's clock starts.  It ticks on its own and picks the region up.
         return region
 
     def close_region(self, region: Region, *, final: bool = True) -> Region:
         """Stop tracking (one last reading first, unless ``final`` is False)."""
         if final:
-            region.add(self.reader.read())
+            reading = self.reader.read()
+            region.add(reading)
+            self._latest = (time.monotonic(), reading)
         with self._cond:
             self._regions.discard(region)
+            self._active_until = time.monotonic() + self.linger
         return region
 
     def stop(self) -> None:
@@ -333,36 +354,36 @@ class MemorySampler:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=2.0)
 
-    def _wait_for_tick(self, next_at: float) -> float | None:
-        """Sleep until the next reading is due and a region is open; None: stop."""
+    def _wait_for_tick(self, next_at: float) -> bool | None:
+        """Sleep until the next tick; None: stop, True: read (a region is open or one
+        closed less than a second ago), False: idle."""
         with self._cond:
-            while not self._regions and not self._stopped:
-                self._cond.wait()
-                next_at = time.monotonic()
             delay = next_at - time.monotonic()
             if delay > 0 and not self._stopped:
                 self._cond.wait(delay)
             if self._stopped:
                 return None
-            return next_at if self._regions else -1.0
+            return bool(self._regions) or time.monotonic() < self._active_until
 
     def _loop(self) -> None:
-        next_at = time.monotonic()
+        # Ticks at the sampling rate while the sampler lives; reads while regions come and
+        # go.  An idle tick costs a lock and a clock read.
+        next_at = time.monotonic() + self.interval
         while True:
             due = self._wait_for_tick(next_at)
             if due is None:
                 return
-            if due < 0:  # the last region closed while sleeping
-                next_at = time.monotonic()
+            next_at = max(next_at + self.interval, time.monotonic())
+            if not due:
                 continue
             try:
                 reading = self.reader.read()
             except Exception:  # noqa: BLE001 - a sampler must never take the program down
                 reading = Reading()
+            self._latest = (time.monotonic(), reading)
             with self._cond:
                 for region in list(self._regions):
                     region.add(reading)
-            next_at = max(next_at + self.interval, time.monotonic())
 
 
 def memory_use(region: Region, source: str) -> MemoryUse:

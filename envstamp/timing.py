@@ -34,6 +34,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
+from envstamp import advice as advice_rules
 from envstamp.errors import CaptureError, EnvstampError, InputError
 from envstamp.results import (
     Advice,
@@ -55,9 +56,13 @@ if TYPE_CHECKING:
     from envstamp.runner import Runner
     from envstamp.sampler import MemorySampler, Region
 
-__all__ = ["Lap", "Recorder", "Series", "Summary", "Timer", "summarize", "timed"]
+__all__ = ["Lap", "Recorder", "Series", "Summary", "Timer", "WatchedTimer", "summarize", "timed"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# What a region watches besides the clock (bit flags).
+STATE = 1
+MEMORY = 2
 
 
 # ------------------------------------------------------------------------------ recorder
@@ -106,10 +111,13 @@ class Recorder:
         self._runner = runner
         self._lock = threading.RLock()
         self._pending: deque[Any] = deque()
+        self._call_logs: list[CallLog] = []
         self._buffer = int(buffer)
         self._closed = False
         self.state = bool(state)
         self.memory = bool(memory)
+        self._flags = self.flags(None, None)
+        self.timer = functools.partial(WatchedTimer if self._flags else Timer, self)
         self._sample_hz = sample_hz
         self._sampler: MemorySampler | None = None
         signing_key = _signing_key(key)
@@ -138,11 +146,17 @@ class Recorder:
 
     # -- measuring ----------------------------------------------------------------------
 
-    def timer(
-        self, name: str, /, *, state: bool | None = None, memory: bool | None = None, **params: Any
-    ) -> Timer:
-        """A context manager (sync or async) that times one region; ``params`` are stored."""
-        return Timer(self, name, state, memory, params)
+    timer: Callable[..., Timer]
+    """``rec.timer(name, **params)``: a :class:`Timer` for one region (sync or async).
+
+    (Bound in ``__init__`` as ``functools.partial(Timer, self)``: one call less per region.)
+    """
+
+    def flags(self, state: bool | None, memory: bool | None) -> int:
+        """What to watch around a region: this recorder's settings, overridden per region."""
+        state = self.state if state is None else state
+        memory = self.memory if memory is None else memory
+        return (STATE if state else 0) | (MEMORY if memory else 0)
 
     def repeat(
         self,
@@ -266,9 +280,7 @@ class Recorder:
         ``region`` (a closed memory region) gives the memory section unless ``memory`` is
         given, and the other GPU processes it saw feed the advice.
         """
-        from envstamp import advice as advice_rules
-
-        samples = {k: list(v) for k, v in (metric_samples or {}).items() if v}
+        samples = {k: list(v) for k, v in metric_samples.items() if v} if metric_samples else {}
         _check_numbers(wall_s, "wall time")
         for key, values in samples.items():
             _check_numbers(values, f"metric {key!r}")
@@ -278,13 +290,16 @@ class Recorder:
         for key, values in samples.items():
             summary[key] = summarize(values)
         found: list[Advice] = self._base_advice
-        if summary or state_before is not None or state_after is not None or region is not None:
+        if state_before is not None or state_after is not None or region is not None:
             found = advice_rules.merge(
                 found,
                 advice_rules.state_advice((state_before, state_after)),
                 advice_rules.sample_advice(summary),
                 advice_rules.gpu_advice(region.other_gpu_pids if region else ()),
             )
+        elif summary:
+            # Manifest advice (governor, battery) and sample advice never share a code.
+            found = found + advice_rules.sample_advice(summary)
         if found:
             self._printer.show(found)
         if region is not None and memory is None:
@@ -323,6 +338,13 @@ class Recorder:
         if len(pending) >= self._buffer:
             self.flush()
 
+    def call_log(self, name: str, params: dict[str, Any]) -> CallLog:
+        """A list for one @timed function's calls (its fast path), drained at flush."""
+        log = CallLog(name, params)
+        with self._lock:
+            self._call_logs.append(log)
+        return log
+
     def flush(self) -> None:
         """Write every queued record now (one locked append)."""
         with self._lock:
@@ -330,6 +352,8 @@ class Recorder:
             items = []
             while pending:
                 items.append(pending.popleft())
+            for log in self._call_logs:
+                items += log.drain()
             if not items:
                 return
             offset = time.time() - perf_counter()
@@ -348,14 +372,14 @@ class Recorder:
             self.count += len(results)
             for owner, result in zip(owners, results, strict=True):
                 if isinstance(owner, Timer):
-                    owner.result = result
+                    owner.extras()["result"] = result
             if error is not None:
                 raise error
 
     def _from_item(self, item: Any, offset: float) -> Result:
         if isinstance(item, Timer):
             return item.to_result(offset)
-        name, params, start, end = item  # a call recorded by @timed's fast path
+        (name, params), start, end = item  # a call recorded by @timed's fast path
         return self.make_result(
             name,
             origin="timed",
@@ -404,14 +428,14 @@ class Recorder:
         except Exception:  # noqa: BLE001 - a missing probe must never cost the measurement
             return None
 
-    def watch_open(self, state: bool, memory: bool) -> tuple[Volatile | None, Region | None]:
+    def watch_open(self, state: int, memory: int) -> tuple[Volatile | None, Region | None]:
         """Before a region: a state reading and an open memory region (as asked)."""
         before = self._states.get() if state else None
         region = self._memory_sampler().open_region() if memory else None
         return before, region
 
     def watch_close(
-        self, state: bool, region: Region | None
+        self, state: int, region: Region | None
     ) -> tuple[Volatile | None, Region | None]:
         """After a region: close the memory region, then read the state."""
         if region is not None:
@@ -488,54 +512,66 @@ class Timer:
 
     ``t.elapsed`` is the time so far inside the block and the region's time after it;
     ``t.metrics`` takes the caller's numbers; ``t.result`` is the stamped result once
-    written.  A region that raises records nothing.
+    written.  A region that raises records nothing.  Keyword arguments are stored as the
+    result's parameters, except ``state=`` and ``memory=`` (True/False), which override the
+    recorder's settings for this region.
+
+    This class times only; :class:`WatchedTimer` also reads the state and memory around the
+    region.  A timer is made per region, so what it does on construction, entry and exit is
+    what a timed loop pays: only what every use needs is set in ``__init__``.
     """
 
-    __slots__ = (
-        "_after",
-        "_before",
-        "_end",
-        "_memory",
-        "_rec",
-        "_region",
-        "_state",
-        "metrics",
-        "name",
-        "origin",
-        "params",
-        "result",
-        "start",
-    )
+    __slots__ = ("_end", "_more", "_rec", "name", "params", "start")
+    _end: float
+    _more: dict[str, Any]  # the rarely used rest: metrics, result, origin, watched state
+    start: float
 
-    def __init__(
-        self,
-        recorder: Recorder,
-        name: str,
-        state: bool | None = None,
-        memory: bool | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, recorder: Recorder, name: str, /, **params: Any) -> None:
         self._rec = recorder
         self.name = name
         self.params = params
-        self.metrics: dict[str, float] = {}
-        self._state = recorder.state if state is None else state
-        self._memory = recorder.memory if memory is None else memory
-        self._end: float | None = None
-        self.result: Result | None = None
-        self.origin = "timer"
+        if params and ("state" in params or "memory" in params):
+            self.watch(recorder.flags(params.pop("state", None), params.pop("memory", None)))
+
+    def extras(self) -> dict[str, Any]:
+        """The timer's less used attributes (made on first use)."""
+        try:
+            return self._more
+        except AttributeError:
+            self._more = {}
+            return self._more
+
+    def watch(self, flags: int) -> None:
+        """Set what this region watches (STATE | MEMORY bits): its class follows."""
+        self.extras()["flags"] = flags
+        self.__class__ = WatchedTimer if flags else Timer
 
     @property
     def elapsed(self) -> float:
         """Seconds: so far inside the block, the region's duration after it."""
-        end = self._end
+        end = getattr(self, "_end", None)
         return (perf_counter() if end is None else end) - self.start
 
-    # sync ------------------------------------------------------------------------------
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The caller's metrics for this region (``t.metrics["tokens_per_s"] = ...``)."""
+        extras = self.extras()
+        found: dict[str, float] | None = extras.get("metrics")
+        if found is None:
+            found = extras["metrics"] = {}
+        return found
+
+    @property
+    def result(self) -> Result | None:
+        """The stamped result, once written."""
+        found: Result | None = getattr(self, "_more", {}).get("result")
+        return found
+
+    @property
+    def origin(self) -> str:
+        return str(getattr(self, "_more", {}).get("origin", "timer"))
 
     def __enter__(self) -> Timer:
-        if self._state or self._memory:
-            self._before, self._region = self._rec.watch_open(self._state, self._memory)
         self.start = perf_counter()
         return self
 
@@ -546,18 +582,14 @@ class Timer:
         tb: TracebackType | None,
     ) -> None:
         self._end = perf_counter()
-        if self._state or self._memory:
-            self._after, self._region = self._rec.watch_close(self._state, self._region)
         if exc_type is None:
-            self._rec._queue(self)
-
-    # async -----------------------------------------------------------------------------
+            rec = self._rec
+            pending = rec._pending
+            pending.append(self)
+            if len(pending) >= rec._buffer:
+                rec.flush()
 
     async def __aenter__(self) -> Timer:
-        if self._state or self._memory:
-            # Reading state may block (NVML, files): keep it off the event loop.
-            opened = await asyncio.to_thread(self._rec.watch_open, self._state, self._memory)
-            self._before, self._region = opened
         self.start = perf_counter()
         return self
 
@@ -568,28 +600,81 @@ class Timer:
         tb: TracebackType | None,
     ) -> None:
         self._end = perf_counter()
-        if self._state or self._memory:
-            closed = await asyncio.to_thread(self._rec.watch_close, self._state, self._region)
-            self._after, self._region = closed
         if exc_type is None:
-            await asyncio.to_thread(self._rec._queue, self)
+            await asyncio.to_thread(self._rec._queue, self)  # a write: off the event loop
 
     def to_result(self, offset: float) -> Result:
         """The stamped result (``offset`` maps perf_counter to wall-clock time)."""
-        if self._end is None:
+        end = getattr(self, "_end", None)
+        if end is None:
             raise InputError(f"timer {self.name!r} has not finished")
-        watched = self._state or self._memory
+        extras = getattr(self, "_more", {})
         return self._rec.make_result(
             self.name,
-            origin=self.origin,
-            params=self.params or {},
-            metrics=self.metrics,
-            wall_s=[self._end - self.start],
-            state_before=self._before if watched else None,
-            state_after=self._after if watched else None,
-            region=self._region if self._memory else None,
-            at=_utc_stamp(self._end + offset),
+            origin=extras.get("origin", "timer"),
+            params=self.params,
+            metrics=extras.get("metrics") or {},
+            wall_s=[end - self.start],
+            state_before=extras.get("before"),
+            state_after=extras.get("after"),
+            region=extras.get("region"),
+            at=_utc_stamp(end + offset),
         )
+
+
+class WatchedTimer(Timer):
+    """A :class:`Timer` that also reads the volatile state and memory around its region,
+    before its clock starts and after it stops."""
+
+    __slots__ = ()
+
+    def __init__(self, recorder: Recorder, name: str, /, **params: Any) -> None:
+        Timer.__init__(self, recorder, name, **params)
+        self.extras().setdefault("flags", recorder._flags)
+
+    def _open(self) -> None:
+        extras = self._more
+        flags = extras["flags"]
+        extras["before"], extras["region"] = self._rec.watch_open(flags & STATE, flags & MEMORY)
+
+    def _close(self) -> None:
+        extras = self._more
+        extras["after"], extras["region"] = self._rec.watch_close(
+            extras["flags"] & STATE, extras.get("region")
+        )
+
+    def __enter__(self) -> Timer:
+        self._open()
+        self.start = perf_counter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end = perf_counter()
+        self._close()
+        if exc_type is None:
+            self._rec._queue(self)
+
+    async def __aenter__(self) -> Timer:
+        # Reading state may block (NVML, files): keep it off the event loop.
+        await asyncio.to_thread(self._open)
+        self.start = perf_counter()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._end = perf_counter()
+        await asyncio.to_thread(self._close)
+        if exc_type is None:
+            await asyncio.to_thread(self._rec._queue, self)
 
 
 class Lap:
@@ -771,33 +856,35 @@ def _decorate(
             )
         return rec
 
-    def watched(rec: Recorder) -> bool:
-        return bool(
-            (rec.state if state is None else state) or (rec.memory if memory is None else memory)
-        )
+    def make_timer(rec: Recorder) -> Timer:
+        timer = Timer(rec, label, **frozen)
+        timer.watch(rec.flags(state, memory))
+        timer.extras()["origin"] = "timed"
+        return timer
 
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
-            rec = resolve()
-            timer = Timer(rec, label, state, memory, frozen)
-            timer.origin = "timed"
-            async with timer:
+            async with make_timer(resolve()):
                 return await fn(*args, **kwargs)
 
         return awrapper
 
-    if recorder is not None and not watched(recorder):
-        queue = recorder._queue
+    if recorder is not None and not recorder.flags(state, memory):
+        times = recorder.call_log(label, frozen).times
+        extend, limit, flush = times.extend, 2 * recorder._buffer, recorder.flush
 
         @functools.wraps(fn)
         def fast(*args: Any, **kwargs: Any) -> Any:
-            # Two clock reads around the call; the record is built later, outside them.
+            # Two clock reads around the call, kept as a pair in this function's own list
+            # (one extend: atomic, so threads never split a pair); the record is built at
+            # flush time, outside any measured call.
             start = perf_counter()
             value = fn(*args, **kwargs)
-            end = perf_counter()
-            queue((label, frozen, start, end))
+            extend((start, perf_counter()))
+            if len(times) >= limit:
+                flush()
             return value
 
         return fast
@@ -805,18 +892,37 @@ def _decorate(
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         rec = recorder or resolve()
-        if watched(rec):
-            timer = Timer(rec, label, state, memory, frozen)
-            timer.origin = "timed"
-            with timer:
+        if rec.flags(state, memory):
+            with make_timer(rec):
                 return fn(*args, **kwargs)
         start = perf_counter()
         value = fn(*args, **kwargs)
-        end = perf_counter()
-        rec._queue((label, frozen, start, end))
+        rec._queue(((label, frozen), start, perf_counter()))
         return value
 
     return wrapper
+
+
+class CallLog:
+    """One @timed function's calls waiting to be written: ``[start, end, start, end...]``."""
+
+    __slots__ = ("name", "params", "times")
+
+    def __init__(self, name: str, params: dict[str, Any]) -> None:
+        self.name = name
+        self.params = params
+        self.times: list[float] = []
+
+    def drain(self) -> list[tuple[tuple[str, dict[str, Any]], float, float]]:
+        """The complete pairs so far, removed (pairs appended meanwhile stay)."""
+        times = self.times
+        count = len(times) & ~1
+        if not count:
+            return []
+        taken = times[:count]
+        del times[:count]
+        what = (self.name, self.params)
+        return [(what, taken[i], taken[i + 1]) for i in range(0, count, 2)]
 
 
 def _check_numbers(values: Sequence[float], what: str) -> None:

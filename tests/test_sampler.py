@@ -202,11 +202,13 @@ def test_a_region_keeps_the_peaks_it_saw() -> None:
 
 def test_the_sampler_sleeps_without_regions_and_stops() -> None:
     reader = ScriptedReader([Reading(rss_bytes=1)])
-    memory = MemorySampler(reader, hz=200.0)  # type: ignore[arg-type]
+    memory = MemorySampler(reader, hz=200.0, linger=0.05)  # type: ignore[arg-type]
     region = memory.open_region()
     _wait(lambda: reader.reads >= 3)
     memory.close_region(region, final=False)
     time.sleep(0.03)
+    assert reader.reads > 3  # it lingers: regions often come one after another
+    time.sleep(0.05)
     idle_reads = reader.reads
     time.sleep(0.1)
     assert reader.reads <= idle_reads + 1  # at most one reading already under way

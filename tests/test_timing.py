@@ -289,3 +289,27 @@ def test_timed_with_a_path_opens_one_recorder_per_path(tmp_path: Path) -> None:
     a()
     shared.close()
     assert [r.name for r in load_results(path)] == ["a"]
+
+
+def test_timed_calls_from_threads_keep_their_pairs(tmp_path: Path) -> None:
+    import threading
+
+    rec = open_recorder(tmp_path / "threads.jsonl", buffer=64)
+
+    @timed("work", recorder=rec)
+    def work() -> None:
+        time.sleep(0)
+
+    def loop() -> None:
+        for _ in range(250):
+            work()
+
+    threads = [threading.Thread(target=loop) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rec.close()
+    loaded = load_results(rec.path)
+    assert len(loaded) == 1000
+    assert all(0 <= r.wall_s[0] < 1.0 for r in loaded)  # a split pair would be nonsense
