@@ -374,13 +374,22 @@ MAX_CAUSES = 5
 
 
 def likely_causes(report: DiffReport) -> list[str]:
-    """The top identity differences (high, then medium), then notable state at capture."""
-    causes = [f"{d.label} {d.change}" for d in report.differences
-              if d.impact in ("high", "medium")][:MAX_CAUSES]
-    room = MAX_CAUSES - len(causes)
-    causes += [f"at capture: {d.label} {d.change}" for d in report.state
-               if d.impact in ("high", "medium")][: max(room, 1)]
+    """The top identity differences (high, then medium), one per component (a new build
+    changes its number and its commit: one cause), then notable state at capture."""
+    causes = _per_component(report.differences)[:MAX_CAUSES]
+    room = max(MAX_CAUSES - len(causes), 1)
+    causes += ["at capture: " + c for c in _per_component(report.state)[:room]]
     return causes
+
+
+def _per_component(entries: list[Difference]) -> list[str]:
+    seen: set[str] = set()
+    found = []
+    for d in entries:
+        if d.impact in ("high", "medium") and d.component not in seen:
+            seen.add(d.component)
+            found.append(f"{d.label} {d.change}")
+    return found
 
 
 def headline(report: DiffReport) -> str:

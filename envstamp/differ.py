@@ -366,20 +366,39 @@ def make_difference(
     rule: Rule, spot: Spot, a: Any, b: Any, *, change: str, detail: str = ""
 ) -> Difference:
     """A Difference with the rule's rank and its reason filled in."""
-    reason = rule.reason.format(label=rule.label, change=change, detail=detail)
+    label = _label(rule, spot.generic)
+    component = _named(rule.component, spot.generic) if rule.component else label
+    reason = rule.reason.format(label=label, change=change, detail=detail)
     return Difference(
         change=change + detail,
         path=spot.path,
         pattern=spot.generic,
         category=rule.category,
         impact=rule.impact,
-        label=rule.label,
-        component=rule.group,
+        label=label,
+        component=component,
         a=_plain(a),
         b=_plain(b),
         reason=reason,
         state=spot.state,
     )
+
+
+def _label(rule: Rule, generic: str) -> str:
+    """The rule's label, naming the key when one rule covers many (env.GGML_*, build
+    options, frontends.*): "ggml setting GGML_CUDA_NO_PINNED", "frontend ollama"."""
+    parent, _, key = generic.rpartition(".")
+    if rule.pattern.endswith("*") and (parent in MAPPING_PATHS or rule.presence):
+        return f"{rule.label} {key}"
+    return _named(rule.label, generic)
+
+
+def _named(label: str, generic: str) -> str:
+    """ "frontend version" of frontends.ollama.* -> "ollama version"."""
+    if not generic.startswith("frontends.") or generic.count(".") < 2:
+        return label
+    name = generic.split(".")[1]
+    return label.replace("frontend", name) if "frontend" in label else f"{name} {label}"
 
 
 def _plain(value: Any) -> Any:

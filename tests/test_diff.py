@@ -344,3 +344,12 @@ def test_recorded_host_captured_twice_has_no_identity_difference(host: Path) -> 
 
 def test_there_is_a_recorded_host_to_replay() -> None:
     assert _hosts(), "tests/fixtures/hosts holds no recorded host"
+
+
+def test_labels_name_the_key_and_the_frontend() -> None:
+    a = edit(base(), "frontends", ollama=attrs.evolve(base().frontends.ollama,
+                                                      server_version="0.6.2"))
+    a = attrs.evolve(a, env={**a.env, "OLLAMA_FLASH_ATTENTION": "1"})
+    labels = {d.path: (d.label, d.component) for d in diff(base(), a).differences}
+    assert labels["frontends.ollama.server_version"] == ("ollama version", "ollama version")
+    assert labels["env.OLLAMA_FLASH_ATTENTION"][0] == "Ollama setting OLLAMA_FLASH_ATTENTION"
