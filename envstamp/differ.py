@@ -136,7 +136,9 @@ class DiffReport:
     max_impact: Impact = _opt("Highest impact among the differences (none when there are none).",
                            "none")
     counts: dict[str, int] = attrs.field(
-        factory=dict, metadata={"doc": "Differences per impact."}
+        factory=dict,
+        metadata={"doc": "Differences per impact, each thing said once (a driver version "
+                         "found in two sections counts once)."},
     )
     tests: list[TestComparison] = attrs.field(
         factory=list, metadata={"doc": "Speed per test, when results are on both sides."}
@@ -618,6 +620,19 @@ def rank_key(d: Difference) -> tuple[int, int, int, str]:
     return (-IMPACT_RANK[d.impact], rules.CATEGORY_RANK.get(d.category, 99), order, d.path)
 
 
+def distinct(entries: list[Difference]) -> list[Difference]:
+    """One entry per thing said: the driver version sits in ``gpus`` and in ``runtimes``,
+    a user reads (and counts) it once."""
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for d in entries:
+        key = (d.impact, d.label, d.change)
+        if key not in seen:
+            seen.add(key)
+            kept.append(d)
+    return kept
+
+
 def max_impact(found: list[Difference]) -> Impact:
     best: Impact = "none"
     for d in found:
@@ -666,7 +681,7 @@ def build_report(
     differences = sorted((d for d in found if not d.state), key=rank_key)
     state = sorted((d for d in found if d.state), key=rank_key)
     counts: dict[str, int] = dict.fromkeys(rules.IMPACTS, 0)
-    for d in differences:
+    for d in distinct(differences):
         counts[d.impact] += 1
     report = DiffReport(
         a=input_info(doc_a, "A"),

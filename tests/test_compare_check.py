@@ -76,6 +76,8 @@ def test_compare_text_markdown_json(capsys: pytest.CaptureFixture[str], tmp_path
     text = capsys.readouterr().out
     assert "the only difference between these runs is the GPU driver" in text
     assert "  impact  field" in text and "550.54.14  560.35.03" in text
+    # found in gpus and in runtimes with the same values: one row on screen, both in JSON
+    assert text.count("GPU driver  ") == 1
     assert main([*argv, "--markdown"]) == 0
     md = capsys.readouterr().out
     assert "| impact | field | `1.json` | `2.json` |" in md

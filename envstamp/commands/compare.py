@@ -30,6 +30,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def shown_rows(rows: list[CompareRow]) -> list[CompareRow]:
+    """Rows as a reader needs them: the driver version found in ``gpus`` and in
+    ``runtimes`` with the same values is one row (JSON keeps both)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for row in rows:
+        key = (row.label, repr(row.values))
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    return kept
+
+
 def run(args: argparse.Namespace) -> int:
     from envstamp.commands import emit
     from envstamp.compare_table import compare
@@ -43,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
 
         emit(to_json(report), args.output)
         return 0
-    rows = [
+    rows = shown_rows([
         r for r in report.rows if (args.state or not r.state) and (args.unknown or not r.unknown)
-    ]
+    ])
     if args.format == "markdown":
         emit(to_markdown(report, rows), args.output)
     else:

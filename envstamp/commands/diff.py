@@ -75,7 +75,9 @@ def gate(report: DiffReport, args: argparse.Namespace) -> int:
 
     if not args.fail_on:
         return 0
-    hits = report.at_or_above(args.fail_on, include_state=args.include_state)
+    from envstamp.differ import distinct
+
+    hits = distinct(report.at_or_above(args.fail_on, include_state=args.include_state))
     if hits:
         top = hits[0]
         more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
