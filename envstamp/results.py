@@ -195,24 +195,29 @@ class Result:
         if not _all_finite(self.wall_s):
             for value in self.wall_s:
                 check_number(value, "wall time")
-        for name, values in self.metric_samples.items():
-            if not _all_finite(values):
-                for value in values:
-                    check_number(value, f"metric {name!r}")
-        for name, value in self.params.items():
-            if value.__class__ not in _PLAIN_PARAMS:
-                check_param(name, value)
+        if self.metric_samples:
+            for name, values in self.metric_samples.items():
+                if not _all_finite(values):
+                    for value in values:
+                        check_number(value, f"metric {name!r}")
+        if self.params:
+            for name, value in self.params.items():
+                if value.__class__ not in _PLAIN_PARAMS:
+                    check_param(name, value)
 
 
 _PLAIN_PARAMS = (str, int, bool, type(None))
 
 
-def _all_finite(values: Iterable[Any]) -> bool:
+def _all_finite(values: Iterable[Any], isfinite: Any = math.isfinite) -> bool:
     """Fast path: every value a non-bool number and finite (the slow path names the bad one)."""
     try:
-        return all(v.__class__ is not bool and math.isfinite(v) for v in values)
+        for value in values:
+            if value.__class__ is bool or not isfinite(value):
+                return False
     except TypeError:
         return False
+    return True
 
 
 def check_number(value: Any, what: str) -> None:
@@ -241,6 +246,8 @@ def check_param(name: str, value: Any) -> None:
 
 def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as stored: tuples become lists, other objects their ``str()``."""
+    if all(v.__class__ in _PLAIN_PARAMS or v.__class__ is float for v in params.values()):
+        return {str(k): v for k, v in params.items()}
     cleaned: dict[str, Any] = {}
     for name, given in params.items():
         value = list(given) if isinstance(given, tuple) else given
