@@ -14,18 +14,10 @@ from typing import Any
 
 import attrs
 
+from envstamp.diff_model import Difference, InputInfo, Spread
 from envstamp.diff_results import format_spread, pool, result_view
-from envstamp.differ import (
-    Difference,
-    Input,
-    InputInfo,
-    Spread,
-    as_document,
-    diff_manifests,
-    input_info,
-    rank_key,
-    show_value,
-)
+from envstamp.diff_walk import show_value
+from envstamp.differ import Input, as_document, diff_manifests, input_info, rank_key
 from envstamp.documents import Document
 from envstamp.rules import Impact
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import attrs
 
+from envstamp.diff_model import Difference, DiffReport, InputInfo, TestComparison
 from envstamp.diff_results import format_spread, speed_phrase
-from envstamp.differ import Difference, DiffReport, InputInfo, TestComparison
 
 _COLOURS = {
     "high": "\033[1;31m",

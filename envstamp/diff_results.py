@@ -16,14 +16,8 @@ from typing import Any
 import attrs
 
 from envstamp import rules
-from envstamp.differ import (
-    Difference,
-    DiffReport,
-    Spot,
-    Spread,
-    TestComparison,
-    make_difference,
-)
+from envstamp.diff_model import Difference, DiffReport, Spread, TestComparison
+from envstamp.diff_walk import Spot, make_difference, show_value
 
 # Throughput metrics, most preferred first; higher is better.  Other names ending in one of
 # THROUGHPUT_SUFFIXES count as throughput too.
@@ -274,8 +268,6 @@ def dedupe(found: list[Difference]) -> list[Difference]:
 
 
 def _show(value: Any) -> str:
-    from envstamp.differ import show_value
-
     return show_value(value, unset=True)
 
 

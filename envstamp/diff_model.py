@@ -1,0 +1,147 @@
+"""The typed result of a diff: differences, inputs, per-test speed, the report.
+
+``schemas/diff.v1.schema.json`` is generated from these classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from envstamp.rules import IMPACT_RANK, Impact
+
+DIFF_SCHEMA_NAME = "envstamp.diff"
+DIFF_SCHEMA_MAJOR = 1
+DIFF_SCHEMA_ID = f"{DIFF_SCHEMA_NAME}/{DIFF_SCHEMA_MAJOR}"
+
+Verification = Literal["verified", "unsigned", "not verified", "failed"]
+
+
+def _doc(text: str) -> Any:
+    return attrs.field(metadata={"doc": text})
+
+
+def _opt(text: str, default: Any = None) -> Any:
+    return attrs.field(default=default, metadata={"doc": text})
+
+
+@attrs.define(kw_only=True)
+class Difference:
+    """One path whose values differ, with its rank and the reason users see."""
+
+    path: str = _doc(
+        'Where, as "gpus[0].driver_version"; a list item is named by its position when both '
+        'sides agree on it, else by the key that matched it ("gpus[uuid=GPU-...]").'
+    )
+    pattern: str = _doc('The generic path the rule matched, as "gpus[].driver_version".')
+    category: str = _doc("gpu, driver, runtime, engine build, frontend, model, cpu, ...")
+    impact: Impact = _doc("Expected impact on inference speed: high, medium, low or none.")
+    label: str = _doc("What changed, in words.")
+    component: str = _doc('Group of paths that change together ("GPU driver").')
+    a: Any = _doc("Value on side A (null: unknown or absent).")
+    b: Any = _doc("Value on side B (null: unknown or absent).")
+    change: str = _doc('The change as users read it: "550.54 -> 560.35", "only on B: avx512f".')
+    reason: str = _doc("One-line explanation.")
+    state: bool = _opt("A reading of the moment: explains a gap, never blocks a comparison.",
+                       False)
+
+
+@attrs.define(kw_only=True)
+class InputInfo:
+    """One input of a diff and how far it can be trusted."""
+
+    side: str = _doc('"A" or "B" (or the position in a compare).')
+    source: str = _doc("The path given.")
+    kind: str = _doc("manifest, envelope or results.")
+    note: str = _doc("How the input reached us, in words.")
+    verification: Verification = _doc("verified, unsigned, not verified or failed.")
+    signature: str = _doc("The verification result as the loader reported it.")
+    signers: list[str] = attrs.field(factory=list, metadata={"doc": "Key ids that signed it."})
+    captured_at: str | None = _opt("When the manifest was captured.")
+    identity_digest: str | None = _opt("The manifest's identity digest.")
+    manifest_schema: str | None = _opt("The manifest's schema id.")
+    results: int = _opt("Result records in the input.", 0)
+
+
+@attrs.define(kw_only=True)
+class Spread:
+    """A metric's summary on one side."""
+
+    mean: float = _doc("Mean.")
+    stddev: float | None = _opt("Standard deviation; null when unknown (one sample).")
+    n: int | None = _opt("Number of samples.")
+    unit: str | None = _opt('Unit, e.g. "t/s" or "s".')
+
+
+@attrs.define(kw_only=True)
+class TestComparison:
+    """One benchmark test matched across the two sides."""
+
+    name: str = _doc('Test name ("tg128", "pp512").')
+    params: dict[str, Any] = attrs.field(
+        factory=dict, metadata={"doc": "Parameters both sides share."}
+    )
+    metric: str = _doc('The metric compared ("tokens_per_s", "wall_s").')
+    higher_is_better: bool = _doc("True for throughput, false for time.")
+    a: Spread | None = _opt("Side A, null when only B ran it.")
+    b: Spread | None = _opt("Side B, null when only A ran it.")
+    ratio: float | None = _opt("How many times faster B is than A (below 1: slower).")
+    faster: Literal["A", "B"] | None = _opt(
+        '"A", "B", or null when equal, within noise or one-sided.'
+    )
+    within_noise: bool | None = _opt("The gap is inside the spread; null when unknown.")
+    summary: str = _opt("One line.", "")
+
+
+@attrs.define(kw_only=True)
+class DiffReport:
+    """Everything ``envstamp diff`` knows about two inputs."""
+
+    schema: str = _opt('"envstamp.diff/1".', DIFF_SCHEMA_ID)
+    a: InputInfo | None = _opt("Side A.")
+    b: InputInfo | None = _opt("Side B.")
+    headline: str = _opt("The one-line answer.", "")
+    same_identity: bool = _opt("No identity or configuration difference above impact none.",
+                               True)
+    same_digest: bool = _opt("The identity digests are equal.", False)
+    max_impact: Impact = _opt("Highest impact among the differences (none when there are none).",
+                           "none")
+    counts: dict[str, int] = attrs.field(
+        factory=dict,
+        metadata={"doc": "Differences per impact, each thing said once (a driver version "
+                         "found in two sections counts once)."},
+    )
+    tests: list[TestComparison] = attrs.field(
+        factory=list, metadata={"doc": "Speed per test, when results are on both sides."}
+    )
+    likely_causes: list[str] = attrs.field(
+        factory=list, metadata={"doc": "The top differences (and states) that may explain it."}
+    )
+    differences: list[Difference] = attrs.field(
+        factory=list, metadata={"doc": "Identity and configuration differences, ranked."}
+    )
+    state: list[Difference] = attrs.field(
+        factory=list, metadata={"doc": "State at capture that differs, ranked."}
+    )
+    unknown: list[Difference] = attrs.field(
+        factory=list, metadata={"doc": "Fields known on one side only."}
+    )
+
+    def at_or_above(self, impact: str, *, include_state: bool = False) -> list[Difference]:
+        """Differences whose impact is ``impact`` or higher."""
+        floor = IMPACT_RANK[impact]
+        pool = self.differences + (self.state if include_state else [])
+        return [d for d in pool if IMPACT_RANK[d.impact] >= floor]
+
+
+def diff_schema() -> dict[str, Any]:
+    """JSON Schema of ``envstamp diff --json``."""
+    from envstamp.schema import schema_for
+
+    return schema_for(
+        DiffReport,
+        schema_id=f"diff.v{DIFF_SCHEMA_MAJOR}.schema.json",
+        title="envstamp diff report",
+        patterns={"schema": f"^{DIFF_SCHEMA_NAME.replace('.', '[.]')}/{DIFF_SCHEMA_MAJOR}$"},
+    )
