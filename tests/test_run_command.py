@@ -279,7 +279,11 @@ def test_results_file_shows_in_show(
     envstamp_run("-q", "-o", str(out), "--", "llama-bench")
     capfd.readouterr()
     assert cli.main(["show", str(out)]) == 0
-    assert "results log, 3 results" in capfd.readouterr().out
+    shown = capfd.readouterr().out
+    assert "results log, 3 results" in shown
+    assert "2874.31" in shown and "tokens_per_s" in shown and "peak memory" in shown
+    assert cli.main(["show", "--markdown", str(out)]) == 0
+    assert "| pp512 (" in capfd.readouterr().out
 
 
 # ------------------------------------------------------------------------------ parsers

@@ -32,7 +32,14 @@ def run(args: argparse.Namespace) -> int:
             from envstamp.redact import redact
 
             manifest = redact(manifest)
-        emit(render.to_markdown(manifest, note=doc.note), None)
+        emit(render.to_markdown(manifest, note=doc.note) + _results(doc, markdown=True), None)
         return 0
-    emit(render.to_text(manifest, note=doc.note), None)
+    emit(render.to_text(manifest, note=doc.note) + _results(doc, markdown=False), None)
     return 0
+
+
+def _results(doc: object, *, markdown: bool) -> str:
+    """A results log's results, as a table after its manifest."""
+    from envstamp.results_render import results_table
+
+    return results_table(getattr(doc, "results", []), markdown=markdown)
