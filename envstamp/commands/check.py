@@ -26,15 +26,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="a llama.cpp binary, build folder or checkout to describe (repeatable; "
-        "the baseline's own llama.cpp paths are always described)",
+        help="a llama.cpp binary, build folder or checkout to describe (repeatable), "
+        "besides those the baseline names",
     )
     parser.add_argument(
         "--model",
         action="append",
         default=[],
         metavar="PATH",
-        help="a model file to fingerprint (repeatable; the baseline's models are always used)",
+        help="a model file to fingerprint (repeatable), besides those the baseline names",
     )
     parser.add_argument(
         "--no-baseline-paths",
