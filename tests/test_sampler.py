@@ -281,3 +281,33 @@ def test_state_cache_reuses_a_fresh_reading() -> None:
     cache.max_age = -1.0
     cache.get()
     assert len(calls) == 2
+
+
+def test_nvml_process_lists_survive_the_runner() -> None:
+    # pynvml returns process lists as plain attribute bags, not ctypes structures.
+    from envstamp.runner import _nvml_value
+
+    bag = type("nvmlFriendlyObject", (), {})()
+    bag.pid, bag.usedGpuMemory, bag.gpuInstanceId = 4242, 3 * MIB, None
+    assert _nvml_value([bag]) == [{"pid": 4242, "usedGpuMemory": 3 * MIB, "gpuInstanceId": None}]
+
+
+@pytest.mark.gpu
+def test_live_nvml_reading() -> None:
+    from envstamp.runner import LiveRunner
+
+    runner = LiveRunner()
+    count = runner.nvml([NvmlCall("nvmlDeviceGetCount")])
+    if count.status != "ok" or not count.answers or not count.answers[0].get("value"):
+        pytest.skip(f"no NVIDIA GPU with a working driver here ({count.detail or count.status})")
+    reader = MemoryReader(runner)
+    reading = reader.read()
+    assert reader.source.endswith("nvml")
+    assert isinstance(reading.gpu_total_mib, int) and reading.gpu_total_mib >= 0
+    assert reading.gpu_ours_mib in (0, None)  # this process has no CUDA context
+    memory = MemorySampler(reader, hz=20.0)
+    region = memory.open_region()
+    time.sleep(0.3)
+    memory.close_region(region)
+    memory.stop()
+    assert region.samples >= 3 and region.gpu_total_peak is not None
