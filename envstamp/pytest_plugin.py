@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
-_RECORDER = pytest.StashKey[Any]()
-# Reports carry no config: the session's recorder, while it is open.
+# The session's recorder by config (id), and the current one: reports carry no config.
+# (Kept here rather than in config.stash, which pytest < 7 does not have: the plugin loads
+# in every pytest and must never break one.)
+_RECORDERS: dict[int, Any] = {}
 _CURRENT: list[Any] = []
 
 
@@ -42,7 +44,7 @@ def pytest_configure(config: Any) -> None:
         recorder = Recorder(path, state=False, memory=False, advice=False)
     except EnvstampError as exc:
         raise pytest.UsageError(f"--envstamp {path}: {exc}") from None
-    config.stash[_RECORDER] = recorder
+    _RECORDERS[id(config)] = recorder
     _CURRENT[:] = [recorder]
 
 
@@ -58,17 +60,17 @@ def pytest_runtest_logreport(report: Any) -> None:
 
 
 def pytest_unconfigure(config: Any) -> None:
-    recorder = config.stash.get(_RECORDER, None)
+    recorder = _RECORDERS.pop(id(config), None)
     if recorder is not None:
-        del config.stash[_RECORDER]
-        _CURRENT.clear()
+        if _CURRENT and _CURRENT[0] is recorder:
+            _CURRENT.clear()
         recorder.close()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_machine_info(config: Any, machine_info: dict[str, Any]) -> None:
     """pytest-benchmark's hook: its machine_info gains the manifest digests and a summary."""
-    recorder = config.stash.get(_RECORDER, None)
+    recorder = _RECORDERS.get(id(config))
     if recorder is not None:
         machine_info["envstamp"] = machine_summary(recorder)
 

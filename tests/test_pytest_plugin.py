@@ -106,9 +106,8 @@ def test_works_with_pytest_benchmark_disabled(tmp_path: Path) -> None:
 
 def test_benchmark_hook_adds_the_manifest_summary(tmp_path: Path) -> None:
     rec = open_recorder(tmp_path / "r.jsonl")
-    stash = pytest.Stash()
-    stash[pytest_plugin._RECORDER] = rec
-    config = SimpleNamespace(stash=stash)
+    config = SimpleNamespace()
+    pytest_plugin._RECORDERS[id(config)] = rec
     machine_info: dict[str, Any] = {"cpu": {"brand_raw": "whatever pytest-benchmark found"}}
     pytest_plugin.pytest_benchmark_update_machine_info(config, machine_info)
     info = machine_info["envstamp"]
@@ -117,8 +116,9 @@ def test_benchmark_hook_adds_the_manifest_summary(tmp_path: Path) -> None:
     assert info["gpus"] == ["Radeon RX 7900 XTX"] and info["governor"] == "performance"
     json.dumps(machine_info)
     empty: dict[str, Any] = {}
-    pytest_plugin.pytest_benchmark_update_machine_info(SimpleNamespace(stash=pytest.Stash()), empty)
+    pytest_plugin.pytest_benchmark_update_machine_info(SimpleNamespace(), empty)
     assert empty == {}
+    del pytest_plugin._RECORDERS[id(config)]
     rec.close()
 
 

@@ -23,6 +23,10 @@ from envstamp.perf_lines import (
 )
 from envstamp.results import load_results, verify_log
 
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32", reason="the fake tools are shebang scripts (POSIX)"
+)
+
 TIMING = Path(__file__).parent / "fixtures" / "timing"
 VERSION = (
     "version: 4721 (3c8f2a1e)\n"
