@@ -612,17 +612,21 @@ class _Verifier:
         import hashlib
 
         report = self.report
+        prev = chainlog.GENESIS.encode()
         if not lines or not is_header(lines[0]):
             first = (lines[0] if lines else data)[:60]
-            raise InputError(
-                f"{report.source} is not an envstamp results log "
-                f"(it starts with {first.decode('utf-8', 'replace')!r})"
-            )
+            if not lines or chainlog.line_kind(lines[0]) in (None, b"log"):
+                raise InputError(
+                    f"{report.source} is not an envstamp results log "
+                    f"(it starts with {first.decode('utf-8', 'replace')!r})"
+                )
+            # A chained line first: an envstamp log whose header was removed.
+            self._problem(0, "the log's first line (its header) is missing: lines were removed")
+            prev = lines[0][9 : chainlog.HASH_END]
         fragments = self.fragments = _torn_fragments(data, lines)
         sha = hashlib.sha256
         prefix, hash_end, known = chainlog.PREFIX, chainlog.HASH_END, self.known
         ref, ref_end = _RESULT_REF, _RESULT_REF + _DIGEST_LEN
-        prev = chainlog.GENESIS.encode()
         results = 0
         for index, line in enumerate(lines):
             if fragments and index in fragments:
