@@ -43,12 +43,36 @@ _TAIL_CHUNK = 1 << 16
 # Windows locks are mandatory: lock one byte far beyond any real data so readers never block.
 _WINDOWS_LOCK_OFFSET = 1 << 40
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _fast_encoder() -> Any:
+    """json's C encoder, made once: compact, ASCII, NaN refused, no cycle check (line bodies
+    are trees that envstamp builds).  About twice as fast as ``JSONEncoder.encode``, which
+    matters at tens of thousands of records a second.  None where the C module is missing."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    # (markers, default, string encoder, indent, ":", ",", sort_keys, skipkeys, allow_nan)
+    return make(
+        None, _not_json, encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+
+
+_C_ENCODER = _fast_encoder()
 
 
 def encode_body(data: dict[str, Any]) -> bytes:
-    """Compact JSON of a line body (a dict whose first key is ``kind``); NaN refused."""
-    return _ENCODER.encode(data).encode("utf-8")
+    """Compact ASCII JSON of a line body (a dict whose first key is ``kind``); NaN refused."""
+    if _C_ENCODER is not None:
+        return "".join(_C_ENCODER(data, 0)).encode("ascii")
+    return _ENCODER.encode(data).encode("ascii")
 
 
 def line_hash(line: bytes) -> str:

@@ -247,7 +247,22 @@ class Recorder:
         origin: str = "record",
     ) -> Result:
         """Record numbers measured elsewhere (``metrics={"tokens_per_s": 41.2}``)."""
-        walls = [] if wall_s is None else [wall_s] if isinstance(wall_s, (int, float)) else wall_s
+        if wall_s is None and not metric_samples:
+            # Plain numbers: no series, so no summary or sample advice to work out.
+            if self._base_advice:
+                self._printer.show(self._base_advice)
+            result = Result(
+                manifest_digest=self.manifest_digest,
+                name=name,
+                at=_utc_stamp(time.time()),
+                origin=origin,
+                params=clean_params(params) if params else {},
+                metrics=dict(metrics) if metrics else {},
+                advice=list(self._base_advice),
+            )
+            self._queue(result)
+            return result
+        walls = [wall_s] if isinstance(wall_s, (int, float)) else list(wall_s or ())
         result = self.make_result(
             name,
             origin=origin,

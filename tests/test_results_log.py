@@ -445,3 +445,11 @@ def test_a_closed_recorder_refuses_more_results(tmp_path: Path) -> None:
     rec.close()  # idempotent
     with pytest.raises(InputError, match="closed"):
         rec.record("late", metrics={"a": 1.0})
+
+
+def test_non_ascii_names_and_params_round_trip(tmp_path: Path) -> None:
+    with open_recorder(tmp_path / "r.jsonl") as rec:
+        rec.record("génération 模型", params={"prompt": "¿qué tal?"}, metrics={"tps": 1.0})
+    (result,) = load_results(tmp_path / "r.jsonl")
+    assert result.name == "génération 模型" and result.params == {"prompt": "¿qué tal?"}
+    assert (tmp_path / "r.jsonl").read_bytes().isascii()  # escaped: one spelling per line
