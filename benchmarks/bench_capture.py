@@ -80,7 +80,9 @@ def main() -> None:
             },
             args.repeat,
         )
-        report("cold capture vs pyperf collect_metadata", samples, "python -m pyperf collect_metadata")
+        report(
+            "cold capture vs pyperf collect_metadata", samples, "python -m pyperf collect_metadata"
+        )
 
         samples = interleaved(
             {
@@ -101,7 +103,11 @@ def main() -> None:
         )
         report("probe groups' share of a cold in-process capture", samples, "capture, all probes")
         full = statistics.median(samples["capture, all probes"])
-        for name, group in (("GPU", "capture without GPU probes"), ("LLM stack", "capture without LLM-stack probes")):
+        groups = (
+            ("GPU", "capture without GPU probes"),
+            ("LLM stack", "capture without LLM-stack probes"),
+        )
+        for name, group in groups:
             added = (full - statistics.median(samples[group])) * 1000
             print(f"{name} probes add {added:.1f} ms (median difference)")
 
