@@ -5,6 +5,12 @@ This is not the probe runner (:mod:`envstamp.runner`): a benchmark runs as long 
 keeps the terminal (stdin, Ctrl-C), and its output is echoed as it comes.  Peak memory comes
 from ``os.wait4``'s rusage (``ru_maxrss``: the largest process of the tree, KiB on Linux,
 bytes on macOS); Windows reports none.
+
+``ru_maxrss`` has a catch: the child starts as a fork (or vfork) of this Python process, and
+Linux carries the high-water mark across ``exec``, so a small command reports envstamp's own
+peak.  The figure is therefore trusted only when it exceeds what this process had reached
+before the spawn; otherwise the child's own high-water mark after ``exec`` (``VmHWM`` in
+/proc/PID/status, watched while it runs) is used, or nothing when it ended too fast to read.
 """
 
 from __future__ import annotations
@@ -79,6 +85,9 @@ def run_child(
     """Run ``argv`` to completion (stdin inherited); ``on_start(pid)`` right after spawn."""
     out_echo = _binary(sys.stdout) if echo else None
     err_echo = _binary(sys.stderr) if echo else None
+    from envstamp.sampler import max_rss_self
+
+    inherited = max_rss_self()  # what a fork of this process reports at least
     start = perf_counter()
     try:
         proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -92,13 +101,17 @@ def run_child(
         on_start(proc.pid)
     assert proc.stdout is not None and proc.stderr is not None
     tees = (_Tee(proc.stdout, out_echo), _Tee(proc.stderr, err_echo))
+    watcher = _HighWaterWatcher(proc.pid)
     try:
         code, rss = _wait(proc)
     except KeyboardInterrupt:
         # Ctrl-C reached the child too (same process group); give it a moment, then stop it.
         _stop(proc)
         raise
+    finally:
+        watcher.stop()
     wall = perf_counter() - start
+    rss = trusted_peak(rss, inherited, watcher.peak)
     for tee in tees:
         tee.join()
     return ChildRun(
@@ -129,6 +142,52 @@ def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
     return _exit_code(code), rusage_bytes(usage.ru_maxrss)
+
+
+def trusted_peak(rusage: int | None, inherited: int | None, watched: int | None) -> int | None:
+    """The child's peak RSS: rusage when it is above what a fork of ours starts with."""
+    if rusage is not None and (inherited is None or rusage > inherited):
+        return rusage
+    return watched
+
+
+class _HighWaterWatcher:
+    """Polls a child's VmHWM (its peak RSS since exec) on Linux while it runs."""
+
+    INTERVAL = 0.02
+
+    def __init__(self, pid: int) -> None:
+        self.path = f"/proc/{pid}/status"
+        self.peak: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if sys.platform.startswith("linux"):
+            self._thread = threading.Thread(target=self._poll, name="envstamp-hwm", daemon=True)
+            self._thread.start()
+
+    def _poll(self) -> None:
+        while True:
+            value = _vm_hwm(self.path)
+            if value is not None:
+                self.peak = max(self.peak or 0, value)
+            if self._stop.wait(self.INTERVAL):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _vm_hwm(path: str) -> int | None:
+    try:
+        with open(path, "rb") as handle:  # noqa: PTH123 - hot loop, no Path objects
+            for line in handle:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _exit_code(code: int) -> int:

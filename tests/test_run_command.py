@@ -368,3 +368,30 @@ def test_result_of_run_is_a_plain_record(
     assert line["kind"] == "result" and line["origin"] == "run"
     assert line["command"] == ["ollama", "run", "llama3.2", "--verbose"]
     assert set(line["summary"]) >= {"wall_s", "tokens_per_s", "prompt_tps"}
+
+
+def test_peak_rss_of_a_small_command_is_not_envstamps_own() -> None:
+    """A fork inherits this process's high-water mark: it must not be reported as the child's."""
+    import sys
+
+    from envstamp.childrun import run_child
+    from envstamp.sampler import max_rss_self
+
+    ballast = bytearray(64 << 20)  # make this process clearly bigger than the child
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    child = run_child([sys.executable, "-c", "import time; time.sleep(0.3)"], echo=False)
+    own = max_rss_self()
+    assert own is not None and own > 64 << 20
+    assert child.rss_peak_bytes is not None
+    assert child.rss_peak_bytes < own - (32 << 20)
+    del ballast
+
+
+def test_trusted_peak_rules() -> None:
+    from envstamp.childrun import trusted_peak
+
+    assert trusted_peak(500, 100, 7) == 500  # above anything inherited: the child's own
+    assert trusted_peak(100, 100, 7) == 7  # could be inherited: the watched figure
+    assert trusted_peak(100, 100, None) is None
+    assert trusted_peak(None, None, 9) == 9
+    assert trusted_peak(5, None, 9) == 5
