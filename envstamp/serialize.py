@@ -1,4 +1,11 @@
-"""The one cattrs converter, JSON in and out, canonical bytes and the identity digest."""
+"""The one cattrs converter, JSON in and out, canonical bytes and the identity digest.
+
+Loading goes through the converter (strict types, clear errors).  Writing does not need it:
+the model holds only JSON-native values (str, int, float, bool, None, lists, dicts of them,
+nested attrs classes), for which ``attrs.asdict`` gives exactly what the converter's
+unstructure gives (a test holds them equal on generated manifests) - and a capture then never
+pays cattrs' import (~20 ms), which dominates a second-scale budget.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
 
 from envstamp.errors import InputError
 from envstamp.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
@@ -21,6 +27,10 @@ _SCHEMA_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_.-]*)/(?P<major>\d+)(?:\.\d+)*$
 
 # Safe integer range of IEEE doubles: bigger integers do not survive every JSON reader.
 MAX_SAFE_INT = 2**53 - 1
+
+
+if TYPE_CHECKING:
+    import cattrs
 
 
 def _strict_scalar(kind: type) -> Any:
@@ -46,6 +56,8 @@ def _json_scalar(value: Any, _type: Any) -> Any:
 
 
 def _make_converter() -> cattrs.Converter:
+    import cattrs
+
     conv = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
     for kind in (str, int, float, bool):
         conv.register_structure_hook(kind, _strict_scalar(kind))
@@ -53,24 +65,40 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
-converter = _make_converter()
-"""The only converter envstamp uses (never cattrs' global one)."""
+_CONVERTER: list[cattrs.Converter] = []
+
+
+def converter() -> cattrs.Converter:
+    """The only converter envstamp uses (never cattrs' global one), made on first use."""
+    if not _CONVERTER:
+        _CONVERTER.append(_make_converter())
+    return _CONVERTER[0]
 
 
 def unstructure(obj: Any) -> Any:
-    """attrs object -> plain JSON-able data."""
-    return converter.unstructure(obj)
+    """attrs object (or a list of them) -> plain JSON-able data, as the converter would."""
+    if attrs.has(type(obj)):
+        return attrs.asdict(obj)
+    if isinstance(obj, (list, tuple)):
+        return [unstructure(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: unstructure(value) for key, value in obj.items()}
+    return obj
 
 
 def structure(data: Any, cls: type[T], *, what: str = "document") -> T:
     """Plain data -> attrs object, with a one-line error naming the offending path."""
+    import cattrs
+
     try:
-        return converter.structure(data, cls)
+        return converter().structure(data, cls)
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
         raise InputError(f"{what} is not valid: {_first_error(exc)}") from None
 
 
 def _first_error(exc: BaseException) -> str:
+    import cattrs
+
     if isinstance(exc, cattrs.BaseValidationError):
         messages = cattrs.transform_error(exc, path="$")
         return messages[0] if messages else str(exc)

@@ -255,7 +255,7 @@ def bare_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     sock.bind(("127.0.0.1", 0))
     monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{sock.getsockname()[1]}")
     # This venv's packages are not the bare machine's.
-    monkeypatch.setattr("envstamp.runner._package_versions", dict.fromkeys)
+    monkeypatch.setattr("envstamp.runner.system.package_versions", dict.fromkeys)
     yield bin_dir
     sock.close()
 

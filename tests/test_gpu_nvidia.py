@@ -466,14 +466,14 @@ def test_live_runner_nvml_seam_with_a_stand_in_library(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """NVML answers through the live runner; nvidia-smi exists but must not be spawned."""
-    from envstamp import runner as runner_module
+    from envstamp.runner import nvml as runner_nvml
 
     smi = tmp_path / "nvidia-smi"
     smi.write_text("#!/bin/sh\necho spawned >> \"$0.log\"\nexit 3\n")
     smi.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setitem(sys.modules, "pynvml", _stand_in_pynvml())
-    monkeypatch.setattr(runner_module, "_NVML_STATE", {})
+    monkeypatch.setattr(runner_nvml, "_NVML_STATE", {})
     monkeypatch.setattr(gpu_nvidia, "PROC_VERSION", str(tmp_path / "no-proc-file"))
     live = LiveRunner()
     outcome = ok(run(gpu_nvidia.probe, live))

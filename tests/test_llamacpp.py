@@ -470,6 +470,7 @@ def test_live_fake_llama_cli_on_path_is_asked_once_per_binary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from envstamp import runner as runner_module
+    from envstamp.runner import caches as runner_caches
 
     counter = tmp_path / "runs"
     banner = tmp_path / "banner.txt"
@@ -486,7 +487,7 @@ def test_live_fake_llama_cli_on_path_is_asked_once_per_binary(
     runner_module.reset_process_state()  # a new process
     again = llamacpp.probe(live())
     assert again.sections["llamacpp"][0].build_number == 4820
-    if runner_module.boot_id() is not None:
+    if runner_caches.boot_id() is not None:
         assert counter.read_text().count("run") == 1
 
 

@@ -19,9 +19,8 @@ from envstamp.runner import (
     ReplayRunner,
     decode,
     make_runner,
-    parse_http_response,
-    split_http_url,
 )
+from envstamp.runner.network import parse_http_response, split_http_url
 
 PY = sys.executable
 

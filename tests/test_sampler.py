@@ -285,7 +285,7 @@ def test_state_cache_reuses_a_fresh_reading() -> None:
 
 def test_nvml_process_lists_survive_the_runner() -> None:
     # pynvml returns process lists as plain attribute bags, not ctypes structures.
-    from envstamp.runner import _nvml_value
+    from envstamp.runner.nvml import _nvml_value
 
     bag = type("nvmlFriendlyObject", (), {})()
     bag.pid, bag.usedGpuMemory, bag.gpuInstanceId = 4242, 3 * MIB, None

@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import InputError
@@ -126,3 +126,11 @@ json_values = st.recursive(
 def test_canonical_bytes_are_stable_json(value: object) -> None:
     once = canonical_bytes(value)
     assert canonical_bytes(json.loads(once)) == once
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.from_type(Manifest))
+def test_fast_unstructure_equals_the_converter(manifest: Manifest) -> None:
+    from envstamp.serialize import converter
+
+    assert unstructure(manifest) == converter().unstructure(manifest)

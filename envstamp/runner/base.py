@@ -1,0 +1,489 @@
+"""Runner classes, their typed answers, and the record/replay format."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from envstamp.errors import InputError
+from envstamp.runner import files, system
+from envstamp.runner.answers import (
+    DEFAULT_COMMAND_TIMEOUT,
+    MAX_FILE_BYTES,
+    Answer,
+    AnswerStatus,
+)
+
+
+class NotRecorded(InputError):  # noqa: N818 - reads better at the raise site
+    """Replay was asked for something the recording does not hold."""
+
+
+# ------------------------------------------------------------------------------- results
+
+
+@attrs.frozen
+class CommandResult:
+    """What running a command produced.  ``status`` is "ok" whenever the process ran."""
+
+    argv: tuple[str, ...]
+    status: AnswerStatus
+    returncode: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    duration_ms: float = 0.0
+    detail: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """The command ran and exited 0."""
+        return self.status == "ok" and self.returncode == 0
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together (many tools print banners to stderr)."""
+        if self.stdout and self.stderr:
+            return self.stdout + "\n" + self.stderr
+        return self.stdout or self.stderr
+
+    def describe(self) -> str:
+        """One line saying how the command ended, for probe records."""
+        name = Path(self.argv[0]).name if self.argv else "?"
+        if self.status == "ok":
+            first = (self.stderr or self.stdout).strip().splitlines()
+            tail = f": {first[-1][:160]}" if first and self.returncode else ""
+            return f"{name} exited {self.returncode}{tail}"
+        return f"{name}: {self.detail or self.status}"
+
+
+@attrs.frozen
+class FileResult:
+    """A text file's contents, or why there are none."""
+
+    path: str
+    status: AnswerStatus
+    text: str | None = None
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The file was read."""
+        return self.status == "ok" and self.text is not None
+
+
+@attrs.frozen
+class StatResult:
+    """What ``os.stat`` said of a path."""
+
+    path: str
+    exists: bool
+    is_dir: bool = False
+    size: int | None = None
+    mtime_ns: int | None = None
+    mode: int | None = None
+
+
+@attrs.frozen
+class HttpResult:
+    """A loopback HTTP GET."""
+
+    url: str
+    status: AnswerStatus
+    code: int | None = None
+    body: str = ""
+    detail: str | None = None
+
+
+@attrs.frozen
+class NvmlCall:
+    """One NVML function call: ``fn(handle_of(index), *args)``, or ``fn(*args)`` without index."""
+
+    fn: str
+    index: int | None = None
+    args: tuple[Any, ...] = ()
+
+
+@attrs.frozen
+class NvmlResult:
+    """Answers to a batch of NVML calls: each a ``{"value": ...}`` or ``{"error": ...}``."""
+
+    status: AnswerStatus
+    answers: tuple[Answer, ...] = ()
+    detail: str | None = None
+
+
+# ------------------------------------------------------------------------------ the runner
+
+
+class Runner:
+    """Answers questions about the system.  Subclasses decide where answers come from."""
+
+    mode = "live"
+
+    def __init__(self, *, command_timeout: float = DEFAULT_COMMAND_TIMEOUT) -> None:
+        self.command_timeout = command_timeout
+        self.deadline: float | None = None  # time.monotonic() value; caps command timeouts
+
+    # Every public method funnels through _answer(op, key, compute): the one seam that
+    # record and replay hook.  ``compute`` asks the live system.
+    def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
+        return compute()
+
+    # -- commands ----------------------------------------------------------------------
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        cache: bool = False,
+        input_env: dict[str, str] | None = None,
+    ) -> CommandResult:
+        """Run ``argv`` without a shell; kill its process group on timeout.
+
+        ``cache=True`` marks output that only changes with a reboot or with the binary itself
+        (``--version`` banners, hardware listings): the live runner may answer it from the
+        on-disk static cache.
+        """
+        argv = tuple(str(a) for a in argv)
+        limit = self._limit(timeout)
+        key: dict[str, Any] = {"argv": list(argv)}
+        if input_env:
+            key["env"] = dict(sorted(input_env.items()))
+        answer = self._answer(
+            "cmd", key, lambda: self._run_cached(argv, limit, cache, input_env or {})
+        )
+        return CommandResult(
+            argv=argv,
+            status=answer["status"],
+            returncode=answer.get("returncode"),
+            stdout=answer.get("stdout", ""),
+            stderr=answer.get("stderr", ""),
+            duration_ms=answer.get("duration_ms", 0.0),
+            detail=answer.get("detail"),
+        )
+
+    def _limit(self, timeout: float | None) -> float:
+        limit = self.command_timeout if timeout is None else timeout
+        if self.deadline is not None:
+            limit = min(limit, max(0.0, self.deadline - time.monotonic()))
+        return limit
+
+    def _run_cached(
+        self, argv: tuple[str, ...], limit: float, cache: bool, extra_env: dict[str, str]
+    ) -> Answer:
+        from envstamp.runner import caches
+
+        store = caches.static_cache() if cache and self.mode == "live" else None
+        cache_key = caches.command_cache_key(argv, extra_env) if store is not None else None
+        if store is not None and cache_key is not None:
+            hit: Answer | None = store.get(cache_key)
+            if hit is not None:
+                return hit
+        from envstamp.runner.commands import run_command
+
+        answer = run_command(argv, limit, extra_env)
+        if store is not None and cache_key is not None and answer["status"] == "ok":
+            store.put(cache_key, answer)
+        return answer
+
+    def abort(self) -> None:
+        """Kill every child process still running (the capture's deadline passed)."""
+        commands = sys.modules.get("envstamp.runner.commands")
+        if commands is not None:  # nothing was started otherwise
+            commands.CHILDREN.kill_all()
+
+    # -- files ---------------------------------------------------------------------------
+
+    def read_text(self, path: str | os.PathLike[str], *, limit: int = MAX_FILE_BYTES) -> FileResult:
+        """A text file, decoded leniently; at most ``limit`` bytes."""
+        spath = os.fspath(path)
+        answer = self._answer("file", {"path": spath}, lambda: files.read_text_answer(spath, limit))
+        return FileResult(
+            path=spath,
+            status=answer["status"],
+            text=answer.get("text"),
+            detail=answer.get("detail"),
+        )
+
+    def read_bytes(self, path: str | os.PathLike[str], offset: int, length: int) -> bytes | None:
+        """Up to ``length`` bytes at ``offset``; None when unreadable."""
+        spath = os.fspath(path)
+        key = {"path": spath, "offset": offset, "length": length}
+        answer = self._answer("bytes", key, lambda: files.read_bytes_answer(spath, offset, length))
+        if answer["status"] != "ok":
+            return None
+        return bytes.fromhex(answer["hex"])
+
+    def list_dir(self, path: str | os.PathLike[str]) -> list[str] | None:
+        """Sorted entry names of a folder; None when it is missing or unreadable."""
+        spath = os.fspath(path)
+        answer = self._answer("dir", {"path": spath}, lambda: files.list_dir_answer(spath))
+        names = answer.get("names")
+        return list(names) if answer["status"] == "ok" and names is not None else None
+
+    def stat(self, path: str | os.PathLike[str]) -> StatResult:
+        """Existence, type, size, mtime and mode of a path (links followed)."""
+        spath = os.fspath(path)
+        answer = self._answer("stat", {"path": spath}, lambda: files.stat_answer(spath))
+        return StatResult(
+            path=spath,
+            exists=answer["exists"],
+            is_dir=answer.get("is_dir", False),
+            size=answer.get("size"),
+            mtime_ns=answer.get("mtime_ns"),
+            mode=answer.get("mode"),
+        )
+
+    def realpath(self, path: str) -> str:
+        """The path with links resolved."""
+        answer = self._answer("realpath", {"path": path}, lambda: {"path": os.path.realpath(path)})
+        return str(answer["path"])
+
+    def sha256_file(
+        self, path: str, *, progress: Callable[[int, int], None] | None = None
+    ) -> str | None:
+        """Hex sha256 of a file's contents, streamed; cached by (path, size, mtime)."""
+        answer = self._answer("sha256", {"path": path}, lambda: files.sha256_answer(path, progress))
+        value = answer.get("sha256")
+        return str(value) if answer["status"] == "ok" and value else None
+
+    # -- environment and platform --------------------------------------------------------
+
+    def which(self, name: str) -> str | None:
+        """Full path of an executable on PATH, or None."""
+        answer = self._answer("which", {"name": name}, lambda: {"path": files.which(name)})
+        found = answer.get("path")
+        return str(found) if found else None
+
+    def env(self, name: str) -> str | None:
+        """One environment variable."""
+        answer = self._answer("env", {"name": name}, lambda: {"value": os.environ.get(name)})
+        value = answer.get("value")
+        return str(value) if value is not None else None
+
+    def env_names(self) -> list[str]:
+        """Names (never values) of all environment variables."""
+        answer = self._answer("env_names", {}, lambda: {"names": sorted(os.environ)})
+        return list(answer["names"])
+
+    def platform(self) -> dict[str, Any]:
+        """Interpreter and kernel facts: system, release, machine, node, Python..."""
+        return self._answer("platform", {}, system.platform_answer)
+
+    def python_packages(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Installed versions of distributions, from metadata, without importing them."""
+        wanted = sorted(set(names))
+        answer = self._answer(
+            "packages", {"names": wanted}, lambda: {"versions": system.package_versions(wanted)}
+        )
+        return dict(answer["versions"])
+
+    def registry(self, root: str, key: str, value: str) -> Any:
+        """A Windows registry value (None elsewhere or when missing)."""
+        return self._answer(
+            "registry",
+            {"root": root, "key": key, "value": value},
+            lambda: {"value": system.registry_value(root, key, value)},
+        ).get("value")
+
+    def memory_status(self) -> dict[str, int | None]:
+        """Physical memory, bytes: ``total_bytes`` and ``available_bytes`` from the OS's own
+        call (GlobalMemoryStatusEx on Windows, sysconf elsewhere); None where unknown."""
+        answer = self._answer("memory_status", {}, system.memory_status_answer)
+        return {
+            "total_bytes": answer.get("total_bytes"),
+            "available_bytes": answer.get("available_bytes"),
+        }
+
+    def power_status(self) -> dict[str, Any]:
+        """``ac_online`` and ``battery_percent`` from the OS's own call (GetSystemPowerStatus
+        on Windows); None where the OS offers no such call (Linux and macOS have files/tools)."""
+        answer = self._answer("power_status", {}, system.power_status_answer)
+        return {
+            "ac_online": answer.get("ac_online"),
+            "battery_percent": answer.get("battery_percent"),
+        }
+
+    # -- network and libraries -----------------------------------------------------------
+
+    def http_get(self, url: str, *, timeout: float = 0.5) -> HttpResult:
+        """GET on a loopback address only; short timeouts; never follows redirects."""
+        answer = self._answer(
+            "http", {"url": url}, lambda: _network().http_get_answer(url, timeout)
+        )
+        return HttpResult(
+            url=url,
+            status=answer["status"],
+            code=answer.get("code"),
+            body=answer.get("body", ""),
+            detail=answer.get("detail"),
+        )
+
+    def nvml(
+        self, calls: Sequence[NvmlCall], *, timeout: float | None = None, cache: bool = False
+    ) -> NvmlResult:
+        """Call NVML in-process (nvidia-ml-py); one answer per call.
+
+        ``cache=True`` marks static facts (names, limits) that the live runner may keep in the
+        on-disk static cache, keyed by boot and driver.
+        """
+        key = {"calls": [[c.fn, c.index, list(c.args)] for c in calls]}
+        limit = self._limit(timeout)
+        answer = self._answer("nvml", key, lambda: _nvml().nvml_answer(calls, limit, cache))
+        return NvmlResult(
+            status=answer["status"],
+            answers=tuple(answer.get("answers", ())),
+            detail=answer.get("detail"),
+        )
+
+    def git_info(self, path: str, *, timeout: float | None = None) -> Answer:
+        """Commit, describe, branch, dirty and remote of a git checkout (GitPython)."""
+        limit = self._limit(timeout)
+        return self._answer("git", {"path": path}, lambda: _libraries().git_answer(path, limit))
+
+    def library(self, name: str, *, timeout: float | None = None) -> Answer:
+        """Ask a third-party library (``py-cpuinfo``, ``gputil``) under a timeout."""
+        limit = self._limit(timeout)
+        return self._answer(
+            "library", {"name": name}, lambda: _libraries().library_answer(name, limit)
+        )
+
+    def finish(self) -> None:
+        """Flush what the runner keeps (the static cache)."""
+        caches = sys.modules.get("envstamp.runner.caches")
+        if caches is not None:  # never imported: nothing to flush
+            caches.flush()
+
+
+class LiveRunner(Runner):
+    """Asks the live system."""
+
+
+class RecordingRunner(Runner):
+    """Asks the live system and writes every answer into ``folder``."""
+
+    mode = "record"
+
+    def __init__(self, folder: str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create {self.folder}: {exc.strerror}") from None
+        self._lock = threading.Lock()
+
+    def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
+        answer = compute()
+        record = {"op": op, "key": key, "answer": answer}
+        name = answer_file_name(op, key)
+        data = json.dumps(record, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+        with self._lock:
+            files.write_atomic(self.folder / name, data.encode())
+        return answer
+
+
+class ReplayRunner(Runner):
+    """Answers from a recorded folder; never asks the live system."""
+
+    mode = "replay"
+
+    def __init__(self, folder: str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.folder = Path(folder)
+        self._answers = load_recording(self.folder)
+
+    def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
+        found = self._answers.get(answer_key(op, key))
+        if found is None:
+            raise NotRecorded(f"not in the recording {self.folder.name}: {op} {_short(key)}")
+        return found
+
+    def abort(self) -> None:
+        """Nothing runs in replay."""
+
+
+def _short(key: dict[str, Any]) -> str:
+    text = json.dumps(key, sort_keys=True)
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+# -------------------------------------------------------------------------- record format
+
+
+def answer_key(op: str, key: dict[str, Any]) -> str:
+    """The lookup key of a recorded answer."""
+    return op + " " + json.dumps(key, sort_keys=True, separators=(",", ":"))
+
+
+def answer_file_name(op: str, key: dict[str, Any]) -> str:
+    """A readable, unique file name for one recorded answer."""
+    import hashlib
+
+    words = [str(v) for v in key.values() if isinstance(v, (str, int))]
+    if "argv" in key:
+        words = [Path(key["argv"][0]).name, *key["argv"][1:]]
+    if "calls" in key:
+        words = [str(len(key["calls"])) + "-calls"]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(words)).strip("_.-")[:60]
+    digest = hashlib.sha256(answer_key(op, key).encode()).hexdigest()[:10]
+    return f"{op}-{slug}-{digest}.json" if slug else f"{op}-{digest}.json"
+
+
+def load_recording(folder: Path) -> dict[str, Answer]:
+    """Every recorded answer of a folder, by lookup key."""
+    if not folder.is_dir():
+        raise InputError(f"no recording at {folder}")
+    answers: dict[str, Answer] = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            answers[answer_key(record["op"], record["key"])] = record["answer"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"bad recorded answer {path.name}: {exc}") from None
+    return answers
+
+
+def make_runner(
+    *,
+    record: str | os.PathLike[str] | None = None,
+    replay: str | os.PathLike[str] | None = None,
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+) -> Runner:
+    """The runner for a capture: live, recording or replaying."""
+    if record is not None and replay is not None:
+        raise InputError("--raw and --replay cannot be used together")
+    if replay is not None:
+        return ReplayRunner(replay, command_timeout=command_timeout)
+    if record is not None:
+        return RecordingRunner(record, command_timeout=command_timeout)
+    return LiveRunner(command_timeout=command_timeout)
+
+
+
+def _network() -> Any:
+    from envstamp.runner import network
+
+    return network
+
+
+def _nvml() -> Any:
+    from envstamp.runner import nvml
+
+    return nvml
+
+
+def _libraries() -> Any:
+    from envstamp.runner import libraries
+
+    return libraries

@@ -1,0 +1,69 @@
+"""Loopback HTTP, and nothing else."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from envstamp.runner.answers import MAX_FILE_BYTES, Answer, decode
+
+# ----------------------------------------------------------------------------------- http
+
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}  # noqa: S104
+
+
+def split_http_url(url: str) -> tuple[str, int, str] | None:
+    """(host, port, path) of an http:// URL on a loopback host, else None."""
+    match = re.match(r"^http://(\[[^\]]+\]|[^/:]+)(?::(\d+))?(/.*)?$", url)
+    if not match:
+        return None
+    host = match.group(1)
+    if host not in _LOOPBACK_HOSTS and not host.startswith("127."):
+        return None
+    if host == "0.0.0.0":  # noqa: S104 - a server bound to all interfaces answers on loopback
+        host = "127.0.0.1"
+    port = int(match.group(2) or 80)
+    return host.strip("[]"), port, match.group(3) or "/"
+
+
+def http_get_answer(url: str, timeout: float) -> Answer:
+    """A minimal HTTP/1.0 GET over a socket: cheap to import, bounded in time."""
+    import socket
+
+    parts = split_http_url(url)
+    if parts is None:
+        return {"status": "unsupported", "detail": "only http:// on loopback is probed"}
+    host, port, path = parts
+    deadline = time.monotonic() + timeout
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            request = f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n"
+            sock.sendall(request.encode())
+            chunks: list[bytes] = []
+            size = 0
+            while size < MAX_FILE_BYTES:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return {"status": "timeout", "detail": f"no answer within {timeout:g} s"}
+                sock.settimeout(remaining)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except ConnectionRefusedError:
+        return {"status": "absent", "detail": "connection refused (not running)"}
+    except TimeoutError:
+        return {"status": "timeout", "detail": f"no answer within {timeout:g} s"}
+    except OSError as exc:
+        return {"status": "error", "detail": exc.strerror or str(exc)}
+    return parse_http_response(b"".join(chunks))
+
+
+def parse_http_response(raw: bytes) -> Answer:
+    """Status code and body of a raw HTTP/1.x response."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    match = re.match(rb"HTTP/\d\.\d (\d{3})", head)
+    if not match:
+        return {"status": "error", "detail": "not an HTTP response"}
+    return {"status": "ok", "code": int(match.group(1)), "body": decode(body)}
