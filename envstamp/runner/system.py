@@ -13,11 +13,33 @@ from envstamp.runner.answers import Answer
 # ------------------------------------------------------------------------------- platform
 
 
-def platform_answer() -> Answer:
-    """Facts about the interpreter and kernel, from the platform module (no processes)."""
-    import platform
+# sys.implementation.name -> what platform.python_implementation() prints
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM"}
 
-    uname = platform.uname()
+
+def platform_answer() -> Answer:
+    """Facts about the interpreter and kernel (no processes; the platform module only on
+    Windows, where os.uname is missing)."""
+    if hasattr(os, "uname"):
+        uname: Any = os.uname()
+        system_name, node, release, version, machine = (
+            uname.sysname,
+            uname.nodename,
+            uname.release,
+            uname.version,
+            uname.machine,
+        )
+    else:
+        import platform
+
+        win = platform.uname()
+        system_name, node, release, version, machine = (
+            win.system,
+            win.node,
+            win.release,
+            win.version,
+            win.machine,
+        )
     libc: str | None = None
     if hasattr(os, "confstr"):
         try:
@@ -25,14 +47,16 @@ def platform_answer() -> Answer:
         except (ValueError, OSError):
             libc = None
     return {
-        "system": uname.system,
-        "node": uname.node,
-        "release": uname.release,
-        "version": uname.version,
-        "machine": uname.machine,
+        "system": system_name,
+        "node": node,
+        "release": release,
+        "version": version,
+        "machine": machine,
         "libc": libc,
-        "python_version": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
+        "python_version": sys.version.split()[0],
+        "python_implementation": _IMPLEMENTATIONS.get(
+            sys.implementation.name, sys.implementation.name
+        ),
         "executable": sys.executable,
         "prefix": sys.prefix,
         "base_prefix": sys.base_prefix,
