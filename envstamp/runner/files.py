@@ -123,7 +123,14 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
 
 
 def which(name: str) -> str | None:
-    """An executable on PATH (shutil.which, imported on first use)."""
-    import shutil
+    """An executable on PATH.  POSIX rules are simple enough to follow here without importing
+    shutil; Windows (PATHEXT, the current folder first) goes to shutil.which."""
+    if os.name == "nt" or os.sep in name:
+        import shutil
 
-    return shutil.which(name)
+        return shutil.which(name)
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or os.curdir, name)
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
