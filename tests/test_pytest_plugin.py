@@ -128,16 +128,24 @@ def test_pytest_benchmark_machine_info_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "test_bench.py").write_text(
         "def test_sum(benchmark):\n    benchmark(sum, range(100))\n", encoding="utf-8"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", *QUICK, "test_bench.py", "--envstamp", "r.jsonl",
-         "--benchmark-json", "bench.json", "--benchmark-max-time=0.01",
-         "--benchmark-min-rounds=1", "--benchmark-warmup=off"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    bench_args = ["--benchmark-max-time=0.01", "--benchmark-min-rounds=1",
+                  "--benchmark-warmup=off"]
+
+    def run_pytest(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", *QUICK, "test_bench.py", *bench_args, *extra],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    control = run_pytest("-p", "no:envstamp")
+    if control.returncode != 0:
+        # Seen on a GPU host whose preinstalled pytest-benchmark predates its pytest.
+        pytest.skip("the installed pytest-benchmark fails under this pytest without envstamp too")
+    done = run_pytest("--envstamp", "r.jsonl", "--benchmark-json", "bench.json")
     assert done.returncode == 0, done.stdout + done.stderr
     info = json.loads((tmp_path / "bench.json").read_text())["machine_info"]["envstamp"]
     assert info["manifest_digest"] == load_results(tmp_path / "r.jsonl")[0].manifest_digest
