@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from envstamp.errors import InputError
+from envstamp.errors import InputError, input_error
 
 GENESIS = "0" * 64
 """The ``prev`` of a log's first line."""
@@ -305,11 +305,7 @@ def _open_append(path: Path) -> int:
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
     try:
         return os.open(path, flags, 0o644)
-    except IsADirectoryError:
-        raise InputError(f"cannot write results to {path}: it is a folder") from None
     except FileNotFoundError:
         raise InputError(f"cannot write results to {path}: its folder does not exist") from None
-    except PermissionError:
-        raise InputError(f"cannot write results to {path}: permission denied") from None
     except OSError as exc:
-        raise InputError(f"cannot write results to {path}: {exc.strerror or exc}") from None
+        raise input_error(f"cannot write results to {path}", exc) from None

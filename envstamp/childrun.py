@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import attrs
 
-from envstamp.errors import InputError
+from envstamp.errors import InputError, input_error
 
 MAX_CAPTURE_BYTES = 64 << 20  # kept for parsing; the digest covers everything
 
@@ -93,10 +93,8 @@ def run_child(
         proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise InputError(f"command not found: {argv[0]}") from None
-    except PermissionError:
-        raise InputError(f"cannot run {argv[0]}: permission denied") from None
     except OSError as exc:
-        raise InputError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+        raise input_error(f"cannot run {argv[0]}", exc) from None
     if on_start is not None:
         on_start(proc.pid)
     assert proc.stdout is not None and proc.stderr is not None

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp import chainlog
-from envstamp.errors import CheckFailed, InputError
+from envstamp.errors import CheckFailed, InputError, input_error
 from envstamp.model import Manifest, Volatile, field, list_field
 
 if TYPE_CHECKING:
@@ -575,12 +575,8 @@ def _read_source(source: str | bytes | os.PathLike[str], name: str | None) -> tu
     path = Path(source)
     try:
         return path.read_bytes(), name or str(source)
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a folder, not a file") from None
     except OSError as exc:
-        raise InputError(f"{source}: cannot read: {exc.strerror or exc}") from None
+        raise input_error(source, exc) from None
 
 
 def _resolve_trusted(

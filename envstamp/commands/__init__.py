@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from envstamp.errors import InputError
+from envstamp.errors import InputError, input_error
 
 MAX_INPUT_BYTES = 256 << 20
 
@@ -66,14 +66,8 @@ def read_input(path: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
     try:
         with Path(path).open("rb") as handle:
             data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise input_error(path, exc) from None
     if len(data) > limit:
         raise InputError(f"{path}: larger than {limit >> 20} MiB")
     return data

@@ -110,8 +110,7 @@ def _intel_hybrid(runner: Runner, cpuinfo: str) -> tuple[int | None, int | None]
 
 
 def _read(runner: Runner, path: str) -> str | None:
-    result = runner.read_text(path, limit=4096)
-    return clean(result.text) if result.ok else None
+    return clean(runner.text(path, limit=4096))
 
 
 def sysfs_cpu(runner: Runner) -> Cpu:

@@ -93,14 +93,9 @@ def probe(ctx: ProbeContext) -> Outcome:
     return Outcome(sections={"host": Host(hostname=hostname)}, source="platform")
 
 
-def _text(runner: Runner, path: str) -> str | None:
-    result = runner.read_text(path, limit=4096)
-    return result.text if result.ok else None
-
-
 def _linux_machine_id(runner: Runner) -> str | None:
     for path in MACHINE_ID_PATHS:
-        hashed = hash_machine_id(_text(runner, path))
+        hashed = hash_machine_id(runner.text(path, limit=4096))
         if hashed:
             return hashed
     return None
@@ -108,14 +103,14 @@ def _linux_machine_id(runner: Runner) -> str | None:
 
 def _linux_model(runner: Runner) -> str | None:
     model = machine_model(
-        _text(runner, f"{DMI}/sys_vendor"),
-        _text(runner, f"{DMI}/product_name"),
-        _text(runner, f"{DMI}/product_version"),
+        runner.text(f"{DMI}/sys_vendor", limit=4096),
+        runner.text(f"{DMI}/product_name", limit=4096),
+        runner.text(f"{DMI}/product_version", limit=4096),
     )
     if model:
         return model
     for path in DEVICE_TREE_MODELS:  # ARM boards: "Raspberry Pi 5 Model B Rev 1.0"
-        found = _real(_text(runner, path))
+        found = _real(runner.text(path, limit=4096))
         if found:
             return found
     return None

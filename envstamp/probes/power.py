@@ -132,18 +132,13 @@ def probe(ctx: ProbeContext) -> Outcome:
     raise ProbeFailure("unsupported", f"no power settings source on {ctx.system or 'this system'}")
 
 
-def _read(runner: Runner, path: str) -> str | None:
-    result = runner.read_text(path, limit=65536)
-    return result.text if result.ok else None
-
-
 def _linux(runner: Runner) -> Outcome:
-    profile = clean(_read(runner, PLATFORM_PROFILE))
-    ppd = _read(runner, PPD_STATE)
+    profile = clean(runner.text(PLATFORM_PROFILE))
+    ppd = runner.text(PPD_STATE)
     daemon = parse_ppd_state(ppd) if ppd else None
     source = PPD_STATE if daemon else None
     if daemon is None:
-        daemon = clean((_read(runner, TUNED_PROFILE) or "").strip())
+        daemon = clean((runner.text(TUNED_PROFILE) or "").strip())
         source = TUNED_PROFILE if daemon else None
     if profile is None and daemon is None:
         raise ProbeFailure(
@@ -180,13 +175,13 @@ def read_supplies(runner: Runner) -> dict[str, dict[str, str]]:
     """The type/online/capacity/status/scope files of every /sys/class/power_supply entry."""
     supplies: dict[str, dict[str, str]] = {}
     for name in runner.list_dir(POWER_SUPPLY) or []:
-        kind = _read(runner, f"{POWER_SUPPLY}/{name}/type")
+        kind = runner.text(f"{POWER_SUPPLY}/{name}/type")
         if kind is None:
             continue
         files = {"type": kind}
         wanted = ("online",) if kind.strip() != "Battery" else ("capacity", "status", "scope")
         for leaf in wanted:
-            text = _read(runner, f"{POWER_SUPPLY}/{name}/{leaf}")
+            text = runner.text(f"{POWER_SUPPLY}/{name}/{leaf}")
             if text is not None:
                 files[leaf] = text
         supplies[name] = files

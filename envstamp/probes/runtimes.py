@@ -136,8 +136,7 @@ class Finder:
         return self.runner.stat(path).exists
 
     def read(self, path: str) -> str | None:
-        result = self.runner.read_text(path, limit=1 << 20)
-        return result.text if result.ok else None
+        return self.runner.text(path, limit=1 << 20)
 
     def first_file(self, paths: list[str], parse: Callable[[str], str | None]) -> Found | None:
         for path in paths:

@@ -42,18 +42,13 @@ def probe(ctx: ProbeContext) -> Outcome:
     raise ProbeFailure("unsupported", f"no cheap readings on {ctx.system or 'this system'}")
 
 
-def _read(runner: Runner, path: str) -> str | None:
-    result = runner.read_text(path)
-    return result.text if result.ok else None
-
-
 def _linux(runner: Runner) -> Outcome:
-    cpuinfo = _read(runner, "/proc/cpuinfo")
+    cpuinfo = runner.text("/proc/cpuinfo")
     mhz = cpu_mhz_mean(cpuinfo) if cpuinfo else None
     if mhz is None:
         mhz = policy_mhz_mean(runner)  # ARM kernels print no "cpu MHz"
-    loadavg = _read(runner, "/proc/loadavg")
-    meminfo = _read(runner, "/proc/meminfo")
+    loadavg = runner.text("/proc/loadavg")
+    meminfo = runner.text("/proc/meminfo")
     available = None
     if meminfo:
         try:
@@ -78,10 +73,10 @@ def policy_mhz_mean(runner: Runner) -> float | None:
     for name in runner.list_dir(CPUFREQ) or []:
         if not name.startswith("policy"):
             continue
-        khz = to_int(_read(runner, f"{CPUFREQ}/{name}/scaling_cur_freq"))
+        khz = to_int(runner.text(f"{CPUFREQ}/{name}/scaling_cur_freq"))
         if not khz:
             continue
-        cpus = len(parse_cpu_list(_read(runner, f"{CPUFREQ}/{name}/affected_cpus"))) or 1
+        cpus = len(parse_cpu_list(runner.text(f"{CPUFREQ}/{name}/affected_cpus"))) or 1
         total += khz / 1000 * cpus
         count += cpus
     return round(total / count, 1) if count else None

@@ -215,6 +215,11 @@ class Runner:
             detail=answer.get("detail"),
         )
 
+    def text(self, path: str | os.PathLike[str], *, limit: int = MAX_FILE_BYTES) -> str | None:
+        """A text file's contents, or None whatever the reason (see read_text for which)."""
+        result = self.read_text(path, limit=limit)
+        return result.text if result.ok else None
+
     def read_bytes(self, path: str | os.PathLike[str], offset: int, length: int) -> bytes | None:
         """Up to ``length`` bytes at ``offset``; None when unreadable."""
         spath = os.fspath(path)
