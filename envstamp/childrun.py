@@ -42,6 +42,7 @@ class ChildRun:
     stderr: bytes
     stdout_sha256: str
     rss_peak_bytes: int | None
+    rss_source: str | None = None  # "rusage" or "procfs" (VmHWM), see the module docstring
 
 
 class _Tee:
@@ -109,7 +110,7 @@ def run_child(
     finally:
         watcher.stop()
     wall = perf_counter() - start
-    rss = trusted_peak(rss, inherited, watcher.peak)
+    rss, rss_source = trusted_peak(rss, inherited, watcher.peak)
     for tee in tees:
         tee.join()
     return ChildRun(
@@ -120,6 +121,7 @@ def run_child(
         stderr=bytes(tees[1].data),
         stdout_sha256="sha256:" + tees[0].digest.hexdigest(),
         rss_peak_bytes=rss,
+        rss_source=rss_source,
     )
 
 
@@ -142,11 +144,14 @@ def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
     return _exit_code(code), rusage_bytes(usage.ru_maxrss)
 
 
-def trusted_peak(rusage: int | None, inherited: int | None, watched: int | None) -> int | None:
-    """The child's peak RSS: rusage when it is above what a fork of ours starts with."""
+def trusted_peak(
+    rusage: int | None, inherited: int | None, watched: int | None
+) -> tuple[int | None, str | None]:
+    """The child's peak RSS and its source: rusage when it is above what a fork of ours
+    starts with, else the VmHWM seen while it ran (None when it ended unseen)."""
     if rusage is not None and (inherited is None or rusage > inherited):
-        return rusage
-    return watched
+        return rusage, "rusage"
+    return watched, ("procfs" if watched is not None else None)
 
 
 class _HighWaterWatcher:

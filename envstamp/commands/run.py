@@ -264,7 +264,7 @@ def _memory(runs: list[ChildRun], region: Region | None, gpu_source: str) -> Mem
     from envstamp.results import MemoryUse
 
     peaks = [r.rss_peak_bytes for r in runs if r.rss_peak_bytes is not None]
-    source = ["rusage"] if peaks else []
+    source = sorted({r.rss_source for r in runs if r.rss_source})
     if region is not None and gpu_source and gpu_source != "none":
         source.append(gpu_source)
     return MemoryUse(
