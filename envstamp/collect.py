@@ -245,14 +245,15 @@ def capture(
     *,
     runner: Runner | None = None,
     record: str | None = None,
-    replay: str | None = None,
+    replay: str | Sequence[str] | None = None,
     refresh: bool = False,
     **option_values: Any,
 ) -> Manifest:
     """Fingerprint this machine (or a recorded one) into a :class:`Manifest`.
 
     ``capture(models=["m.gguf"], llama_cpp=["~/llama.cpp"])`` takes options as keywords;
-    ``record=DIR`` writes every raw answer to DIR and ``replay=DIR`` answers from one.
+    ``record=DIR`` writes every raw answer to DIR and ``replay=DIR`` answers from one (or from
+    a list of folders, the first holding an answer giving it).
     A second call in the same process reuses the static parts unless ``refresh=True``.
     """
     if options is None:

@@ -14,7 +14,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(format=None)
     parser.add_argument("--raw", metavar="DIR", help="also record every raw answer into DIR")
     parser.add_argument(
-        "--replay", metavar="DIR", help="answer from a recording instead of this machine"
+        "--replay",
+        metavar="DIR",
+        action="append",
+        help="answer from a recording instead of this machine; repeat to layer recordings "
+        "(the first that holds an answer gives it)",
     )
     parser.add_argument(
         "--redact",

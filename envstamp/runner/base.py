@@ -399,14 +399,27 @@ class RecordingRunner(Runner):
 
 
 class ReplayRunner(Runner):
-    """Answers from a recorded folder; never asks the live system."""
+    """Answers from recorded folders; never asks the live system.
+
+    Several folders layer: the first that holds an answer gives it, so a recording of one
+    part of a machine (its GPUs) can be replayed over a recording of the rest.
+    """
 
     mode = "replay"
 
-    def __init__(self, folder: str | os.PathLike[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        folder: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.folder = Path(folder)
-        self._answers = load_recording(self.folder)
+        folders = [folder] if isinstance(folder, (str, os.PathLike)) else list(folder)
+        if not folders:
+            raise InputError("replay needs a recording folder")
+        self.folder = Path(folders[0])
+        self._answers: dict[str, Answer] = {}
+        for layer in reversed(folders):
+            self._answers.update(load_recording(Path(layer)))
 
     def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
         found = self._answers.get(answer_key(op, key))
@@ -462,13 +475,13 @@ def load_recording(folder: Path) -> dict[str, Answer]:
 def make_runner(
     *,
     record: str | os.PathLike[str] | None = None,
-    replay: str | os.PathLike[str] | None = None,
+    replay: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
 ) -> Runner:
-    """The runner for a capture: live, recording or replaying."""
-    if record is not None and replay is not None:
+    """The runner for a capture: live, recording or replaying (one folder or layers)."""
+    if record is not None and replay:
         raise InputError("--raw and --replay cannot be used together")
-    if replay is not None:
+    if replay:
         return ReplayRunner(replay, command_timeout=command_timeout)
     if record is not None:
         return RecordingRunner(record, command_timeout=command_timeout)
