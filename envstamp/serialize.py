@@ -161,25 +161,41 @@ def sha256_digest(data: bytes) -> str:
 # --------------------------------------------------------------------------------- loading
 
 
+class StrictJSONError(ValueError):
+    """Valid JSON syntax that envstamp refuses: a duplicate key, NaN or an infinity."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise StrictJSONError(f"{name} is not allowed")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
+    result = dict(pairs)  # C speed; only a collision needs the slow look for its name
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise StrictJSONError(f"duplicate key {key!r}")
+            seen.add(key)
+    return result
+
+
+_STRICT_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
+)
+
+
+def strict_loads(text: str) -> Any:
+    """json.loads refusing duplicate keys, NaN and infinities (raises ValueError:
+    StrictJSONError for those, JSONDecodeError for bad syntax)."""
+    return _STRICT_DECODER.decode(text)
 
 
 def parse_json_strict(text: str | bytes, *, what: str = "input") -> Any:
     """Parse JSON, refusing NaN/Infinity and duplicate keys, with a one-line error."""
     try:
-        return json.loads(
-            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
-        )
+        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
+        return strict_loads(decoded)
     except UnicodeDecodeError:
         raise InputError(f"{what} is not UTF-8 text") from None
     except (ValueError, RecursionError) as exc:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp.errors import CheckFailed, InputError
+from envstamp.serialize import StrictJSONError, strict_loads
 
 if TYPE_CHECKING:
     from envstamp.documents import Document
@@ -281,34 +282,6 @@ class Verified:
         return self.statement.get("predicate")
 
 
-class _StrictnessError(ValueError):
-    """Duplicate keys or NaN/Infinity: valid JSON syntax, but not a document we accept."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _StrictnessError(f"{name} is not allowed")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _StrictnessError(f"duplicate key {key!r}")
-            seen.add(key)
-    return result
-
-
-_STRICT_DECODER = json.JSONDecoder(
-    parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
-)
-
-
-def _strict_json(text: str) -> Any:
-    return _STRICT_DECODER.decode(text)
-
-
 def _parse_envelope_json(data: bytes) -> Any:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise InputError(f"envelope is larger than {MAX_ENVELOPE_BYTES >> 20} MiB")
@@ -317,8 +290,8 @@ def _parse_envelope_json(data: bytes) -> Any:
     except UnicodeDecodeError:
         raise InputError("envelope is not UTF-8 text") from None
     try:
-        return _strict_json(text)
-    except _StrictnessError as exc:
+        return strict_loads(text)
+    except StrictJSONError as exc:
         raise CheckFailed(f"invalid envelope: {exc}") from None
     except (ValueError, RecursionError) as exc:
         raise InputError(f"envelope is not valid JSON: {exc}") from None
@@ -385,7 +358,7 @@ def _signers(opened: Opened, trusted: list[PublicKey]) -> list[str]:
 def parse_statement(payload: bytes, expected_predicate_type: str | None = None) -> dict[str, Any]:
     """The in-toto statement in (verified) payload bytes; CheckFailed if it is not one."""
     try:
-        statement = _strict_json(payload.decode("utf-8"))
+        statement = strict_loads(payload.decode("utf-8"))
     except UnicodeDecodeError:
         raise CheckFailed("payload is not UTF-8") from None
     except (ValueError, RecursionError) as exc:
