@@ -1,15 +1,19 @@
-"""Run every benchmark in this folder: ``python benchmarks/run.py``."""
+"""Run every benchmark in this folder, each in its own process: ``python benchmarks/run.py``."""
 
 from __future__ import annotations
 
-import runpy
+import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE))
+    failed = []
     for script in sorted(HERE.glob("bench_*.py")):
-        print(f"\n# {script.name}")
-        runpy.run_path(str(script), run_name="__main__")
+        print(f"\n# {script.name}", flush=True)
+        if subprocess.run([sys.executable, str(script), *sys.argv[1:]], check=False).returncode:
+            failed.append(script.name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    sys.exit(1 if failed else 0)
