@@ -134,7 +134,8 @@ class MemoryReader:
                 NvmlCall("nvmlDeviceGetComputeRunningProcesses", index),
                 NvmlCall("nvmlDeviceGetGraphicsRunningProcesses", index),
             ]
-        answer = self.runner.nvml(calls)
+        # Already on the sampler's own thread: no watchdog thread per tick.
+        answer = self.runner.nvml(calls, watchdog=False)
         if answer.status != "ok" or len(answer.answers) != len(calls):
             return
         total = ours = 0

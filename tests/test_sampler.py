@@ -37,7 +37,12 @@ class FakeRunner(Runner):
         self.nvml_batches = 0
 
     def nvml(
-        self, calls: Sequence[NvmlCall], *, timeout: float | None = None, cache: bool = False
+        self,
+        calls: Sequence[NvmlCall],
+        *,
+        timeout: float | None = None,
+        cache: bool = False,
+        watchdog: bool = True,
     ) -> NvmlResult:
         self.nvml_batches += 1
         if self.gpus is None:

@@ -335,15 +335,22 @@ class Runner:
         )
 
     def nvml(
-        self, calls: Sequence[NvmlCall], *, timeout: float | None = None, cache: bool = False
+        self,
+        calls: Sequence[NvmlCall],
+        *,
+        timeout: float | None = None,
+        cache: bool = False,
+        watchdog: bool = True,
     ) -> NvmlResult:
         """Call NVML in-process (nvidia-ml-py); one answer per call.
 
         ``cache=True`` marks static facts (names, limits) that the live runner may keep in the
-        on-disk static cache, keyed by boot and driver.
+        on-disk static cache, keyed by boot and driver.  ``watchdog=False`` calls NVML in the
+        caller's thread, without the helper thread that enforces the timeout: for callers that
+        already run in a thread of their own and call often (the 10 Hz memory sampler).
         """
         key = {"calls": [[c.fn, c.index, list(c.args)] for c in calls]}
-        limit = self._limit(timeout)
+        limit = self._limit(timeout) if watchdog else None
         answer = self._answer("nvml", key, lambda: _nvml().nvml_answer(calls, limit, cache))
         return NvmlResult(
             status=answer["status"],

@@ -99,7 +99,8 @@ def _nvml_calls(calls: Sequence[NvmlCall]) -> Answer:
         return {"status": "ok", "answers": answers}
 
 
-def nvml_answer(calls: Sequence[NvmlCall], timeout: float, cache: bool) -> Answer:
+def nvml_answer(calls: Sequence[NvmlCall], timeout: float | None, cache: bool) -> Answer:
+    """NVML answers, from the static cache when allowed; ``timeout`` None: in this thread."""
     store = static_cache() if cache else None
     cache_key = None
     if store is not None:
@@ -112,7 +113,10 @@ def nvml_answer(calls: Sequence[NvmlCall], timeout: float, cache: bool) -> Answe
             hit: Answer | None = store.get(cache_key)
             if hit is not None:
                 return hit
-    answer = call_with_timeout(lambda: _nvml_calls(calls), timeout, "NVML")
+    if timeout is None:
+        answer = _nvml_calls(calls)
+    else:
+        answer = call_with_timeout(lambda: _nvml_calls(calls), timeout, "NVML")
     if store is not None and cache_key is not None and answer.get("status") == "ok":
         store.put(cache_key, answer)
     return answer
