@@ -17,7 +17,7 @@ the JSON Schema and the field reference in the docs are generated from it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -27,6 +27,60 @@ SCHEMA_ID = f"{SCHEMA_NAME}/{SCHEMA_MAJOR}"
 
 ProbeStatus = Literal["ok", "absent", "unsupported", "permission", "timeout", "error"]
 PROBE_STATUSES: tuple[str, ...] = ("ok", "absent", "unsupported", "permission", "timeout", "error")
+
+
+class Record:
+    """Base of the manifest classes: one shared ``__eq__`` and ``__repr__``.
+
+    attrs would generate and compile both methods for every class; with some thirty classes
+    on every capture's import path that is a noticeable share of a start-up budget measured in
+    tens of milliseconds.  Equality compares fields in order, as attrs' would; instances are
+    unhashable because they are mutable (attrs' choice too).
+    """
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(
+            getattr(self, name) == getattr(other, name) for name in _field_names(type(self))
+        )
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __repr__(self) -> str:
+        values = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in _field_names(type(self))
+        )
+        return f"{type(self).__name__}({values})"
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(a.name for a in attrs.fields(cls))
+    return names
+
+
+if TYPE_CHECKING:
+    from attrs import define as record  # type checkers see plain attrs classes
+else:
+
+    def record(cls=None, **options):
+        """``attrs.define`` without generated eq/repr (:class:`Record` provides them);
+        ``@record`` or ``@record(kw_only=True)``."""
+
+        def wrap(target):
+            return attrs.define(target, eq=False, repr=False, **options)
+
+        return wrap if cls is None else wrap(cls)
 
 
 def field(doc: str, default: Any = None, *, volatile: bool = False) -> Any:
@@ -57,8 +111,8 @@ def section_field(cls: type, doc: str) -> Any:
 # --------------------------------------------------------------------------------------- host
 
 
-@attrs.define
-class Host:
+@record
+class Host(Record):
     """Which machine this is.  Shareable output replaces these with salted hashes."""
 
     hostname: str | None = field("Network host name.")
@@ -74,8 +128,8 @@ class Host:
 # ----------------------------------------------------------------------------------------- os
 
 
-@attrs.define
-class OperatingSystem:
+@record
+class OperatingSystem(Record):
     """The operating system and what it runs in."""
 
     system: str | None = field('"Linux", "Darwin" or "Windows" (platform.system()).')
@@ -100,8 +154,8 @@ class OperatingSystem:
 # ---------------------------------------------------------------------------------------- cpu
 
 
-@attrs.define
-class Cpu:
+@record
+class Cpu(Record):
     """The processor."""
 
     vendor: str | None = field(
@@ -131,8 +185,8 @@ class Cpu:
 # ------------------------------------------------------------------------------------- memory
 
 
-@attrs.define
-class Memory:
+@record
+class Memory(Record):
     """System memory."""
 
     total_bytes: int | None = field("Installed memory visible to the OS, bytes.")
@@ -144,8 +198,8 @@ class Memory:
 # --------------------------------------------------------------------------------------- gpus
 
 
-@attrs.define
-class Gpu:
+@record
+class Gpu(Record):
     """One GPU device, from whichever source described it best (``source``)."""
 
     index: int | None = field("Index within its vendor's tool.")
@@ -180,8 +234,8 @@ class Gpu:
     source: str | None = field("Which tool described this device (nvml, nvidia-smi -q -x, ...).")
 
 
-@attrs.define
-class GpuState:
+@record
+class GpuState(Record):
     """A GPU's readings of the moment."""
 
     index: int | None = field("Index of the GPU in ``gpus``.")
@@ -205,8 +259,8 @@ class GpuState:
 # ----------------------------------------------------------------------------------- runtimes
 
 
-@attrs.define
-class Runtimes:
+@record
+class Runtimes(Record):
     """Compute runtime versions, each a version string or null."""
 
     nvidia_driver: str | None = field("NVIDIA kernel driver version.")
@@ -224,8 +278,8 @@ class Runtimes:
 # ----------------------------------------------------------------------------------- llama.cpp
 
 
-@attrs.define
-class LlamaDevice:
+@record
+class LlamaDevice(Record):
     """A device a llama.cpp build reported at start-up."""
 
     backend: str | None = field('Backend that reported it ("CUDA", "Vulkan", "Metal"...).')
@@ -236,8 +290,8 @@ class LlamaDevice:
     driver: str | None = field("Driver the backend names (Vulkan), where printed.")
 
 
-@attrs.define
-class GitInfo:
+@record
+class GitInfo(Record):
     """A source checkout."""
 
     commit: str | None = field("HEAD commit, full hex.")
@@ -247,8 +301,8 @@ class GitInfo:
     remote: str | None = field("origin URL with credentials stripped.")
 
 
-@attrs.define
-class LlamaCppBuild:
+@record
+class LlamaCppBuild(Record):
     """One llama.cpp build found on this machine."""
 
     path: str | None = field("Binary, build folder or checkout this entry describes.")
@@ -271,8 +325,8 @@ class LlamaCppBuild:
 # ----------------------------------------------------------------------------------- frontends
 
 
-@attrs.define
-class OllamaModel:
+@record
+class OllamaModel(Record):
     """A model Ollama has loaded (ollama ps, /api/ps)."""
 
     name: str | None = field("Model name and tag.")
@@ -285,8 +339,8 @@ class OllamaModel:
     until: str | None = field('When it unloads, as printed ("4 minutes from now", "Forever").')
 
 
-@attrs.define
-class Ollama:
+@record
+class Ollama(Record):
     """Ollama: client and server versions, loaded models, settings."""
 
     client_version: str | None = field("Version of the ollama binary.")
@@ -300,16 +354,16 @@ class Ollama:
     settings: dict[str, str] = dict_field("OLLAMA_* environment settings.")
 
 
-@attrs.define
-class NamedVersion:
+@record
+class NamedVersion(Record):
     """A component and its version."""
 
     name: str | None = field("Component name.")
     version: str | None = field("Its version.")
 
 
-@attrs.define
-class LmStudioModel:
+@record
+class LmStudioModel(Record):
     """A model row of ``lms ls`` / ``lms ps``."""
 
     name: str | None = field("Model key or path.")
@@ -319,8 +373,8 @@ class LmStudioModel:
     size: str | None = field('Size as printed ("4.37 GB").')
 
 
-@attrs.define
-class LmStudio:
+@record
+class LmStudio(Record):
     """LM Studio: app, CLI, and its engine packages (not llama.cpp build numbers)."""
 
     app_version: str | None = field("LM Studio app version.")
@@ -337,39 +391,39 @@ class LmStudio:
     models: list[LmStudioModel] = list_field("Downloaded models (lms ls).")
 
 
-@attrs.define
-class Jan:
+@record
+class Jan(Record):
     """Jan."""
 
     app_version: str | None = field("Jan app version.")
     engines: list[NamedVersion] = list_field("Engines and their versions.")
 
 
-@attrs.define
-class KoboldCpp:
+@record
+class KoboldCpp(Record):
     """koboldcpp."""
 
     version: str | None = field("koboldcpp version.")
     backend: str | None = field("Backend it started with (CUDA, Vulkan, CLBlast, CPU...).")
 
 
-@attrs.define
-class VersionOnly:
+@record
+class VersionOnly(Record):
     """A tool known by its version alone."""
 
     version: str | None = field("Version.")
 
 
-@attrs.define
-class PythonEngine:
+@record
+class PythonEngine(Record):
     """A Python-installed engine, read from package metadata without importing it."""
 
     version: str | None = field("Distribution version.")
     build_tag: str | None = field('Local build tag ("cu124", "rocm6.2", "cpu").')
 
 
-@attrs.define
-class Frontends:
+@record
+class Frontends(Record):
     """Frontends and engines that run models."""
 
     ollama: Ollama | None = field("Ollama.")
@@ -390,8 +444,8 @@ class Frontends:
 # -------------------------------------------------------------------------------------- models
 
 
-@attrs.define
-class ModelFile:
+@record
+class ModelFile(Record):
     """A model file the user named."""
 
     path: str | None = field("Path as given (home folder shown as ~ when redacted).")
@@ -408,8 +462,8 @@ class ModelFile:
 # -------------------------------------------------------------------------------------- python
 
 
-@attrs.define
-class PythonInfo:
+@record
+class PythonInfo(Record):
     """The Python that ran envstamp."""
 
     version: str | None = field("Python version.")
@@ -424,8 +478,8 @@ class PythonInfo:
 # --------------------------------------------------------------------------------------- power
 
 
-@attrs.define
-class Power:
+@record
+class Power(Record):
     """Power settings (configuration) and supply state (volatile)."""
 
     ac_online: bool | None = volatile_field("Running on mains power.")
@@ -439,8 +493,8 @@ class Power:
 # ------------------------------------------------------------------------------------ volatile
 
 
-@attrs.define
-class Volatile:
+@record
+class Volatile(Record):
     """Readings of the moment: they explain a gap, never block a comparison."""
 
     cpu_mhz: float | None = field("Mean current CPU clock, MHz.")
@@ -453,8 +507,8 @@ class Volatile:
 # -------------------------------------------------------------------------------------- probes
 
 
-@attrs.define
-class ProbeRecord:
+@record
+class ProbeRecord(Record):
     """What one probe did: "no GPU" and "nvidia-smi hung" look different."""
 
     name: str = attrs.field(
@@ -474,8 +528,8 @@ class ProbeRecord:
 # ------------------------------------------------------------------------------------ manifest
 
 
-@attrs.define(kw_only=True)
-class Manifest:
+@record(kw_only=True)
+class Manifest(Record):
     """Everything envstamp knows about the machine a measurement ran on."""
 
     schema: str = attrs.field(
