@@ -2,8 +2,9 @@
 
     python benchmarks/bench_capture.py [--repeat N]
 
-* cold ``envstamp capture -o FILE`` (new process, empty cache) and warm (disk cache filled)
-  vs ``python -m pyperf collect_metadata`` (target: ratio <= 1.0);
+* cold ``envstamp capture -o FILE`` (new process, empty cache; signed, as by default, and
+  with ``--no-sign``) and warm (disk cache filled) vs ``python -m pyperf collect_metadata``
+  (target: ratio <= 1.0);
 * ``python -c "import envstamp"`` vs ``python -c "import attrs, cattrs"`` (target <= 1.3x);
 * a second in-process capture (target < 5 ms);
 * the GPU probes' and LLM-stack probes' share of a cold capture: the same capture with and
@@ -75,6 +76,7 @@ def main() -> None:
                     [PY, "-m", "pyperf", "collect_metadata"]
                 ),
                 "envstamp capture -o FILE (cold, no cache)": lambda: run_quiet(envstamp, cold_env),
+                "  the same, --no-sign": lambda: run_quiet([*envstamp, "--no-sign"], cold_env),
                 "envstamp capture -o FILE (disk cache warm)": lambda: run_quiet(envstamp, warm_env),
                 "python -c pass": lambda: run_quiet([PY, "-c", "pass"]),
             },
