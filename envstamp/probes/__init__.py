@@ -12,7 +12,7 @@ probe's record with a status, so one broken tool never costs the rest of the cap
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -66,6 +66,16 @@ class ProbeContext:
     def system(self) -> str:
         """ "Linux", "Darwin", "Windows" or another platform.system() value."""
         return str(self.platform.get("system") or "")
+
+
+def by_system(
+    ctx: ProbeContext, handlers: Mapping[str, Callable[[Runner], Outcome]], what: str
+) -> Outcome:
+    """Run the handler for this platform.system(); ``unsupported`` where there is none."""
+    handler = handlers.get(ctx.system)
+    if handler is None:
+        raise ProbeFailure("unsupported", f"no {what} on {ctx.system or 'this system'}")
+    return handler(ctx.runner)
 
 
 def failure_from(result: CommandResult | FileResult, source: str) -> ProbeFailure:

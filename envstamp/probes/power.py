@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
 from envstamp.model import Power
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure, failure_from
+from envstamp.probes import Outcome, ProbeContext, ProbeFailure, by_system, failure_from
 from envstamp.textutil import clean, to_float, to_int
 
 if TYPE_CHECKING:
@@ -123,13 +123,8 @@ def supply_state(supplies: Mapping[str, Mapping[str, str]]) -> tuple[bool | None
 
 def probe(ctx: ProbeContext) -> Outcome:
     """Static power settings (no AC / battery readings: the state probe has those)."""
-    if ctx.system == "Linux":
-        return _linux(ctx.runner)
-    if ctx.system == "Darwin":
-        return _darwin(ctx.runner)
-    if ctx.system == "Windows":
-        return _windows(ctx.runner)
-    raise ProbeFailure("unsupported", f"no power settings source on {ctx.system or 'this system'}")
+    handlers = {"Linux": _linux, "Darwin": _darwin, "Windows": _windows}
+    return by_system(ctx, handlers, "power settings source")
 
 
 def _linux(runner: Runner) -> Outcome:

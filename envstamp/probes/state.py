@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
 from envstamp.model import Power, Volatile
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes import Outcome, ProbeContext, by_system
 from envstamp.probes.cpu_parsers import cpu_mhz_mean, parse_cpu_list
 from envstamp.probes.memory import parse_meminfo
 from envstamp.probes.power import parse_pmset_batt, read_supplies, supply_state
@@ -33,13 +33,8 @@ def parse_loadavg(text: str) -> float | None:
 
 def probe(ctx: ProbeContext) -> Outcome:
     """The volatile section, and the power supply readings."""
-    if ctx.system == "Linux":
-        return _linux(ctx.runner)
-    if ctx.system == "Darwin":
-        return _darwin(ctx.runner)
-    if ctx.system == "Windows":
-        return _windows(ctx.runner)
-    raise ProbeFailure("unsupported", f"no cheap readings on {ctx.system or 'this system'}")
+    handlers = {"Linux": _linux, "Darwin": _darwin, "Windows": _windows}
+    return by_system(ctx, handlers, "cheap readings")
 
 
 def _linux(runner: Runner) -> Outcome:
