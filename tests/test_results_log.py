@@ -453,3 +453,19 @@ def test_non_ascii_names_and_params_round_trip(tmp_path: Path) -> None:
     (result,) = load_results(tmp_path / "r.jsonl")
     assert result.name == "génération 模型" and result.params == {"prompt": "¿qué tal?"}
     assert (tmp_path / "r.jsonl").read_bytes().isascii()  # escaped: one spelling per line
+
+
+def test_cli_verifies_a_log_larger_than_any_envelope(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from envstamp import sign
+    from envstamp.cli import main
+
+    path = tmp_path / "big.jsonl"
+    with open_recorder(path) as rec:
+        for i in range(50):
+            rec.record(f"t{i}", metrics={"tokens_per_s": float(i + 1)})
+    # Shrink the envelope cap below the log's size: the log must still be verified whole.
+    monkeypatch.setattr(sign, "MAX_ENVELOPE_BYTES", path.stat().st_size // 4)
+    assert main(["verify", str(path)]) == 0
+    assert "50 results" in capsys.readouterr().out
