@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from envstamp.diff_model import Difference, InputInfo, Spread
+from envstamp.diff_model import Difference, InputInfo, Spread, doc_field
 from envstamp.diff_results import format_spread, pool, result_view
 from envstamp.diff_walk import show_value
 from envstamp.differ import Input, as_document, diff_manifests, input_info, rank_key
@@ -24,10 +24,7 @@ from envstamp.rules import Impact
 COMPARE_SCHEMA_ID = "envstamp.compare/1"
 
 
-def _doc(text: str, default: Any = attrs.NOTHING) -> Any:
-    if default is attrs.NOTHING:
-        return attrs.field(metadata={"doc": text})
-    return attrs.field(default=default, metadata={"doc": text})
+_doc = doc_field
 
 
 @attrs.define(kw_only=True)

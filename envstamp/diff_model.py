@@ -18,12 +18,17 @@ DIFF_SCHEMA_ID = f"{DIFF_SCHEMA_NAME}/{DIFF_SCHEMA_MAJOR}"
 Verification = Literal["verified", "unsigned", "not verified", "failed"]
 
 
+def doc_field(text: str, default: Any = attrs.NOTHING) -> Any:
+    """An attrs field carrying its description (the schema generator reads it)."""
+    return attrs.field(default=default, metadata={"doc": text})
+
+
 def _doc(text: str) -> Any:
-    return attrs.field(metadata={"doc": text})
+    return doc_field(text)
 
 
 def _opt(text: str, default: Any = None) -> Any:
-    return attrs.field(default=default, metadata={"doc": text})
+    return doc_field(text, default)
 
 
 @attrs.define(kw_only=True)

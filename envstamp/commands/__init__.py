@@ -48,6 +48,22 @@ def check_output(output: str | None) -> None:
         raise InputError(f"cannot write {output}: it is a folder")
 
 
+def add_capture_timing_flags(parser: argparse.ArgumentParser) -> None:
+    """--timeout / --deadline of a capture (capture, check)."""
+    parser.add_argument(
+        "--timeout", type=float, default=2.0, metavar="S", help="per-command timeout (2 s)"
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=5.0, metavar="S", help="whole-capture deadline (5 s)"
+    )
+
+
+def check_capture_timing(args: argparse.Namespace) -> None:
+    """Refuse non-positive --timeout / --deadline before anything runs."""
+    if args.timeout <= 0 or args.deadline <= 0:
+        raise InputError("--timeout and --deadline must be positive")
+
+
 def emit(text: str, output: str | None) -> None:
     """Print, or write atomically to ``output``."""
     if output is None or output == "-":

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envstamp.commands import add_format_flags, add_output_flag, check_output, emit
+from envstamp.commands import (
+    add_capture_timing_flags,
+    add_format_flags,
+    add_output_flag,
+    check_capture_timing,
+    check_output,
+    emit,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -50,20 +57,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="private key to sign with (default: $ENVSTAMP_PRIVATE_KEY(_FILE), then your "
         "default key, made on first use)",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=2.0, metavar="S", help="per-command timeout (2 s)"
-    )
-    parser.add_argument(
-        "--deadline", type=float, default=5.0, metavar="S", help="whole-capture deadline (5 s)"
-    )
+    add_capture_timing_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from envstamp.collect import CaptureOptions, capture
     from envstamp.errors import InputError
 
-    if args.timeout <= 0 or args.deadline <= 0:
-        raise InputError("--timeout and --deadline must be positive")
+    check_capture_timing(args)
     if args.no_sign and args.key:
         raise InputError("--key and --no-sign contradict each other")
     fmt = args.format or ("json" if args.output else "text")

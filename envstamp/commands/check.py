@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from envstamp.commands import add_format_flags, add_output_flag
+from envstamp.commands import (
+    add_capture_timing_flags,
+    add_format_flags,
+    add_output_flag,
+    check_capture_timing,
+)
 from envstamp.commands.diff import add_gate_flags
 
 if TYPE_CHECKING:
@@ -41,22 +46,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not describe the llama.cpp paths and models the baseline names",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=2.0, metavar="S", help="per-command timeout (2 s)"
-    )
-    parser.add_argument(
-        "--deadline", type=float, default=5.0, metavar="S", help="whole-capture deadline (5 s)"
-    )
+    add_capture_timing_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from envstamp.commands.diff import emit_report, gate
     from envstamp.differ import as_document, diff
     from envstamp.documents import Document
-    from envstamp.errors import InputError
 
-    if args.timeout <= 0 or args.deadline <= 0:
-        raise InputError("--timeout and --deadline must be positive")
+    check_capture_timing(args)
     baseline = as_document(args.baseline)
     now = capture_like(baseline.manifest, args)
     report = diff(baseline, Document("manifest", now, "now (captured by check)"))
