@@ -9,6 +9,7 @@ pays cattrs' import (~20 ms), which dominates a second-scale budget.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -121,14 +122,63 @@ def canonical_bytes(data: Any) -> bytes:
 
     Refuses what JSON cannot carry exactly: NaN, infinities, integers beyond 2**53.
     """
-    import rfc8785  # small, but only needed when hashing or signing
-
     plain = unstructure(data) if attrs.has(type(data)) else data
+    spelled_alike = _as_stdlib_canonical(plain)
+    if spelled_alike is not _GENERAL:
+        # The C encoder writes what RFC 8785 writes for such data (a hypothesis test holds
+        # the two equal), about ten times faster than rfc8785's pure-Python walk.
+        text = json.dumps(spelled_alike, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: rfc8785 says why
+            return text.encode("utf-8")
     _check_exact(plain, "$")
+    import rfc8785  # the general case: non-ASCII keys, exponent-form floats
+
     try:
         return rfc8785.dumps(plain)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise InputError(f"cannot canonicalise: {exc}") from None
+
+
+_GENERAL: Any = object()  # "leave this value to rfc8785"
+
+# Non-integral floats whose repr() is also RFC 8785's spelling: fixed notation (repr switches
+# to an exponent below 1e-4 and from 1e16; RFC 8785 only below 1e-6 and from 1e21).
+_FIXED_LOW, _FIXED_HIGH = 1e-4, 1e16
+
+
+def _as_stdlib_canonical(value: Any) -> Any:
+    """``value`` in a form that ``json.dumps`` (sorted keys, compact) spells as RFC 8785 does,
+    or ``_GENERAL``.  Integral floats become ints (repr writes ``2.0``, RFC 8785 ``2``); keys
+    must be ASCII, which sorts alike by code point (Python) and by UTF-16 unit (RFC 8785).
+    Containers are copied only when something inside them changed."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        return value if -MAX_SAFE_INT <= value <= MAX_SAFE_INT else _GENERAL
+    if kind is float:
+        magnitude = abs(value)
+        if magnitude.is_integer():  # exact below 2**53, where RFC 8785 writes every digit
+            return int(value) if magnitude <= MAX_SAFE_INT else _GENERAL
+        return value if _FIXED_LOW <= magnitude < _FIXED_HIGH else _GENERAL
+    if kind is dict:
+        changed: dict[str, Any] | None = None
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return _GENERAL
+            spelled = _as_stdlib_canonical(item)
+            if spelled is not item:
+                if spelled is _GENERAL:
+                    return _GENERAL
+                changed = changed if changed is not None else dict(value)
+                changed[key] = spelled
+        return value if changed is None else changed
+    if kind is list:
+        spelled_items = [_as_stdlib_canonical(item) for item in value]
+        if any(spelled is _GENERAL for spelled in spelled_items):
+            return _GENERAL
+        return value if all(a is b for a, b in zip(spelled_items, value)) else spelled_items
+    return _GENERAL
 
 
 def _check_exact(value: Any, path: str) -> None:

@@ -128,6 +128,46 @@ def test_canonical_bytes_are_stable_json(value: object) -> None:
     assert canonical_bytes(json.loads(once)) == once
 
 
+# Every float spelling the fast path must agree on: tiny, huge, integral, negative, fractional.
+json_numbers = (
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, -0.0, 1e-4, 9.999e-5, 1e16, 9999999999999998.0, 0.1, -2.5, 1e21])
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+)
+json_values_with_floats = st.recursive(
+    st.none() | st.booleans() | json_numbers | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(json_values_with_floats)
+def test_canonical_bytes_equal_rfc8785_whichever_path_writes_them(value: object) -> None:
+    """The stdlib fast path and the rfc8785 package give identical bytes on any JSON value."""
+    import rfc8785
+
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:  # a lone surrogate in generated text
+        with pytest.raises(InputError):
+            canonical_bytes(value)
+        return
+    assert canonical_bytes(value) == expected
+
+
+def test_canonical_bytes_take_the_fast_path_for_a_manifest() -> None:
+    from envstamp.serialize import _GENERAL, _as_stdlib_canonical
+
+    plain = unstructure(_manifest())
+    assert _as_stdlib_canonical(plain) is not _GENERAL
+    assert _as_stdlib_canonical({"n": [2.0, 0.5]}) == {"n": [2, 0.5]}  # repr "2.0", RFC "2"
+    assert _as_stdlib_canonical({"\u00e9": 1}) is _GENERAL  # non-ASCII keys: the general way
+    assert _as_stdlib_canonical([1e-7]) is _GENERAL  # repr "1e-07", RFC "1e-7"
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.from_type(Manifest))
 def test_fast_unstructure_equals_the_converter(manifest: Manifest) -> None:
