@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import json
 import re
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ MAX_SIGNATURES = 64
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
 _BASE64_BODY = re.compile(r"[A-Za-z0-9+/]*")
+_STRICT_MODE = sys.version_info >= (3, 11)  # binascii's strict_mode arrived in 3.11
 _MANIFEST_PREDICATE_RE = re.compile(r"https://envstamp\.dev/manifest/v(\d+)")
 
 
@@ -84,14 +86,26 @@ def b64decode_strict(text: Any, what: str) -> bytes:
         standard = text.translate(_URLSAFE_TO_STANDARD)
     body = standard.rstrip("=")
     padded = body + "=" * (-len(body) % 4)
-    try:
-        data = binascii.a2b_base64(padded) if standard in (body, padded) else None
-    except (binascii.Error, ValueError):
-        data = None
-    # Decoding skips stray characters; re-encoding shows them (and non-zero spare bits).
-    if data is None or base64.b64encode(data).decode("ascii") != padded:
+    data = _decode_canonical(padded) if standard in (body, padded) else None
+    if data is None:
         raise CheckFailed(f"{what} is not base64 ({_b64_fault(standard)})")
     return data
+
+
+def _decode_canonical(padded: str) -> bytes | None:
+    """The bytes of correctly padded base64 that is the only spelling of them, else None."""
+    try:
+        if _STRICT_MODE:
+            # Refuses foreign characters and misplaced padding; only the spare bits of the
+            # last quantum remain to check, by re-encoding that quantum alone.
+            data = binascii.a2b_base64(padded, strict_mode=True)
+            tail = data[-(len(data) % 3 or 3) :]
+            return data if binascii.b2a_base64(tail, newline=False).decode() == padded[-4:] else None
+        data = binascii.a2b_base64(padded)
+    except (binascii.Error, ValueError):
+        return None
+    # Lenient decoding skips stray characters; re-encoding shows them (and spare bits).
+    return data if base64.b64encode(data).decode("ascii") == padded else None
 
 
 def _b64_fault(text: str) -> str:
@@ -137,14 +151,13 @@ def make_statement(
 
 
 def prewarm() -> threading.Thread:
-    """Import the signing machinery in the background (about 20 ms of imports), so a capture
-    that signs at the end does not wait for it."""
+    """Import the signing machinery in the background, so a capture that signs at the end
+    finds it loaded (it overlaps with probes that wait on commands or sockets)."""
 
     def load() -> None:
-        import rfc8785  # noqa: F401
-        from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
+        from envstamp.keys import _ed25519_binding
 
-        import envstamp.keys  # noqa: F401
+        _ed25519_binding()
 
     thread = threading.Thread(target=load, name="envstamp-sign-prewarm", daemon=True)
     thread.start()

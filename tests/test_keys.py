@@ -281,6 +281,26 @@ def test_fast_ed25519_pem_path_agrees_with_cryptography() -> None:
         fast = keys.SigningKey.from_pem(pem, source="k")
         slow = keys.SigningKey(serialization.load_pem_private_key(pem, None))
         assert fast.keyid == slow.keyid == rfc_key(index).keyid
+        # Ed25519 is deterministic: the same key signs the same bytes identically.
+        assert fast.sign(b"message") == slow.sign(b"message")
+
+
+def test_cryptography_still_has_the_ed25519_binding_envstamp_loads_fast() -> None:
+    """If this fails, cryptography moved its Rust Ed25519 module: signing still works through
+    the public API (next test), but each signing process pays about 5 ms more."""
+    binding = keys._ed25519_binding()
+    assert binding is not None
+    key = keys.SigningKey.from_pem(rfc_key(0).private_pem(), source="k")
+    assert isinstance(key.public_key.crypto_key, binding.Ed25519PublicKey)
+
+
+def test_keys_work_without_the_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keys, "_ed25519_binding", lambda: None)
+    pem = rfc_key(1).private_pem()
+    key = keys.SigningKey.from_pem(pem, source="k")
+    assert key.keyid == rfc_key(1).keyid and key.algorithm == keys.ED25519
+    public = keys.load_public_key(key.public_key.pem())
+    assert public.verify(key.sign(b"data"), b"data")
 
 
 def test_public_key_refuses_private_and_garbage() -> None:
