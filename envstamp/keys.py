@@ -207,7 +207,12 @@ def _ed25519_binding() -> Any:
     return binding
 
 
-_BINDING_NAMES = ("from_private_bytes", "from_public_bytes", "Ed25519PrivateKey", "Ed25519PublicKey")
+_BINDING_NAMES = (
+    "from_private_bytes",
+    "from_public_bytes",
+    "Ed25519PrivateKey",
+    "Ed25519PublicKey",
+)
 
 
 def _ed25519_from_private_bytes(seed: bytes) -> Any:

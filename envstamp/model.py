@@ -44,18 +44,14 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(
-            getattr(self, name) == getattr(other, name) for name in _field_names(type(self))
-        )
+        return all(getattr(self, name) == getattr(other, name) for name in _field_names(type(self)))
 
     def __ne__(self, other: object) -> bool:
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
     def __repr__(self) -> str:
-        values = ", ".join(
-            f"{name}={getattr(self, name)!r}" for name in _field_names(type(self))
-        )
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in _field_names(type(self)))
         return f"{type(self).__name__}({values})"
 
 
@@ -511,9 +507,7 @@ class Volatile(Record):
 class ProbeRecord(Record):
     """What one probe did: "no GPU" and "nvidia-smi hung" look different."""
 
-    name: str = attrs.field(
-        metadata={"doc": "Probe name (cpu, gpu_nvidia...).", "volatile": False}
-    )
+    name: str = attrs.field(metadata={"doc": "Probe name (cpu, gpu_nvidia...).", "volatile": False})
     status: ProbeStatus = attrs.field(
         metadata={
             "doc": "ok, absent, unsupported, permission, timeout or error.",

@@ -177,7 +177,8 @@ def _as_stdlib_canonical(value: Any) -> Any:
         spelled_items = [_as_stdlib_canonical(item) for item in value]
         if any(spelled is _GENERAL for spelled in spelled_items):
             return _GENERAL
-        return value if all(a is b for a, b in zip(spelled_items, value)) else spelled_items
+        unchanged = all(a is b for a, b in zip(spelled_items, value, strict=True))
+        return value if unchanged else spelled_items
     return _GENERAL
 
 

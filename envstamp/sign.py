@@ -49,7 +49,6 @@ MAX_SIGNATURES = 64
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
 _BASE64_BODY = re.compile(r"[A-Za-z0-9+/]*")
-_STRICT_MODE = sys.version_info >= (3, 11)  # binascii's strict_mode arrived in 3.11
 _MANIFEST_PREDICATE_RE = re.compile(r"https://envstamp\.dev/manifest/v(\d+)")
 
 
@@ -95,12 +94,12 @@ def b64decode_strict(text: Any, what: str) -> bytes:
 def _decode_canonical(padded: str) -> bytes | None:
     """The bytes of correctly padded base64 that is the only spelling of them, else None."""
     try:
-        if _STRICT_MODE:
+        if sys.version_info >= (3, 11):  # binascii's strict_mode arrived in 3.11
             # Refuses foreign characters and misplaced padding; only the spare bits of the
             # last quantum remain to check, by re-encoding that quantum alone.
             data = binascii.a2b_base64(padded, strict_mode=True)
-            tail = data[-(len(data) % 3 or 3) :]
-            return data if binascii.b2a_base64(tail, newline=False).decode() == padded[-4:] else None
+            tail = binascii.b2a_base64(data[-(len(data) % 3 or 3) :], newline=False)
+            return data if tail.decode("ascii") == padded[-4:] else None
         data = binascii.a2b_base64(padded)
     except (binascii.Error, ValueError):
         return None

@@ -62,9 +62,7 @@ def test_envelope_format() -> None:
     text = envelope["payload"]
     assert len(text) % 4 == 0 and "-" not in text and "_" not in text  # standard, padded
     assert base64.b64decode(text, validate=True) == rfc8785.dumps(statement)
-    assert envelope["signatures"] == [
-        {"keyid": key.keyid, "sig": envelope["signatures"][0]["sig"]}
-    ]
+    assert envelope["signatures"] == [{"keyid": key.keyid, "sig": envelope["signatures"][0]["sig"]}]
     sig = base64.b64decode(envelope["signatures"][0]["sig"])
     assert len(sig) == 64
     assert key.public_key.verify(sig, sign.pae(sign.PAYLOAD_TYPE, payload_of(envelope)))
@@ -88,9 +86,7 @@ def test_signing_fails_loudly_on_values_json_cannot_carry(bad: float) -> None:
 def test_largest_exact_integer_is_fine() -> None:
     statement = sign.make_statement([("x", "1" * 64)], "urn:x", {"value": 2**53 - 1})
     envelope = sign.sign_statement(statement, rfc_key(0))
-    assert sign.verify_envelope(envelope, [rfc_key(0).public_key]).predicate == {
-        "value": 2**53 - 1
-    }
+    assert sign.verify_envelope(envelope, [rfc_key(0).public_key]).predicate == {"value": 2**53 - 1}
 
 
 def test_sign_statement_wants_a_statement() -> None:
@@ -131,8 +127,10 @@ def test_add_signature_cosigns_without_touching_the_payload() -> None:
 
 def test_add_signature_refuses_a_broken_envelope() -> None:
     with pytest.raises(CheckFailed):
-        sign.add_signature({"payloadType": sign.PAYLOAD_TYPE, "payload": "e30=",
-                            "signatures": [{"sig": ""}]}, rfc_key(0))
+        sign.add_signature(
+            {"payloadType": sign.PAYLOAD_TYPE, "payload": "e30=", "signatures": [{"sig": ""}]},
+            rfc_key(0),
+        )
 
 
 def test_default_key_is_made_on_first_use_with_one_line(

@@ -495,7 +495,6 @@ def make_runner(
     return LiveRunner(command_timeout=command_timeout)
 
 
-
 def _network() -> Any:
     from envstamp.runner import network
 
