@@ -44,7 +44,8 @@ def _spawn(
     if not manifest_path.exists():
         manifest_path.write_text(to_json(make_manifest()), encoding="utf-8")
     script = tmp_path / "worker.py"
-    script.write_text(WORKER, encoding="utf-8")
+    if not script.exists():  # rewriting it could truncate it under a worker still reading it
+        script.write_text(WORKER, encoding="utf-8")
     argv = [sys.executable, str(script), str(path), str(manifest_path)]
     argv += [str(worker), str(count), str(buffer), str(size)]
     return subprocess.Popen(argv, stderr=subprocess.PIPE)
