@@ -3,11 +3,10 @@
 Every number comes with a baseline measured in the same run:
 
 1. capture, end to end: ``envstamp capture --no-sign -o`` against ``envstamp capture -o``
-   (fresh processes, interleaved, medians);
+   (fresh processes, interleaved, medians of wall and of process CPU time);
 2. capture, the signing step alone, timed inside fresh processes right after the probes
    finished: load the key, sign, write the envelope's JSON, minus writing the plain
-   manifest's JSON that ``--no-sign`` writes instead.  Once as the CLI does it (signing
-   code imported in the background while the probes run), once without that prewarm;
+   manifest's JSON that ``--no-sign`` writes instead;
 3. signing in a warm process (``sign_manifest`` against ``to_json``);
 4. verification of a typical manifest envelope (``verify_envelope``: strict parse, base64,
    PAE, Ed25519, statement checks) against one raw Ed25519 verify of the same bytes.
@@ -38,9 +37,6 @@ INNER = r"""
 import sys, time
 start = time.perf_counter()
 mode = sys.argv[1]
-if mode == "signed":
-    from envstamp.sign import prewarm
-    prewarm()  # as `envstamp capture` does
 from envstamp.collect import capture
 manifest = capture()
 wall, cpu = time.perf_counter(), time.thread_time()
@@ -77,25 +73,32 @@ def per_call(fn: Callable[[], Any], seconds: float = 1.0) -> float:
 
 
 def cli_capture(env: dict[str, str], runs: int, folder: Path) -> None:
-    timings: dict[str, list[float]] = {"--no-sign": [], "signed": []}
+    import resource
+
+    wall: dict[str, list[float]] = {"--no-sign": [], "signed": []}
+    cpu: dict[str, list[float]] = {"--no-sign": [], "signed": []}
     for i in range(runs):
         for mode in ("--no-sign", "signed") if i % 2 else ("signed", "--no-sign"):
             extra = ["--no-sign"] if mode == "--no-sign" else []
             argv = [sys.executable, "-m", "envstamp", "capture", "-o", str(folder / "m.json")]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run([*argv, *extra], env=env, check=True, capture_output=True)
-            timings[mode].append((time.perf_counter() - start) * 1e3)
-    plain, signed = (statistics.median(timings[m]) for m in ("--no-sign", "signed"))
+            wall[mode].append((time.perf_counter() - start) * 1e3)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            cpu[mode].append(used * 1e3)
     print("1. envstamp capture -o, fresh processes (median of", runs, "each)")
-    print(f"   --no-sign {plain:8.1f} ms   signed {signed:8.1f} ms   "
-          f"difference {signed - plain:+6.1f} ms  (ratio {signed / plain:.3f}; "
-          "noise of a few ms either way)")
+    for label, samples in (("wall", wall), ("CPU ", cpu)):
+        plain, signed = (statistics.median(samples[m]) for m in ("--no-sign", "signed"))
+        print(f"   {label} --no-sign {plain:8.1f} ms   signed {signed:8.1f} ms   "
+              f"difference {signed - plain:+6.1f} ms  (ratio {signed / plain:.3f})")
+    print("   (process CPU time is steadier than wall time on a shared machine)")
 
 
 def signing_step(env: dict[str, str], runs: int) -> None:
     print("2. after the probes, in fresh processes: writing the output (median of", runs, "each)")
-    modes = {"plain": "--no-sign: to_json", "signed": "signed, as the CLI (prewarmed)",
-             "signed-cold": "signed, without prewarm"}
+    modes = {"plain": "--no-sign: to_json", "signed": "signed: load key, sign, envelope"}
     walls: dict[str, list[float]] = {m: [] for m in modes}
     cpus: dict[str, list[float]] = {m: [] for m in modes}
     captures: dict[str, list[float]] = {m: [] for m in modes}
@@ -136,16 +139,16 @@ def warm_signing() -> tuple[Any, Any]:
 
 
 def verification(manifest: Any, key: Any) -> None:
-    from envstamp import sign
+    from envstamp import sign, verify
 
     envelope = sign.envelope_json(sign.sign_manifest(manifest, key)).encode()
     trusted = [key.public_key]
-    opened = sign.open_envelope(envelope)
+    opened = verify.open_envelope(envelope)
     message = sign.pae(opened.payload_type, opened.payload)
     signature = opened.signatures[0][1]
     raw_key = key.public_key.crypto_key
     raw = per_call(lambda: raw_key.verify(signature, message))
-    full = per_call(lambda: sign.verify_envelope(envelope, trusted))
+    full = per_call(lambda: verify.verify_envelope(envelope, trusted))
     print(f"4. verify a manifest envelope ({len(envelope)} bytes, payload "
           f"{len(opened.payload)} bytes)")
     print(f"   raw Ed25519 verify (baseline) {1 / raw:9.0f}/s   verify_envelope "

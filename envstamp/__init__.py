@@ -27,7 +27,7 @@ _EXPORTS = {
     "manifest_from_json": "envstamp.serialize",
     "load_document": "envstamp.documents",
     "sign_manifest": "envstamp.sign",
-    "verify_envelope": "envstamp.sign",
+    "verify_envelope": "envstamp.verify",
     "Recorder": "envstamp.timing",
     "timed": "envstamp.timing",
     "load_results": "envstamp.results",

@@ -76,11 +76,9 @@ def _looks_like_jsonl(text: str) -> bool:
 
 
 def _load_envelope(data: bytes, *, source: str, verify: bool) -> Document:
-    try:
-        from envstamp import sign
-    except ImportError:  # pragma: no cover - signing ships with envstamp
-        raise InputError(f"{source}: signed envelopes need envstamp's signing module") from None
-    return sign.load_envelope_document(data, source=source, verify=verify)
+    from envstamp.verify import load_envelope_document
+
+    return load_envelope_document(data, source=source, verify=verify)
 
 
 def _load_results(text: str, *, source: str, verify: bool) -> Document:

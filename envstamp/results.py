@@ -365,7 +365,7 @@ def head_body(envelope: Mapping[str, Any], *, final: bool) -> bytes:
 
 def envelope_predicate(envelope: Mapping[str, Any]) -> dict[str, Any]:
     """The statement predicate inside an envelope, decoded without checking the signature."""
-    from envstamp.sign import open_envelope, parse_statement
+    from envstamp.verify import open_envelope, parse_statement
 
     statement = parse_statement(open_envelope(envelope).payload)
     predicate = statement.get("predicate")
@@ -716,7 +716,7 @@ class _Verifier:
     def _verified_predicate(
         self, index: int, envelope: dict[str, Any], predicate_type: str | None
     ) -> dict[str, Any] | None:
-        from envstamp.sign import verify_envelope
+        from envstamp.verify import verify_envelope
 
         if self.keys is None:
             try:

@@ -116,6 +116,38 @@ def test_hanging_probe_costs_the_deadline_only(monkeypatch: pytest.MonkeyPatch) 
     assert manifest.memory.total_bytes is None  # the late answer is not used
 
 
+def test_a_blocked_probe_does_not_hold_up_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first worker is stuck in "hang"; the pool grows and runs the others.
+    specs = _specs(("hang", "probe_hangs", False), ("cpu", "probe_cpu", False))
+    monkeypatch.setattr(collect, "PROBES", (*specs, *_specs(("state", "probe_state", True))))
+    CALLS.clear()
+    records = {r.name: r for r in capture(deadline=1.0).probes}
+    assert records["hang"].status == "timeout"
+    assert records["hang"].detail == "did not finish before the capture deadline"
+    assert records["cpu"].status == "ok" and records["state"].status == "ok"
+
+
+def test_probes_not_begun_by_the_deadline_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)  # one worker only, stuck in "hang"
+    monkeypatch.setattr(
+        collect, "PROBES", _specs(("hang", "probe_hangs", False), ("cpu", "probe_cpu", False))
+    )
+    records = {r.name: r for r in capture(deadline=0.3).probes}
+    assert records["cpu"].status == "timeout"
+    assert records["cpu"].detail == "not begun before the capture deadline"
+    assert records["cpu"].duration_ms == 0.0
+
+
+def test_model_hashing_queued_at_the_deadline_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)
+    late = ProbeSpec("models", f"{__name__}:probe_cpu", outlives_deadline=True)
+    monkeypatch.setattr(collect, "PROBES", (*_specs(("hang", "probe_hangs", False)), late))
+    manifest = capture(deadline=0.3)
+    records = {r.name: r for r in manifest.probes}
+    assert records["models"].status == "ok"  # begun after the deadline, and waited for
+    assert manifest.cpu.model_name == "Test CPU"
+
+
 def test_skip_and_platform_filters(monkeypatch: pytest.MonkeyPatch) -> None:
     specs = (
         ProbeSpec("cpu", f"{__name__}:probe_cpu"),

@@ -408,7 +408,8 @@ def test_cryptography_is_imported_only_when_used() -> None:
     import sys
 
     code = (
-        "import sys, envstamp, envstamp.keys, envstamp.sign, envstamp.commands.capture\n"
+        "import sys, envstamp, envstamp.keys, envstamp.sign, envstamp.verify\n"
+        "import envstamp.commands.capture\n"
         "import envstamp.commands.verify, envstamp.commands.keygen, envstamp.commands.sign\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('cryptography'))\n"
         "assert not loaded, loaded\n"

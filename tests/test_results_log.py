@@ -458,7 +458,7 @@ def test_non_ascii_names_and_params_round_trip(tmp_path: Path) -> None:
 def test_cli_verifies_a_log_larger_than_any_envelope(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp import sign
+    from envstamp import verify
     from envstamp.cli import main
 
     path = tmp_path / "big.jsonl"
@@ -466,6 +466,6 @@ def test_cli_verifies_a_log_larger_than_any_envelope(
         for i in range(50):
             rec.record(f"t{i}", metrics={"tokens_per_s": float(i + 1)})
     # Shrink the envelope cap below the log's size: the log must still be verified whole.
-    monkeypatch.setattr(sign, "MAX_ENVELOPE_BYTES", path.stat().st_size // 4)
+    monkeypatch.setattr(verify, "MAX_ENVELOPE_BYTES", path.stat().st_size // 4)
     assert main(["verify", str(path)]) == 0
     assert "50 results" in capsys.readouterr().out

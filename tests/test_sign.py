@@ -13,7 +13,7 @@ import pytest
 import rfc8785
 from sign_support import p256_key, payload_of, rfc_key, sample_manifest, write_public
 
-from envstamp import keys, sign
+from envstamp import keys, sign, verify
 from envstamp.cli import main
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
@@ -73,7 +73,7 @@ def test_p256_signatures_are_der() -> None:
     envelope = sign.sign_statement(sign.make_statement([("x", "1" * 64)], "urn:x", {}), key)
     sig = base64.b64decode(envelope["signatures"][0]["sig"])
     assert sig[0] == 0x30 and sig[1] == len(sig) - 2  # a DER SEQUENCE
-    assert sign.verify_envelope(envelope, [key.public_key]).keyids == [key.keyid]
+    assert verify.verify_envelope(envelope, [key.public_key]).keyids == [key.keyid]
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 2**53 + 1, -(2**60)])
@@ -86,7 +86,9 @@ def test_signing_fails_loudly_on_values_json_cannot_carry(bad: float) -> None:
 def test_largest_exact_integer_is_fine() -> None:
     statement = sign.make_statement([("x", "1" * 64)], "urn:x", {"value": 2**53 - 1})
     envelope = sign.sign_statement(statement, rfc_key(0))
-    assert sign.verify_envelope(envelope, [rfc_key(0).public_key]).predicate == {"value": 2**53 - 1}
+    assert verify.verify_envelope(envelope, [rfc_key(0).public_key]).predicate == {
+        "value": 2**53 - 1
+    }
 
 
 def test_sign_statement_wants_a_statement() -> None:
@@ -97,7 +99,7 @@ def test_sign_statement_wants_a_statement() -> None:
 def test_sign_manifest_subject_is_the_identity_digest() -> None:
     manifest = sample_manifest()
     envelope = sign.sign_manifest(manifest, rfc_key(0))
-    verified = sign.verify_envelope(envelope, [rfc_key(0).public_key])
+    verified = verify.verify_envelope(envelope, [rfc_key(0).public_key])
     assert verified.predicate_type == sign.MANIFEST_PREDICATE
     assert verified.subjects == [("manifest", identity_digest(manifest).removeprefix("sha256:"))]
     assert manifest_from_data(verified.predicate) == manifest
@@ -108,7 +110,9 @@ def test_sign_manifest_recomputes_a_stale_digest() -> None:
 
     manifest = sample_manifest()
     edited = attrs.evolve(manifest, env={"OMP_NUM_THREADS": "8"})  # digest now stale
-    verified = sign.verify_envelope(sign.sign_manifest(edited, rfc_key(0)), [rfc_key(0).public_key])
+    verified = verify.verify_envelope(
+        sign.sign_manifest(edited, rfc_key(0)), [rfc_key(0).public_key]
+    )
     fresh = identity_digest(edited)
     assert fresh != manifest.identity_digest
     assert verified.predicate["identity_digest"] == fresh
@@ -120,7 +124,7 @@ def test_add_signature_cosigns_without_touching_the_payload() -> None:
     assert both["payload"] == first["payload"]
     assert [s["keyid"] for s in both["signatures"]] == [rfc_key(0).keyid, rfc_key(1).keyid]
     trusted = [rfc_key(0).public_key, rfc_key(1).public_key]
-    assert len(sign.verify_envelope(both, trusted, threshold=2).keyids) == 2
+    assert len(verify.verify_envelope(both, trusted, threshold=2).keyids) == 2
     with pytest.raises(InputError, match="already signed"):
         sign.add_signature(both, rfc_key(1))
 
@@ -149,28 +153,30 @@ def test_default_key_is_made_on_first_use_with_one_line(
 def test_default_trust_is_own_key_plus_trusted_folder() -> None:
     mine = sign.sign_manifest(sample_manifest())  # creates the default key
     theirs = sign.sign_manifest(sample_manifest(), rfc_key(2))
-    assert sign.verify_envelope(mine).keyids == [mine["signatures"][0]["keyid"]]
+    assert verify.verify_envelope(mine).keyids == [mine["signatures"][0]["keyid"]]
     with pytest.raises(CheckFailed):
-        sign.verify_envelope(theirs)
+        verify.verify_envelope(theirs)
     keys.trusted_dir().mkdir()
     write_public(rfc_key(2), keys.trusted_dir() / "colleague.pem")
-    assert sign.verify_envelope(theirs).keyids == [rfc_key(2).keyid]
+    assert verify.verify_envelope(theirs).keyids == [rfc_key(2).keyid]
 
 
 def test_no_trusted_key_anywhere_is_an_input_error() -> None:
     envelope = sign.sign_manifest(sample_manifest(), rfc_key(0))
-    with pytest.raises(sign.NoTrustedKeysError, match="trusted"):
-        sign.verify_envelope(envelope)
-    with pytest.raises(sign.NoTrustedKeysError):
-        sign.verify_envelope(envelope, [])
+    with pytest.raises(verify.NoTrustedKeysError, match="trusted"):
+        verify.verify_envelope(envelope)
+    with pytest.raises(verify.NoTrustedKeysError):
+        verify.verify_envelope(envelope, [])
 
 
 def test_expected_predicate_type() -> None:
     envelope = sign.sign_manifest(sample_manifest(), rfc_key(0))
     trusted = [rfc_key(0).public_key]
-    assert sign.verify_envelope(envelope, trusted, expected_predicate_type=sign.MANIFEST_PREDICATE)
+    assert verify.verify_envelope(
+        envelope, trusted, expected_predicate_type=sign.MANIFEST_PREDICATE
+    )
     with pytest.raises(CheckFailed, match="predicateType"):
-        sign.verify_envelope(envelope, trusted, expected_predicate_type=sign.ARTIFACT_PREDICATE)
+        verify.verify_envelope(envelope, trusted, expected_predicate_type=sign.ARTIFACT_PREDICATE)
 
 
 # ------------------------------------------------------------------------------ documents
@@ -353,7 +359,7 @@ def test_sign_verb_stdin_to_stdout(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     code, out, _ = _run(capsys, "sign", "-")
     assert code == 0
-    assert sign.verify_envelope(out.encode()).predicate_type == sign.MANIFEST_PREDICATE
+    assert verify.verify_envelope(out.encode()).predicate_type == sign.MANIFEST_PREDICATE
 
 
 def test_sign_verb_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ from securesystemslib.exceptions import VerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 from sign_support import flip, p256_key, payload_of, rfc_key, sample_manifest, sig_of
 
-from envstamp import sign
+from envstamp import sign, verify
 from envstamp.cli import main
 from envstamp.errors import CheckFailed
 from envstamp.keys import SigningKey
@@ -37,7 +37,7 @@ def sslib_accepts(envelope: dict[str, Any], key: SigningKey) -> bool:
 
 def envstamp_accepts(envelope: dict[str, Any], key: SigningKey) -> bool:
     try:
-        sign.verify_envelope(envelope, [key.public_key])
+        verify.verify_envelope(envelope, [key.public_key])
     except CheckFailed:
         return False
     return True
@@ -71,7 +71,7 @@ def test_both_reject_tampering_the_same_way() -> None:
     for bad in tampered:
         assert not sslib_accepts(bad, key)
         with pytest.raises(CheckFailed):
-            sign.verify_envelope(bad, [key.public_key])
+            verify.verify_envelope(bad, [key.public_key])
 
 
 def test_wrong_key_rejected_by_both() -> None:
@@ -102,7 +102,7 @@ def test_envstamp_verifies_what_securesystemslib_signed(make_key: Any) -> None:
     statement = sign.make_statement([("hello.txt", "ab" * 32)], "urn:example:test", {"n": 1})
     envelope = Envelope(json.dumps(statement).encode(), sign.PAYLOAD_TYPE, {})
     envelope.sign(CryptoSigner(private, sslib_key(key)))
-    verified = sign.verify_envelope(envelope.to_dict(), [key.public_key])
+    verified = verify.verify_envelope(envelope.to_dict(), [key.public_key])
     assert verified.keyids == [key.keyid]
     assert verified.statement == statement
 

@@ -26,7 +26,7 @@ from sign_support import (
     with_sig,
 )
 
-from envstamp import sign
+from envstamp import sign, verify
 from envstamp.cli import main
 from envstamp.errors import CheckFailed, InputError
 from envstamp.keys import PublicKey, SigningKey
@@ -278,7 +278,7 @@ def _not_utf8(ks: Keys) -> Case:
 def _oversized(ks: Keys) -> Case:
     # Valid JSON with a valid signature: only the size cap refuses it.
     data = envelope_bytes(_envelope(ks.ed))
-    padded = data + b" " * (sign.MAX_ENVELOPE_BYTES + 1 - len(data))
+    padded = data + b" " * (verify.MAX_ENVELOPE_BYTES + 1 - len(data))
     return Case(padded, [ks.ed.public_key], 2, reason="larger")
 
 
@@ -506,7 +506,7 @@ def _artifact_changed(ks: Keys) -> Case:
 @case("too-many-signatures")
 def _too_many(ks: Keys) -> Case:
     env = _envelope(ks.ed)
-    env["signatures"] = env["signatures"] * (sign.MAX_SIGNATURES + 1)
+    env["signatures"] = env["signatures"] * (verify.MAX_SIGNATURES + 1)
     return _case(env, ks, 1)
 
 
@@ -515,7 +515,7 @@ def _too_many(ks: Keys) -> Case:
 
 def _library_outcome(c: Case) -> int:
     try:
-        sign.verify_envelope(c.data, c.trusted, threshold=c.threshold, artifacts=c.artifacts)
+        verify.verify_envelope(c.data, c.trusted, threshold=c.threshold, artifacts=c.artifacts)
     except CheckFailed:
         return 1
     except InputError:
@@ -529,7 +529,7 @@ def test_library(name: str, ks: Keys) -> None:
     assert _library_outcome(c) == c.expect
     if c.reason:
         with pytest.raises((CheckFailed, InputError), match=c.reason):
-            sign.verify_envelope(c.data, c.trusted, threshold=c.threshold)
+            verify.verify_envelope(c.data, c.trusted, threshold=c.threshold)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -562,7 +562,7 @@ def test_each_rejection_names_a_reason(ks: Keys) -> None:
         if c.expect == 0:
             continue
         with pytest.raises((CheckFailed, InputError)) as info:
-            sign.verify_envelope(c.data, c.trusted, threshold=c.threshold, artifacts=c.artifacts)
+            verify.verify_envelope(c.data, c.trusted, threshold=c.threshold, artifacts=c.artifacts)
         message = str(info.value)
         assert message and "\n" not in message, name
 
@@ -571,7 +571,7 @@ def test_threshold_must_be_positive(ks: Keys) -> None:
     data = envelope_bytes(_envelope(ks.ed))
     for bad in (0, -1, True):
         with pytest.raises(InputError):
-            sign.verify_envelope(data, [ks.ed.public_key], threshold=bad)
+            verify.verify_envelope(data, [ks.ed.public_key], threshold=bad)
 
 
 def test_cli_threshold_zero_is_a_usage_error(ks: Keys, tmp_path: Path) -> None:
@@ -584,11 +584,11 @@ def test_every_trusted_key_is_tried_whatever_the_keyid(ks: Keys) -> None:
     env = _envelope(ks.ed)
     env["signatures"][0]["keyid"] = ks.p256.keyid  # points at a P-256 key: not a reason to skip
     trusted = [ks.p256.public_key, ks.ed2.public_key, ks.ed.public_key]
-    assert sign.verify_envelope(env, trusted).keyids == [ks.ed.keyid]
+    assert verify.verify_envelope(env, trusted).keyids == [ks.ed.keyid]
 
 
 def test_verified_statement_comes_from_the_verified_bytes(ks: Keys) -> None:
     env = _envelope(ks.ed)
-    verified = sign.verify_envelope(envelope_bytes(env), [ks.ed.public_key])
+    verified = verify.verify_envelope(envelope_bytes(env), [ks.ed.public_key])
     assert verified.payload == payload_of(env)
     assert verified.statement == json.loads(payload_of(env))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sign_support import RFC8032, rfc_key
 
-from envstamp import keys, sign
+from envstamp import keys, sign, verify
 
 # The DSSE spec's example: payloadType http://example.com/HelloWorld, payload "hello world".
 DSSE_TYPE = "http://example.com/HelloWorld"
@@ -85,7 +85,7 @@ def test_in_toto_envelope_known_answer() -> None:
     assert envelope["signatures"] == [
         {"keyid": KEYID_KEY1, "sig": base64.b64encode(bytes.fromhex(HELLO_SIG_KEY1)).decode()}
     ]
-    verified = sign.verify_envelope(
+    verified = verify.verify_envelope(
         envelope, [rfc_key(0).public_key], artifacts={"hello.txt": b"hello world\n"}
     )
     assert verified.subjects == [("hello.txt", hashlib.sha256(b"hello world\n").hexdigest())]
@@ -99,7 +99,7 @@ def _openssl() -> str:
 
 
 def _recipe_files(tmp_path: Path, envelope: dict[str, object], key: keys.SigningKey) -> Path:
-    opened = sign.open_envelope(envelope)  # type: ignore[arg-type]
+    opened = verify.open_envelope(envelope)  # type: ignore[arg-type]
     (tmp_path / "pae.bin").write_bytes(sign.pae(opened.payload_type, opened.payload))
     (tmp_path / "sig.bin").write_bytes(opened.signatures[0][1])
     (tmp_path / "public.pem").write_text(key.public_key.pem())

@@ -69,10 +69,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--key and --no-sign contradict each other")
     fmt = args.format or ("json" if args.output else "text")
     signing = fmt == "json" and not args.no_sign
-    if signing:
-        from envstamp.sign import prewarm
-
-        prewarm()  # import the signing code while the probes run
     check_output(args.output)
     options = CaptureOptions(
         llama_cpp=tuple(args.llama_cpp),

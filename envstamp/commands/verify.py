@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from envstamp.sign import Verified
+    from envstamp.verify import Verified
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp import keys, sign
+    from envstamp import keys, verify
     from envstamp.commands import read_input
     from envstamp.errors import CheckFailed, InputError
 
@@ -62,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
     if args.file != "-" and _is_results_log(_head(args.file)):
         # A results log may be far larger than any envelope: verify_log streams it itself.
         return _verify_results_log(args.file, trusted, args)
-    data = read_input(args.file, limit=sign.MAX_ENVELOPE_BYTES)
+    data = read_input(args.file, limit=verify.MAX_ENVELOPE_BYTES)
     if _is_results_log(data):
         return _verify_results_log(data, trusted, args)
     artifacts = {path: read_input(path) for path in args.artifact}
     try:
-        verified = sign.verify_envelope(
+        verified = verify.verify_envelope(
             data,
             trusted,
             threshold=args.threshold,
