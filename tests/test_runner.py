@@ -334,3 +334,31 @@ def test_python_packages_of_this_interpreter() -> None:
     versions = LiveRunner().python_packages(["attrs", "Attrs", "no-such-dist-envstamp"])
     assert versions["attrs"] and versions["attrs"] == versions["Attrs"]
     assert versions["no-such-dist-envstamp"] is None
+
+
+def test_http_get_by_name_tries_each_address_until_one_answers() -> None:
+    """``localhost`` may resolve to ::1 first; the IPv4 server must still be reached."""
+    import http.server
+    import threading
+
+    from envstamp.runner.network import http_get_answer
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"version": "1"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        answer = http_get_answer(f"http://localhost:{server.server_port}/api/version", 2.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer["status"] == "ok" and answer["code"] == 200
+    assert answer["body"] == '{"version": "1"}'

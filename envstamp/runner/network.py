@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from envstamp.runner.answers import MAX_FILE_BYTES, Answer, decode
 
@@ -28,36 +29,71 @@ def split_http_url(url: str) -> tuple[str, int, str] | None:
 
 def http_get_answer(url: str, timeout: float) -> Answer:
     """A minimal HTTP/1.0 GET over a socket: cheap to import, bounded in time."""
-    import socket
-
     parts = split_http_url(url)
     if parts is None:
         return {"status": "unsupported", "detail": "only http:// on loopback is probed"}
     host, port, path = parts
     deadline = time.monotonic() + timeout
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            request = f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n"
-            sock.sendall(request.encode())
-            chunks: list[bytes] = []
-            size = 0
-            while size < MAX_FILE_BYTES:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return {"status": "timeout", "detail": f"no answer within {timeout:g} s"}
-                sock.settimeout(remaining)
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
+        sock = _connect(host, port, timeout)
     except ConnectionRefusedError:
         return {"status": "absent", "detail": "connection refused (not running)"}
     except TimeoutError:
         return {"status": "timeout", "detail": f"no answer within {timeout:g} s"}
     except OSError as exc:
         return {"status": "error", "detail": exc.strerror or str(exc)}
+    try:
+        request = f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n"
+        sock.sendall(request.encode())
+        chunks: list[bytes] = []
+        size = 0
+        while size < MAX_FILE_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return {"status": "timeout", "detail": f"no answer within {timeout:g} s"}
+            sock.settimeout(remaining)
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except TimeoutError:
+        return {"status": "timeout", "detail": f"no answer within {timeout:g} s"}
+    except OSError as exc:
+        return {"status": "error", "detail": exc.strerror or str(exc)}
+    finally:
+        sock.close()
     return parse_http_response(b"".join(chunks))
+
+
+def _connect(host: str, port: int, timeout: float) -> Any:
+    """A connected TCP socket to host:port (each address tried in turn, as
+    ``socket.create_connection`` does).
+
+    CPython's ``_socket`` has the same functions and constants as ``socket`` without the
+    latter's enum classes and wrappers, which cost a few ms to import for one connection
+    attempt that is usually refused.  Elsewhere, ``socket`` itself serves.
+    """
+    try:
+        import _socket as sockets
+    except ImportError:  # pragma: no cover - Python implementations without _socket
+        import socket as sockets  # type: ignore[no-redef]
+
+    last: OSError = ConnectionRefusedError(f"no address for {host}")
+    # An ASCII bytes host skips the idna codec, another import for nothing on loopback.
+    for family, kind, proto, _, address in sockets.getaddrinfo(
+        host.encode("ascii"), port, 0, sockets.SOCK_STREAM
+    ):
+        sock = sockets.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        return sock
+    raise last
 
 
 def parse_http_response(raw: bytes) -> Answer:
