@@ -14,7 +14,7 @@ import contextlib
 import importlib
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -157,12 +157,19 @@ GROW_AFTER = 0.010
 
 
 class _Pool:
-    def __init__(self, slots: list[_Slot], ctx: ProbeContext, deadline_at: float) -> None:
+    def __init__(
+        self,
+        slots: list[_Slot],
+        ctx: ProbeContext,
+        deadline_at: float,
+        on_stall: Callable[[], object] | None = None,
+    ) -> None:
         self.queue = collections.deque(slots)
         self.ctx = ctx
         self.deadline_at = deadline_at
         self.progress = threading.Condition()
         self.workers = 0
+        self.on_stall = on_stall
 
     def start_worker(self) -> None:
         self.workers += 1
@@ -198,14 +205,35 @@ class _Pool:
                     if self.queue:  # the probes outliving the deadline still need a worker
                         self.start_worker()
                     self.progress.wait(GROW_AFTER * 10)
-                elif not self.progress.wait(min(GROW_AFTER, remaining)) and self.queue:
-                    self.start_worker()
+                elif not self.progress.wait(min(GROW_AFTER, remaining)):
+                    if self.queue:
+                        self.start_worker()
+                    elif self.on_stall is not None:
+                        self._use_stall()
+
+    def _use_stall(self) -> None:
+        # Every probe has begun and none is moving: they wait on commands, sockets or NVML
+        # with the GIL released, so the caller's own work (once) costs the capture nothing.
+        task, self.on_stall = self.on_stall, None
+        if task is None:
+            return
+        self.progress.release()
+        try:
+            with contextlib.suppress(Exception):  # the caller redoes it, and sees the error
+                task()
+        finally:
+            self.progress.acquire()
 
 
 def run_probes(
-    specs: Sequence[ProbeSpec], ctx: ProbeContext, deadline_at: float
+    specs: Sequence[ProbeSpec],
+    ctx: ProbeContext,
+    deadline_at: float,
+    on_stall: Callable[[], object] | None = None,
 ) -> list[tuple[ProbeSpec, Outcome, ProbeRecord]]:
-    """Run probes on a growing pool of daemon threads; wait for each until the deadline."""
+    """Run probes on a growing pool of daemon threads; wait for each until the deadline.
+
+    ``on_stall`` runs at most once, when every probe has begun and all are waiting."""
     system = ctx.system
     _preload(s for s in specs if s.name not in ctx.options.skip and _applies(s, system))
     slots: list[_Slot] = []
@@ -220,7 +248,7 @@ def run_probes(
             continue
         results.append((spec, outcome, _record(spec.name, outcome, 0.0)))
     if slots:
-        pool = _Pool(slots, ctx, deadline_at)
+        pool = _Pool(slots, ctx, deadline_at, on_stall)
         pool.start_worker()
         pool.wait(slots)
     for slot in slots:
@@ -321,6 +349,7 @@ def capture(
     record: str | None = None,
     replay: str | Sequence[str] | None = None,
     refresh: bool = False,
+    on_stall: Callable[[], object] | None = None,
     **option_values: Any,
 ) -> Manifest:
     """Fingerprint this machine (or a recorded one) into a :class:`Manifest`.
@@ -329,6 +358,8 @@ def capture(
     ``record=DIR`` writes every raw answer to DIR and ``replay=DIR`` answers from one (or from
     a list of folders, the first holding an answer giving it).
     A second call in the same process reuses the static parts unless ``refresh=True``.
+    ``on_stall`` is work of the caller's (say, imports it will need next) that runs once if
+    every probe ends up waiting on the system; it must not raise or print.
     """
     if options is None:
         options = CaptureOptions(**option_values)
@@ -347,7 +378,7 @@ def capture(
         with _MEMO_LOCK:
             cached = None if refresh or memo_key is None else _STATIC_MEMO.get(memo_key)
         specs = [s for s in PROBES if s.volatile] if cached else list(PROBES)
-        ran = run_probes(specs, ctx, deadline_at)
+        ran = run_probes(specs, ctx, deadline_at, on_stall)
     finally:
         runner.abort()  # nothing outlives the capture
         runner.finish()

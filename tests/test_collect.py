@@ -217,3 +217,32 @@ def test_capture_options_are_hashable_and_keyword_friendly() -> None:
     assert hash(options) == hash(
         CaptureOptions(models=("a.gguf",), llama_cpp=("x",), skip={"gpu_amd"})
     )
+
+
+def test_the_callers_work_runs_once_while_every_probe_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        collect, "PROBES", _specs(("cpu", "probe_cpu", False), ("hang", "probe_hangs", False))
+    )
+    done: list[str] = []
+    manifest = capture(deadline=0.3, on_stall=lambda: done.append("imported"))
+    assert done == ["imported"]  # once, though the hang outlasted many stall windows
+    assert {r.name: r.status for r in manifest.probes}["cpu"] == "ok"
+
+
+def test_no_stall_no_callers_work(fake_probes: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)  # a loaded machine must not fake a stall
+    done: list[str] = []
+    capture(on_stall=lambda: done.append("imported"))
+    assert done == []  # probes that keep finishing never all wait: the caller works later
+
+
+def test_a_failing_stall_task_does_not_fail_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collect, "PROBES", _specs(("hang", "probe_hangs", False)))
+
+    def broken() -> None:
+        raise RuntimeError("no module")
+
+    manifest = capture(deadline=0.2, on_stall=broken)
+    assert manifest.probes[0].status == "timeout"

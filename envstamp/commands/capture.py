@@ -77,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         progress=sys.stderr.isatty(),
     )
-    manifest = capture(options, record=args.raw, replay=args.replay)
+    manifest = capture(
+        options, record=args.raw, replay=args.replay, on_stall=_load_signing if signing else None
+    )
     if args.redact:
         from envstamp.redact import redact
 
@@ -90,6 +92,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     emit(render_manifest(manifest, fmt, args), args.output)
     return 0
+
+
+def _load_signing() -> None:
+    """Import what signing needs (cryptography's Ed25519), while the probes wait."""
+    from envstamp.keys import _ed25519_binding
+
+    _ed25519_binding()
 
 
 def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str:
