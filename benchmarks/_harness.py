@@ -33,6 +33,35 @@ def run_quiet(argv: Sequence[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
+class ProcessCpu:
+    """Process CPU seconds (user + system, from the children's rusage) of the runs made through
+    :meth:`measure`, by label: steadier than wall time on a shared or throttled machine."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = {}
+
+    def measure(
+        self, label: str, argv: Sequence[str], env: dict[str, str] | None = None
+    ) -> Callable[[], float]:
+        """A measurement for :func:`interleaved` that returns wall seconds and logs CPU."""
+
+        def run() -> float:
+            import resource
+
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall = run_quiet(argv, env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            self.samples.setdefault(label, []).append(used)
+            return wall
+
+        return run
+
+    def after_warmup(self, warmup: int = 2) -> dict[str, list[float]]:
+        """The samples without the warm-up runs :func:`interleaved` made first."""
+        return {label: values[warmup:] for label, values in self.samples.items()}
+
+
 def interleaved(
     commands: dict[str, Callable[[], float]], repeat: int, warmup: int = 2
 ) -> dict[str, list[float]]:

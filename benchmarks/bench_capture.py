@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import CHILD_ENV, PY, interleaved, report, run_quiet
+from _harness import CHILD_ENV, PY, ProcessCpu, interleaved, report, run_quiet
 
 GPU_PROBES = "gpu_nvidia,gpu_nvidia_state,gpu_amd,gpu_apple,gpu_windows,gpu_intel,runtimes"
 STACK_PROBES = "llamacpp,ollama,lmstudio,jan,engines,models"
@@ -70,21 +70,21 @@ def main() -> None:
         cold_env = {"ENVSTAMP_NO_CACHE": "1", "ENVSTAMP_CONFIG_DIR": tmp + "/config"}
         warm_env = {"ENVSTAMP_CACHE_DIR": tmp + "/cache", "ENVSTAMP_CONFIG_DIR": tmp + "/config"}
         envstamp = [PY, "-m", "envstamp", "capture", "-o", out]
+        cpu = ProcessCpu()
+        commands = {
+            "python -m pyperf collect_metadata": ([PY, "-m", "pyperf", "collect_metadata"], None),
+            "envstamp capture -o FILE (cold, no cache)": (envstamp, cold_env),
+            "  the same, --no-sign": ([*envstamp, "--no-sign"], cold_env),
+            "envstamp capture -o FILE (disk cache warm)": (envstamp, warm_env),
+            "python -c pass": ([PY, "-c", "pass"], None),
+        }
         samples = interleaved(
-            {
-                "python -m pyperf collect_metadata": lambda: run_quiet(
-                    [PY, "-m", "pyperf", "collect_metadata"]
-                ),
-                "envstamp capture -o FILE (cold, no cache)": lambda: run_quiet(envstamp, cold_env),
-                "  the same, --no-sign": lambda: run_quiet([*envstamp, "--no-sign"], cold_env),
-                "envstamp capture -o FILE (disk cache warm)": lambda: run_quiet(envstamp, warm_env),
-                "python -c pass": lambda: run_quiet([PY, "-c", "pass"]),
-            },
+            {label: cpu.measure(label, argv, env) for label, (argv, env) in commands.items()},
             args.repeat,
         )
-        report(
-            "cold capture vs pyperf collect_metadata", samples, "python -m pyperf collect_metadata"
-        )
+        baseline = "python -m pyperf collect_metadata"
+        report("cold capture vs pyperf collect_metadata (wall time)", samples, baseline)
+        report("the same runs, process CPU time", cpu.after_warmup(), baseline)
 
         samples = interleaved(
             {

@@ -66,6 +66,9 @@ class ProbeSpec:
     # Waited for past the deadline: hashing the model files the user named takes as long as
     # reading them (once: hashes are cached), and a manifest without them is not what was asked.
     outlives_deadline: bool = False
+    # Apt to wait on the system (NVML start-up, commands, sockets): begun before the others so
+    # that its wait overlaps their work instead of ending the capture.
+    waits: bool = False
 
 
 PROBES: tuple[ProbeSpec, ...] = (
@@ -76,20 +79,20 @@ PROBES: tuple[ProbeSpec, ...] = (
     ProbeSpec("python", "envstamp.probes.python:probe"),
     ProbeSpec("env", "envstamp.probes.env:probe"),
     ProbeSpec("power", "envstamp.probes.power:probe"),
-    ProbeSpec("gpu_nvidia", "envstamp.probes.gpu_nvidia:probe"),
+    ProbeSpec("gpu_nvidia", "envstamp.probes.gpu_nvidia:probe", waits=True),
     ProbeSpec("gpu_amd", "envstamp.probes.gpu_amd:probe", systems=("Linux", "Windows")),
     ProbeSpec("gpu_apple", "envstamp.probes.gpu_apple:probe", systems=("Darwin",)),
     ProbeSpec("gpu_windows", "envstamp.probes.gpu_windows:probe", systems=("Windows",)),
     ProbeSpec("gpu_intel", "envstamp.probes.gpu_intel:probe", systems=("Linux", "Windows")),
-    ProbeSpec("runtimes", "envstamp.probes.runtimes:probe"),
-    ProbeSpec("llamacpp", "envstamp.probes.llamacpp:probe"),
-    ProbeSpec("ollama", "envstamp.probes.ollama:probe"),
+    ProbeSpec("runtimes", "envstamp.probes.runtimes:probe", waits=True),
+    ProbeSpec("llamacpp", "envstamp.probes.llamacpp:probe", waits=True),
+    ProbeSpec("ollama", "envstamp.probes.ollama:probe", waits=True),
     ProbeSpec("lmstudio", "envstamp.probes.lmstudio:probe"),
     ProbeSpec("jan", "envstamp.probes.jan:probe"),
     ProbeSpec("engines", "envstamp.probes.engines:probe"),
     ProbeSpec("models", "envstamp.probes.model_file:probe", outlives_deadline=True),
     ProbeSpec("state", "envstamp.probes.state:probe", volatile=True),
-    ProbeSpec("gpu_nvidia_state", "envstamp.probes.gpu_nvidia:state", volatile=True),
+    ProbeSpec("gpu_nvidia_state", "envstamp.probes.gpu_nvidia:state", volatile=True, waits=True),
 )
 
 
@@ -164,7 +167,8 @@ class _Pool:
         deadline_at: float,
         on_stall: Callable[[], object] | None = None,
     ) -> None:
-        self.queue = collections.deque(slots)
+        # Probes apt to wait go first (stably: otherwise in PROBES order).
+        self.queue = collections.deque(sorted(slots, key=lambda slot: not slot.spec.waits))
         self.ctx = ctx
         self.deadline_at = deadline_at
         self.progress = threading.Condition()

@@ -246,3 +246,29 @@ def test_a_failing_stall_task_does_not_fail_the_capture(monkeypatch: pytest.Monk
 
     manifest = capture(deadline=0.2, on_stall=broken)
     assert manifest.probes[0].status == "timeout"
+
+
+BEGUN: list[str] = []
+
+
+def probe_note_cpu(ctx: ProbeContext) -> Outcome:
+    BEGUN.append("cpu")
+    return Outcome()
+
+
+def probe_note_gpu(ctx: ProbeContext) -> Outcome:
+    BEGUN.append("gpu")
+    return Outcome()
+
+
+def test_probes_apt_to_wait_are_begun_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)  # one worker: the queue order shows
+    specs = (
+        ProbeSpec("cpu", f"{__name__}:probe_note_cpu"),
+        ProbeSpec("gpu", f"{__name__}:probe_note_gpu", waits=True),
+    )
+    monkeypatch.setattr(collect, "PROBES", specs)
+    BEGUN.clear()
+    manifest = capture()
+    assert BEGUN == ["gpu", "cpu"]
+    assert [r.name for r in manifest.probes] == ["cpu", "gpu"]  # records keep PROBES order
