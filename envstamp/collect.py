@@ -22,6 +22,7 @@ import attrs
 from envstamp import __version__
 from envstamp.model import Manifest, ProbeRecord, ProbeStatus
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
+from envstamp.records import FrozenRecord, frozen_record
 from envstamp.runner import DEFAULT_COMMAND_TIMEOUT, Runner, make_runner
 
 DEFAULT_DEADLINE = 5.0
@@ -37,8 +38,8 @@ def _set_of(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
 
-@attrs.frozen
-class CaptureOptions:
+@frozen_record
+class CaptureOptions(FrozenRecord):
     """What to capture and how long to wait."""
 
     llama_cpp: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of)
@@ -55,8 +56,8 @@ class CaptureOptions:
     """Show progress (hashing large model files) on a terminal."""
 
 
-@attrs.frozen
-class ProbeSpec:
+@frozen_record
+class ProbeSpec(FrozenRecord):
     """A probe: where its function lives and when it applies."""
 
     name: str

@@ -17,9 +17,11 @@ the JSON Schema and the field reference in the docs are generated from it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
+
+from envstamp.records import Record, record
 
 SCHEMA_NAME = "envstamp.manifest"
 SCHEMA_MAJOR = 1
@@ -27,56 +29,6 @@ SCHEMA_ID = f"{SCHEMA_NAME}/{SCHEMA_MAJOR}"
 
 ProbeStatus = Literal["ok", "absent", "unsupported", "permission", "timeout", "error"]
 PROBE_STATUSES: tuple[str, ...] = ("ok", "absent", "unsupported", "permission", "timeout", "error")
-
-
-class Record:
-    """Base of the manifest classes: one shared ``__eq__`` and ``__repr__``.
-
-    attrs would generate and compile both methods for every class; with some thirty classes
-    on every capture's import path that is a noticeable share of a start-up budget measured in
-    tens of milliseconds.  Equality compares fields in order, as attrs' would; instances are
-    unhashable because they are mutable (attrs' choice too).
-    """
-
-    __slots__ = ()
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in _field_names(type(self)))
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    def __repr__(self) -> str:
-        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in _field_names(type(self)))
-        return f"{type(self).__name__}({values})"
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(a.name for a in attrs.fields(cls))
-    return names
-
-
-if TYPE_CHECKING:
-    from attrs import define as record  # type checkers see plain attrs classes
-else:
-
-    def record(cls=None, **options):
-        """``attrs.define`` without generated eq/repr (:class:`Record` provides them);
-        ``@record`` or ``@record(kw_only=True)``."""
-
-        def wrap(target):
-            return attrs.define(target, eq=False, repr=False, **options)
-
-        return wrap if cls is None else wrap(cls)
 
 
 def field(doc: str, default: Any = None, *, volatile: bool = False) -> Any:

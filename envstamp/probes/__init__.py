@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp.model import ProbeStatus
+from envstamp.records import Record, record
 
 if TYPE_CHECKING:
     from envstamp.collect import CaptureOptions
@@ -27,8 +28,8 @@ Sections = dict[str, Any]
 """Manifest section name -> typed value (an attrs object, or a list of them for ``gpus``)."""
 
 
-@attrs.define
-class Outcome:
+@record
+class Outcome(Record):
     """What a probe found, and how."""
 
     sections: Sections = attrs.field(factory=dict)
@@ -47,8 +48,8 @@ class ProbeFailure(Exception):  # noqa: N818 - a failure is data here, not an er
         self.source = source
 
 
-@attrs.define
-class ProbeContext:
+@record
+class ProbeContext(Record):
     """What a probe may use: the runner and the capture's options."""
 
     runner: Runner

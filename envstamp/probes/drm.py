@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import attrs
-
 from envstamp.probes.pci import hex_id, pcie_gen_from_speed
+from envstamp.records import FrozenRecord, frozen_record
 from envstamp.textutil import clean, to_int
 
 if TYPE_CHECKING:
@@ -22,8 +21,8 @@ if TYPE_CHECKING:
 DRM_CLASS = "/sys/class/drm"
 
 
-@attrs.frozen
-class DrmDevice:
+@frozen_record
+class DrmDevice(FrozenRecord):
     """A PCI display device the kernel's DRM layer knows."""
 
     card: str
@@ -34,8 +33,8 @@ class DrmDevice:
     driver: str | None = None
 
 
-@attrs.frozen
-class PcieLink:
+@frozen_record
+class PcieLink(FrozenRecord):
     """A PCIe link as sysfs reports it."""
 
     gen_max: int | None = None

@@ -33,6 +33,7 @@ from envstamp.probes.pci import (
     gfx_target,
     pcie_gen_from_speed,
 )
+from envstamp.records import FrozenRecord, frozen_record
 from envstamp.textutil import key_values, to_int
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ def parse_rocm_smi_kind(text: str) -> Sections:
 # ----------------------------------------------------------------------------------- sysfs
 
 
-@attrs.frozen
-class KfdNode:
+@frozen_record
+class KfdNode(FrozenRecord):
     """What the KFD topology says of one GPU node."""
 
     bus_id: str | None

@@ -19,13 +19,14 @@ import attrs
 
 from envstamp.model import Runtimes
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure
+from envstamp.records import FrozenRecord, frozen_record
 from envstamp.textutil import clean
 
 _VERSION = r"\d+(?:\.\d+)+"
 
 
-@attrs.frozen
-class Found:
+@frozen_record
+class Found(FrozenRecord):
     """One runtime version and where it was read."""
 
     field: str

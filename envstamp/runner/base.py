@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from envstamp.errors import InputError
+from envstamp.records import FrozenRecord, frozen_record
 from envstamp.runner import files, system
 from envstamp.runner.answers import (
     DEFAULT_COMMAND_TIMEOUT,
@@ -31,8 +30,8 @@ class NotRecorded(InputError):  # noqa: N818 - reads better at the raise site
 # ------------------------------------------------------------------------------- results
 
 
-@attrs.frozen
-class CommandResult:
+@frozen_record
+class CommandResult(FrozenRecord):
     """What running a command produced.  ``status`` is "ok" whenever the process ran."""
 
     argv: tuple[str, ...]
@@ -65,8 +64,8 @@ class CommandResult:
         return f"{name}: {self.detail or self.status}"
 
 
-@attrs.frozen
-class FileResult:
+@frozen_record
+class FileResult(FrozenRecord):
     """A text file's contents, or why there are none."""
 
     path: str
@@ -80,8 +79,8 @@ class FileResult:
         return self.status == "ok" and self.text is not None
 
 
-@attrs.frozen
-class StatResult:
+@frozen_record
+class StatResult(FrozenRecord):
     """What ``os.stat`` said of a path."""
 
     path: str
@@ -92,8 +91,8 @@ class StatResult:
     mode: int | None = None
 
 
-@attrs.frozen
-class HttpResult:
+@frozen_record
+class HttpResult(FrozenRecord):
     """A loopback HTTP GET."""
 
     url: str
@@ -103,8 +102,8 @@ class HttpResult:
     detail: str | None = None
 
 
-@attrs.frozen
-class NvmlCall:
+@frozen_record
+class NvmlCall(FrozenRecord):
     """One NVML function call: ``fn(handle_of(index), *args)``, or ``fn(*args)`` without index."""
 
     fn: str
@@ -112,8 +111,8 @@ class NvmlCall:
     args: tuple[Any, ...] = ()
 
 
-@attrs.frozen
-class NvmlResult:
+@frozen_record
+class NvmlResult(FrozenRecord):
     """Answers to a batch of NVML calls: each a ``{"value": ...}`` or ``{"error": ...}``."""
 
     status: AnswerStatus
