@@ -20,6 +20,17 @@ PY = sys.executable
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def key_folder_env(folder: str) -> dict[str, str]:
+    """Environment that puts envstamp's keys in ``folder``, found the way a user's are.
+
+    On Linux platformdirs reads XDG_CONFIG_HOME, so the key lookup a user pays is measured;
+    elsewhere ENVSTAMP_CONFIG_DIR (which skips platformdirs) keeps the user's own keys safe.
+    """
+    if sys.platform.startswith("linux"):
+        return {"XDG_CONFIG_HOME": folder, "ENVSTAMP_CONFIG_DIR": ""}
+    return {"ENVSTAMP_CONFIG_DIR": folder}
+
+
 def run_quiet(argv: Sequence[str], env: dict[str, str] | None = None) -> float:
     """Wall seconds of one process run, output discarded."""
     start = time.perf_counter()

@@ -20,7 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import CHILD_ENV, PY, ProcessCpu, interleaved, report, run_quiet
+from _harness import (
+    CHILD_ENV,
+    PY,
+    ProcessCpu,
+    interleaved,
+    key_folder_env,
+    report,
+    run_quiet,
+)
 
 GPU_PROBES = "gpu_nvidia,gpu_nvidia_state,gpu_amd,gpu_apple,gpu_windows,gpu_intel,runtimes"
 STACK_PROBES = "llamacpp,ollama,lmstudio,jan,engines,models"
@@ -67,8 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "m.json")
-        cold_env = {"ENVSTAMP_NO_CACHE": "1", "ENVSTAMP_CONFIG_DIR": tmp + "/config"}
-        warm_env = {"ENVSTAMP_CACHE_DIR": tmp + "/cache", "ENVSTAMP_CONFIG_DIR": tmp + "/config"}
+        config = key_folder_env(tmp + "/config")  # a temporary key, looked up as a user's is
+        cold_env = {"ENVSTAMP_NO_CACHE": "1", **config}
+        warm_env = {"ENVSTAMP_CACHE_DIR": tmp + "/cache", **config}
         envstamp = [PY, "-m", "envstamp", "capture", "-o", out]
         cpu = ProcessCpu()
         commands = {
