@@ -162,3 +162,29 @@ def test_to_json_is_stable_text() -> None:
     manifest = with_digest(Manifest(envstamp_version="0.1.0", captured_at="2026-11-27T10:00:00Z"))
     assert to_json(manifest) == to_json(manifest)
     assert to_json(manifest).endswith("}\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "signs"), [([], True), (["--no-sign"], False), (["--markdown"], False)]
+)
+def test_capture_hands_its_signing_imports_to_a_stall_only_when_it_signs(
+    extra: list[str], signs: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import envstamp.collect
+    from envstamp.commands import capture as command
+
+    seen: list[object] = []
+
+    def fake_capture(*args: object, on_stall: object = None, **kwargs: object) -> Manifest:
+        seen.append(on_stall)
+        if callable(on_stall):
+            on_stall()  # must only import and locate: no key is made or read
+            assert not (tmp_path / "config").exists()
+        return with_digest(Manifest(envstamp_version="0", captured_at="2026-11-27T00:00:00Z"))
+
+    monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setattr(envstamp.collect, "capture", fake_capture)
+    assert main(["capture", "-o", str(tmp_path / "m.json"), *extra]) == 0
+    assert (seen[0] is command._load_signing) is signs
+    if not signs:
+        assert seen == [None]

@@ -95,10 +95,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_signing() -> None:
-    """Import what signing needs (cryptography's Ed25519), while the probes wait."""
-    from envstamp.keys import _ed25519_binding
+    """Import what signing needs while the probes wait: cryptography's Ed25519, and the
+    platformdirs lookup of the default key's folder (a path only: nothing is read or made)."""
+    from envstamp.keys import _ed25519_binding, default_private_path
 
     _ed25519_binding()
+    default_private_path()
 
 
 def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str:
