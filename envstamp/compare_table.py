@@ -123,16 +123,8 @@ def _row(d: Difference, unknown: bool, n: int) -> CompareRow:
 
 def _as_diff(row: CompareRow) -> Difference:
     return Difference(
-        path=row.path,
-        pattern=row.pattern,
-        category=row.category,
-        impact=row.impact,
-        label=row.label,
-        component=row.component,
-        a=None,
-        b=None,
-        change="",
-        reason="",
+        path=row.path, pattern=row.pattern, category=row.category, impact=row.impact,
+        label=row.label, component=row.component, a=None, b=None, change="", reason="",
     )
 
 
@@ -199,3 +191,4 @@ def cell(row: CompareRow, value: Any) -> str:
 
 def spread_cell(value: Spread | None) -> str:
     return format_spread(value) if value is not None else "-"
+

@@ -81,7 +81,9 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _fields(cls: Any) -> tuple[tuple[str, Any, bool], ...]:
     """(name, type, required) of each field of an attrs class, types resolved."""
     hints = typing.get_type_hints(cls)
-    return tuple((a.name, hints[a.name], a.default is attrs.NOTHING) for a in attrs.fields(cls))
+    return tuple(
+        (a.name, hints[a.name], a.default is attrs.NOTHING) for a in attrs.fields(cls)
+    )
 
 
 def build(cls: Any, data: Any) -> Any:

@@ -48,7 +48,8 @@ class Difference:
     b: Any = _doc("Value on side B (null: unknown or absent).")
     change: str = _doc('The change as users read it: "550.54 -> 560.35", "only on B: avx512f".')
     reason: str = _doc("One-line explanation.")
-    state: bool = _opt("A reading of the moment: explains a gap, never blocks a comparison.", False)
+    state: bool = _opt("A reading of the moment: explains a gap, never blocks a comparison.",
+                       False)
 
 
 @attrs.define(kw_only=True)
@@ -106,17 +107,15 @@ class DiffReport:
     a: InputInfo | None = _opt("Side A.")
     b: InputInfo | None = _opt("Side B.")
     headline: str = _opt("The one-line answer.", "")
-    same_identity: bool = _opt("No identity or configuration difference above impact none.", True)
+    same_identity: bool = _opt("No identity or configuration difference above impact none.",
+                               True)
     same_digest: bool = _opt("The identity digests are equal.", False)
-    max_impact: Impact = _opt(
-        "Highest impact among the differences (none when there are none).", "none"
-    )
+    max_impact: Impact = _opt("Highest impact among the differences (none when there are none).",
+                           "none")
     counts: dict[str, int] = attrs.field(
         factory=dict,
-        metadata={
-            "doc": "Differences per impact, each thing said once (a driver version "
-            "found in two sections counts once)."
-        },
+        metadata={"doc": "Differences per impact, each thing said once (a driver version "
+                         "found in two sections counts once)."},
     )
     tests: list[TestComparison] = attrs.field(
         factory=list, metadata={"doc": "Speed per test, when results are on both sides."}

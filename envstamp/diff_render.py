@@ -38,7 +38,7 @@ class _Paint:
 def why(d: Difference) -> str:
     """The explanation part of a reason (after "label change: ")."""
     prefix = f"{d.label} {d.change}: "
-    return d.reason[len(prefix) :] if d.reason.startswith(prefix) else d.reason
+    return d.reason[len(prefix):] if d.reason.startswith(prefix) else d.reason
 
 
 def merged(entries: list[Difference]) -> list[tuple[Difference, list[str]]]:
@@ -109,7 +109,9 @@ def to_text(report: DiffReport, *, colour: bool = False, show_all: bool = False)
 
 def _tests_text(tests: list[TestComparison]) -> list[str]:
     header = ("test", "A", "B", "result")
-    rows = [(_test_name(t), format_spread(t.a), format_spread(t.b), _result(t)) for t in tests]
+    rows = [
+        (_test_name(t), format_spread(t.a), format_spread(t.b), _result(t)) for t in tests
+    ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     out = ["Speed (mean ± stddev, n):"]
     for row in [header, *rows]:
@@ -198,28 +200,16 @@ def to_markdown(report: DiffReport) -> str:
     lines += ["", "#### Differences", ""]
     lines += _md_table(report.differences) or ["No identity or configuration differences."]
     if report.state:
-        lines += [
-            "",
-            "#### State at capture",
-            "",
-            "Possible explanations, never a reason to refuse the comparison.",
-            "",
-        ]
+        lines += ["", "#### State at capture", "", "Possible explanations, never a reason to "
+                  "refuse the comparison.", ""]
         lines += _md_table(report.state)
     if report.unknown:
-        lines += [
-            "",
-            f"<details><summary>Known on one side only ({len(report.unknown)})</summary>",
-            "",
-            "| field | value |",
-            "|---|---|",
-        ]
+        lines += ["", f"<details><summary>Known on one side only ({len(report.unknown)})"
+                  "</summary>", "", "| field | value |", "|---|---|"]
         lines += [f"| `{md_cell(d.path)}` | {md_cell(d.change)} |" for d in report.unknown]
         lines += ["", "</details>"]
-    lines += [
-        "",
-        f"<sub>envstamp diff · inputs: {verification_summary((report.a, report.b))}</sub>",
-    ]
+    lines += ["", f"<sub>envstamp diff · inputs: {verification_summary((report.a, report.b))}"
+              "</sub>"]
     return "\n".join(lines) + "\n"
 
 

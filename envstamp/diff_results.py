@@ -210,7 +210,9 @@ def _group(records: Iterable[Any]) -> dict[str, list[ResultView]]:
     return groups
 
 
-def compare_results(a: list[Any], b: list[Any]) -> tuple[list[TestComparison], list[Difference]]:
+def compare_results(
+    a: list[Any], b: list[Any]
+) -> tuple[list[TestComparison], list[Difference]]:
     """Tests matched by name and parameters (then by name alone, reporting the parameters
     that differ), each with its speed ratio and spread."""
     groups_a, groups_b = _group(a), _group(b)
@@ -221,11 +223,8 @@ def compare_results(a: list[Any], b: list[Any]) -> tuple[list[TestComparison], l
     for key_a in list(groups_a):
         first = groups_a[key_a][0]
         key_b = next(
-            (
-                k
-                for k, views in groups_b.items()
-                if views[0].name == first.name and views[0].metric == first.metric
-            ),
+            (k for k, views in groups_b.items()
+             if views[0].name == first.name and views[0].metric == first.metric),
             None,
         )
         if key_b is None:
@@ -238,7 +237,9 @@ def compare_results(a: list[Any], b: list[Any]) -> tuple[list[TestComparison], l
     return tests, dedupe(param_diffs)
 
 
-def param_differences(test: str, a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
+def param_differences(
+    test: str, a: dict[str, Any], b: dict[str, Any]
+) -> list[Difference]:
     found = []
     for name in sorted(set(a) | set(b)):
         x, y = a.get(name), b.get(name)
@@ -413,9 +414,8 @@ def _environment_headline(report: DiffReport) -> str:
                 f"{d.label} {d.change}" for d in states[:3]
             )
         return "no identity difference"
-    ranked = [
-        f"{report.counts.get(i, 0)} {i}" for i in ("high", "medium", "low") if report.counts.get(i)
-    ]
+    ranked = [f"{report.counts.get(i, 0)} {i}" for i in ("high", "medium", "low")
+              if report.counts.get(i)]
     top = report.differences[0]
     return (
         f"{sum(report.counts.get(i, 0) for i in ('high', 'medium', 'low'))} differences "

@@ -355,3 +355,4 @@ def show_value(value: Any, *, unset: bool = False, path: str = "") -> str:
     if isinstance(value, list):
         return _shorten(value) if value else "none"
     return str(value)
+

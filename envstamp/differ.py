@@ -144,10 +144,8 @@ def pcie_findings(walk: Walk) -> Iterator[Difference]:
 
 def annotate_throttling(walk: Walk) -> None:
     """Add the GPU temperature to throttle differences: "83 C with thermal flags on B"."""
-    temps = {
-        path: (ga.temperature_c, gb.temperature_c)
-        for path, ga, gb in walk.pairs.get("volatile.gpus", [])
-    }
+    temps = {path: (ga.temperature_c, gb.temperature_c)
+             for path, ga, gb in walk.pairs.get("volatile.gpus", [])}
     for i, found in enumerate(walk.found):
         if found.pattern != "volatile.gpus[].throttle_reasons":
             continue

@@ -68,10 +68,8 @@ def _as_text(data: bytes, source: str) -> str:
 
 def _looks_like_jsonl(text: str) -> bool:
     first, newline, rest = text.partition("\n")
-    return (
-        bool(newline and rest.strip())
-        and first.strip().startswith("{")
-        and (first.strip().endswith("}"))
+    return bool(newline and rest.strip()) and first.strip().startswith("{") and (
+        first.strip().endswith("}")
     )
 
 

@@ -150,7 +150,7 @@ class Result:
     )
     name: str = attrs.field(metadata=_doc("What was measured."))
     at: str | None = field("UTC time the measurement ended, RFC 3339.")
-    origin: str | None = field("How it was recorded: timer, timed, bench, record, run, pytest.")
+    origin: str | None = field('How it was recorded: timer, timed, bench, record, run, pytest.')
     params: dict[str, Any] = attrs.field(
         factory=dict, metadata=_doc("Parameters (model, n_gpu_layers...): JSON scalars.")
     )

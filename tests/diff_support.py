@@ -79,10 +79,8 @@ def result_log(
                 metrics={"tokens_per_s": sum(samples) / len(samples)},
                 metric_samples={"tokens_per_s": samples} if len(samples) > 1 else {},
                 wall_s=walls,
-                summary={
-                    "tokens_per_s": results.summarize(samples),
-                    "wall_s": results.summarize(walls),
-                },
+                summary={"tokens_per_s": results.summarize(samples),
+                         "wall_s": results.summarize(walls)},
             )
         )
     log.write(records)

@@ -64,22 +64,12 @@ class HostSpec:
             out = self.commands[argv]
             return {"status": "ok", "returncode": 0, "stdout": out, "stderr": "", "duration_ms": 5}
         if argv in self.hanging:
-            return {
-                "status": "timeout",
-                "detail": "no answer within 2 s; killed",
-                "stdout": "",
-                "stderr": "",
-                "duration_ms": 2000,
-            }
+            return {"status": "timeout", "detail": "no answer within 2 s; killed",
+                    "stdout": "", "stderr": "", "duration_ms": 2000}
         if argv in self.failing:
             code, err = self.failing[argv]
-            return {
-                "status": "ok",
-                "returncode": code,
-                "stdout": "",
-                "stderr": err,
-                "duration_ms": 5,
-            }
+            return {"status": "ok", "returncode": code, "stdout": "", "stderr": err,
+                    "duration_ms": 5}
         return {"status": "absent", "detail": "not found", "duration_ms": 0}
 
     def _file(self, key: dict[str, Any]) -> Answer:
@@ -221,10 +211,8 @@ def kfd_node(gfx: int, simds: int, per_cu: int, location: int) -> str:
     )
 
 
-CPU_NODE = (
-    "cpu_cores_count 16\nsimd_count 0\nmem_banks_count 1\ngfx_target_version 0\n"
+CPU_NODE = "cpu_cores_count 16\nsimd_count 0\nmem_banks_count 1\ngfx_target_version 0\n" \
     "vendor_id 0\ndevice_id 0\nlocation_id 0\ndomain 0\n"
-)
 
 
 # ---------------------------------------------------------------------------------- hosts
@@ -239,16 +227,8 @@ def amd_rocm_host() -> HostSpec:
         name="amd-rocm-rx7900xtx",
         platform=linux("rocmbox", "6.8.0-45-generic"),
         dirs={
-            DRM: [
-                "card0",
-                "card0-DP-1",
-                "card0-HDMI-A-1",
-                "card1",
-                "card1-DP-2",
-                "renderD128",
-                "renderD129",
-                "version",
-            ],
+            DRM: ["card0", "card0-DP-1", "card0-HDMI-A-1", "card1", "card1-DP-2",
+                  "renderD128", "renderD129", "version"],
             f"{card0}/hwmon": ["hwmon4"],
             f"{card1}/hwmon": ["hwmon5"],
             KFD: ["0", "1", "2"],
@@ -289,15 +269,8 @@ def amd_sysfs_host() -> HostSpec:
         name="amd-sysfs-rx6600-nvidia",
         platform=linux("duo", "6.1.0-25-amd64"),
         dirs={
-            DRM: [
-                "card0",
-                "card0-HDMI-A-1",
-                "card1",
-                "card1-DP-1",
-                "renderD128",
-                "renderD129",
-                "version",
-            ],
+            DRM: ["card0", "card0-HDMI-A-1", "card1", "card1-DP-1", "renderD128", "renderD129",
+                  "version"],
             f"{amd}/hwmon": ["hwmon2"],
             KFD: ["0", "1"],
             "/usr/local/cuda": ["bin", "include", "lib64", "version.json"],
@@ -412,11 +385,13 @@ def windows_host() -> HostSpec:
         },
         registry={
             (f"{WIN_ENUM}\\{NVIDIA_PNP}", "LocationInformation"): "PCI bus 1, device 0, function 0",
-            (f"{WIN_ENUM}\\{NVIDIA_PNP}", "Driver"): "{4d36e968-e325-11ce-bfc1-08002be10318}\\0001",
+            (f"{WIN_ENUM}\\{NVIDIA_PNP}", "Driver"):
+                "{4d36e968-e325-11ce-bfc1-08002be10318}\\0001",
             (f"{WIN_CLASS}\\0001", "HardwareInformation.qwMemorySize"): 25757220864,
             (f"{WIN_CLASS}\\0001", "DriverVersion"): "32.0.15.6094",
             (f"{WIN_ENUM}\\{INTEL_PNP}", "LocationInformation"): "PCI bus 0, device 2, function 0",
-            (f"{WIN_ENUM}\\{INTEL_PNP}", "Driver"): "{4d36e968-e325-11ce-bfc1-08002be10318}\\0000",
+            (f"{WIN_ENUM}\\{INTEL_PNP}", "Driver"):
+                "{4d36e968-e325-11ce-bfc1-08002be10318}\\0000",
             (f"{WIN_CLASS}\\0000", "HardwareInformation.MemorySize"): "00000008",
             (f"{WIN_CLASS}\\0000", "DriverVersion"): "31.0.101.5333",
         },
@@ -442,15 +417,8 @@ def intel_arc_host() -> HostSpec:
         name="intel-arc-a770-linux",
         platform=linux("arcbox", "6.8.0-48-generic"),
         dirs={
-            DRM: [
-                "card0",
-                "card0-HDMI-A-1",
-                "card1",
-                "card1-DP-1",
-                "renderD128",
-                "renderD129",
-                "version",
-            ],
+            DRM: ["card0", "card0-HDMI-A-1", "card1", "card1-DP-1", "renderD128", "renderD129",
+                  "version"],
             "/opt/intel/oneapi/compiler": ["2024.2", "latest"],
         },
         files={

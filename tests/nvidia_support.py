@@ -51,13 +51,8 @@ NOT_FOUND = Err("Function Not Found")
 
 def ok(stdout: str, code: int = 0, stderr: str = "") -> Answer:
     """A command that ran."""
-    return {
-        "status": "ok",
-        "returncode": code,
-        "stdout": stdout,
-        "stderr": stderr,
-        "duration_ms": 41.0,
-    }
+    return {"status": "ok", "returncode": code, "stdout": stdout, "stderr": stderr,
+            "duration_ms": 41.0}
 
 
 def sample(name: str) -> str:
@@ -128,25 +123,12 @@ def record_host(folder: Path, spec: dict[str, Any]) -> None:
 
 
 def _linux(release: str = "6.5.0-35-generic") -> dict[str, Any]:
-    return {
-        "system": "Linux",
-        "node": "gpu-node",
-        "release": release,
-        "machine": "x86_64",
-        "python_version": "3.11.9",
-        "cpu_count": 64,
-    }
+    return {"system": "Linux", "node": "gpu-node", "release": release, "machine": "x86_64",
+            "python_version": "3.11.9", "cpu_count": 64}
 
 
-WINDOWS = {
-    "system": "Windows",
-    "node": "DESKTOP-4090",
-    "release": "11",
-    "machine": "AMD64",
-    "version": "10.0.22631",
-    "python_version": "3.12.7",
-    "cpu_count": 32,
-}
+WINDOWS = {"system": "Windows", "node": "DESKTOP-4090", "release": "11", "machine": "AMD64",
+           "version": "10.0.22631", "python_version": "3.12.7", "cpu_count": 32}
 
 
 def _proc(version: str, built: str) -> str:
@@ -164,39 +146,21 @@ MIB = 1 << 20
 
 def _pci(bus: str, device_id: int, subsystem: int) -> dict[str, Any]:
     domain, bus_no, rest = bus.split(":")
-    return {
-        "busIdLegacy": bus[4:],
-        "domain": int(domain, 16),
-        "bus": int(bus_no, 16),
-        "device": int(rest.split(".")[0], 16),
-        "pciDeviceId": device_id,
-        "pciSubSystemId": subsystem,
-        "busId": bus,
-    }
+    return {"busIdLegacy": bus[4:], "domain": int(domain, 16), "bus": int(bus_no, 16),
+            "device": int(rest.split(".")[0], 16), "pciDeviceId": device_id,
+            "pciSubSystemId": subsystem, "busId": bus}
 
 
-def _a100(
-    bus: str,
-    uuid: str,
-    serial: str,
-    mig: int,
-    used_mib: int,
-    util: dict[str, int],
-    temp: int,
-    power_mw: int,
-    processes: list[dict[str, Any]],
-) -> dict[str, Any]:
+def _a100(bus: str, uuid: str, serial: str, mig: int, used_mib: int, util: dict[str, int],
+          temp: int, power_mw: int, processes: list[dict[str, Any]]) -> dict[str, Any]:
     total = 40960 * MIB
     return {
         "nvmlDeviceGetName": "NVIDIA A100-SXM4-40GB",
         "nvmlDeviceGetUUID": uuid,
         "nvmlDeviceGetSerial": serial,
         "nvmlDeviceGetPciInfo": _pci(bus, 0x20B010DE, 0x134F10DE),
-        "nvmlDeviceGetMemoryInfo": {
-            "total": total,
-            "free": total - used_mib * MIB,
-            "used": used_mib * MIB,
-        },
+        "nvmlDeviceGetMemoryInfo": {"total": total, "free": total - used_mib * MIB,
+                                    "used": used_mib * MIB},
         "nvmlDeviceGetCudaComputeCapability": [8, 0],
         "nvmlDeviceGetArchitecture": 7,
         "nvmlDeviceGetVbiosVersion": "92.00.45.00.03",
@@ -235,35 +199,12 @@ A100_NVML = {
         "nvmlSystemGetCudaDriverVersion": 12020,
     },
     "devices": [
-        _a100(
-            "00000000:07:00.0",
-            "GPU-2f6a1c9e-8b57-4d03-a9e1-5c0d7f3b6a21",
-            "1564720004631",
-            1,
-            26,
-            {},
-            31,
-            54120,
-            [],
-        ),
-        _a100(
-            "00000000:0F:00.0",
-            "GPU-9d41b7e0-3c2a-4f86-b1d5-e87a02c4f359",
-            "1564720004712",
-            0,
-            31507,
-            {"gpu": 87, "memory": 41},
-            64,
-            312550,
-            [
-                {
-                    "pid": 48213,
-                    "usedGpuMemory": 31480 * MIB,
-                    "gpuInstanceId": 4294967295,
-                    "computeInstanceId": 4294967295,
-                }
-            ],
-        ),
+        _a100("00000000:07:00.0", "GPU-2f6a1c9e-8b57-4d03-a9e1-5c0d7f3b6a21", "1564720004631",
+              1, 26, {}, 31, 54120, []),
+        _a100("00000000:0F:00.0", "GPU-9d41b7e0-3c2a-4f86-b1d5-e87a02c4f359", "1564720004712",
+              0, 31507, {"gpu": 87, "memory": 41}, 64, 312550,
+              [{"pid": 48213, "usedGpuMemory": 31480 * MIB, "gpuInstanceId": 4294967295,
+                "computeInstanceId": 4294967295}]),
     ],
 }
 
@@ -280,7 +221,8 @@ GTX1080_NVML = {
             "nvmlDeviceGetUUID": "GPU-6b0e4a8d-91f2-7c35-e0a4-2d8b9f17c6e3",
             "nvmlDeviceGetSerial": NOT_SUPPORTED,
             "nvmlDeviceGetPciInfo": _pci("00000000:01:00.0", 0x1B8010DE, 0x85AA1043),
-            "nvmlDeviceGetMemoryInfo": {"total": 8513708032, "free": 8186552320, "used": 327155712},
+            "nvmlDeviceGetMemoryInfo": {"total": 8513708032, "free": 8186552320,
+                                        "used": 327155712},
             "nvmlDeviceGetCudaComputeCapability": [6, 1],
             # nvidia-ml-py 12 asks the 470 driver for functions it does not have yet.
             "nvmlDeviceGetArchitecture": NOT_FOUND,
@@ -404,27 +346,14 @@ def _hosts() -> dict[str, dict[str, Any]]:
             "platform": _linux(),
             "files": {PROC_VERSION: _proc("550.90.07", "Fri May 31 09:35:42 UTC 2024")},
             "which": {"nvidia-smi": LINUX_SMI},
-            "nvml": {
-                "failure": {
-                    "status": "absent",
-                    "detail": "NVML library not found (no NVIDIA driver)",
-                }
-            },
+            "nvml": {"failure": {"status": "absent",
+                                 "detail": "NVML library not found (no NVIDIA driver)"}},
             "cmds": {
-                (LINUX_SMI, *XML): {
-                    "status": "timeout",
-                    "detail": "no answer within 2 s; killed",
-                    "stdout": "",
-                    "stderr": "",
-                    "duration_ms": 2003.5,
-                },
+                (LINUX_SMI, *XML): {"status": "timeout", "detail": "no answer within 2 s; killed",
+                                    "stdout": "", "stderr": "", "duration_ms": 2003.5},
                 _csv_argv(LINUX_SMI, VOLATILE_CSV_FIELDS): {
-                    "status": "timeout",
-                    "detail": "no answer within 2 s; killed",
-                    "stdout": "",
-                    "stderr": "",
-                    "duration_ms": 2001.9,
-                },
+                    "status": "timeout", "detail": "no answer within 2 s; killed",
+                    "stdout": "", "stderr": "", "duration_ms": 2001.9},
             },
         },
         "nvidia-t4-450-csv-fallback": {
@@ -437,8 +366,7 @@ def _hosts() -> dict[str, dict[str, Any]]:
                 (LINUX_SMI, *XML): ok(T4_XML_CUT, code=-11),
                 # ...and this driver predates the compute_cap query field.
                 _csv_argv(LINUX_SMI, STATIC_CSV_FIELDS): ok(
-                    'Field "compute_cap" is not a valid field to query.\n\n', code=2
-                ),
+                    'Field "compute_cap" is not a valid field to query.\n\n', code=2),
                 _csv_argv(LINUX_SMI, no_cc): ok(T4_CSV),
                 _csv_argv(LINUX_SMI, VOLATILE_CSV_FIELDS): ok(T4_VOLATILE),
             },

@@ -56,10 +56,8 @@ def main(argv: list[str]) -> int:
     static = outcomes["probe"]
     print(f"probe: {static.status} from {static.source}; detail: {static.detail}")
     for gpu in static.sections.get("gpus", []):
-        print(
-            f"  {gpu.index}: {gpu.name} {gpu.memory_total_mib} MiB driver {gpu.driver_version}"
-            f" CUDA {gpu.cuda_version} cc {gpu.compute_capability} {gpu.architecture}"
-        )
+        print(f"  {gpu.index}: {gpu.name} {gpu.memory_total_mib} MiB driver {gpu.driver_version}"
+              f" CUDA {gpu.cuda_version} cc {gpu.compute_capability} {gpu.architecture}")
     if static.source != "nvml":
         print("NVML did not answer: the recording cannot show that the sources agree")
         return 1

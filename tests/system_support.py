@@ -32,13 +32,8 @@ DARWIN_SYSCTL = ("sysctl", "hw", "machdep.cpu", "vm.swapusage", "kern.hv_vmm_pre
 
 def ok(stdout: str, returncode: int = 0, stderr: str = "") -> dict[str, Any]:
     """A command that ran, as the runner records it."""
-    return {
-        "status": "ok",
-        "returncode": returncode,
-        "stdout": stdout,
-        "stderr": stderr,
-        "duration_ms": 4.0,
-    }
+    return {"status": "ok", "returncode": returncode, "stdout": stdout, "stderr": stderr,
+            "duration_ms": 4.0}
 
 
 def replay_system(folder: Path, **options: Any) -> Manifest:
@@ -279,40 +274,27 @@ IOREG_M2PRO = """\
 
 MACOS_ARM = {
     "platform": {
-        "system": "Darwin",
-        "node": "studio-mini.local",
-        "release": "23.5.0",
+        "system": "Darwin", "node": "studio-mini.local", "release": "23.5.0",
         "version": "Darwin Kernel Version 23.5.0: Wed May  1 20:12:58 PDT 2024; "
-        "root:xnu-10063.121.3~5/RELEASE_ARM64_T6020",
-        "machine": "arm64",
-        "libc": None,
-        "python_version": "3.12.4",
-        "python_implementation": "CPython",
-        "executable": "/Users/bench/venv/bin/python3",
-        "prefix": "/Users/bench/venv",
-        "base_prefix": "/opt/homebrew/opt/python@3.12/Frameworks/Python.framework/Versions/3.12",
-        "home": "/Users/bench",
-        "cpu_count": 12,
+                   "root:xnu-10063.121.3~5/RELEASE_ARM64_T6020",
+        "machine": "arm64", "libc": None, "python_version": "3.12.4",
+        "python_implementation": "CPython", "executable": "/Users/bench/venv/bin/python3",
+        "prefix": "/Users/bench/venv", "base_prefix": "/opt/homebrew/opt/python@3.12/"
+        "Frameworks/Python.framework/Versions/3.12", "home": "/Users/bench", "cpu_count": 12,
     },
     "cmd": {
         DARWIN_SYSCTL: ok(M2PRO_SYSCTL),
-        ("sw_vers",): ok(
-            "ProductName:\t\tmacOS\nProductVersion:\t\t14.5\nBuildVersion:\t\t23F79\n"
-        ),
+        ("sw_vers",): ok("ProductName:\t\tmacOS\nProductVersion:\t\t14.5\nBuildVersion:\t\t23F79\n"),
         ("pmset", "-g"): ok(PMSET_MINI),
         ("pmset", "-g", "batt"): ok("Now drawing from 'AC Power'\n"),
         ("sysctl", "-n", "vm.loadavg"): ok("{ 1.85 2.01 2.10 }\n"),
         ("ioreg", "-rd1", "-c", "IOPlatformExpertDevice"): ok(IOREG_M2PRO),
     },
     "env": {
-        "PATH": "/opt/homebrew/bin:/usr/bin:/bin",
-        "HOME": "/Users/bench",
-        "VIRTUAL_ENV": "/Users/bench/venv",
-        "GGML_METAL_PATH_RESOURCES": "/opt/llama.cpp/bin",
-        "OLLAMA_KEEP_ALIVE": "30m",
-        "OLLAMA_API_KEY": "not-a-real-key",
-        "MTL_DEBUG_LAYER": "0",
-        "TERM_SESSION_ID": "w0t0p0:1D2C",
+        "PATH": "/opt/homebrew/bin:/usr/bin:/bin", "HOME": "/Users/bench",
+        "VIRTUAL_ENV": "/Users/bench/venv", "GGML_METAL_PATH_RESOURCES": "/opt/llama.cpp/bin",
+        "OLLAMA_KEEP_ALIVE": "30m", "OLLAMA_API_KEY": "not-a-real-key",
+        "MTL_DEBUG_LAYER": "0", "TERM_SESSION_ID": "w0t0p0:1D2C",
     },
     "packages": {"mlx": "0.15.2", "mlx-lm": "0.14.3", "numpy": "1.26.4", "envstamp": "0.1.0"},
 }
@@ -431,27 +413,18 @@ Currently in use:
 
 MACOS_INTEL = {
     "platform": {
-        "system": "Darwin",
-        "node": "mbp-2019.local",
-        "release": "22.6.0",
+        "system": "Darwin", "node": "mbp-2019.local", "release": "22.6.0",
         "version": "Darwin Kernel Version 22.6.0: Thu Nov  2 07:43:57 PDT 2023; "
-        "root:xnu-8796.141.3.701.17~6/RELEASE_X86_64",
-        "machine": "x86_64",
-        "libc": None,
-        "python_version": "3.11.9",
-        "python_implementation": "CPython",
-        "executable": "/usr/local/bin/python3",
+                   "root:xnu-8796.141.3.701.17~6/RELEASE_X86_64",
+        "machine": "x86_64", "libc": None, "python_version": "3.11.9",
+        "python_implementation": "CPython", "executable": "/usr/local/bin/python3",
         "prefix": "/usr/local/Cellar/python@3.11/3.11.9/Frameworks/Python.framework/Versions/3.11",
         "base_prefix": "/usr/local/Cellar/python@3.11/3.11.9/Frameworks/Python.framework/"
-        "Versions/3.11",
-        "home": "/Users/bench",
-        "cpu_count": 16,
+        "Versions/3.11", "home": "/Users/bench", "cpu_count": 16,
     },
     "cmd": {
         DARWIN_SYSCTL: ok(INTEL_MAC_SYSCTL),
-        ("sw_vers",): ok(
-            "ProductName:\t\tmacOS\nProductVersion:\t\t13.6.7\nBuildVersion:\t\t22G720\n"
-        ),
+        ("sw_vers",): ok("ProductName:\t\tmacOS\nProductVersion:\t\t13.6.7\nBuildVersion:\t\t22G720\n"),
         ("pmset", "-g"): ok(PMSET_LAPTOP),
         ("pmset", "-g", "batt"): ok(
             "Now drawing from 'Battery Power'\n"
@@ -459,17 +432,13 @@ MACOS_INTEL = {
         ),
         ("sysctl", "-n", "vm.loadavg"): ok("{ 3.12 2.87 2.55 }\n"),
         ("ioreg", "-rd1", "-c", "IOPlatformExpertDevice"): ok(
-            "+-o MacBookPro16,1  <class IOPlatformExpertDevice, id 0x10000020f, registered>\n"
+            '+-o MacBookPro16,1  <class IOPlatformExpertDevice, id 0x10000020f, registered>\n'
             '    {\n      "IOPlatformUUID" = "9D1B7C3E-2F4A-5B6C-8D7E-0A1B2C3D4E5F"\n'
             '      "model" = <"MacBookPro16,1">\n    }\n'
         ),
     },
-    "env": {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": "/Users/bench",
-        "OMP_NUM_THREADS": "8",
-        "LLAMA_CACHE": "/Users/bench/.cache/llama.cpp",
-    },
+    "env": {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/Users/bench",
+            "OMP_NUM_THREADS": "8", "LLAMA_CACHE": "/Users/bench/.cache/llama.cpp"},
     "packages": {"torch": "2.2.2", "numpy": "1.26.4", "llama-cpp-python": "0.2.77"},
 }
 
@@ -482,19 +451,13 @@ SCHEMES = r"SYSTEM\CurrentControlSet\Control\Power\User\PowerSchemes"
 
 WINDOWS_11 = {
     "platform": {
-        "system": "Windows",
-        "node": "BENCH-DESKTOP",
-        "release": "10",
-        "version": "10.0.22631",
-        "machine": "AMD64",
-        "libc": None,
-        "python_version": "3.12.3",
+        "system": "Windows", "node": "BENCH-DESKTOP", "release": "10", "version": "10.0.22631",
+        "machine": "AMD64", "libc": None, "python_version": "3.12.3",
         "python_implementation": "CPython",
         "executable": "C:\\Users\\bench\\llm\\.venv\\Scripts\\python.exe",
         "prefix": "C:\\Users\\bench\\llm\\.venv",
         "base_prefix": "C:\\Users\\bench\\AppData\\Local\\Programs\\Python\\Python312",
-        "home": "C:\\Users\\bench",
-        "cpu_count": 16,
+        "home": "C:\\Users\\bench", "cpu_count": 16,
     },
     "registry": {
         (CV, "ProductName"): "Windows 10 Pro",
@@ -513,14 +476,10 @@ WINDOWS_11 = {
         (SCHEMES, "ActivePowerScheme"): "8c5e7fda-e8bf-4a96-9a85-a6e23a8c635c",
     },
     "env": {
-        "PATH": "C:\\Windows\\system32;C:\\Windows",
-        "USERPROFILE": "C:\\Users\\bench",
-        "VIRTUAL_ENV": "C:\\Users\\bench\\llm\\.venv",
-        "CUDA_VISIBLE_DEVICES": "0",
-        "OLLAMA_HOST": "http://admin:hunter2@127.0.0.1:11434",
-        "OLLAMA_FLASH_ATTENTION": "1",
-        "HF_TOKEN": "not-a-real-token",
-        "GGML_CUDA_ENABLE_UNIFIED_MEMORY": "1",
+        "PATH": "C:\\Windows\\system32;C:\\Windows", "USERPROFILE": "C:\\Users\\bench",
+        "VIRTUAL_ENV": "C:\\Users\\bench\\llm\\.venv", "CUDA_VISIBLE_DEVICES": "0",
+        "OLLAMA_HOST": "http://admin:hunter2@127.0.0.1:11434", "OLLAMA_FLASH_ATTENTION": "1",
+        "HF_TOKEN": "not-a-real-token", "GGML_CUDA_ENABLE_UNIFIED_MEMORY": "1",
     },
     "packages": {"torch": "2.3.1+cu121", "transformers": "4.42.3", "numpy": "1.26.4"},
     # GlobalMemoryStatusEx / GetSystemPowerStatus as the runner answers them (a desktop:
@@ -575,19 +534,11 @@ Hugepagesize:       2048 kB
 SYSCPU = "/sys/devices/system/cpu"
 GRAVITON = {
     "platform": {
-        "system": "Linux",
-        "node": "ip-172-31-20-41",
-        "release": "6.5.0-1017-aws",
-        "version": "#17~22.04.2-Ubuntu SMP Mon Mar 25 20:47:22 UTC 2024",
-        "machine": "aarch64",
-        "libc": "glibc 2.35",
-        "python_version": "3.10.12",
-        "python_implementation": "CPython",
-        "executable": "/usr/bin/python3",
-        "prefix": "/usr",
-        "base_prefix": "/usr",
-        "home": "/home/ubuntu",
-        "cpu_count": 8,
+        "system": "Linux", "node": "ip-172-31-20-41", "release": "6.5.0-1017-aws",
+        "version": "#17~22.04.2-Ubuntu SMP Mon Mar 25 20:47:22 UTC 2024", "machine": "aarch64",
+        "libc": "glibc 2.35", "python_version": "3.10.12", "python_implementation": "CPython",
+        "executable": "/usr/bin/python3", "prefix": "/usr", "base_prefix": "/usr",
+        "home": "/home/ubuntu", "cpu_count": 8,
     },
     "files": {
         "/etc/os-release": UBUNTU_2204,
@@ -612,12 +563,8 @@ GRAVITON = {
         "/lib": ["aarch64-linux-gnu", "ld-linux-aarch64.so.1"],
         "/sys/class/power_supply": [],
     },
-    "env": {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": "/home/ubuntu",
-        "OMP_NUM_THREADS": "8",
-        "GGML_NUMA": "distribute",
-    },
+    "env": {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/home/ubuntu",
+            "OMP_NUM_THREADS": "8", "GGML_NUMA": "distribute"},
     "packages": {"llama-cpp-python": "0.2.82", "numpy": "1.26.4"},
 }
 

@@ -41,11 +41,8 @@ def test_the_only_difference_is_named() -> None:
         "the only difference between these runs is the GPU driver: 550.54.14 -> 560.35.03"
     )
     assert {r.path for r in report.rows} == {
-        "gpus[0].driver_version",
-        "gpus[0].cuda_version",
-        "runtimes.nvidia_driver",
-        "runtimes.cuda_driver",
-    }
+        "gpus[0].driver_version", "gpus[0].cuda_version",
+        "runtimes.nvidia_driver", "runtimes.cuda_driver"}
 
 
 def test_only_difference_over_several_runs_ignores_state_and_no_impact() -> None:
@@ -72,10 +69,8 @@ def test_nothing_varies() -> None:
 
 
 def test_compare_text_markdown_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    files = [
-        write(base(), tmp_path / "1.json"),
-        write(driver_update("560.35.03", "12.6"), tmp_path / "2.json"),
-    ]
+    files = [write(base(), tmp_path / "1.json"),
+             write(driver_update("560.35.03", "12.6"), tmp_path / "2.json")]
     argv = ["compare", *map(str, files)]
     assert main(argv) == 0
     text = capsys.readouterr().out
@@ -109,11 +104,8 @@ def test_compare_many_inputs_lists_distinct_values(
 def test_compare_results_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     ngl = {"n_gpu_layers": 99}
     a = result_log(tmp_path / "a.jsonl", base(), [("tg128", ngl, [98.0, 98.4, 98.2])])
-    b = result_log(
-        tmp_path / "b.jsonl",
-        edit_gpu(base(), power_limit_w=350.0),
-        [("tg128", ngl, [90.0, 90.4, 90.2])],
-    )
+    b = result_log(tmp_path / "b.jsonl", edit_gpu(base(), power_limit_w=350.0),
+                   [("tg128", ngl, [90.0, 90.4, 90.2])])
     report = compare([str(a), str(b), str(WORKSTATION)])
     assert report.only_difference == "GPU power limit: 450 W -> 350 W -> 450 W"
     assert [t.name for t in report.tests] == ["tg128"]
@@ -152,7 +144,9 @@ def test_check_passes_against_its_own_capture(
     assert "now (captured by check)" in out
 
 
-@pytest.mark.parametrize(("level", "code"), [("high", 0), ("medium", 1), ("low", 1)])
+@pytest.mark.parametrize(
+    ("level", "code"), [("high", 0), ("medium", 1), ("low", 1)]
+)
 def test_check_gates_on_drift(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, level: str, code: int
 ) -> None:

@@ -49,181 +49,53 @@ def only(report: DiffReport) -> list[str]:
 
 PLANTED: list[tuple[str, Edit, str, str, str, str]] = [
     # (case, edit, path, category, impact, text the reason must hold)
-    (
-        "llama.cpp build",
-        lambda m: edit_build(m, build_number=4589),
-        "llamacpp[0].build_number",
-        "engine build",
-        "high",
-        "1142 builds apart, B newer",
-    ),
-    (
-        "llama.cpp commit",
-        lambda m: edit_build(m, commit="cfd74c86"),
-        "llamacpp[0].commit",
-        "engine build",
-        "high",
-        "b5e95468 -> cfd74c86",
-    ),
-    (
-        "backend",
-        lambda m: edit_build(m, backends=["CPU", "Vulkan"]),
-        "llamacpp[0].backends",
-        "engine build",
-        "high",
-        "only on A: CUDA; only on B: Vulkan",
-    ),
-    (
-        "build option",
-        lambda m: edit_build(m, build_flags={"GGML_CUDA": "OFF"}),
-        "llamacpp[0].build_flags.GGML_CUDA",
-        "engine build",
-        "high",
-        "ON -> OFF",
-    ),
-    (
-        "gpu model",
-        lambda m: edit_gpu(m, name="NVIDIA GeForce RTX 3090"),
-        "gpus[0].name",
-        "gpu",
-        "high",
-        "RTX 4090 -> NVIDIA GeForce RTX 3090",
-    ),
-    (
-        "gpu count",
-        lambda m: attrs.evolve(
-            m, gpus=[*m.gpus, Gpu(index=1, name="NVIDIA RTX A4000", uuid="GPU-00aa")]
-        ),
-        "gpus[1]",
-        "gpu",
-        "high",
-        "only on B: NVIDIA RTX A4000",
-    ),
-    (
-        "power limit",
-        lambda m: edit_gpu(m, power_limit_w=300.0),
-        "gpus[0].power_limit_w",
-        "gpu",
-        "high",
-        "450 W -> 300 W (-33%)",
-    ),
-    (
-        "driver",
-        lambda m: edit_gpu(m, driver_version="560.35.03"),
-        "gpus[0].driver_version",
-        "driver",
-        "medium",
-        "550.54.14 -> 560.35.03",
-    ),
-    (
-        "cuda runtime",
-        lambda m: edit(m, "runtimes", cuda_toolkit="12.6.77"),
-        "runtimes.cuda_toolkit",
-        "runtime",
-        "medium",
-        "12.4.131 -> 12.6.77",
-    ),
-    (
-        "pcie slot",
-        lambda m: edit_gpu(m, pcie_width_max=8),
-        "gpus[0].pcie_width_max",
-        "gpu",
-        "medium",
-        "16 -> 8",
-    ),
-    (
-        "frontend",
-        lambda m: edit(
-            m, "frontends", ollama=attrs.evolve(m.frontends.ollama, server_version="0.6.2")
-        ),
-        "frontends.ollama.server_version",
-        "frontend",
-        "high",
-        "it ships its own engine",
-    ),
-    (
-        "model file",
-        lambda m: attrs.evolve(
-            m, models=[attrs.evolve(m.models[0], sha256="0" * 64, quantization="Q8_0")]
-        ),
-        "models[0].quantization",
-        "model",
-        "high",
-        "Q4_K_M -> Q8_0",
-    ),
-    (
-        "cpu governor",
-        lambda m: edit(m, "cpu", governor="powersave"),
-        "cpu.governor",
-        "cpu",
-        "medium",
-        "performance -> powersave",
-    ),
-    ("cpu boost", lambda m: edit(m, "cpu", boost=False), "cpu.boost", "cpu", "medium", "yes -> no"),
-    (
-        "platform profile",
-        lambda m: edit(m, "power", power_profile="power-saver"),
-        "power.power_profile",
-        "power",
-        "medium",
-        "performance -> power-saver",
-    ),
-    (
-        "memory",
-        lambda m: edit(m, "memory", total_bytes=34359738368),
-        "memory.total_bytes",
-        "memory",
-        "medium",
-        "62.5 GiB -> 32.0 GiB",
-    ),
-    (
-        "kernel",
-        lambda m: edit(m, "os", kernel="6.11.0-19-generic"),
-        "os.kernel",
-        "os",
-        "low",
-        "6.8.0-52-generic -> 6.11.0-19-generic",
-    ),
-    (
-        "libc",
-        lambda m: edit(m, "os", libc="glibc 2.40"),
-        "os.libc",
-        "os",
-        "low",
-        "glibc 2.39 -> glibc 2.40",
-    ),
-    (
-        "python",
-        lambda m: edit(m, "python", version="3.13.1"),
-        "python.version",
-        "python",
-        "low",
-        "3.12.3 -> 3.13.1",
-    ),
-    (
-        "env",
-        lambda m: attrs.evolve(m, env={**m.env, "GGML_CUDA_FORCE_MMQ": "1"}),
-        "env.GGML_CUDA_FORCE_MMQ",
-        "env",
-        "high",
-        "unset -> 1",
-    ),
-    (
-        "hostname",
-        lambda m: edit(m, "host", hostname="other-box"),
-        "host.hostname",
-        "host",
-        "none",
-        "tensorbox -> other-box",
-    ),
-    (
-        "serial",
-        lambda m: edit_gpu(m, serial="999"),
-        "gpus[0].serial",
-        "gpu",
-        "none",
-        "1324021045871 -> 999",
-    ),
+    ("llama.cpp build", lambda m: edit_build(m, build_number=4589),
+     "llamacpp[0].build_number", "engine build", "high", "1142 builds apart, B newer"),
+    ("llama.cpp commit", lambda m: edit_build(m, commit="cfd74c86"),
+     "llamacpp[0].commit", "engine build", "high", "b5e95468 -> cfd74c86"),
+    ("backend", lambda m: edit_build(m, backends=["CPU", "Vulkan"]),
+     "llamacpp[0].backends", "engine build", "high", "only on A: CUDA; only on B: Vulkan"),
+    ("build option", lambda m: edit_build(m, build_flags={"GGML_CUDA": "OFF"}),
+     "llamacpp[0].build_flags.GGML_CUDA", "engine build", "high", "ON -> OFF"),
+    ("gpu model", lambda m: edit_gpu(m, name="NVIDIA GeForce RTX 3090"),
+     "gpus[0].name", "gpu", "high", "RTX 4090 -> NVIDIA GeForce RTX 3090"),
+    ("gpu count", lambda m: attrs.evolve(m, gpus=[*m.gpus, Gpu(index=1, name="NVIDIA RTX A4000",
+                                                             uuid="GPU-00aa")]),
+     "gpus[1]", "gpu", "high", "only on B: NVIDIA RTX A4000"),
+    ("power limit", lambda m: edit_gpu(m, power_limit_w=300.0),
+     "gpus[0].power_limit_w", "gpu", "high", "450 W -> 300 W (-33%)"),
+    ("driver", lambda m: edit_gpu(m, driver_version="560.35.03"),
+     "gpus[0].driver_version", "driver", "medium", "550.54.14 -> 560.35.03"),
+    ("cuda runtime", lambda m: edit(m, "runtimes", cuda_toolkit="12.6.77"),
+     "runtimes.cuda_toolkit", "runtime", "medium", "12.4.131 -> 12.6.77"),
+    ("pcie slot", lambda m: edit_gpu(m, pcie_width_max=8),
+     "gpus[0].pcie_width_max", "gpu", "medium", "16 -> 8"),
+    ("frontend", lambda m: edit(m, "frontends", ollama=attrs.evolve(
+        m.frontends.ollama, server_version="0.6.2")),
+     "frontends.ollama.server_version", "frontend", "high", "it ships its own engine"),
+    ("model file", lambda m: attrs.evolve(m, models=[attrs.evolve(
+        m.models[0], sha256="0" * 64, quantization="Q8_0")]),
+     "models[0].quantization", "model", "high", "Q4_K_M -> Q8_0"),
+    ("cpu governor", lambda m: edit(m, "cpu", governor="powersave"),
+     "cpu.governor", "cpu", "medium", "performance -> powersave"),
+    ("cpu boost", lambda m: edit(m, "cpu", boost=False),
+     "cpu.boost", "cpu", "medium", "yes -> no"),
+    ("platform profile", lambda m: edit(m, "power", power_profile="power-saver"),
+     "power.power_profile", "power", "medium", "performance -> power-saver"),
+    ("memory", lambda m: edit(m, "memory", total_bytes=34359738368),
+     "memory.total_bytes", "memory", "medium", "62.5 GiB -> 32.0 GiB"),
+    ("kernel", lambda m: edit(m, "os", kernel="6.11.0-19-generic"),
+     "os.kernel", "os", "low", "6.8.0-52-generic -> 6.11.0-19-generic"),
+    ("libc", lambda m: edit(m, "os", libc="glibc 2.40"),
+     "os.libc", "os", "low", "glibc 2.39 -> glibc 2.40"),
+    ("python", lambda m: edit(m, "python", version="3.13.1"),
+     "python.version", "python", "low", "3.12.3 -> 3.13.1"),
+    ("env", lambda m: attrs.evolve(m, env={**m.env, "GGML_CUDA_FORCE_MMQ": "1"}),
+     "env.GGML_CUDA_FORCE_MMQ", "env", "high", "unset -> 1"),
+    ("hostname", lambda m: edit(m, "host", hostname="other-box"),
+     "host.hostname", "host", "none", "tensorbox -> other-box"),
+    ("serial", lambda m: edit_gpu(m, serial="999"),
+     "gpus[0].serial", "gpu", "none", "1324021045871 -> 999"),
 ]
 
 
@@ -240,9 +112,8 @@ def test_planted_difference(
     assert (found.category, found.impact) == (category, impact), case
     assert text in found.reason, found.reason
     assert not report.state and not report.unknown  # nothing else leaks in
-    assert report.max_impact == max(
-        (d.impact for d in report.differences), key=rules.IMPACT_RANK.__getitem__
-    )
+    assert report.max_impact == max((d.impact for d in report.differences),
+                                    key=rules.IMPACT_RANK.__getitem__)
 
 
 def test_known_on_one_side_is_not_a_difference() -> None:
@@ -267,9 +138,8 @@ def test_frontend_bundled_runtime_version() -> None:
 def test_results_params_change_is_high() -> None:
     from envstamp.diff_results import param_differences
 
-    found = param_differences(
-        "tg128", {"n_gpu_layers": 99, "n_threads": 16}, {"n_gpu_layers": 20, "n_threads": 8}
-    )
+    found = param_differences("tg128", {"n_gpu_layers": 99, "n_threads": 16},
+                              {"n_gpu_layers": 20, "n_threads": 8})
     assert [(d.path, d.impact) for d in found] == [
         ("tests[tg128].params.n_gpu_layers", "high"),
         ("tests[tg128].params.n_threads", "high"),
@@ -332,9 +202,8 @@ def test_ranking_of_many_planted_differences() -> None:
     cats = [rules.CATEGORY_RANK[d.category] for d in highs]
     assert cats == sorted(cats)
     assert report.counts["high"] == len(highs)
-    assert report.headline.startswith(
-        f"{len(report.differences) - report.counts['none']} differences that may change speed"
-    )
+    assert report.headline.startswith(f"{len(report.differences) - report.counts['none']} "
+                                      "differences that may change speed")
     assert report.likely_causes[0].startswith("llama.cpp")
     assert not report.same_identity and report.max_impact == "high"
 
@@ -342,13 +211,8 @@ def test_ranking_of_many_planted_differences() -> None:
 def test_two_captured_files() -> None:
     report = diff(str(WORKSTATION), str(RENDER_NODE))
     paths = only(report)
-    for expected in (
-        "llamacpp[0].build_number",
-        "gpus[0].power_limit_w",
-        "gpus[0].driver_version",
-        "cpu.governor",
-        "frontends.ollama.server_version",
-    ):
+    for expected in ("llamacpp[0].build_number", "gpus[0].power_limit_w",
+                     "gpus[0].driver_version", "cpu.governor", "frontends.ollama.server_version"):
         assert expected in paths
     assert report.differences[0].path == "llamacpp[0].build_number"
     assert report.a is not None and report.a.verification == "unsigned"
@@ -367,9 +231,8 @@ def test_identical_manifests() -> None:
 
 
 def test_names_normalised_and_numbers_within_tolerance() -> None:
-    other = edit_gpu(
-        base(), name="GeForce RTX 4090", memory_total_mib=24576, clocks_max_graphics_mhz=3105
-    )
+    other = edit_gpu(base(), name="GeForce RTX 4090", memory_total_mib=24576,
+                     clocks_max_graphics_mhz=3105)
     other = edit(other, "cpu", model_name="AMD  Ryzen 9 7950X 16-core processor")
     assert diff(base(), other).differences == []
 
@@ -381,15 +244,9 @@ def test_lists_of_strings_are_sets() -> None:
 
 
 def test_gpus_matched_by_uuid_then_bus_then_index() -> None:
-    second = Gpu(
-        index=1,
-        vendor="nvidia",
-        name="NVIDIA GeForce RTX 3090",
-        uuid="GPU-7777",
-        pci_bus_id="00000000:02:00.0",
-        driver_version="550.54.14",
-        power_limit_w=350.0,
-    )
+    second = Gpu(index=1, vendor="nvidia", name="NVIDIA GeForce RTX 3090", uuid="GPU-7777",
+                 pci_bus_id="00000000:02:00.0", driver_version="550.54.14",
+                 power_limit_w=350.0)
     two = attrs.evolve(base(), gpus=[*base().gpus, second])
     swapped = attrs.evolve(two, gpus=list(reversed(two.gpus)))
     report = diff(two, swapped)
@@ -399,18 +256,16 @@ def test_gpus_matched_by_uuid_then_bus_then_index() -> None:
     no_uuid_swapped = attrs.evolve(no_uuid, gpus=list(reversed(no_uuid.gpus)))
     assert [d for d in diff(no_uuid, no_uuid_swapped).differences if d.impact != "none"] == []
     # a changed 3090 is found as the 3090, at a path both directions agree on
-    changed = attrs.evolve(
-        swapped, gpus=[attrs.evolve(swapped.gpus[0], power_limit_w=280.0), swapped.gpus[1]]
-    )
+    changed = attrs.evolve(swapped, gpus=[attrs.evolve(swapped.gpus[0], power_limit_w=280.0),
+                                          swapped.gpus[1]])
     found = entry(diff(two, changed), "gpus[uuid=GPU-7777].power_limit_w")
     assert found.impact == "high"
     assert "gpus[uuid=GPU-7777].power_limit_w" in only(diff(changed, two))
 
 
 def test_llamacpp_builds_matched_by_path_then_order() -> None:
-    other = LlamaCppBuild(
-        path="/opt/llama-vulkan/llama-bench", build_number=4400, backends=["Vulkan"]
-    )
+    other = LlamaCppBuild(path="/opt/llama-vulkan/llama-bench", build_number=4400,
+                          backends=["Vulkan"])
     a = attrs.evolve(base(), llamacpp=[*base().llamacpp, other])
     b = attrs.evolve(a, llamacpp=list(reversed(a.llamacpp)))
     assert diff(a, b).differences == []
@@ -492,9 +347,8 @@ def test_there_is_a_recorded_host_to_replay() -> None:
 
 
 def test_labels_name_the_key_and_the_frontend() -> None:
-    a = edit(
-        base(), "frontends", ollama=attrs.evolve(base().frontends.ollama, server_version="0.6.2")
-    )
+    a = edit(base(), "frontends", ollama=attrs.evolve(base().frontends.ollama,
+                                                      server_version="0.6.2"))
     a = attrs.evolve(a, env={**a.env, "OLLAMA_FLASH_ATTENTION": "1"})
     labels = {d.path: (d.label, d.component) for d in diff(base(), a).differences}
     assert labels["frontends.ollama.server_version"] == ("ollama version", "ollama version")

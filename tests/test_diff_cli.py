@@ -74,10 +74,8 @@ def test_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out.startswith("### envstamp diff\n\n**15 differences")
     assert "| A | `" in out and "| manifest | unsigned |" in out
-    assert (
-        "| **high** | engine build | llama.cpp build number | 3447 -> 4589 (1142 builds "
-        "apart, B newer) | kernels and defaults change between builds |" in out
-    )
+    assert "| **high** | engine build | llama.cpp build number | 3447 -> 4589 (1142 builds " \
+           "apart, B newer) | kernels and defaults change between builds |" in out
     assert "#### State at capture" in out
     assert "inputs: A unsigned, B unsigned" in out
     assert "\033[" not in out

@@ -62,9 +62,8 @@ def test_anything_unusual_goes_to_the_loader_of_record(text: str) -> None:
 def test_what_only_the_converter_accepts_is_left_to_it() -> None:
     # cattrs reads an object where a list belongs as the list of its keys; the lean path
     # does not second-guess that, it declines and the loader of record decides
-    text = (
-        '{"schema": "envstamp.manifest/1", "envstamp_version": "x", "captured_at": "t", "gpus": {}}'
-    )
+    text = ('{"schema": "envstamp.manifest/1", "envstamp_version": "x", "captured_at": "t", '
+            '"gpus": {}}')
     with pytest.raises(_Fallback):
         lean_manifest(text.encode())
     assert of_record(text.encode()).gpus == []
@@ -80,16 +79,8 @@ def test_load_defers_errors_to_the_loader_of_record(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         load(str(tmp_path / "absent.json"))
     bad = tmp_path / "bad.json"
-    bad.write_text(
-        json.dumps(
-            {
-                "schema": "envstamp.manifest/1",
-                "envstamp_version": "x",
-                "captured_at": "t",
-                "cpu": {"sockets": "two"},
-            }
-        )
-    )
+    bad.write_text(json.dumps({"schema": "envstamp.manifest/1", "envstamp_version": "x",
+                               "captured_at": "t", "cpu": {"sockets": "two"}}))
     with pytest.raises(InputError, match="sockets"):
         load(str(bad))
 

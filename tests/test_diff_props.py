@@ -15,23 +15,8 @@ from envstamp.differ import DiffReport, diff
 from envstamp.model import Manifest
 
 # Small pools, so that two generated manifests often agree, and lists often share keys.
-WORDS = st.sampled_from(
-    [
-        "CUDA",
-        "cuda",
-        "Vulkan",
-        "NVIDIA GeForce RTX 4090",
-        "GeForce RTX 4090",
-        "550.54.14",
-        "v0.5.7",
-        "0.5.7",
-        "b5e95468",
-        "x",
-        "",
-        "GPU-1",
-        "GPU-2",
-    ]
-)
+WORDS = st.sampled_from(["CUDA", "cuda", "Vulkan", "NVIDIA GeForce RTX 4090", "GeForce RTX 4090",
+                         "550.54.14", "v0.5.7", "0.5.7", "b5e95468", "x", "", "GPU-1", "GPU-2"])
 NUMBERS = st.one_of(st.integers(-3, 5000), st.sampled_from([24564, 24576, 450, 0]))
 FLOATS = st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from([450.0, 350.0, 83.0]))
 
@@ -51,17 +36,10 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
     if origin is list:
         return st.lists(strategy_for(args[0]), max_size=2)
     if origin is dict:
-        return st.dictionaries(
-            st.sampled_from(["GGML_X", "CUDA_VISIBLE_DEVICES", "k"]),
-            strategy_for(args[1]),
-            max_size=3,
-        )
+        return st.dictionaries(st.sampled_from(["GGML_X", "CUDA_VISIBLE_DEVICES", "k"]),
+                               strategy_for(args[1]), max_size=3)
     simple: dict[Any, st.SearchStrategy[Any]] = {
-        type(None): st.none(),
-        str: WORDS,
-        int: NUMBERS,
-        float: FLOATS,
-        bool: st.booleans(),
+        type(None): st.none(), str: WORDS, int: NUMBERS, float: FLOATS, bool: st.booleans(),
         typing.Any: WORDS,
     }
     if tp in simple:
@@ -88,11 +66,8 @@ def _nullable(tp: Any) -> bool:
 
 
 MANIFESTS = strategy_for(Manifest)
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def paths(report: DiffReport) -> list[tuple[str, bool]]:

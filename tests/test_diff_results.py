@@ -45,9 +45,8 @@ def test_adapter_reads_result_records() -> None:
 
 
 def test_adapter_reads_mappings_and_llama_bench_fields() -> None:
-    view = result_view(
-        {"name": "pp512", "params": {"n_reps": 5}, "metrics": {"avg_ts": 4512.3, "stddev_ts": 31.2}}
-    )
+    view = result_view({"name": "pp512", "params": {"n_reps": 5},
+                        "metrics": {"avg_ts": 4512.3, "stddev_ts": 31.2}})
     assert view is not None and view.metric == "avg_ts"
     assert view.spread == Spread(mean=4512.3, stddev=31.2, n=5, unit="t/s")
 
@@ -69,10 +68,8 @@ def test_adapter_ignores_what_it_cannot_read(junk: object) -> None:
 
 
 def test_b_faster_beyond_noise() -> None:
-    t = compare_test(
-        [result_view(record("tg128", [97.9, 98.2, 98.5]))],  # type: ignore[list-item]
-        [result_view(record("tg128", [131.2, 131.6, 132.0]))],
-    )  # type: ignore[list-item]
+    t = compare_test([result_view(record("tg128", [97.9, 98.2, 98.5]))],  # type: ignore[list-item]
+                     [result_view(record("tg128", [131.2, 131.6, 132.0]))])  # type: ignore[list-item]
     assert t.faster == "B" and t.within_noise is False
     assert t.ratio == pytest.approx(131.6 / 98.2, rel=1e-3)
     assert t.summary.startswith("B is 1.34x faster on tg128")
@@ -91,19 +88,15 @@ def test_within_noise() -> None:
     assert within_noise(a, Spread(mean=103.0, stddev=1.5, n=5)) is True
     assert within_noise(a, Spread(mean=104.0, stddev=1.5, n=5)) is False
     assert within_noise(a, Spread(mean=104.0, stddev=None, n=1)) is None
-    t = compare_test(
-        [result_view(record("pp512", [100.0, 102.0, 98.0]))],  # type: ignore[list-item]
-        [result_view(record("pp512", [101.0, 103.0, 99.0]))],
-    )  # type: ignore[list-item]
+    t = compare_test([result_view(record("pp512", [100.0, 102.0, 98.0]))],  # type: ignore[list-item]
+                     [result_view(record("pp512", [101.0, 103.0, 99.0]))])  # type: ignore[list-item]
     assert t.within_noise is True and t.faster is None
     assert "within noise" in t.summary
 
 
 def test_single_samples_have_unknown_spread() -> None:
-    t = compare_test(
-        [result_view(record("tg128", [98.0]))],  # type: ignore[list-item]
-        [result_view(record("tg128", [131.0]))],
-    )  # type: ignore[list-item]
+    t = compare_test([result_view(record("tg128", [98.0]))],  # type: ignore[list-item]
+                     [result_view(record("tg128", [131.0]))])  # type: ignore[list-item]
     assert t.within_noise is None and t.faster == "B"
     assert "spread unknown" in t.summary
 
@@ -113,21 +106,16 @@ def test_repeated_records_pool() -> None:
     spread = pool(views)  # type: ignore[arg-type]
     assert spread == Spread(mean=99.0, stddev=2.0, n=3, unit="t/s")
     # summaries without their samples pool by weight
-    summaries = [
-        result_view(
-            {"name": "x", "metrics": {"avg_ts": m, "stddev_ts": 1.0}, "params": {"n_reps": 4}}
-        )
-        for m in (10.0, 12.0)
-    ]
+    summaries = [result_view({"name": "x", "metrics": {"avg_ts": m, "stddev_ts": 1.0},
+                              "params": {"n_reps": 4}}) for m in (10.0, 12.0)]
     pooled = pool(summaries)  # type: ignore[arg-type]
     assert pooled is not None and pooled.n == 8 and pooled.mean == pytest.approx(11.0)
     assert pooled.stddev is not None and pooled.stddev > 1.0
 
 
 def test_format_spread() -> None:
-    assert (
-        format_spread(Spread(mean=131.62, stddev=0.61, n=5, unit="t/s")) == "131.6 ± 0.6 t/s (n=5)"
-    )
+    assert format_spread(Spread(mean=131.62, stddev=0.61, n=5, unit="t/s")) == \
+        "131.6 ± 0.6 t/s (n=5)"
     assert format_spread(Spread(mean=4512.3, stddev=None, n=None, unit="t/s")) == "4512 t/s"
     assert format_spread(None) == "-"
 
@@ -137,17 +125,11 @@ def test_format_spread() -> None:
 
 def test_tests_matched_by_name_and_params() -> None:
     a = [record("tg128", [98.0, 98.4], **NGL), record("pp512", [4500.0, 4520.0], **NGL)]
-    b = [
-        record("pp512", [4510.0, 4530.0], **NGL),
-        record("tg128", [131.0, 132.0], **NGL),
-        record("tg256", [120.0, 121.0], **NGL),
-    ]
+    b = [record("pp512", [4510.0, 4530.0], **NGL), record("tg128", [131.0, 132.0], **NGL),
+         record("tg256", [120.0, 121.0], **NGL)]
     tests, param_diffs = compare_results(a, b)
     assert [(t.name, t.a is not None, t.b is not None) for t in tests] == [
-        ("tg128", True, True),
-        ("pp512", True, True),
-        ("tg256", False, True),
-    ]
+        ("tg128", True, True), ("pp512", True, True), ("tg256", False, True)]
     assert param_diffs == []
     assert tests[2].summary == "tg256: only on B (no matching test on A)"
 
@@ -155,15 +137,12 @@ def test_tests_matched_by_name_and_params() -> None:
 def test_params_that_differ_are_reported_once_and_high() -> None:
     a = [record("tg128", [98.0, 98.4], **NGL), record("pp512", [4500.0, 4520.0], **NGL)]
     low_offload = {**NGL, "n_gpu_layers": 20}
-    b = [
-        record("tg128", [41.0, 42.0], **low_offload),
-        record("pp512", [900.0, 910.0], **low_offload),
-    ]
+    b = [record("tg128", [41.0, 42.0], **low_offload),
+         record("pp512", [900.0, 910.0], **low_offload)]
     tests, param_diffs = compare_results(a, b)
     assert [t.faster for t in tests] == ["A", "A"]
     assert [(d.path, d.impact, d.change) for d in param_diffs] == [
-        ("tests[tg128].params.n_gpu_layers", "high", "99 -> 20")
-    ]
+        ("tests[tg128].params.n_gpu_layers", "high", "99 -> 20")]
     assert tests[0].params == {"n_threads": 16}  # only what both share
 
 
@@ -171,39 +150,25 @@ def test_params_that_differ_are_reported_once_and_high() -> None:
 
 
 def test_two_results_logs(tmp_path: Path) -> None:
-    log_a = result_log(
-        tmp_path / "a.jsonl",
-        load(WORKSTATION),
-        [
-            ("tg128", NGL, [97.9, 98.2, 98.5, 98.0, 98.4]),
-            ("pp512", NGL, [4498.0, 4512.0, 4530.0, 4505.0, 4521.0]),
-        ],
-    )
-    log_b = result_log(
-        tmp_path / "b.jsonl",
-        load(RENDER_NODE),
-        [
-            ("tg128", NGL, [131.1, 131.6, 132.0, 131.4, 131.9]),
-            ("pp512", NGL, [4510.0, 4525.0, 4500.0, 4533.0, 4519.0]),
-        ],
-    )
+    log_a = result_log(tmp_path / "a.jsonl", load(WORKSTATION), [
+        ("tg128", NGL, [97.9, 98.2, 98.5, 98.0, 98.4]),
+        ("pp512", NGL, [4498.0, 4512.0, 4530.0, 4505.0, 4521.0])])
+    log_b = result_log(tmp_path / "b.jsonl", load(RENDER_NODE), [
+        ("tg128", NGL, [131.1, 131.6, 132.0, 131.4, 131.9]),
+        ("pp512", NGL, [4510.0, 4525.0, 4500.0, 4533.0, 4519.0])])
     report = diff(str(log_a), str(log_b))
     assert report.a is not None and report.a.kind == "results" and report.a.results == 2
     assert report.a.verification == "verified"
     tg, pp = report.tests
     assert tg.faster == "B" and pp.within_noise is True
-    assert report.headline.startswith(
-        "B is 1.34x faster on tg128; likely causes: llama.cpp build number 3447 -> 4589"
-    )
+    assert report.headline.startswith("B is 1.34x faster on tg128; likely causes: "
+                                      "llama.cpp build number 3447 -> 4589")
     assert "GPU power limit 450 W -> 350 W (-22%)" in report.headline
 
 
 def test_manifest_and_results_mixed(tmp_path: Path) -> None:
-    log = result_log(
-        tmp_path / "r.jsonl",
-        edit_gpu(base(), power_limit_w=300.0),
-        [("tg128", NGL, [88.0, 88.5, 88.2])],
-    )
+    log = result_log(tmp_path / "r.jsonl", edit_gpu(base(), power_limit_w=300.0),
+                     [("tg128", NGL, [88.0, 88.5, 88.2])])
     report = diff(str(WORKSTATION), str(log))
     assert report.a is not None and report.a.kind == "manifest"
     assert report.b is not None and report.b.kind == "results"

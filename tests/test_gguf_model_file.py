@@ -165,22 +165,10 @@ def test_truncated_file_is_a_parse_error_at_every_length() -> None:
         (b"GGUF" + struct.pack("<IQQ", 3, 0, 2**40), "believable"),
         (b"GGUF" + struct.pack("<IQQ", 3, 2**40, 0), "believable"),
         (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 2**60), "believable"),
-        (
-            b"GGUF"
-            + struct.pack("<IQQ", 3, 0, 1)
-            + struct.pack("<Q", 1)
-            + b"k"
-            + struct.pack("<IIQ", ARR, U64, 2**50),
-            "believable",
-        ),
-        (
-            b"GGUF"
-            + struct.pack("<IQQ", 3, 0, 1)
-            + struct.pack("<Q", 1)
-            + b"k"
-            + struct.pack("<I", 77),
-            "type 77",
-        ),
+        (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"k"
+         + struct.pack("<IIQ", ARR, U64, 2**50), "believable"),
+        (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"k"
+         + struct.pack("<I", 77), "type 77"),
     ],
 )
 def test_malformed_headers(data: bytes, message: str) -> None:
@@ -351,10 +339,8 @@ def test_progress_is_throttled() -> None:
         ("llama3.2:3b", ("registry.ollama.ai", "library", "llama3.2", "3b", "llama3.2:3b")),
         ("mistral", ("registry.ollama.ai", "library", "mistral", "latest", "mistral:latest")),
         ("jdoe/coder:q4", ("registry.ollama.ai", "jdoe", "coder", "q4", "jdoe/coder:q4")),
-        (
-            "hf.co/org/Repo-GGUF:Q4_K_M",
-            ("hf.co", "org", "Repo-GGUF", "Q4_K_M", "hf.co/org/Repo-GGUF:Q4_K_M"),
-        ),
+        ("hf.co/org/Repo-GGUF:Q4_K_M",
+         ("hf.co", "org", "Repo-GGUF", "Q4_K_M", "hf.co/org/Repo-GGUF:Q4_K_M")),
     ],
 )
 def test_ollama_names(name: str, expected: tuple[str, ...]) -> None:

@@ -178,17 +178,8 @@ def test_rocm_smi_refuses_what_it_cannot_read(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "name"),
-    [
-        (110000, "gfx1100"),
-        ("90010", "gfx90a"),
-        ("90402", "gfx942"),
-        (100306, "gfx1036"),
-        ("gfx1201", "gfx1201"),
-        ("GFX90A", "gfx90a"),
-        (0, None),
-        ("N/A", None),
-        ("1", None),
-    ],
+    [(110000, "gfx1100"), ("90010", "gfx90a"), ("90402", "gfx942"), (100306, "gfx1036"),
+     ("gfx1201", "gfx1201"), ("GFX90A", "gfx90a"), (0, None), ("N/A", None), ("1", None)],
 )
 def test_gfx_target_names(value: object, name: str | None) -> None:
     assert gfx_target(value) == name
@@ -229,20 +220,12 @@ def test_driver_version_from_proc_version_quirk() -> None:
 def test_merge_matches_tool_and_sysfs_by_bus_and_keeps_sysfs_only_devices() -> None:
     from envstamp.model import Gpu
 
-    tool = [
-        Gpu(
-            index=0, name="Radeon", pci_bus_id="0000:03:00.0", power_limit_w=300.0, source="amd-smi"
-        )
-    ]
+    tool = [Gpu(index=0, name="Radeon", pci_bus_id="0000:03:00.0", power_limit_w=300.0,
+                source="amd-smi")]
     sysfs = [
         Gpu(index=0, pci_bus_id="0000:10:00.0", architecture="gfx1036", source="sysfs"),
-        Gpu(
-            index=1,
-            pci_bus_id="0000:03:00.0",
-            architecture="gfx1100",
-            power_limit_w=280.0,
-            source="sysfs",
-        ),
+        Gpu(index=1, pci_bus_id="0000:03:00.0", architecture="gfx1100", power_limit_w=280.0,
+            source="sysfs"),
     ]
     merged = merge(tool, sysfs)
     assert [g.pci_bus_id for g in merged] == ["0000:03:00.0", "0000:10:00.0"]
@@ -326,36 +309,11 @@ def test_recorded_hosts_exist() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "gpu",
-                    "asic",
-                    "bus",
-                    "vram",
-                    "size",
-                    "value",
-                    "unit",
-                    "limit",
-                    "clock",
-                    "sys",
-                    "mem",
-                    "frequency_levels",
-                    "card0",
-                    "system",
-                    "VRAM Total Memory (B)",
-                    "gpu_data",
-                    "market_name",
-                    "bdf",
-                    "ppt0",
-                ]
-            ),
-            children,
-            max_size=5,
-        )
-    ),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["gpu", "asic", "bus", "vram", "size", "value", "unit",
+                                       "limit", "clock", "sys", "mem", "frequency_levels",
+                                       "card0", "system", "VRAM Total Memory (B)", "gpu_data",
+                                       "market_name", "bdf", "ppt0"]), children, max_size=5),
     max_leaves=20,
 )
 
@@ -386,16 +344,7 @@ def test_absurd_values_are_null_not_errors() -> None:
     assert bytes_from_size("9" * 400 + " GB") is None
     assert to_mib("8 GB") == 8192
     assert to_watts({"value": 300000, "unit": "mW"}) == 300.0
-    text = json.dumps(
-        {
-            "gpu_data": [
-                {
-                    "gpu": 0,
-                    "vram": {"size": {"value": 1e300, "unit": "TB"}},
-                    "clock": {"sys": {"frequency_levels": {"L0": 1e308}}},
-                }
-            ]
-        }
-    )
+    text = json.dumps({"gpu_data": [{"gpu": 0, "vram": {"size": {"value": 1e300, "unit": "TB"}},
+                                     "clock": {"sys": {"frequency_levels": {"L0": 1e308}}}}]})
     (gpu,) = parse_amd_smi(text)
     assert (gpu.memory_total_mib, gpu.clocks_max_graphics_mhz) == (None, None)

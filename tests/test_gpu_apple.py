@@ -69,11 +69,7 @@ def test_text_output_of_an_intel_mac_with_an_egpu() -> None:
     assert sections["runtimes"].metal == "Metal GPUFamily macOS 2"
     cpu = sections["cpu"]
     assert (cpu.model_name, cpu.physical_cores, cpu.sockets, cpu.smt) == (
-        "Quad-Core Intel Core i7",
-        4,
-        1,
-        True,
-    )
+        "Quad-Core Intel Core i7", 4, 1, True)
     assert sections["host"].model == "MacBookPro15,2"
 
 
@@ -81,11 +77,7 @@ def test_text_output_of_apple_silicon_hardware_first() -> None:
     sections = parse_system_profiler(read("sp-text-m4-pro.txt"))
     (gpu,) = sections["gpus"]
     assert (gpu.vendor, gpu.name, gpu.cores, gpu.unified_memory) == (
-        "apple",
-        "Apple M4 Pro",
-        20,
-        True,
-    )
+        "apple", "Apple M4 Pro", 20, True)
     cpu = sections["cpu"]
     assert (cpu.physical_cores, cpu.performance_cores, cpu.efficiency_cores) == (14, 10, 4)
     assert sections["memory"].total_bytes == 64 << 30
@@ -93,9 +85,8 @@ def test_text_output_of_apple_silicon_hardware_first() -> None:
 
 
 def test_displays_only_has_no_cpu_section() -> None:
-    text = json.dumps(
-        {"SPDisplaysDataType": json.loads(read("sp-m3max-both.json"))["SPDisplaysDataType"]}
-    )
+    text = json.dumps({"SPDisplaysDataType": json.loads(read("sp-m3max-both.json"))[
+        "SPDisplaysDataType"]})
     sections = parse_system_profiler(text)
     assert set(sections) == {"gpus", "runtimes"}
 
@@ -108,23 +99,16 @@ def test_kind_fragment() -> None:
 
 @pytest.mark.parametrize(
     ("value", "split"),
-    [
-        ("proc 8:4:4", (8, 4, 4)),
-        ("proc 14:10:4", (14, 10, 4)),
-        (10, (10, None, None)),
-        ("", (None, None, None)),
-        (None, (None, None, None)),
-    ],
+    [("proc 8:4:4", (8, 4, 4)), ("proc 14:10:4", (14, 10, 4)), (10, (10, None, None)),
+     ("", (None, None, None)), (None, (None, None, None))],
 )
 def test_core_split(value: object, split: tuple[int | None, ...]) -> None:
     assert core_split(value) == split
 
 
 def test_metal_takes_the_highest_level() -> None:
-    items = [
-        {"spdisplays_mtlgpufamilysupport": "spdisplays_metal2"},
-        {"spdisplays_mtlgpufamilysupport": "spdisplays_metal3"},
-    ]
+    items = [{"spdisplays_mtlgpufamilysupport": "spdisplays_metal2"},
+             {"spdisplays_mtlgpufamilysupport": "spdisplays_metal3"}]
     assert metal_support(items) == "Metal 3"
     assert metal_support([{"sppci_model": "x"}]) is None
 
@@ -173,21 +157,9 @@ text_lines = st.lists(
     st.builds(
         lambda indent, key, value: f"{' ' * indent}{key}:{value}",
         st.integers(0, 10),
-        st.sampled_from(
-            [
-                "Graphics/Displays",
-                "Hardware Overview",
-                "Chipset Model",
-                "Vendor",
-                "Bus",
-                "VRAM (Total)",
-                "Total Number of Cores",
-                "Memory",
-                "Chip",
-                "Displays",
-                "Metal Support",
-            ]
-        ),
+        st.sampled_from(["Graphics/Displays", "Hardware Overview", "Chipset Model", "Vendor",
+                         "Bus", "VRAM (Total)", "Total Number of Cores", "Memory", "Chip",
+                         "Displays", "Metal Support"]),
         st.text(max_size=15),
     )
     | st.text(max_size=20),
@@ -212,23 +184,10 @@ def test_parser_raises_only_parse_error(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     st.dictionaries(
-        st.sampled_from(
-            [
-                "sppci_model",
-                "sppci_cores",
-                "spdisplays_vram",
-                "spdisplays_vendor",
-                "sppci_bus",
-                "spdisplays_device-id",
-                "sppci_device_type",
-                "spdisplays_mtlgpufamilysupport",
-                "number_processors",
-                "physical_memory",
-                "chip_type",
-                "packages",
-                "l3_cache",
-            ]
-        ),
+        st.sampled_from(["sppci_model", "sppci_cores", "spdisplays_vram", "spdisplays_vendor",
+                         "sppci_bus", "spdisplays_device-id", "sppci_device_type",
+                         "spdisplays_mtlgpufamilysupport", "number_processors",
+                         "physical_memory", "chip_type", "packages", "l3_cache"]),
         st.none() | st.integers() | st.text(max_size=12) | st.lists(st.integers(), max_size=2),
     )
 )

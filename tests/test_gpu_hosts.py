@@ -54,15 +54,9 @@ def test_capture_fills_manifest_and_show_line() -> None:
 
 def test_nvidia_and_amd_on_one_machine_list_both() -> None:
     """The NVIDIA probe's entry (as NVML gives it) and the AMD probe's, merged in one list."""
-    nvidia = Gpu(
-        index=0,
-        vendor="nvidia",
-        name="NVIDIA GeForce RTX 3060",
-        uuid="GPU-0f2e4c6a-8b1d-4e3f-9a7c-5d6e7f8091a2",
-        pci_bus_id="00000000:01:00.0",
-        memory_total_mib=12288,
-        source="nvml",
-    )
+    nvidia = Gpu(index=0, vendor="nvidia", name="NVIDIA GeForce RTX 3060",
+                 uuid="GPU-0f2e4c6a-8b1d-4e3f-9a7c-5d6e7f8091a2",
+                 pci_bus_id="00000000:01:00.0", memory_total_mib=12288, source="nvml")
     amd = replay("amd-sysfs-rx6600-nvidia", "gpu_amd")
     runtimes = replay("amd-sysfs-rx6600-nvidia", "runtimes")
     merged = assemble([Outcome({"gpus": [nvidia]}), amd, runtimes])

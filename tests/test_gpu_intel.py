@@ -126,10 +126,8 @@ def test_vulkaninfo_full_output_shape() -> None:
 
 
 def test_vulkaninfo_1_1_header_without_colon() -> None:
-    text = (
-        "Vulkan Instance Version: 1.1.73\n\nGPU0\nVkPhysicalDeviceProperties:\n"
+    text = "Vulkan Instance Version: 1.1.73\n\nGPU0\nVkPhysicalDeviceProperties:\n" \
         "\tvendorID = 0x8086\n\tdeviceID = 0x5912\n\tdeviceName = Intel(R) HD Graphics 630\n"
-    )
     (gpu,) = parse_vulkaninfo(text)["gpus"]
     assert (gpu.name, gpu.pci_device_id) == ("Intel(R) HD Graphics 630", "0x8086:0x5912")
 
@@ -164,15 +162,9 @@ def test_probe_on_recorded_arc_host() -> None:
     assert outcome.status == "ok"
     uhd, arc = outcome.sections["gpus"]
     assert (uhd.name, uhd.unified_memory, uhd.pci_bus_id) == (
-        "Intel(R) UHD Graphics 770",
-        True,
-        "0000:00:02.0",
-    )
+        "Intel(R) UHD Graphics 770", True, "0000:00:02.0")
     assert (arc.name, arc.unified_memory, arc.pci_bus_id) == (
-        "Intel(R) Arc(TM) A770 Graphics",
-        False,
-        "0000:03:00.0",
-    )
+        "Intel(R) Arc(TM) A770 Graphics", False, "0000:03:00.0")
     assert arc.source == "sysfs+sycl-ls+vulkaninfo"
     runtimes = outcome.sections["runtimes"]
     assert (runtimes.vulkan_instance, runtimes.opencl) == ("1.3.283", "3.0")
@@ -230,17 +222,8 @@ vulkan_lines = st.lists(
     st.sampled_from(["GPU0:", "GPU1:", "Vulkan Instance Version: 1.3.1", ""])
     | st.builds(
         lambda k, v: f"\t{k} = {v}",
-        st.sampled_from(
-            [
-                "deviceName",
-                "vendorID",
-                "deviceID",
-                "deviceType",
-                "driverInfo",
-                "driverVersion",
-                "driverName",
-            ]
-        ),
+        st.sampled_from(["deviceName", "vendorID", "deviceID", "deviceType", "driverInfo",
+                         "driverVersion", "driverName"]),
         st.text(max_size=20),
     )
     | st.text(max_size=30),

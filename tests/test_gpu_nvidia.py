@@ -206,10 +206,8 @@ def test_no_nvidia_at_all_asks_nothing_expensive() -> None:
 def _spec(**extra: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "platform": {"system": "Linux", "release": "6.1.0", "machine": "x86_64"},
-        "files": {
-            "/proc/driver/nvidia/version": "NVRM version: NVIDIA UNIX Open Kernel Module "
-            "for x86_64  560.35.03  Release Build  (dvs-builder@U16-I3-B03-4-3)\n"
-        },
+        "files": {"/proc/driver/nvidia/version": "NVRM version: NVIDIA UNIX Open Kernel Module "
+                  "for x86_64  560.35.03  Release Build  (dvs-builder@U16-I3-B03-4-3)\n"},
         "which": {"nvidia-smi": "/usr/bin/nvidia-smi"},
         "nvml": {"failure": {"status": "absent", "detail": "nvidia-ml-py is not installed"}},
     }
@@ -226,27 +224,14 @@ def test_gputil_is_the_last_resort(tmp_path: Path) -> None:
     garbage = {"status": "ok", "returncode": 0, "stdout": "Segmentation fault\n", "stderr": ""}
     from envstamp.probes.gpu_nvidia import STATIC_CSV_FIELDS
 
-    csv_argv = ("/usr/bin/nvidia-smi", f"--query-gpu={','.join(STATIC_CSV_FIELDS)}", "--format=csv")
+    csv_argv = ("/usr/bin/nvidia-smi", f"--query-gpu={','.join(STATIC_CSV_FIELDS)}",
+                "--format=csv")
     spec = _spec(
         cmds={("/usr/bin/nvidia-smi", "-q", "-x"): garbage, csv_argv: garbage},
-        library={
-            "gputil": {
-                "status": "ok",
-                "gpus": [
-                    {
-                        "id": 0,
-                        "uuid": "GPU-77",
-                        "name": "NVIDIA GeForce RTX 3060",
-                        "driver": "560.35.03",
-                        "serial": "[N/A]",
-                        "memory_total_mib": 12288.0,
-                        "memory_used_mib": 3.0,
-                        "temperature_c": 40.0,
-                        "load": 0.0,
-                    }
-                ],
-            }
-        },
+        library={"gputil": {"status": "ok", "gpus": [
+            {"id": 0, "uuid": "GPU-77", "name": "NVIDIA GeForce RTX 3060", "driver": "560.35.03",
+             "serial": "[N/A]", "memory_total_mib": 12288.0, "memory_used_mib": 3.0,
+             "temperature_c": 40.0, "load": 0.0}]}},
     )
     outcome = ok(run(gpu_nvidia.probe, _replay_spec(tmp_path, spec)))
     assert outcome.source == "gputil"
@@ -261,14 +246,8 @@ def test_gputil_is_the_last_resort(tmp_path: Path) -> None:
 
 
 def test_nvml_with_no_devices_spawns_nothing(tmp_path: Path) -> None:
-    nvml = {
-        "system": {
-            "nvmlDeviceGetCount": 0,
-            "nvmlSystemGetDriverVersion": "560.35.03",
-            "nvmlSystemGetCudaDriverVersion_v2": 12060,
-        },
-        "devices": [],
-    }
+    nvml = {"system": {"nvmlDeviceGetCount": 0, "nvmlSystemGetDriverVersion": "560.35.03",
+                       "nvmlSystemGetCudaDriverVersion_v2": 12060}, "devices": []}
     runner = _replay_spec(tmp_path, _spec(nvml=nvml))
     outcome = run(gpu_nvidia.probe, runner)
     assert isinstance(outcome, Outcome) and outcome.status == "absent"
@@ -286,12 +265,8 @@ def test_nvidia_smi_not_found_after_proc_says_driver(tmp_path: Path) -> None:
 
 
 def test_permission_problems_are_reported_as_such(tmp_path: Path) -> None:
-    denied = {
-        "status": "ok",
-        "returncode": 4,
-        "stderr": "",
-        "stdout": "Failed to initialize NVML: Insufficient Permissions\n",
-    }
+    denied = {"status": "ok", "returncode": 4, "stderr": "",
+              "stdout": "Failed to initialize NVML: Insufficient Permissions\n"}
     nvml = {"failure": {"status": "permission", "detail": "NVML: insufficient permissions"}}
     runner = _replay_spec(
         tmp_path, _spec(nvml=nvml, cmds={("/usr/bin/nvidia-smi", "-q", "-x"): denied})
@@ -361,9 +336,8 @@ def test_capture_on_recorded_hosts_gives_schema_valid_manifests(name: str) -> No
 
     manifest = capture(replay=str(HOSTS / name))
     data = unstructure(manifest)
-    schema = json.loads(
-        (Path(__file__).parents[1] / "schemas" / "manifest.v1.schema.json").read_text()
-    )
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "manifest.v1.schema.json")
+                        .read_text())
     jsonschema.validate(data, schema)
     record = next(p for p in manifest.probes if p.name == "gpu_nvidia")
     state = next(p for p in manifest.probes if p.name == "gpu_nvidia_state")
@@ -410,9 +384,8 @@ def test_live_probe_without_nvidia_loads_nothing() -> None:
         "assert 'pynvml' not in sys.modules\n"
         "print('ok')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
     assert done.stdout.strip() == "ok", done.stderr
 
 
@@ -428,14 +401,8 @@ def test_live_nvidia_gpu() -> None:
     assert outcome.sections["runtimes"].nvidia_driver
     smi = shutil.which("nvidia-smi")
     if smi is not None:
-        xml = subprocess.run(
-            [smi, "-q", "-x"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            env={**os.environ, "LC_ALL": "C"},
-        )
+        xml = subprocess.run([smi, "-q", "-x"], capture_output=True, text=True, timeout=60,
+                             check=True, env={**os.environ, "LC_ALL": "C"})
         from_smi = parse_xml(xml.stdout).gpus
         assert [g.uuid for g in gpus] == [g.uuid for g in from_smi]
         assert [g.driver_version for g in gpus] == [g.driver_version for g in from_smi]
@@ -461,9 +428,8 @@ def _stand_in_pynvml() -> Any:
         raise NVMLError("Not Supported")
 
     memory = real.c_nvmlMemory_t(total=24564 << 20, free=22688 << 20, used=1876 << 20)
-    pci = real.nvmlPciInfo_t(
-        busId=b"00000000:01:00.0", busIdLegacy=b"0000:01:00.0", pciDeviceId=0x268410DE
-    )
+    pci = real.nvmlPciInfo_t(busId=b"00000000:01:00.0", busIdLegacy=b"0000:01:00.0",
+                             pciDeviceId=0x268410DE)
     utilization = real.c_nvmlUtilization_t(gpu=12, memory=4)
     values: dict[str, Any] = {
         "nvmlInit": lambda: None,
@@ -503,7 +469,7 @@ def test_live_runner_nvml_seam_with_a_stand_in_library(
     from envstamp.runner import nvml as runner_nvml
 
     smi = tmp_path / "nvidia-smi"
-    smi.write_text('#!/bin/sh\necho spawned >> "$0.log"\nexit 3\n')
+    smi.write_text("#!/bin/sh\necho spawned >> \"$0.log\"\nexit 3\n")
     smi.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setitem(sys.modules, "pynvml", _stand_in_pynvml())

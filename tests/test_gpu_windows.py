@@ -68,10 +68,7 @@ def test_wmic_list_saved_as_utf16() -> None:
 def test_wmic_table() -> None:
     iris, mx450 = gpus("wmic-table-iris-mx450.txt")
     assert (iris.name, iris.memory_total_mib, iris.vendor) == (
-        "Intel(R) Iris(R) Xe Graphics",
-        1024,
-        "intel",
-    )
+        "Intel(R) Iris(R) Xe Graphics", 1024, "intel")
     assert mx450.driver_version == "30.0.14.7212"
     assert mx450.pci_device_id == "0x10de:0x1f97"
 
@@ -101,14 +98,8 @@ def test_kind_fragment() -> None:
 
 @pytest.mark.parametrize(
     ("value", "mib"),
-    [
-        (4293918720, None),
-        (4294967295, None),
-        (0, None),
-        ("", None),
-        (2147483648, 2048),
-        ("1073741824", 1024),
-    ],
+    [(4293918720, None), (4294967295, None), (0, None), ("", None), (2147483648, 2048),
+     ("1073741824", 1024)],
 )
 def test_adapter_ram(value: object, mib: int | None) -> None:
     assert adapter_ram_mib(value) == mib
@@ -155,16 +146,9 @@ def test_probe_on_recorded_windows_host() -> None:
 def test_nvidia_and_intel_in_one_list_merging_with_nvml() -> None:
     """NVML's entry and the Windows adapter of the same card become one; Intel stays."""
     windows = replay("windows-rtx4090-uhd770", "gpu_windows").sections["gpus"]
-    nvml = Gpu(
-        index=0,
-        vendor="nvidia",
-        name="NVIDIA GeForce RTX 4090",
-        uuid="GPU-5c3b9f4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
-        pci_bus_id="00000000:01:00.0",
-        memory_total_mib=24564,
-        driver_version="560.94",
-        source="nvml",
-    )
+    nvml = Gpu(index=0, vendor="nvidia", name="NVIDIA GeForce RTX 4090",
+               uuid="GPU-5c3b9f4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f", pci_bus_id="00000000:01:00.0",
+               memory_total_mib=24564, driver_version="560.94", source="nvml")
     merged = consolidate([nvml, *windows])
     assert [g.vendor for g in merged] == ["nvidia", "intel"]
     assert merged[0].driver_version == "560.94"  # NVML's own version wins
@@ -176,14 +160,9 @@ def test_wmic_fallback_when_powershell_fails(tmp_path: Path) -> None:
     ps_argv = next(a for a in spec.commands if "powershell" in a[0])
     spec.failing[ps_argv] = (1, "Get-CimInstance : Access denied")
     del spec.commands[ps_argv]
-    wmic_argv = (
-        "C:\\Windows\\System32\\wbem\\WMIC.exe",
-        "path",
-        "win32_VideoController",
-        "get",
-        "Name,AdapterCompatibility,AdapterRAM,DriverVersion,PNPDeviceID,VideoProcessor",
-        "/format:list",
-    )
+    wmic_argv = ("C:\\Windows\\System32\\wbem\\WMIC.exe", "path", "win32_VideoController",
+                 "get", "Name,AdapterCompatibility,AdapterRAM,DriverVersion,PNPDeviceID,"
+                 "VideoProcessor", "/format:list")
     spec.commands[wmic_argv] = read("wmic-list-utf16.txt")
     outcome = run_probe(SpecRunner(tmp_path, spec), "gpu_windows")
     assert outcome.status == "ok"
@@ -201,16 +180,11 @@ def test_no_listing_tool_is_absent(tmp_path: Path) -> None:
 
 lines = st.lists(
     st.one_of(
-        st.builds(
-            lambda k, v: f"{k} : {v}",
-            st.sampled_from(["Name", "AdapterRAM", "PNPDeviceID", "DriverVersion"]),
-            st.text(max_size=30),
-        ),
-        st.builds(
-            lambda k, v: f"{k}={v}",
-            st.sampled_from(["Caption", "AdapterRAM", "PNPDeviceID"]),
-            st.text(max_size=30),
-        ),
+        st.builds(lambda k, v: f"{k} : {v}",
+                  st.sampled_from(["Name", "AdapterRAM", "PNPDeviceID", "DriverVersion"]),
+                  st.text(max_size=30)),
+        st.builds(lambda k, v: f"{k}={v}",
+                  st.sampled_from(["Caption", "AdapterRAM", "PNPDeviceID"]), st.text(max_size=30)),
         st.text(max_size=40),
         st.just("----  ----------"),
         st.just(""),

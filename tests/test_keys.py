@@ -228,10 +228,8 @@ def test_env_encrypted_pem(monkeypatch: pytest.MonkeyPatch) -> None:
         (b"", "PEM"),
         (b"hello", "PEM"),
         (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "readable"),
-        (
-            b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
-            "OpenSSH",
-        ),
+        (b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+         "OpenSSH"),
     ],
 )
 def test_unreadable_private_keys(tmp_path: Path, content: bytes, match: str) -> None:
@@ -414,5 +412,6 @@ def test_cryptography_is_imported_only_when_used() -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith('cryptography'))\n"
         "assert not loaded, loaded\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
     assert done.returncode == 0, done.stderr

@@ -42,7 +42,9 @@ def test_old_markdown_with_spaced_test_names() -> None:
     assert rows[0].model_size == round(3.56 * 1024**3)
     assert rows[0].n_params == 6_740_000_000
     assert columns(rows[0], "backend", "n_gpu_layers") == ("CUDA", 99)
-    assert [(b.commit, b.build_number, b.backends) for b in builds] == [("8e672ef", 1550, ["CUDA"])]
+    assert [(b.commit, b.build_number, b.backends) for b in builds] == [
+        ("8e672ef", 1550, ["CUDA"])
+    ]
     assert all((r.build_commit, r.build_number) == ("8e672ef", 1550) for r in rows)
 
 
@@ -141,10 +143,8 @@ def test_the_same_run_in_csv_json_and_jsonl_gives_the_same_rows() -> None:
     records = json.loads(text[text.index("\n[") + 1 :])
     flat = [{k: v for k, v in r.items() if not isinstance(v, list)} for r in records]
     keys = list(flat[0])
-    csv_text = (
-        ",".join(keys)
-        + "\n"
-        + "\n".join(",".join(f'"{_csv_value(r[k])}"' for k in keys) for r in flat)
+    csv_text = ",".join(keys) + "\n" + "\n".join(
+        ",".join(f'"{_csv_value(r[k])}"' for k in keys) for r in flat
     )
     jsonl_text = "\n".join(json.dumps(r) for r in flat)
     from_csv = parse("llama-bench", csv_text)["results"]

@@ -192,10 +192,8 @@ def test_opencl_adreno() -> None:
         ("version: 1.2.3 (deadbeef)", (None, "1.2.3", "deadbeef")),
         ("version: 0 (unknown)", (None, None, None)),
         ("server: build = 1800 (a1b2c3d)", (1800, None, "a1b2c3d")),
-        (
-            "\x1b[32mbuild: 4338 (7b1ec53f) with cc (GCC) 14 for x86_64-linux-gnu\x1b[0m",
-            (4338, None, "7b1ec53f"),
-        ),
+        ("\x1b[32mbuild: 4338 (7b1ec53f) with cc (GCC) 14 for x86_64-linux-gnu\x1b[0m",
+         (4338, None, "7b1ec53f")),
         ("[1710317358] main: build = 2416 (16c31f6)", (2416, None, "16c31f6")),
     ],
 )
@@ -258,7 +256,7 @@ LOG_PIECES = [
     "|ID|Device Type|Name|",
     "  CUDA0: NVIDIA X (100 MiB, 50 MiB free)",
     "ggml_metal_init: GPU family: MTLGPUFamilyApple7 (1007)",
-    '{"msg":"build info","build":1}',
+    "{\"msg\":\"build info\",\"build\":1}",
     "main: build = 99999999999999999999 (x)",
 ]
 
@@ -342,10 +340,8 @@ def test_cmake_cache_of_garbage_is_a_parse_error() -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        (
-            "https://user:ghp_secret@github.com/ggml-org/llama.cpp.git",
-            "https://github.com/ggml-org/llama.cpp.git",
-        ),
+        ("https://user:ghp_secret@github.com/ggml-org/llama.cpp.git",
+         "https://github.com/ggml-org/llama.cpp.git"),
         ("https://token@example.com/x.git", "https://example.com/x.git"),
         ("git@github.com:ggml-org/llama.cpp.git", "git@github.com:ggml-org/llama.cpp.git"),
         ("https://github.com/ggml-org/llama.cpp", "https://github.com/ggml-org/llama.cpp"),
@@ -546,13 +542,8 @@ def _git(cwd: Path, *args: str) -> None:
         cwd=cwd,
         check=True,
         capture_output=True,
-        env={
-            **os.environ,
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.org",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.org",
-        },
+        env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"},
     )
 
 
@@ -619,3 +610,4 @@ def test_probe_modules_import_lazily() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "llamacpp_log" not in out.stdout and "llamacpp_build" not in out.stdout
     assert "envstamp.probes.gguf" not in out.stdout
+

@@ -173,15 +173,8 @@ def test_xml_windows_wddm_two_cards_with_different_limits_and_links() -> None:
 def test_xml_laptop_with_many_unknowns() -> None:
     sections = nvidia_smi.parse_xml_kind(text("laptop-rtx3050ti-535-q-x.xml"))
     (gpu,) = gpus_of(sections)
-    for name in (
-        "power_limit_w",
-        "power_default_limit_w",
-        "power_max_limit_w",
-        "serial",
-        "clocks_max_memory_mhz",
-        "mig_mode",
-        "ecc_enabled",
-    ):
+    for name in ("power_limit_w", "power_default_limit_w", "power_max_limit_w", "serial",
+                 "clocks_max_memory_mhz", "mig_mode", "ecc_enabled"):
         assert getattr(gpu, name) is None, name
     assert gpu.clocks_max_graphics_mhz == 2100
     (state,) = states_of(sections)
@@ -774,6 +767,7 @@ def test_nvml_volatile_answers() -> None:
 def test_nvml_short_answer_lists_do_not_break() -> None:
     system = nvml.NvmlSystem(count=2, driver=None, cuda=None)
     assert nvml.gpus_from(system, [{"value": "NVIDIA L4"}], []) == [
-        Gpu(index=0, vendor="nvidia", name="NVIDIA L4", architecture="Ada Lovelace", source="nvml")
+        Gpu(index=0, vendor="nvidia", name="NVIDIA L4", architecture="Ada Lovelace",
+            source="nvml")
     ]
     assert len(nvml.states_from(2, [])) == 2

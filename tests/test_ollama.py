@@ -385,7 +385,9 @@ class _FakeOllama(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="fake executables are shell scripts")
-def test_live_server_and_binary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_live_server_and_binary(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeOllama)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -162,7 +162,7 @@ def test_not_os_release_is_a_parse_error(text: str) -> None:
 
 def test_lsb_release_and_release_line_fallbacks() -> None:
     lsb = parse_lsb_release(
-        "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=16.04\nDISTRIB_CODENAME=xenial\n"
+        'DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=16.04\nDISTRIB_CODENAME=xenial\n'
         'DISTRIB_DESCRIPTION="Ubuntu 16.04.7 LTS"\n'
     )
     assert (lsb.distro_id, lsb.distro_version, lsb.distro_codename) == ("ubuntu", "16.04", "xenial")

@@ -128,7 +128,8 @@ def test_pytest_benchmark_machine_info_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "test_bench.py").write_text(
         "def test_sum(benchmark):\n    benchmark(sum, range(100))\n", encoding="utf-8"
     )
-    bench_args = ["--benchmark-max-time=0.01", "--benchmark-min-rounds=1", "--benchmark-warmup=off"]
+    bench_args = ["--benchmark-max-time=0.01", "--benchmark-min-rounds=1",
+                  "--benchmark-warmup=off"]
 
     def run_pytest(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

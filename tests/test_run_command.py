@@ -29,7 +29,8 @@ pytestmark = pytest.mark.skipif(
 
 TIMING = Path(__file__).parent / "fixtures" / "timing"
 VERSION = (
-    "version: 4721 (3c8f2a1e)\nbuilt with cc (Ubuntu 13.3.0-6ubuntu2) 13.3.0 for x86_64-linux-gnu\n"
+    "version: 4721 (3c8f2a1e)\n"
+    "built with cc (Ubuntu 13.3.0-6ubuntu2) 13.3.0 for x86_64-linux-gnu\n"
 )
 
 TOOL = """#!{python}
@@ -147,11 +148,7 @@ def test_llama_bench_markdown_becomes_results_and_fingerprints_the_binary(
     ],
 )
 def test_every_llama_bench_output_format(
-    tmp_path: Path,
-    bin_dir: Path,
-    quick_capture: None,
-    fixture: str,
-    pp_tps: float,
+    tmp_path: Path, bin_dir: Path, quick_capture: None, fixture: str, pp_tps: float,
     samples_per_run: int,
 ) -> None:
     make_tool(bin_dir, "llama-bench", stdout=fixture)
@@ -182,11 +179,7 @@ def test_every_llama_bench_output_format(
     ],
 )
 def test_perf_lines_become_metrics(
-    tmp_path: Path,
-    bin_dir: Path,
-    quick_capture: None,
-    tool: str,
-    fixture: str,
+    tmp_path: Path, bin_dir: Path, quick_capture: None, tool: str, fixture: str,
     expected: dict[str, float],
 ) -> None:
     make_tool(bin_dir, tool, stderr=fixture)
@@ -203,7 +196,9 @@ def test_perf_lines_become_metrics(
 # --------------------------------------------------------------------------- the command
 
 
-def test_exit_code_digest_and_params(tmp_path: Path, bin_dir: Path, quick_capture: None) -> None:
+def test_exit_code_digest_and_params(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
     make_tool(bin_dir, "bench.sh", stdout="llama-cli-perf-b4600.txt", code=3)
     out = tmp_path / "r.jsonl"
     code = envstamp_run(
@@ -354,35 +349,11 @@ def test_perf_parsers_raise_only_parse_errors(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "prompt eval time = ",
-                "eval time =",
-                " ms / ",
-                "12",
-                "0",
-                "3.5",
-                " tokens (",
-                " runs",
-                "ms per token, ",
-                "inf",
-                " tokens per second)",
-                "\n",
-                "eval rate: ",
-                "eval count: ",
-                "prompt eval duration: ",
-                "1m",
-                "5s",
-                "ms",
-                " token(s)",
-                "nan",
-            ]
-        ),
-        max_size=30,
-    )
-)
+@given(st.lists(st.sampled_from([
+    "prompt eval time = ", "eval time =", " ms / ", "12", "0", "3.5", " tokens (", " runs",
+    "ms per token, ", "inf", " tokens per second)", "\n", "eval rate: ", "eval count: ",
+    "prompt eval duration: ", "1m", "5s", "ms", " token(s)", "nan",
+]), max_size=30))
 def test_perf_parsers_on_near_misses(parts: list[str]) -> None:
     text = "".join(parts)
     stats = parse_perf(text)

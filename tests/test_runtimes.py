@@ -136,24 +136,16 @@ def test_live_probe_returns_or_fails_cleanly() -> None:
         assert failure.status in ("absent", "error", "timeout", "permission")
         return
     runtimes = outcome.sections["runtimes"]
-    assert any(
-        getattr(runtimes, name)
-        for name in ("cuda_toolkit", "cudnn", "rocm", "hip", "vulkan_instance", "oneapi")
-    )
+    assert any(getattr(runtimes, name) for name in ("cuda_toolkit", "cudnn", "rocm", "hip",
+                                                     "vulkan_instance", "oneapi"))
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_parsers_never_raise(text: str) -> None:
-    for parse in (
-        parse_cuda_version_json,
-        parse_cuda_version_txt,
-        parse_nvcc_version,
-        parse_cudnn_header,
-        parse_hip_version_file,
-        parse_hipconfig_version,
-        parse_rocm_version_file,
-    ):
+    for parse in (parse_cuda_version_json, parse_cuda_version_txt, parse_nvcc_version,
+                  parse_cudnn_header, parse_hip_version_file, parse_hipconfig_version,
+                  parse_rocm_version_file):
         result = parse(text)
         assert result is None or isinstance(result, str)
 

@@ -62,7 +62,9 @@ def test_envelope_format() -> None:
     text = envelope["payload"]
     assert len(text) % 4 == 0 and "-" not in text and "_" not in text  # standard, padded
     assert base64.b64decode(text, validate=True) == rfc8785.dumps(statement)
-    assert envelope["signatures"] == [{"keyid": key.keyid, "sig": envelope["signatures"][0]["sig"]}]
+    assert envelope["signatures"] == [
+        {"keyid": key.keyid, "sig": envelope["signatures"][0]["sig"]}
+    ]
     sig = base64.b64decode(envelope["signatures"][0]["sig"])
     assert len(sig) == 64
     assert key.public_key.verify(sig, sign.pae(sign.PAYLOAD_TYPE, payload_of(envelope)))
@@ -110,9 +112,8 @@ def test_sign_manifest_recomputes_a_stale_digest() -> None:
 
     manifest = sample_manifest()
     edited = attrs.evolve(manifest, env={"OMP_NUM_THREADS": "8"})  # digest now stale
-    verified = verify.verify_envelope(
-        sign.sign_manifest(edited, rfc_key(0)), [rfc_key(0).public_key]
-    )
+    envelope = sign.sign_manifest(edited, rfc_key(0))
+    verified = verify.verify_envelope(envelope, [rfc_key(0).public_key])
     fresh = identity_digest(edited)
     assert fresh != manifest.identity_digest
     assert verified.predicate["identity_digest"] == fresh
@@ -131,10 +132,8 @@ def test_add_signature_cosigns_without_touching_the_payload() -> None:
 
 def test_add_signature_refuses_a_broken_envelope() -> None:
     with pytest.raises(CheckFailed):
-        sign.add_signature(
-            {"payloadType": sign.PAYLOAD_TYPE, "payload": "e30=", "signatures": [{"sig": ""}]},
-            rfc_key(0),
-        )
+        sign.add_signature({"payloadType": sign.PAYLOAD_TYPE, "payload": "e30=",
+                            "signatures": [{"sig": ""}]}, rfc_key(0))
 
 
 def test_default_key_is_made_on_first_use_with_one_line(
@@ -172,9 +171,8 @@ def test_no_trusted_key_anywhere_is_an_input_error() -> None:
 def test_expected_predicate_type() -> None:
     envelope = sign.sign_manifest(sample_manifest(), rfc_key(0))
     trusted = [rfc_key(0).public_key]
-    assert verify.verify_envelope(
-        envelope, trusted, expected_predicate_type=sign.MANIFEST_PREDICATE
-    )
+    expected = sign.MANIFEST_PREDICATE
+    assert verify.verify_envelope(envelope, trusted, expected_predicate_type=expected)
     with pytest.raises(CheckFailed, match="predicateType"):
         verify.verify_envelope(envelope, trusted, expected_predicate_type=sign.ARTIFACT_PREDICATE)
 

@@ -61,10 +61,8 @@ def test_both_reject_tampering_the_same_way() -> None:
         for i in (0, len(payload) // 2, len(payload) - 1)
     ]
     tampered += [
-        {
-            **envelope,
-            "signatures": [{"keyid": key.keyid, "sig": base64.b64encode(flip(sig, i)).decode()}],
-        }
+        {**envelope, "signatures": [{"keyid": key.keyid,
+                                     "sig": base64.b64encode(flip(sig, i)).decode()}]}
         for i in (0, 31, 63)
     ]
     tampered.append({**envelope, "payloadType": "application/json"})

@@ -122,9 +122,8 @@ def _reindented(ks: Keys) -> Case:
 @case("envelope-compact-field-order-reversed")
 def _field_order(ks: Keys) -> Case:
     env = _envelope(ks.ed)
-    return Case(
-        envelope_bytes(dict(reversed(list(env.items()))), indent=None), [ks.ed.public_key], 0
-    )
+    return Case(envelope_bytes(dict(reversed(list(env.items()))), indent=None),
+                [ks.ed.public_key], 0)
 
 
 @case("envelope-unknown-fields")
@@ -382,16 +381,16 @@ case("duplicate-payload-key-evil-last")(_duplicate_payload(False))
 @case("nan-in-envelope")
 def _nan(ks: Keys) -> Case:
     text = envelope_bytes(_envelope(ks.ed)).decode()
-    return Case(text.replace("{", '{"x": NaN, ', 1).encode(), [ks.ed.public_key], 1, reason="NaN")
+    return Case(text.replace("{", '{"x": NaN, ', 1).encode(), [ks.ed.public_key], 1,
+                reason="NaN")
 
 
 @case("threshold-2-same-key-twice")
 def _same_key_twice(ks: Keys) -> Case:
     env = _envelope(ks.ed)
     env["signatures"] = env["signatures"] * 2
-    return _case(
-        env, ks, 1, threshold=2, trusted=[ks.ed.public_key, ks.ed.public_key], reason="threshold"
-    )
+    return _case(env, ks, 1, threshold=2, trusted=[ks.ed.public_key, ks.ed.public_key],
+                 reason="threshold")
 
 
 @case("threshold-2-p256-signed-twice")
@@ -441,44 +440,19 @@ def _signed_statement(statement: Any) -> Callable[[Keys], Case]:
 
 
 _GOOD_SUBJECT = [{"name": "m", "digest": {"sha256": "a" * 64}}]
-case("statement-wrong-type")(
-    _signed_statement(
-        {
-            "_type": "https://in-toto.io/Statement/v0.1",
-            "subject": _GOOD_SUBJECT,
-            "predicateType": "urn:x",
-            "predicate": {},
-        }
-    )
-)
-case("statement-no-subject")(
-    _signed_statement(
-        {"_type": sign.STATEMENT_TYPE, "subject": [], "predicateType": "urn:x", "predicate": {}}
-    )
-)
-case("statement-bad-digest")(
-    _signed_statement(
-        {
-            "_type": sign.STATEMENT_TYPE,
-            "subject": [{"name": "m", "digest": {"sha256": "A" * 64}}],
-            "predicateType": "urn:x",
-            "predicate": {},
-        }
-    )
-)
-case("statement-no-predicate-type")(
-    _signed_statement({"_type": sign.STATEMENT_TYPE, "subject": _GOOD_SUBJECT, "predicate": {}})
-)
+case("statement-wrong-type")(_signed_statement(
+    {"_type": "https://in-toto.io/Statement/v0.1", "subject": _GOOD_SUBJECT,
+     "predicateType": "urn:x", "predicate": {}}))
+case("statement-no-subject")(_signed_statement(
+    {"_type": sign.STATEMENT_TYPE, "subject": [], "predicateType": "urn:x", "predicate": {}}))
+case("statement-bad-digest")(_signed_statement(
+    {"_type": sign.STATEMENT_TYPE, "subject": [{"name": "m", "digest": {"sha256": "A" * 64}}],
+     "predicateType": "urn:x", "predicate": {}}))
+case("statement-no-predicate-type")(_signed_statement(
+    {"_type": sign.STATEMENT_TYPE, "subject": _GOOD_SUBJECT, "predicate": {}}))
 case("statement-not-an-object")(_signed_statement([1, 2, 3]))
-case("statement-duplicate-keys")(
-    lambda ks: _case(
-        sign.sign_payload(
-            b'{"_type":"x","_type":"https://in-toto.io/Statement/v1"}', sign.PAYLOAD_TYPE, ks.ed
-        ),
-        ks,
-        1,
-    )
-)
+case("statement-duplicate-keys")(lambda ks: _case(sign.sign_payload(
+    b'{"_type":"x","_type":"https://in-toto.io/Statement/v1"}', sign.PAYLOAD_TYPE, ks.ed), ks, 1))
 
 
 @case("manifest-subject-does-not-match-identity")

@@ -88,7 +88,9 @@ def test_in_toto_envelope_known_answer() -> None:
     verified = verify.verify_envelope(
         envelope, [rfc_key(0).public_key], artifacts={"hello.txt": b"hello world\n"}
     )
-    assert verified.subjects == [("hello.txt", hashlib.sha256(b"hello world\n").hexdigest())]
+    assert verified.subjects == [
+        ("hello.txt", hashlib.sha256(b"hello world\n").hexdigest())
+    ]
 
 
 def _openssl() -> str:
@@ -111,19 +113,8 @@ def test_openssl_verifies_an_ed25519_envelope(tmp_path: Path) -> None:
     key = rfc_key(1)
     envelope = sign.sign_artifacts({"hello.txt": b"hello world\n"}, key)
     folder = _recipe_files(tmp_path, envelope, key)
-    argv = [
-        openssl,
-        "pkeyutl",
-        "-verify",
-        "-pubin",
-        "-inkey",
-        "public.pem",
-        "-rawin",
-        "-in",
-        "pae.bin",
-        "-sigfile",
-        "sig.bin",
-    ]
+    argv = [openssl, "pkeyutl", "-verify", "-pubin", "-inkey", "public.pem", "-rawin",
+            "-in", "pae.bin", "-sigfile", "sig.bin"]
     good = subprocess.run(argv, cwd=folder, capture_output=True, check=False)
     assert good.returncode == 0, good.stderr
     (folder / "pae.bin").write_bytes(b"X" + (folder / "pae.bin").read_bytes()[1:])
@@ -136,7 +127,8 @@ def test_openssl_verifies_a_p256_envelope(tmp_path: Path) -> None:
     key = keys.SigningKey.generate(keys.ECDSA_P256)
     envelope = sign.sign_artifacts({"hello.txt": b"hello world\n"}, key)
     folder = _recipe_files(tmp_path, envelope, key)
-    argv = [openssl, "dgst", "-sha256", "-verify", "public.pem", "-signature", "sig.bin", "pae.bin"]
+    argv = [openssl, "dgst", "-sha256", "-verify", "public.pem", "-signature", "sig.bin",
+            "pae.bin"]
     good = subprocess.run(argv, cwd=folder, capture_output=True, check=False)
     assert good.returncode == 0, good.stderr
     (folder / "sig.bin").write_bytes(b"\x00" * 8)

@@ -237,7 +237,7 @@ def test_memory_growth_of_a_region_is_recorded(tmp_path: Path) -> None:
     with open_recorder(tmp_path / "m.jsonl", memory=True, sample_hz=50.0) as rec:
         with rec.timer("alloc") as t:
             block = bytearray(64 << 20)
-            block[::4096] = b"x" * len(block[::4096])  # touch every page
+            block[:: 4096] = b"x" * len(block[:: 4096])  # touch every page
             time.sleep(0.05)
         del block
     assert t.result is not None and t.result.memory is not None

@@ -56,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
 
         emit(to_json(report), args.output)
         return 0
-    rows = shown_rows(
-        [r for r in report.rows if (args.state or not r.state) and (args.unknown or not r.unknown)]
-    )
+    rows = shown_rows([
+        r for r in report.rows if (args.state or not r.state) and (args.unknown or not r.unknown)
+    ])
     if args.format == "markdown":
         emit(to_markdown(report, rows), args.output)
     else:
@@ -75,10 +75,8 @@ def _names(report: CompareReport) -> list[str]:
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    return [
-        "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *body]
-    ]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *body]]
 
 
 def _row_values(row: CompareRow) -> list[str]:
@@ -109,15 +107,12 @@ def to_text(report: CompareReport, rows: list[CompareRow]) -> str:
         body = [[r.impact, r.label, *_row_values(r)] for r in rows]
         lines += _table(header, body)
     else:
-        lines += _table(
-            ["impact", "field", "values (count)"], [[r.impact, r.label, _distinct(r)] for r in rows]
-        )
+        lines += _table(["impact", "field", "values (count)"],
+                        [[r.impact, r.label, _distinct(r)] for r in rows])
     if report.tests:
         lines += ["", "Speed (mean ± stddev, n):"]
-        lines += _table(
-            ["test", *[f"{i + 1}" for i in range(len(names))]],
-            [[t.name, *[spread_cell(v) for v in t.values]] for t in report.tests],
-        )
+        lines += _table(["test", *[f"{i + 1}" for i in range(len(names))]],
+                        [[t.name, *[spread_cell(v) for v in t.values]] for t in report.tests])
     return "\n".join(lines) + "\n"
 
 
@@ -131,12 +126,8 @@ def to_markdown(report: CompareReport, rows: list[CompareRow]) -> str:
     if rows and wide:
         lines += ["| impact | field | " + " | ".join(f"`{md_cell(n)}`" for n in names) + " |"]
         lines += ["|---|---|" + "---|" * len(names)]
-        lines += [
-            f"| {r.impact} | {md_cell(r.label)} | "
-            + " | ".join(md_cell(v) for v in _row_values(r))
-            + " |"
-            for r in rows
-        ]
+        lines += [f"| {r.impact} | {md_cell(r.label)} | "
+                  + " | ".join(md_cell(v) for v in _row_values(r)) + " |" for r in rows]
     elif rows:
         lines += ["| impact | field | values (count) |", "|---|---|---|"]
         lines += [f"| {r.impact} | {md_cell(r.label)} | {md_cell(_distinct(r))} |" for r in rows]
@@ -145,8 +136,6 @@ def to_markdown(report: CompareReport, rows: list[CompareRow]) -> str:
     if report.tests and wide:
         lines += ["", "| test | " + " | ".join(f"`{md_cell(n)}`" for n in names) + " |"]
         lines += ["|---|" + "---|" * len(names)]
-        lines += [
-            f"| {md_cell(t.name)} | " + " | ".join(md_cell(spread_cell(v)) for v in t.values) + " |"
-            for t in report.tests
-        ]
+        lines += [f"| {md_cell(t.name)} | " + " | ".join(md_cell(spread_cell(v)) for v in t.values)
+                  + " |" for t in report.tests]
     return "\n".join(lines) + "\n"

@@ -82,6 +82,7 @@ def gate(report: DiffReport, args: argparse.Namespace) -> int:
         top = hits[0]
         more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
         raise CheckFailed(
-            f"{len(hits)} difference(s) at or above {args.fail_on}: {top.label} {top.change}{more}"
+            f"{len(hits)} difference(s) at or above {args.fail_on}: "
+            f"{top.label} {top.change}{more}"
         )
     return 0

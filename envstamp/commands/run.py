@@ -62,42 +62,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", "-r", type=int, default=1, metavar="K", help="timed runs (1)")
     parser.add_argument("--warmup", "-w", type=int, default=0, metavar="W", help="untimed runs")
     parser.add_argument(
-        "-o",
-        "--output",
-        default="results.jsonl",
-        metavar="FILE",
+        "-o", "--output", default="results.jsonl", metavar="FILE",
         help="results log to append to (results.jsonl)",
     )
     parser.add_argument("--key", metavar="PEM", help="sign with this private key file")
     parser.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
+        "--param", action="append", default=[], metavar="KEY=VALUE",
         help="a parameter stored with the command's result (repeatable)",
     )
     parser.add_argument(
-        "--llama-cpp",
-        action="append",
-        default=[],
-        metavar="PATH",
+        "--llama-cpp", action="append", default=[], metavar="PATH",
         help="also fingerprint this llama.cpp binary or build (repeatable)",
     )
     parser.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="PATH",
+        "--model", action="append", default=[], metavar="PATH",
         help="fingerprint this model file into the manifest (repeatable)",
     )
-    parser.add_argument(
-        "--sample-hz", type=float, default=10.0, metavar="HZ", help="GPU memory sampling rate (10)"
-    )
-    parser.add_argument(
-        "--no-state",
-        action="store_true",
-        help="do not read clocks, temperatures and load before and after",
-    )
+    parser.add_argument("--sample-hz", type=float, default=10.0, metavar="HZ",
+                        help="GPU memory sampling rate (10)")
+    parser.add_argument("--no-state", action="store_true",
+                        help="do not read clocks, temperatures and load before and after")
     parser.add_argument("--durable", action="store_true", help="fsync every write")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not echo the output")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")

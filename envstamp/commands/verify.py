@@ -141,9 +141,8 @@ def _text(verified: Verified, threshold: int, had_artifacts: bool) -> str:
     from envstamp.sign import ARTIFACT_PREDICATE
 
     count = len(verified.keyids)
-    lines = [
-        f"valid: signed by {count} trusted key{'s' if count != 1 else ''} (threshold {threshold})"
-    ]
+    lines = [f"valid: signed by {count} trusted key{'s' if count != 1 else ''} "
+             f"(threshold {threshold})"]
     lines += [f"  signer     {keyid}" for keyid in verified.keyids]
     lines += [f"  subject    {name}  sha256:{digest}" for name, digest in verified.subjects]
     lines.append(f"  predicate  {verified.predicate_type}")

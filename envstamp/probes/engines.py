@@ -213,7 +213,9 @@ def _version_output(ctx: ProbeContext, binary: str, notes: _Notes) -> CommandRes
     return result
 
 
-def _parsed(result: CommandResult | None, parse: Callable[[str], T], empty: T, notes: _Notes) -> T:
+def _parsed(
+    result: CommandResult | None, parse: Callable[[str], T], empty: T, notes: _Notes
+) -> T:
     """``parse`` of a command's output; ``empty`` (and a note) when it printed no version."""
     if result is None:
         return empty

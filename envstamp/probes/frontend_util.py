@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from envstamp.runner import Runner
 
-
 class LazyPattern:
     """A regular expression compiled on first use.
 

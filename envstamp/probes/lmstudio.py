@@ -44,7 +44,9 @@ from envstamp.textutil import clean, collapse
 API_TIMEOUT = 0.3
 DEFAULT_PORT = 1234
 
-_CLI_VERSION = lazy(rf"(?:LM\s*Studio\s+CLI|\blms\b)[^\n\d]*?\bv?({VERSION})", re.IGNORECASE)
+_CLI_VERSION = lazy(
+    rf"(?:LM\s*Studio\s+CLI|\blms\b)[^\n\d]*?\bv?({VERSION})", re.IGNORECASE
+)
 _CLI_COMMIT = lazy(r"\bcommit\s*(?:hash)?\s*[:=]?\s*([0-9a-f]{6,40})\b", re.IGNORECASE)
 _SIZE = lazy(r"\d[\d.,]*\s*[KMGT]?i?B\b", re.IGNORECASE)
 _VARIANTS = lazy(r"\s*\(\d+\s+variants?\)\s*$", re.IGNORECASE)

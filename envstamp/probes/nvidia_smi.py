@@ -250,12 +250,7 @@ def _process_count(node: Node, *, xml: bool) -> int | None:
 
 
 def _gpu_and_state(
-    node: Node,
-    *,
-    index: int,
-    header_bus: str | None,
-    driver: str | None,
-    cuda: str | None,
+    node: Node, *, index: int, header_bus: str | None, driver: str | None, cuda: str | None,
     xml: bool,
 ) -> tuple[Gpu, GpuState]:
     raw: dict[str, object] = dict(_lookup(node, _XML_GPU if xml else _Q_GPU))
@@ -283,7 +278,9 @@ def _header_versions(root: Node, *, xml: bool) -> tuple[str | None, str | None]:
     )
 
 
-def _report(root: Node, gpus: list[tuple[Node, str | None]], *, xml: bool) -> SmiReport:
+def _report(
+    root: Node, gpus: list[tuple[Node, str | None]], *, xml: bool
+) -> SmiReport:
     driver, cuda = _header_versions(root, xml=xml)
     built = [
         _gpu_and_state(node, index=i, header_bus=bus, driver=driver, cuda=cuda, xml=xml)

@@ -59,11 +59,8 @@ def parse_list(text: str) -> list[Gpu]:
         match = _LIST_GPU.match(line)
         if match is None or not match.group("name"):
             continue
-        raw = {
-            "index": match.group("index"),
-            "name": match.group("name"),
-            "uuid": match.group("uuid"),
-        }
+        raw = {"index": match.group("index"), "name": match.group("name"),
+               "uuid": match.group("uuid")}
         gpus.append(build_gpu(raw, SOURCE_LIST))
     if not gpus and not NO_DEVICES.search(text):
         raise _fail(text, "no 'GPU N: name (UUID: ...)' lines")
@@ -268,11 +265,8 @@ def _gpu_blocks(lines: list[str]) -> tuple[list[list[list[str]]], bool]:
         return [], False
     persistence = "Persistence-M" in lines[header]
     start = next(
-        (
-            i
-            for i in range(header, len(lines))
-            if _SEPARATOR.match(lines[i].strip()) and "=" in lines[i]
-        ),
+        (i for i in range(header, len(lines)) if _SEPARATOR.match(lines[i].strip())
+         and "=" in lines[i]),
         None,
     )
     if start is None:

@@ -316,7 +316,9 @@ def _ask_api(ctx: ProbeContext, base: str, found: _Findings) -> bool:
 
 
 def _ask_binary(ctx: ProbeContext, binary: str, found: _Findings) -> None:
-    result = ctx.runner.run([binary, "--version"], cache=True, input_env={"OLLAMA_HOST": NO_SERVER})
+    result = ctx.runner.run(
+        [binary, "--version"], cache=True, input_env={"OLLAMA_HOST": NO_SERVER}
+    )
     if result.status != "ok":
         found.notes.append(result.describe())
         if result.status == "timeout":

@@ -181,3 +181,4 @@ def read_supplies(runner: Runner) -> dict[str, dict[str, str]]:
                 files[leaf] = text
         supplies[name] = files
     return supplies
+

@@ -96,7 +96,7 @@ def parse_hip_version_file(text: str) -> str | None:
 
 
 def parse_hipconfig_version(text: str) -> str | None:
-    """``hipconfig --version`` prints the version alone: "6.1.40093-bd86f1708"."""
+    """ ``hipconfig --version`` prints the version alone: "6.1.40093-bd86f1708"."""
     match = re.search(rf"({_VERSION}(?:-[0-9a-zA-Z]+)?)", text)
     return match.group(1) if match else None
 

@@ -52,8 +52,6 @@ _HARDWARE_KEYS = {
     "l3 cache": "l3_cache",
     "hyper-threading technology": "platform_cpu_htt",
 }
-
-
 def _fields(node: Node, keys: dict[str, str]) -> dict[str, Any]:
     fields: dict[str, Any] = {"_name": node.key}
     for child in node.children:

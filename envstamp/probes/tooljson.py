@@ -33,7 +33,7 @@ def json_in_text(text: str, what: str) -> Any:
 
 
 def value_and_unit(value: Any) -> tuple[Any, str | None]:
-    """``{"value": 300, "unit": "W"}`` -> (300, "W"); "300 W" -> ("300 W", None)."""
+    """ ``{"value": 300, "unit": "W"}`` -> (300, "W"); "300 W" -> ("300 W", None)."""
     if isinstance(value, dict) and "value" in value:
         unit = value.get("unit")
         return value["value"], unit if isinstance(unit, str) else None

@@ -48,6 +48,7 @@ def _child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+
 def kill_tree(proc: subprocess.Popen[bytes]) -> None:
     """Kill a child and everything in its process group."""
     if proc.poll() is not None:
@@ -132,3 +133,5 @@ def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=0.5)
         return b"", b""
+
+

@@ -129,3 +129,5 @@ def _nvidia_driver_stamp() -> str | None:
             return handle.readline().decode(errors="replace").strip() or None
     except OSError:
         return None
+
+
