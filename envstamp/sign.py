@@ -51,7 +51,7 @@ def is_sha256_hex(value: object) -> TypeGuard[str]:
 def sha256_hex(digest: str) -> str:
     """Bare lowercase hex of ``sha256:<hex>`` or ``<hex>``; InputError otherwise."""
     bare = digest.removeprefix("sha256:") if isinstance(digest, str) else ""
-    if not _HEX64.fullmatch(bare):
+    if not is_sha256_hex(bare):
         raise InputError(f"subject digest {digest!r} is not a sha256 hex digest")
     return bare
 

@@ -13,7 +13,6 @@ In this order (anything else fails closed):
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import re
@@ -30,6 +29,7 @@ from envstamp.sign import (
     MANIFEST_SUBJECT,
     PAYLOAD_TYPE,
     STATEMENT_TYPE,
+    b64encode,
     is_sha256_hex,
     pae,
 )
@@ -82,13 +82,12 @@ def _decode_canonical(padded: str) -> bytes | None:
             # Refuses foreign characters and misplaced padding; only the spare bits of the
             # last quantum remain to check, by re-encoding that quantum alone.
             data = binascii.a2b_base64(padded, strict_mode=True)
-            tail = binascii.b2a_base64(data[-(len(data) % 3 or 3) :], newline=False)
-            return data if tail.decode("ascii") == padded[-4:] else None
+            return data if b64encode(data[-(len(data) % 3 or 3) :]) == padded[-4:] else None
         data = binascii.a2b_base64(padded)
     except (binascii.Error, ValueError):
         return None
     # Lenient decoding skips stray characters; re-encoding shows them (and spare bits).
-    return data if base64.b64encode(data).decode("ascii") == padded else None
+    return data if b64encode(data) == padded else None
 
 
 def _b64_fault(text: str) -> str:
