@@ -216,22 +216,20 @@ _BINDING_NAMES = (
 )
 
 
-def _ed25519_from_private_bytes(seed: bytes) -> Any:
+def _ed25519() -> Any:
+    """``from_private_bytes`` / ``from_public_bytes`` for Ed25519 keys: the Rust binding's,
+    else those of cryptography's public classes (they make the same objects)."""
     binding = _ed25519_binding()
     if binding is not None:
-        return binding.from_private_bytes(seed)
+        return binding
+    from types import SimpleNamespace
+
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    return ed25519.Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def _ed25519_from_public_bytes(raw: bytes) -> Any:
-    binding = _ed25519_binding()
-    if binding is not None:
-        return binding.from_public_bytes(raw)
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    return SimpleNamespace(
+        from_private_bytes=ed25519.Ed25519PrivateKey.from_private_bytes,
+        from_public_bytes=ed25519.Ed25519PublicKey.from_public_bytes,
+    )
 
 
 def algorithm_of(key: Any) -> str:
@@ -304,14 +302,14 @@ def _fast_ed25519_private(data: bytes) -> Any:
     der = _single_pem_block(data, _PEM_PRIVATE)
     if der is None or len(der) != 48 or not der.startswith(_ED25519_PKCS8_PREFIX):
         return None
-    return _ed25519_from_private_bytes(der[16:])
+    return _ed25519().from_private_bytes(der[16:])
 
 
 def _fast_ed25519_public(data: bytes) -> Any:
     der = _single_pem_block(data, _PEM_PUBLIC)
     if der is None or len(der) != 44 or not der.startswith(_ED25519_SPKI_PREFIX):
         return None
-    return _ed25519_from_public_bytes(der[12:])
+    return _ed25519().from_public_bytes(der[12:])
 
 
 def _private_from_pem(data: bytes, source: str, passphrase: bytes | str | None) -> Any:
@@ -400,6 +398,14 @@ def default_key_dir() -> Path:
 
 def default_private_path() -> Path:
     return default_key_dir() / PRIVATE_FILE
+
+
+def load_signing_code() -> None:
+    """Import what signing with the default key needs (cryptography's Ed25519) and locate
+    that key's folder (platformdirs), reading and making nothing: ``envstamp capture`` runs
+    this while its probes wait on the system."""
+    _ed25519_binding()
+    default_private_path()
 
 
 def trusted_dir() -> Path:

@@ -171,7 +171,7 @@ def test_capture_hands_its_signing_imports_to_a_stall_only_when_it_signs(
     extra: list[str], signs: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import envstamp.collect
-    from envstamp.commands import capture as command
+    from envstamp import keys
 
     seen: list[object] = []
 
@@ -185,6 +185,6 @@ def test_capture_hands_its_signing_imports_to_a_stall_only_when_it_signs(
     monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setattr(envstamp.collect, "capture", fake_capture)
     assert main(["capture", "-o", str(tmp_path / "m.json"), *extra]) == 0
-    assert (seen[0] is command._load_signing) is signs
+    assert (seen[0] is keys.load_signing_code) is signs
     if not signs:
         assert seen == [None]

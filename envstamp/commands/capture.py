@@ -77,30 +77,23 @@ def run(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         progress=sys.stderr.isatty(),
     )
-    manifest = capture(
-        options, record=args.raw, replay=args.replay, on_stall=_load_signing if signing else None
-    )
+    on_stall = None
+    if signing:
+        from envstamp import keys
+
+        on_stall = keys.load_signing_code  # cryptography and the key folder, while probes wait
+    manifest = capture(options, record=args.raw, replay=args.replay, on_stall=on_stall)
     if args.redact:
         from envstamp.redact import redact
 
         manifest = redact(manifest)
     if signing:
-        from envstamp.keys import load_signing_key
         from envstamp.sign import envelope_json, sign_manifest
 
-        emit(envelope_json(sign_manifest(manifest, load_signing_key(args.key))), args.output)
+        emit(envelope_json(sign_manifest(manifest, keys.load_signing_key(args.key))), args.output)
         return 0
     emit(render_manifest(manifest, fmt, args), args.output)
     return 0
-
-
-def _load_signing() -> None:
-    """Import what signing needs while the probes wait: cryptography's Ed25519, and the
-    platformdirs lookup of the default key's folder (a path only: nothing is read or made)."""
-    from envstamp.keys import _ed25519_binding, default_private_path
-
-    _ed25519_binding()
-    default_private_path()
 
 
 def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str:
