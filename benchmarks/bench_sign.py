@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _harness import key_folder_env
+from _harness import ProcessCpu, key_folder_env
 
 INNER = r"""
 import sys, time
@@ -100,24 +100,16 @@ def per_call_pair(
 
 
 def cli_capture(env: dict[str, str], runs: int, folder: Path) -> None:
-    import resource
-
-    wall: dict[str, list[float]] = {"--no-sign": [], "signed": []}
-    cpu: dict[str, list[float]] = {"--no-sign": [], "signed": []}
+    argv = [sys.executable, "-m", "envstamp", "capture", "-o", str(folder / "m.json")]
+    modes = {"--no-sign": [*argv, "--no-sign"], "signed": argv}
+    cpu = ProcessCpu()
+    wall: dict[str, list[float]] = {mode: [] for mode in modes}
     for i in range(runs):
-        for mode in ("--no-sign", "signed") if i % 2 else ("signed", "--no-sign"):
-            extra = ["--no-sign"] if mode == "--no-sign" else []
-            argv = [sys.executable, "-m", "envstamp", "capture", "-o", str(folder / "m.json")]
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            start = time.perf_counter()
-            subprocess.run([*argv, *extra], env=env, check=True, capture_output=True)
-            wall[mode].append((time.perf_counter() - start) * 1e3)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-            cpu[mode].append(used * 1e3)
+        for mode in modes if i % 2 else reversed(modes):  # alternate who goes first
+            wall[mode].append(cpu.measure(mode, modes[mode], env)())
     print("1. envstamp capture -o, fresh processes (median of", runs, "each)")
-    for label, samples in (("wall", wall), ("CPU ", cpu)):
-        plain, signed = (statistics.median(samples[m]) for m in ("--no-sign", "signed"))
+    for label, samples in (("wall", wall), ("CPU ", cpu.samples)):
+        plain, signed = (statistics.median(samples[m]) * 1e3 for m in modes)
         print(f"   {label} --no-sign {plain:8.1f} ms   signed {signed:8.1f} ms   "
               f"difference {signed - plain:+6.1f} ms  (ratio {signed / plain:.3f})")
     print("   (process CPU time is steadier than wall time on a shared machine)")
