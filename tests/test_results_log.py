@@ -260,7 +260,8 @@ def test_torn_last_line_is_reported_and_the_rest_stays_valid(tmp_path: Path) -> 
     assert [r.name for r in load_results(path)] == ["r0", "r1", "r2"]
 
 
-def test_next_writer_accounts_for_a_torn_fragment(tmp_path: Path) -> None:
+def _log_after_a_torn_fragment(tmp_path: Path) -> Path:
+    """A log whose writer died mid-line ("before"), then appended to by a new one ("after")."""
     path = tmp_path / "r.jsonl"
     rec = open_recorder(path)
     rec.record("before", metrics={"x": 1.0})
@@ -269,6 +270,11 @@ def test_next_writer_accounts_for_a_torn_fragment(tmp_path: Path) -> None:
         handle.write(b'{"prev":"' + b"a" * 30)
     with open_recorder(path) as again:
         again.record("after", metrics={"x": 2.0})
+    return path
+
+
+def test_next_writer_accounts_for_a_torn_fragment(tmp_path: Path) -> None:
+    path = _log_after_a_torn_fragment(tmp_path)
     assert any(b'"kind":"torn"' in line for line in lines_of(path))
     report = verify_log(path)
     assert report.ok, report.problems
@@ -277,14 +283,7 @@ def test_next_writer_accounts_for_a_torn_fragment(tmp_path: Path) -> None:
 
 
 def test_a_torn_marker_that_does_not_match_is_a_problem(tmp_path: Path) -> None:
-    path = tmp_path / "r.jsonl"
-    rec = open_recorder(path)
-    rec.record("before", metrics={"x": 1.0})
-    rec._log._appender.close()
-    with path.open("ab") as handle:
-        handle.write(b'{"prev":"' + b"a" * 30)
-    with open_recorder(path) as again:
-        again.record("after", metrics={"x": 2.0})
+    path = _log_after_a_torn_fragment(tmp_path)
     lines = lines_of(path)
     index = next(i for i, line in enumerate(lines) if b'"kind":"torn"' in line)
     lines[index - 1] = lines[index - 1] + b"b"  # the fragment no longer matches its marker
