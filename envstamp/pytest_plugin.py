@@ -51,11 +51,14 @@ def pytest_configure(config: Any) -> None:
 def pytest_runtest_logreport(report: Any) -> None:
     if report.when != "call" or not _CURRENT:
         return
+    # Only a passing call measured what the test is for: a failed (or skipped, or xfailed)
+    # call is recorded as failed, so its duration is never read as a speed.
     _CURRENT[0].record(
         report.nodeid,
         wall_s=[float(report.duration)],
         params={"outcome": report.outcome},
         origin="pytest",
+        failed=report.outcome != "passed",
     )
 
 

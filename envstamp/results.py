@@ -173,6 +173,22 @@ class Result:
     command: list[str] | None = field("The command that ran (envstamp run).")
     exit_code: int | None = field("The command's exit code (envstamp run).")
     output_digest: str | None = field("sha256: of the command's stdout (envstamp run).")
+    failed: bool = attrs.field(
+        default=False,
+        metadata=_doc(
+            "The measured command exited non-zero or was killed, or the measured code raised: "
+            "its timings are not speeds. Written only when true."
+        ),
+    )
+    exit_signal: str | None = field('The signal that ended the command ("SIGILL"...).')
+    param_tolerance: dict[str, float] = attrs.field(
+        factory=dict,
+        metadata=_doc(
+            "Precision of parameters read from rounded text (llama-bench Markdown sizes and "
+            "counts): half the last printed unit, in the parameter's own unit. Two values "
+            "within the sum of their tolerances are the same."
+        ),
+    )
     prev: str | None = attrs.field(
         default=None, eq=False, metadata={**_doc("Hash of the line before."), "internal": True}
     )
@@ -204,6 +220,10 @@ class Result:
             for name, value in self.params.items():
                 if value.__class__ not in _PLAIN_PARAMS:
                     check_param(name, value)
+        for name, tolerance in self.param_tolerance.items():
+            check_number(tolerance, f"tolerance of parameter {name!r}")
+            if tolerance < 0:
+                raise InputError(f"tolerance of parameter {name!r} is negative ({tolerance})")
 
 
 _PLAIN_PARAMS = (str, int, bool, type(None))
@@ -300,6 +320,12 @@ def result_body(result: Result) -> bytes:
         data["exit_code"] = r.exit_code
     if r.output_digest is not None:
         data["output_digest"] = r.output_digest
+    if r.failed:
+        data["failed"] = True
+    if r.exit_signal is not None:
+        data["exit_signal"] = r.exit_signal
+    if r.param_tolerance:
+        data["param_tolerance"] = r.param_tolerance
     return chainlog.encode_body(data)
 
 
@@ -806,19 +832,23 @@ def load_results(
     *,
     verify: bool = True,
     trusted: Sequence[PublicKey] | None = None,
+    include_failed: bool = False,
 ) -> list[Result]:
     """Every result of a log, each with its ``.manifest``.
 
     ``verify`` (the default) checks the chain and signatures first and raises CheckFailed
     on tampering; a log still being written (or cut short by a crash) loads, as far as it
-    is intact.
+    is intact.  Results marked ``failed`` (a command that exited non-zero or was killed, a
+    timed block that raised) are left out unless ``include_failed``: their times are not
+    speeds.
     """
     data, label = _read_source(source, None)
     if verify:
         report = verify_log(data, trusted=trusted, allow_open=True, name=label)
         if report.problems:
             raise CheckFailed(f"{label}: {report.problems[0]}")
-    return _parse_log(data, label)[1]
+    results = _parse_log(data, label)[1]
+    return results if include_failed else [r for r in results if not r.failed]
 
 
 def _parse_log(data: bytes, label: str) -> tuple[dict[str, Manifest], list[Result]]:

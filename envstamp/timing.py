@@ -245,8 +245,13 @@ class Recorder:
         wall_s: float | Sequence[float] | None = None,
         metric_samples: Mapping[str, Sequence[float]] | None = None,
         origin: str = "record",
+        failed: bool = False,
     ) -> Result:
-        """Record numbers measured elsewhere (``metrics={"tokens_per_s": 41.2}``)."""
+        """Record numbers measured elsewhere (``metrics={"tokens_per_s": 41.2}``).
+
+        ``failed=True`` records a measurement that did not complete (its numbers are kept
+        for the record but never read as speeds: ``load_results`` leaves it out unless
+        asked)."""
         if wall_s is None and not metric_samples:
             # Plain numbers: no series, so no summary or sample advice to work out.
             if self._base_advice:
@@ -259,6 +264,7 @@ class Recorder:
                 params=clean_params(params) if params else {},
                 metrics=dict(metrics) if metrics else {},
                 advice=list(self._base_advice),
+                failed=bool(failed),
             )
             self._queue(result)
             return result
@@ -270,6 +276,7 @@ class Recorder:
             metrics=metrics or {},
             wall_s=list(walls),
             metric_samples=metric_samples or {},
+            failed=bool(failed),
         )
         self._queue(result)
         return result
@@ -305,7 +312,9 @@ class Recorder:
         for key, values in samples.items():
             summary[key] = summarize(values)
         found: list[Advice] = self._base_advice
-        if state_before is not None or state_after is not None or region is not None:
+        if extra.get("failed"):
+            pass  # not a speed: no advice about its samples
+        elif state_before is not None or state_after is not None or region is not None:
             found = advice_rules.merge(
                 found,
                 advice_rules.state_advice((state_before, state_after)),
@@ -394,7 +403,8 @@ class Recorder:
     def _from_item(self, item: Any, offset: float) -> Result:
         if isinstance(item, Timer):
             return item.to_result(offset)
-        (name, params), start, end = item  # a call recorded by @timed's fast path
+        # A call recorded by @timed's fast path; a fourth member marks a call that raised.
+        (name, params), start, end, *failed = item
         return self.make_result(
             name,
             origin="timed",
@@ -402,6 +412,7 @@ class Recorder:
             metrics={},
             wall_s=[end - start],
             at=_utc_stamp(end + offset),
+            failed=bool(failed),
         )
 
     def close(self) -> None:
@@ -527,7 +538,8 @@ class Timer:
 
     ``t.elapsed`` is the time so far inside the block and the region's time after it;
     ``t.metrics`` takes the caller's numbers; ``t.result`` is the stamped result once
-    written.  A region that raises records nothing.  Keyword arguments are stored as the
+    written.  A region that raises is recorded as ``failed`` (its time is not a speed) and
+    the exception goes on.  Keyword arguments are stored as the
     result's parameters, except ``state=`` and ``memory=`` (True/False), which override the
     recorder's settings for this region.
 
@@ -603,6 +615,8 @@ class Timer:
             pending.append(self)
             if len(pending) >= rec._buffer:
                 rec.flush()
+        else:
+            self._record_failure(exc)
 
     async def __aenter__(self) -> Timer:
         self.start = perf_counter()
@@ -617,6 +631,14 @@ class Timer:
         self._end = perf_counter()
         if exc_type is None:
             await asyncio.to_thread(self._rec._queue, self)  # a write: off the event loop
+        else:
+            await asyncio.to_thread(self._record_failure, exc)
+
+    def _record_failure(self, exc: BaseException | None) -> None:
+        """Queue this region as a failed result; the caller's exception stays the one raised
+        (a write error is added to it as a note, never put in its place)."""
+        self.extras()["failed"] = True
+        queue_failure(self._rec._queue, self, exc)
 
     def to_result(self, offset: float) -> Result:
         """The stamped result (``offset`` maps perf_counter to wall-clock time)."""
@@ -634,6 +656,7 @@ class Timer:
             state_after=extras.get("after"),
             region=extras.get("region"),
             at=_utc_stamp(end + offset),
+            failed=extras.get("failed", False),
         )
 
 
@@ -673,6 +696,8 @@ class WatchedTimer(Timer):
         self._close()
         if exc_type is None:
             self._rec._queue(self)
+        else:
+            self._record_failure(exc)
 
     async def __aenter__(self) -> Timer:
         # Reading state may block (NVML, files): keep it off the event loop.
@@ -690,17 +715,22 @@ class WatchedTimer(Timer):
         await asyncio.to_thread(self._close)
         if exc_type is None:
             await asyncio.to_thread(self._rec._queue, self)
+        else:
+            await asyncio.to_thread(self._record_failure, exc)
 
 
 class Lap:
-    """One repetition of a :class:`Series`: ``with lap:`` (or ``async with lap:``)."""
+    """One repetition of a :class:`Series`: ``with lap:`` (or ``async with lap:``).
 
-    __slots__ = ("_end", "metrics", "start", "warmup")
+    A lap whose block raises records its series as failed (see :meth:`Series.fail`)."""
 
-    def __init__(self, warmup: bool) -> None:
+    __slots__ = ("_end", "_series", "metrics", "start", "warmup")
+
+    def __init__(self, warmup: bool, series: Series | None = None) -> None:
         self.warmup = warmup
         self.metrics: dict[str, float] = {}
         self._end: float | None = None
+        self._series = series
 
     @property
     def elapsed(self) -> float:
@@ -715,15 +745,23 @@ class Lap:
         self.start = perf_counter()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         self._end = perf_counter()
+        if exc_type is not None and self._series is not None:
+            self._series.fail(self, exc)
 
     async def __aenter__(self) -> Lap:
         self.start = perf_counter()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         self._end = perf_counter()
+        if exc_type is not None and self._series is not None:
+            await asyncio.to_thread(self._series.fail, self, exc)
 
 
 class Series:
@@ -758,7 +796,7 @@ class Series:
         complete = False
         try:
             for index in range(self.warmup + self.repeat):
-                lap = Lap(warmup=index < self.warmup)
+                lap = Lap(index < self.warmup, self)
                 yield lap
                 if not lap.done:
                     raise InputError("use each lap as a context manager: 'with lap: ...'")
@@ -771,6 +809,8 @@ class Series:
             self._finish(before, after, region)
 
     def _finish(self, before: Volatile | None, after: Volatile | None, region: Any) -> None:
+        if self.result is not None:  # a lap raised (and the caller went on): failed already
+            return
         names: dict[str, None] = {}
         for lap in self.laps:
             names.update(dict.fromkeys(lap.metrics))
@@ -788,6 +828,23 @@ class Series:
             region=region if self._memory else None,
         )
         self._rec._queue(self._wrap(result))
+
+    def fail(self, lap: Lap, exc: BaseException | None = None) -> None:
+        """A lap raised: one failed result with the laps so far, the failed one included
+        (written now: the loop that raised may never resume this series).  A write error
+        becomes a note on the lap's exception, never its replacement."""
+        if self.result is not None:
+            return
+        laps = [*self.laps, lap] if not lap.warmup else list(self.laps)
+        result = self._rec.make_result(
+            self.name,
+            origin="bench",
+            params=self.params,
+            metrics={},
+            wall_s=[done.elapsed for done in laps],
+            failed=True,
+        )
+        queue_failure(self._rec._queue, self._wrap(result), exc)
 
     def _wrap(self, result: Result) -> Result:
         self.result = result
@@ -890,13 +947,21 @@ def _decorate(
         times = recorder.call_log(label, frozen).times
         extend, limit, flush = times.extend, 2 * recorder._buffer, recorder.flush
 
+        queue = recorder._queue
+        what = (label, frozen)
+
         @functools.wraps(fn)
         def fast(*args: Any, **kwargs: Any) -> Any:
             # Two clock reads around the call, kept as a pair in this function's own list
             # (one extend: atomic, so threads never split a pair); the record is built at
-            # flush time, outside any measured call.
+            # flush time, outside any measured call.  A call that raises is queued apart,
+            # marked failed.
             start = perf_counter()
-            value = fn(*args, **kwargs)
+            try:
+                value = fn(*args, **kwargs)
+            except BaseException as exc:
+                queue_failure(queue, (what, start, perf_counter(), True), exc)
+                raise
             extend((start, perf_counter()))
             if len(times) >= limit:
                 flush()
@@ -911,7 +976,11 @@ def _decorate(
             with make_timer(rec):
                 return fn(*args, **kwargs)
         start = perf_counter()
-        value = fn(*args, **kwargs)
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as exc:
+            queue_failure(rec._queue, ((label, frozen), start, perf_counter(), True), exc)
+            raise
         rec._queue(((label, frozen), start, perf_counter()))
         return value
 
@@ -938,6 +1007,16 @@ class CallLog:
         del times[:count]
         what = (self.name, self.params)
         return [(what, taken[i], taken[i + 1]) for i in range(0, count, 2)]
+
+
+def queue_failure(queue: Callable[[Any], None], item: Any, exc: BaseException | None) -> None:
+    """Queue the record of a measurement that raised ``exc``.  The caller re-raises ``exc``:
+    a write error must not take its place, so it becomes a note on it (Python 3.11+)."""
+    try:
+        queue(item)
+    except EnvstampError as error:
+        if exc is not None and hasattr(exc, "add_note"):
+            exc.add_note(f"envstamp: the failed measurement was not recorded: {error}")
 
 
 def _check_numbers(values: Sequence[float], what: str) -> None:

@@ -74,7 +74,7 @@ def test_without_the_option_nothing_is_imported_or_written(tmp_path: Path) -> No
 def test_each_test_duration_is_recorded_and_stamped(tmp_path: Path) -> None:
     done = run_pytest(tmp_path, "--envstamp", "durations.jsonl", expect_loaded=True)
     assert done.returncode == 1, done.stdout + done.stderr  # one inner test fails on purpose
-    loaded = load_results(tmp_path / "durations.jsonl")
+    loaded = load_results(tmp_path / "durations.jsonl", include_failed=True)
     by_name = {r.name: r for r in loaded}
     assert set(by_name) == {
         "test_inner.py::test_fast",
@@ -83,7 +83,12 @@ def test_each_test_duration_is_recorded_and_stamped(tmp_path: Path) -> None:
     }
     assert by_name["test_inner.py::test_slow"].wall_s[0] >= 0.02
     assert by_name["test_inner.py::test_fails"].params == {"outcome": "failed"}
+    assert by_name["test_inner.py::test_fails"].failed
     assert by_name["test_inner.py::test_fast"].params == {"outcome": "passed"}
+    assert not by_name["test_inner.py::test_fast"].failed
+    # A failing test's duration is not a result unless asked for.
+    passed = {r.name for r in load_results(tmp_path / "durations.jsonl")}
+    assert passed == {"test_inner.py::test_fast", "test_inner.py::test_slow"}
     assert all(r.origin == "pytest" and r.manifest is not None for r in loaded)
     assert verify_log(tmp_path / "durations.jsonl").ok
 

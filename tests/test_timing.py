@@ -49,11 +49,90 @@ def test_timer_elapsed_grows_inside_and_is_fixed_after(rec: Recorder) -> None:
     assert t.result.origin == "timer" and t.result.hash is not None
 
 
-def test_a_region_that_raises_records_nothing(rec: Recorder) -> None:
-    with pytest.raises(ZeroDivisionError), rec.timer("broken"):
+def test_a_region_that_raises_is_recorded_as_failed(rec: Recorder) -> None:
+    with pytest.raises(ZeroDivisionError), rec.timer("broken", n_ctx=512) as t:
         _ = 1 / 0
+    with rec.timer("fine"):
+        pass
     rec.close()
+    assert t.result is not None and t.result.failed
+    assert [r.name for r in load_results(rec.path)] == ["fine"]  # failed ones left out
+    broken, fine = load_results(rec.path, include_failed=True)
+    assert broken.failed and broken.params == {"n_ctx": 512} and len(broken.wall_s) == 1
+    assert not fine.failed
+    line = rec.path.read_bytes().split(b"\n")[2]
+    assert b'"failed":true' in line and b"failed" not in rec.path.read_bytes().split(b"\n")[3]
+
+
+def test_an_async_and_a_watched_region_that_raise_are_failed(tmp_path: Path) -> None:
+    async def broken() -> None:
+        async with recorder.timer("async"):
+            raise ValueError("no")
+
+    with open_recorder(tmp_path / "r.jsonl", state=True) as recorder:
+        with pytest.raises(ValueError, match="no"):
+            asyncio.run(broken())
+        with pytest.raises(KeyError), recorder.timer("watched"):
+            raise KeyError("x")
+    loaded = load_results(recorder.path, include_failed=True)
+    assert [(r.name, r.failed) for r in loaded] == [("async", True), ("watched", True)]
+    assert load_results(recorder.path) == []
+
+
+def test_a_lap_that_raises_makes_its_series_failed(rec: Recorder) -> None:
+    def work(n: int) -> None:
+        if n == 2:
+            raise RuntimeError("out of memory")
+
+    counter = iter(range(10))
+    with pytest.raises(RuntimeError, match="out of memory"):
+        rec.bench(lambda: work(next(counter)), name="gen", repeat=4, warmup=1)
+    rec.close()
+    (result,) = load_results(rec.path, include_failed=True)
+    # warm-up (0) dropped; laps 1 and 2 timed, the second of them raised
+    assert result.failed and result.name == "gen" and len(result.wall_s) == 2
+    assert result.metrics == {} and not any(a.code == "few_samples" for a in result.advice)
     assert load_results(rec.path) == []
+
+
+def test_a_timed_call_that_raises_is_failed(rec: Recorder) -> None:
+    @timed("step", recorder=rec)
+    def step(fail: bool) -> None:
+        if fail:
+            raise OSError("disk")
+
+    step(False)
+    with pytest.raises(OSError, match="disk"):
+        step(True)
+    step(False)
+    rec.close()
+    loaded = load_results(rec.path, include_failed=True)
+    assert sorted(r.failed for r in loaded) == [False, False, True]
+    assert len(load_results(rec.path)) == 2
+
+
+def test_record_of_a_failed_measurement(rec: Recorder) -> None:
+    rec.record("tg128", metrics={"tokens_per_s": 3.0}, failed=True)
+    rec.record("tg128", wall_s=[1.0, 1.1], failed=True)
+    rec.record("pp512", metrics={"tokens_per_s": 300.0})
+    rec.close()
+    assert [r.name for r in load_results(rec.path)] == ["pp512"]
+    assert [r.failed for r in load_results(rec.path, include_failed=True)] == [True, True, False]
+
+
+def test_a_write_error_does_not_replace_the_regions_exception(
+    rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envstamp.errors import EnvstampError
+
+    def refuse(item: object) -> None:
+        raise EnvstampError("disk full")
+
+    monkeypatch.setattr(rec, "_queue", refuse)
+    with pytest.raises(ZeroDivisionError) as caught, rec.timer("broken"):
+        _ = 1 / 0
+    if sys.version_info >= (3, 11):
+        assert any("disk full" in note for note in caught.value.__notes__)
 
 
 def test_async_timers_in_concurrent_tasks(rec: Recorder) -> None:
