@@ -2,10 +2,23 @@
 
 llama.cpp has printed its identity in several ways over the years:
 
+* ``version: 0.5.0-dev (build 7123, commit abc1234)`` + ``built with GNU 12.2.0 for Linux
+  x86_64`` (--version since the semantic versions);
 * ``version: 5760 (abc1234)`` + ``built with cc (GCC) 13.2 for x86_64-linux-gnu`` (--version);
-* ``build: 3259 (abc1234) with cc (...) for x86_64-linux-gnu`` (start-up log);
+* ``build: 3259 (abc1234) with cc (...) for x86_64-linux-gnu`` (start-up log), and
+  ``build 7123 (abc1234) with ...`` (the newer trace line);
+* ``build: abc1234 (5163)`` (llama-bench's last line: commit first);
 * ``main: build = 1234 (abc1234)`` + ``main: built with ... for ...`` (old ``main``);
-* ``{"msg":"build info","build":2405,"commit":"0e2fa8e"}`` (the 2024 server's JSON log).
+* ``{"msg":"build info","build":2405,"commit":"0e2fa8e"}`` (the 2024 server's JSON log);
+* ``b5760-abc1234`` (``build_info`` of the server's /props and ``system_fingerprint``).
+
+A banner is read by its parts, not matched as a whole: the word before the parentheses and
+each comma-separated part inside them is either ``key value`` (``build 7123``, ``commit
+abc1234``) or a bare value whose shape says what it is: a build number (digits, or a
+``b5760`` tag), a release version (``0.5.0-dev``), a commit (hex; a word never is) or one of
+the ways of saying "unknown".  So the order of the parts, new keys and the llama-bench
+footer's reversed order all read right.  A build number of 0 and a commit "unknown" are what
+builds without git print: both are recorded as unknown.
 
 Device lines come from each backend as it initialises (``ggml_cuda_init``, ``ggml_vulkan``,
 ``ggml_metal_init``, the SYCL device table, ``ggml_opencl``) or from ``--list-devices``.
@@ -53,10 +66,38 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Optional log prefixes: "[1710317358] ", "0.00.012.345 I ", "I ".
 _PREFIX = re.compile(r"^(?:\[\d+\]\s*)?(?:\d+\.\d{2}\.\d{3}\.\d{3}\s+)?(?:[IWEDT]\s+(?=\w))?")
 
-_VERSION = re.compile(r"^version:\s*(\S+)\s*\(([^)]*)\)")
+# "[tool: ]version: HEAD (PARTS)", "[tool: ]build: HEAD (PARTS) [with TOOLCHAIN]",
+# "build = HEAD (PARTS)", "[cmn  func: ]build HEAD (PARTS) with TOOLCHAIN".
+_IDENTITY = re.compile(
+    r"^(?:[\w.-]+\s+)?(?:[\w.-]+:\s*)?(?P<key>version|build)(?P<sep>\s*[:=]\s*|\s+)"
+    r"(?P<head>[^\s()]+)\s*\((?P<parts>[^()]*)\)(?P<rest>.*)$"
+)
+_WITH = re.compile(r"^\s+with\s+(.+)$")
 _BUILT_WITH = re.compile(r"^(?:[\w.-]+:\s*)?built with\s+(.+)$")
-_BUILD_WITH = re.compile(r"^(?:[\w.-]+:\s*)?build:\s*(\S+)\s*\(([^)]*)\)(?:\s+with\s+(.+))?$")
-_OLD_BUILD = re.compile(r"^(?:[\w.-]+:\s*)?build\s*=\s*(\S+)\s*\(([^)]*)\)")
+# Shapes of a banner's values.  A build number has at most 6 digits (llama.cpp is near 8000);
+# a longer run of digits is a commit that happens to have no letter.
+_BUILD_NUMBER = re.compile(r"[bB]?(\d{1,6})")
+_RELEASE = re.compile(r"[vV]?(\d+(?:\.\d+)+(?:[-+][\w.+-]*)?)")
+# A commit is hex: 7 to 40 digits (git's short hashes have 7 or more), or a 4-6 digit
+# abbreviation holding both a digit and a letter, so that no word ("face", "added") is one.
+_COMMIT = re.compile(
+    r"([0-9a-fA-F]{7,40}|(?=[a-fA-F]*\d)(?=\d*[a-fA-F])[0-9a-fA-F]{4,6})(?:-dirty)?"
+)
+_BUILD_INFO = re.compile(r"[bB](\d+)-(\S+)")  # llama_build_info(): "b5760-abc1234"
+_KEY_VALUE = re.compile(r"([A-Za-z][\w ]*?)\s*(?:[:=]\s*|\s+)(\S+)")
+_KEY_ROLES = {
+    "build": "number",
+    "build number": "number",
+    "build_number": "number",
+    "number": "number",
+    "commit": "commit",
+    "build_commit": "commit",
+    "hash": "commit",
+    "sha": "commit",
+    "git": "commit",
+    "version": "version",
+}
+_UNKNOWN_WORDS = frozenset({"unknown", "none", "null", "n/a", "-", "?"})
 _FOUND = re.compile(r"\bfound (\d+) (\w+) devices?:?", re.IGNORECASE)
 _CUDA_DEVICE = re.compile(r"^Device (\d+):\s*(.+)$")
 _VULKAN_DEVICE = re.compile(r"^ggml_vulkan:\s*(\d+)\s*=\s*(.+)$")
@@ -77,7 +118,6 @@ _LOADED_BACKEND = re.compile(r"loaded (\w+) backend from ")
 _REGISTERED_BACKEND = re.compile(r"registered backend (\w+)")
 _SYSTEM_INFO_BACKEND = re.compile(r"(?:^|\|)\s*([A-Za-z][\w]*) : ")
 _GLOBAL_MEM = re.compile(r"global mem size\s*:?\s*(\d+)", re.IGNORECASE)
-_HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
 # Log prefixes that show a backend is compiled in even when it found no device.
 _BACKEND_PREFIXES = (
     ("ggml_opencl:", "OpenCL"),
@@ -153,16 +193,16 @@ class _State:
         self.devices.append(dev)
         return dev
 
-    def identity(self, build: str | None, commit: str | None) -> None:
+    def identity(self, values: list[BannerValue]) -> None:
+        """Take a banner's values; the first build number, version and commit read win."""
         self.recognised = True
-        number, version = _build_id(build)
-        if number is None and version is None and _build_id(commit)[0] is not None:
-            # llama-bench's footer puts them the other way round: "build: 8cf427ff (5163)".
-            number, commit = _build_id(commit)[0], build
-        if self.build_number is None:
-            self.build_number = number
-        self.version = self.version or version
-        self.commit = self.commit or _commit(commit)
+        for value in values:
+            if value.role == "number" and self.build_number is None:
+                self.build_number = value.number
+            elif value.role == "version" and self.version is None:
+                self.version = value.text
+            elif value.role == "commit" and self.commit is None:
+                self.commit = value.text
 
     def toolchain(self, text: str | None) -> None:
         compiler, target = _split_toolchain(text)
@@ -173,28 +213,81 @@ class _State:
 # --------------------------------------------------------------------------- small pieces
 
 
-def _build_id(raw: str | None) -> tuple[int | None, str | None]:
-    """(build_number, version) of a printed build id: "5760", "b5760" or a release "1.2.3".
+@attrs.frozen
+class BannerValue:
+    """One value of a banner: its role and what it says.
 
-    Source builds without git print 0: that is "unknown", not build zero.
+    ``role`` is "number", "commit", "version" or "unknown" (a build's way of saying it does
+    not know: "unknown", build 0).  ``number`` is set for a known build number, ``text`` for
+    a commit or version.
     """
-    text = clean(raw)
-    if text is None:
-        return None, None
-    match = re.fullmatch(r"[bB]?(\d+)", text)
-    if match:
-        number = int(match.group(1))
-        return (number if 0 < number < 10**9 else None), None
-    if re.fullmatch(r"v?\d+(?:\.\d+)+\S*", text):
-        return None, text.lstrip("v")
-    return None, None
+
+    role: str
+    text: str | None = None
+    number: int | None = None
 
 
-def _commit(raw: str | None) -> str | None:
-    text = clean(raw)
-    if text is None or text.lower() in ("unknown", "0"):
+def banner_value(raw: str) -> BannerValue | None:
+    """What a bare banner value is, by its shape; None when it is none of them."""
+    text = raw.strip().strip("'\"`")
+    if not text:
         return None
-    return text if _HEX.match(text) else text.split()[0]
+    if text.lower() in _UNKNOWN_WORDS:
+        return BannerValue("unknown")
+    number = _BUILD_NUMBER.fullmatch(text)
+    if number:
+        value = int(number.group(1))
+        return BannerValue("number", number=value) if value else BannerValue("unknown")
+    release = _RELEASE.fullmatch(text)
+    if release:
+        return BannerValue("version", text=release.group(1))
+    commit = _COMMIT.fullmatch(text)
+    if commit:
+        return BannerValue("commit", text=commit.group(1))
+    return None
+
+
+def _keyed_value(part: str) -> BannerValue | None:
+    """ "build 7123", "commit: abc1234", "build_number=5" -> the value, if its key and its
+    shape agree; "commit unknown" -> unknown."""
+    match = _KEY_VALUE.fullmatch(part.strip())
+    if not match:
+        return None
+    role = _KEY_ROLES.get(collapse(match.group(1)).lower())
+    value = banner_value(match.group(2))
+    if role is None or value is None:
+        return None
+    if value.role in ("unknown", role):
+        return value
+    if role == "version" and value.role == "number":
+        # "version: 5760" in a keyed part is a build number, as in the old banner.
+        return value
+    return None
+
+
+def banner_values(head: str | None, parts: str | None) -> list[BannerValue]:
+    """The values of ``HEAD (PART, PART...)``; each part keyed or bare."""
+    pieces = [head or "", *(parts or "").split(",")]
+    values: list[BannerValue] = []
+    for piece in pieces:
+        if not piece.strip():
+            continue
+        value = banner_value(piece) or _keyed_value(piece)
+        if value is not None:
+            values.append(value)
+        else:
+            values += split_build_info(piece)
+    return values
+
+
+def split_build_info(text: str | None) -> list[BannerValue]:
+    """``b5760-abc1234`` (llama_build_info(), the server's ``build_info``) -> its values."""
+    match = _BUILD_INFO.fullmatch((text or "").strip())
+    if not match:
+        return []
+    values = [banner_value(match.group(1)), banner_value(match.group(2))]
+    known = [v for v in values if v is not None]
+    return known if len(known) == 2 and known[1].role in ("commit", "unknown") else []
 
 
 def _split_toolchain(text: str | None) -> tuple[str | None, str | None]:
@@ -218,27 +311,28 @@ def clean_line(line: str) -> str:
 
 
 def _identity_line(state: _State, line: str) -> bool:
-    match = _VERSION.match(line)
-    if match:
-        state.identity(match.group(1), match.group(2))
-        return True
-    match = _BUILT_WITH.match(line)
-    if match:
+    built = _BUILT_WITH.match(line)
+    if built:
         state.recognised = True
-        state.toolchain(match.group(1))
-        return True
-    match = _BUILD_WITH.match(line)
-    if match:
-        state.identity(match.group(1), match.group(2))
-        state.toolchain(match.group(3))
-        return True
-    match = _OLD_BUILD.match(line)
-    if match:
-        state.identity(match.group(1), match.group(2))
+        state.toolchain(built.group(1))
         return True
     if line.startswith("{") and '"build info"' in line:
         return _json_build_info(state, line)
-    return False
+    match = _IDENTITY.match(line)
+    if not match:
+        return False
+    toolchain = _WITH.match(match.group("rest"))
+    if match.group("key") == "version" and ":" not in match.group("sep"):
+        return False
+    if not match.group("sep").strip() and toolchain is None:
+        return False  # "build 3 (...)" in prose; the trace line always says "with"
+    values = banner_values(match.group("head"), match.group("parts"))
+    if not values:
+        return False
+    state.identity(values)
+    if toolchain:
+        state.toolchain(toolchain.group(1))
+    return True
 
 
 def _json_build_info(state: _State, line: str) -> bool:
@@ -248,9 +342,14 @@ def _json_build_info(state: _State, line: str) -> bool:
         return False
     if not isinstance(record, dict):
         return False
-    build = record.get("build")
-    commit = record.get("commit")
-    state.identity(str(build) if build is not None else None, str(commit) if commit else None)
+    values = [
+        value
+        for key, role in (("build", "number"), ("commit", "commit"))
+        if record.get(key) is not None
+        and (value := banner_value(str(record[key]))) is not None
+        and value.role in (role, "unknown")
+    ]
+    state.identity(values)
     return True
 
 
