@@ -22,6 +22,7 @@ from envstamp.model import LlamaCppBuild
 from envstamp.probes import ProbeContext, ProbeFailure, llamacpp
 from envstamp.probes.llamacpp_build import (
     backends_from_flags,
+    backends_from_libraries,
     git_from_answer,
     parse_cmake_cache,
     strip_credentials,
@@ -326,7 +327,32 @@ def test_cmake_cache_keeps_speed_relevant_options_as_printed() -> None:
 def test_old_llama_prefixed_options_name_backends() -> None:
     text = "LLAMA_CUBLAS:BOOL=ON\nLLAMA_METAL:BOOL=OFF\nLLAMA_BLAS:BOOL=1\n"
     flags = parse_cmake_cache(text).flags
-    assert backends_from_flags(flags) == ["CUDA", "BLAS"]
+    # trees of the LLAMA_* era had no CPU switch: the CPU backend was always compiled in
+    assert backends_from_flags(flags) == ["CUDA", "BLAS", "CPU"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"GGML_CPU": "ON", "GGML_CUDA": "OFF"}, ["CPU"]),
+        ({"GGML_CPU": "OFF", "GGML_VULKAN": "ON"}, ["Vulkan"]),
+        ({"GGML_CUDA": "ON", "GGML_RPC": "ON", "GGML_CPU": "ON"}, ["CUDA", "RPC", "CPU"]),
+        ({"CMAKE_BUILD_TYPE": "Release"}, []),  # no ggml option at all: says nothing
+    ],
+)
+def test_backends_from_build_switches_include_cpu(
+    flags: dict[str, str], expected: list[str]
+) -> None:
+    assert backends_from_flags(flags) == expected
+
+
+def test_backends_from_the_libraries_beside_the_binaries() -> None:
+    names = [
+        "ggml-base.dll", "ggml-cpu-haswell.dll", "ggml-cpu-skylakex.dll", "ggml-vulkan.dll",
+        "libggml-cuda.so", "libggml-rpc.so.0", "libggml-metal.dylib", "llama.dll", "libggml.so",
+        "llama-cli.exe", "ggml-readme.txt",
+    ]
+    assert backends_from_libraries(names) == ["CPU", "Vulkan", "CUDA", "Metal", "RPC"]
 
 
 def test_cmake_cache_of_garbage_is_a_parse_error() -> None:
@@ -380,7 +406,9 @@ def test_replayed_checkout_with_two_build_folders_and_a_path_symlink() -> None:
     assert cuda.build_flags["GGML_CUDA"] == "ON"
     assert "GGML_BUILD_TESTS" not in cuda.build_flags
     assert "CMAKE_CUDA_COMPILER" not in cuda.build_flags
-    assert cpu.backends == ["BLAS"]  # from GGML_BLAS=ON: --version printed no backend
+    # from GGML_BLAS=ON, and CPU from a cache without a GGML_CPU switch (always built then):
+    # --version printed no backend
+    assert cpu.backends == ["BLAS", "CPU"]
     assert cpu.build_flags["GGML_BLAS_VENDOR"] == "OpenBLAS"
     assert cuda.git is not None and cuda.git.remote == "https://github.com/ggml-org/llama.cpp.git"
     assert cuda.git.dirty is True and cuda.git.branch == "master"
@@ -571,7 +599,7 @@ def test_live_source_checkout_with_build_folder(
     outcome = llamacpp.probe(live())
     (entry,) = outcome.sections["llamacpp"]
     assert entry.path == str(build)
-    assert entry.backends == ["Vulkan"]
+    assert entry.backends == ["Vulkan", "CPU"]  # no GGML_CPU switch: CPU is compiled in
     assert entry.build_flags == {"CMAKE_BUILD_TYPE": "Release", "GGML_VULKAN": "ON"}
     assert entry.git is not None
     assert entry.git.remote == "https://example.org/llama.cpp.git"

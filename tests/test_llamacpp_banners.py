@@ -56,6 +56,15 @@ def identity(text: str) -> Identity:
             "cmn  common_param: build 7001 (0c1e57098) with GNU 12.2.0 for Linux x86_64",
             (None, 7001, "0c1e57098"),
         ),
+        # the trace line as the log prints it: timestamp, level, module and two prefixes
+        (
+            "0.00.003.920 I cmn  common_param: common_params_print_info: build 0 (0c1e57098)"
+            " with GNU 12.2.0 for Linux x86_64",
+            (None, None, "0c1e57098"),
+        ),
+        # the chat-style llama-cli's banner prints llama_build_info()
+        ("build      : b0-0c1e57098", (None, None, "0c1e57098")),
+        ("build      : b7012-0c1e57098", (None, 7012, "0c1e57098")),
         # llama-bench's last line puts the commit first
         ("build: 8cf427ff (5163)", (None, 5163, "8cf427ff")),
         ("build: unknown (0)", (None, None, None)),

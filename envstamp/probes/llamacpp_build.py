@@ -34,6 +34,7 @@ PATH_NAMES = ("llama-cli", "llama-server", "llama-bench")
 # Binaries whose --version describes their build, best first (llama-bench has no --version,
 # but still prints its backends' device lines).
 VERSION_PREFERENCE = ("llama-cli", "llama-server", "main", "server", "llama-bench")
+ASKS_VERSION = frozenset(VERSION_PREFERENCE[:-1])  # every build of these has --version
 BIN_SUBDIRS = ("bin", "Release", "RelWithDebInfo")  # where CMake puts binaries
 ENV_VAR = "ENVSTAMP_LLAMA_CPP"
 LIST_DEVICES_FROM = 4000  # builds this new have --list-devices
@@ -74,7 +75,12 @@ FLAG_BACKENDS = (
     ("BLAS", ("GGML_BLAS", "LLAMA_BLAS")),
     ("RPC", ("GGML_RPC", "LLAMA_RPC")),
     ("Kompute", ("GGML_KOMPUTE", "LLAMA_KOMPUTE")),
+    ("CPU", ("GGML_CPU",)),
 )
+# Backend libraries a build with dynamically loaded backends (GGML_BACKEND_DL, the released
+# zips) keeps beside its binaries: libggml-cuda.so, ggml-vulkan.dll, libggml-cpu-haswell.so.
+_BACKEND_LIBRARY = re.compile(r"^(?:lib)?ggml-([a-z]+)(?:-[\w.]+)?\.(?:so|dll|dylib)(?:\.\d+)*$")
+_NOT_BACKENDS = frozenset({"base"})
 
 
 @attrs.define
@@ -117,9 +123,31 @@ def _looks_like_path(value: str) -> bool:
 
 
 def backends_from_flags(flags: dict[str, str]) -> list[str]:
-    """Backends a build's options switch on."""
+    """Backends a build's options switch on, the CPU backend included.
+
+    GGML_CPU (default ON) exists since ggml split its CPU backend out (late 2024); a cache of
+    an older tree has no such switch because the CPU code was always compiled in.
+    """
     on = {key for key, value in flags.items() if value.upper() in ("ON", "TRUE", "YES", "1")}
-    return [backend for backend, keys in FLAG_BACKENDS if on.intersection(keys)]
+    backends = [backend for backend, keys in FLAG_BACKENDS if on.intersection(keys)]
+    older_tree = "GGML_CPU" not in flags and any(key.startswith(_FLAG_PREFIXES) for key in flags)
+    if older_tree and "CPU" not in backends:
+        backends.append("CPU")
+    return backends
+
+
+def backends_from_libraries(names: list[str]) -> list[str]:
+    """Backends whose libraries sit beside a build's binaries (builds that load them)."""
+    from envstamp.probes.llamacpp_log import backend_name
+
+    found: list[str] = []
+    for name in sorted(names):
+        match = _BACKEND_LIBRARY.match(name.lower())
+        if match and match.group(1) not in _NOT_BACKENDS:
+            backend = backend_name(match.group(1))
+            if backend not in found:
+                found.append(backend)
+    return found
 
 
 # ------------------------------------------------------------------------------------ git
@@ -130,7 +158,9 @@ def strip_credentials(url: str | None) -> str | None:
     text = clean(url)
     if text is None:
         return None
-    return re.sub(r"^([A-Za-z][\w+.-]*://)[^/@]*@", r"\1", text)
+    from envstamp.secrets import redact_value
+
+    return redact_value(text)
 
 
 def git_from_answer(answer: Answer) -> GitInfo | None:
@@ -204,12 +234,19 @@ class _Finder:
         return None
 
     def from_binary(self, path: str, shown: str | None = None) -> Candidate:
+        """A binary's build.  Its folder's best binary is asked for --version: every binary of
+        a folder is one build, and older llama-bench builds have no --version."""
         real = self.runner.realpath(path)
+        folder = str(self.paths.dirname(real))
+        binary = path
+        if _tool_name(path) not in ASKS_VERSION:
+            siblings = [b for b in self.binaries_in(folder) if self.paths.dirname(b) == folder]
+            binary = siblings[0] if siblings else path
         return Candidate(
             path=shown or real,
-            binary=path,
+            binary=binary,
             cache_file=self.cache_near(real),
-            key=str(self.paths.dirname(real)),
+            key=folder,
         )
 
     def from_folder(self, folder: str) -> list[Candidate]:
@@ -326,9 +363,19 @@ def _version_of(runner: Runner, binary: str) -> tuple[LlamaCppBuild, CommandResu
         build = parse_llama_log(result.output)  # a hung build may have printed its banner
     except ParseError:
         build = LlamaCppBuild()
-    if result.succeeded and not build.devices and (build.build_number or 0) >= LIST_DEVICES_FROM:
+    if result.succeeded and not build.devices and _may_list_devices(build):
         build = _with_listed_devices(runner, binary, build)
     return build, result
+
+
+def _may_list_devices(build: LlamaCppBuild) -> bool:
+    """Builds this new have --list-devices.  A build that does not know its number (built
+    without git) may be new too: asked, an old one only prints its usage and fails."""
+    if build.version is not None:  # semantic versions came long after --list-devices
+        return True
+    if build.build_number is None:
+        return build.compiler is not None  # its banner was read: it is llama.cpp
+    return build.build_number >= LIST_DEVICES_FROM
 
 
 def _with_listed_devices(runner: Runner, binary: str, build: LlamaCppBuild) -> LlamaCppBuild:
@@ -350,7 +397,8 @@ def describe(ctx: ProbeContext, candidate: Candidate) -> _Described:
     build, described, sources = LlamaCppBuild(), _Described(LlamaCppBuild()), []
     if candidate.binary:
         build, result = _version_of(runner, candidate.binary)
-        if build.build_number is not None or build.commit or build.devices or build.backends:
+        said = (build.build_number, build.commit, build.version, build.compiler, build.target)
+        if any(value is not None for value in said) or build.devices or build.backends:
             sources.append("--version")
         # A hung or unstartable binary is a failure even when it printed part of a banner;
         # a non-zero exit after a banner (old builds, llama-bench) is not.
@@ -365,6 +413,9 @@ def describe(ctx: ProbeContext, candidate: Candidate) -> _Described:
             extra = [b for b in backends_from_flags(cache.flags) if b not in build.backends]
             build.backends = [*build.backends, *extra]
             candidate.checkout = candidate.checkout or cache.source_dir
+    if candidate.binary:
+        libraries = _backend_libraries(runner, candidate.key or _dirname(candidate.binary))
+        build.backends = [*build.backends, *(b for b in libraries if b not in build.backends)]
     if candidate.checkout:
         build.git = git_from_answer(runner.git_info(candidate.checkout))
         if build.git is not None:
@@ -373,6 +424,27 @@ def describe(ctx: ProbeContext, candidate: Candidate) -> _Described:
     build.source = "+".join(sources) or None
     described.build = build
     return described
+
+
+def _path_module(path: str) -> ModuleType:
+    return ntpath if "\\" in path or re.match(r"^[A-Za-z]:", path) else posixpath
+
+
+def _dirname(path: str) -> str:
+    """The folder of a binary's path, Windows or POSIX spelled."""
+    return str(_path_module(path).dirname(path))
+
+
+def _tool_name(path: str) -> str:
+    name = str(_path_module(path).basename(path))
+    return name[:-4] if name.lower().endswith(".exe") else name
+
+
+def _backend_libraries(runner: Runner, folder: str) -> list[str]:
+    """Backend libraries beside the binaries, or in the ../lib of an installed prefix."""
+    lib = str(_path_module(folder).join(_dirname(folder), "lib"))
+    names = (runner.list_dir(folder) or []) + (runner.list_dir(lib) or [])
+    return backends_from_libraries(names)
 
 
 def _status_of(result: CommandResult) -> ProbeStatus:

@@ -10,7 +10,8 @@ llama.cpp has printed its identity in several ways over the years:
 * ``build: abc1234 (5163)`` (llama-bench's last line: commit first);
 * ``main: build = 1234 (abc1234)`` + ``main: built with ... for ...`` (old ``main``);
 * ``{"msg":"build info","build":2405,"commit":"0e2fa8e"}`` (the 2024 server's JSON log);
-* ``b5760-abc1234`` (``build_info`` of the server's /props and ``system_fingerprint``).
+* ``b5760-abc1234`` (``build_info`` of the server's /props and ``system_fingerprint``, and
+  the ``build      : b5760-abc1234`` line of the chat-style llama-cli's banner).
 
 A banner is read by its parts, not matched as a whole: the word before the parentheses and
 each comma-separated part inside them is either ``key value`` (``build 7123``, ``commit
@@ -69,7 +70,7 @@ _PREFIX = re.compile(r"^(?:\[\d+\]\s*)?(?:\d+\.\d{2}\.\d{3}\.\d{3}\s+)?(?:[IWEDT
 # "[tool: ]version: HEAD (PARTS)", "[tool: ]build: HEAD (PARTS) [with TOOLCHAIN]",
 # "build = HEAD (PARTS)", "[cmn  func: ]build HEAD (PARTS) with TOOLCHAIN".
 _IDENTITY = re.compile(
-    r"^(?:[\w.-]+\s+)?(?:[\w.-]+:\s*)?(?P<key>version|build)(?P<sep>\s*[:=]\s*|\s+)"
+    r"^(?:[\w.-]+\s+)?(?:[\w.-]+:\s*){0,3}(?P<key>version|build)(?P<sep>\s*[:=]\s*|\s+)"
     r"(?P<head>[^\s()]+)\s*\((?P<parts>[^()]*)\)(?P<rest>.*)$"
 )
 _WITH = re.compile(r"^\s+with\s+(.+)$")
@@ -84,6 +85,7 @@ _COMMIT = re.compile(
     r"([0-9a-fA-F]{7,40}|(?=[a-fA-F]*\d)(?=\d*[a-fA-F])[0-9a-fA-F]{4,6})(?:-dirty)?"
 )
 _BUILD_INFO = re.compile(r"[bB](\d+)-(\S+)")  # llama_build_info(): "b5760-abc1234"
+_BUILD_INFO_LINE = re.compile(r"^build\s*:\s*([bB]\d+-\S+)$")  # the llama-cli chat banner
 _KEY_VALUE = re.compile(r"([A-Za-z][\w ]*?)\s*(?:[:=]\s*|\s+)(\S+)")
 _KEY_ROLES = {
     "build": "number",
@@ -318,6 +320,10 @@ def _identity_line(state: _State, line: str) -> bool:
         return True
     if line.startswith("{") and '"build info"' in line:
         return _json_build_info(state, line)
+    info = _BUILD_INFO_LINE.match(line)
+    if info and split_build_info(info.group(1)):
+        state.identity(split_build_info(info.group(1)))
+        return True
     match = _IDENTITY.match(line)
     if not match:
         return False
