@@ -23,8 +23,8 @@ from system_support import HOSTS, OTHER_PROBES, SYSTEM_PROBES, edited_copy, ok, 
 from envstamp import schema
 from envstamp.collect import CaptureOptions, capture
 from envstamp.model import Manifest, ProbeRecord
-from envstamp.probes.env import looks_secret
 from envstamp.runner import Answer, LiveRunner, ReplayRunner, read_text_answer
+from envstamp.secrets import is_secret_name as looks_secret
 from envstamp.serialize import unstructure
 
 LINUX_VM = HOSTS / "linux-debian12-vm"

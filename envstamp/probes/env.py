@@ -2,14 +2,14 @@
 
 Only names on the allow-list are read at all (the runner is asked for every name, then for
 the values of allowed names only).  A name that looks like it holds a secret is dropped even
-when allowed, and a URL's ``user:password@`` part is cut from any value.
+when allowed (``envstamp.secrets.is_secret_name``), and every kept value passes through
+``envstamp.secrets.redact_value`` (URL credentials, tokens, secret ``key=value`` pairs).
 """
 
 from __future__ import annotations
 
-import re
-
 from envstamp.probes import Outcome, ProbeContext
+from envstamp.secrets import is_secret_name, redact_value
 
 ALLOWED_NAMES: frozenset[str] = frozenset(
     {
@@ -62,53 +62,19 @@ ALLOWED_PREFIXES: tuple[str, ...] = (
 )
 """Name prefixes whose variables are recorded (engines' and runtimes' own settings)."""
 
-SECRET_WORDS: tuple[str, ...] = (
-    "TOKEN",
-    "KEY",
-    "SECRET",
-    "PASSWORD",
-    "PASSWD",
-    "AUTH",
-    "CREDENTIAL",
-    "COOKIE",
-    "SESSION",
-    "PRIVATE",
-    "CERT",
-)
-"""A name containing any of these (any case) is never recorded, allow-listed or not:
-OLLAMA_API_KEY, HF_TOKEN, LLAMA_ARG_API_KEY_FILE..."""
-
-KNOWN_SETTINGS: frozenset[str] = frozenset({"TOKENIZERS_PARALLELISM"})
-"""Allow-listed names that contain a secret word yet are plain settings (exempt, by name)."""
-
 MAX_VALUE_CHARS = 2000
-
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
-
-
-def looks_secret(name: str) -> bool:
-    """The name suggests a secret (see SECRET_WORDS), unless it is one of KNOWN_SETTINGS."""
-    if name in KNOWN_SETTINGS:
-        return False
-    upper = name.upper()
-    return any(word in upper for word in SECRET_WORDS)
 
 
 def is_allowed(name: str) -> bool:
-    """Allow-listed (exact name or prefix) and not secret-looking."""
+    """Allow-listed (exact name or prefix) and not secret-looking (by name)."""
     allowed = name in ALLOWED_NAMES or name.startswith(ALLOWED_PREFIXES)
-    return allowed and not looks_secret(name)
-
-
-def strip_url_credentials(value: str) -> str:
-    """ "http://user:pw@host:11434" -> "http://host:11434", anywhere in the value."""
-    return _URL_USERINFO.sub(r"\1", value)
+    return allowed and not is_secret_name(name)
 
 
 def select(values: dict[str, str]) -> dict[str, str]:
     """The recordable subset of an environment, values cleaned, names sorted."""
     return {
-        name: strip_url_credentials(values[name])[:MAX_VALUE_CHARS]
+        name: redact_value(values[name])[:MAX_VALUE_CHARS]
         for name in sorted(values)
         if is_allowed(name)
     }

@@ -1,0 +1,447 @@
+"""What is secret: the one place that decides, for names and for values.
+
+Everything envstamp stores or prints that came from the user's environment, command line or
+tools (environment values, URLs, command lines, probe details, recorded answers) passes
+through here:
+
+* :func:`is_secret_name` - a name (environment variable, command-line flag, query parameter,
+  JSON or ``key=value`` key) that says it holds a secret: ``*_TOKEN``, ``*PASS*``, ``*_PWD``,
+  ``*_KEY``, ``*AUTH*``, ``*_DSN``...  Such values are never kept at all.
+* :func:`redact_value` - secrets *inside* a value whatever its name: URL userinfo, secret-named
+  query parameters and ``key=value`` pairs, ``Authorization`` headers, well-known token shapes
+  (``ghp_``, ``hf_``, ``sk-``, ``AKIA``, JWTs...) and long random-looking strings.
+* :func:`redact_argv` - a command line: the value after a secret-looking flag, then every
+  argument through :func:`redact_value`.
+
+Redaction errs towards hiding: a false alarm costs a setting in a manifest, a miss leaks a
+credential into a file made to be shared.  What stays is what a reader of a manifest needs:
+paths, versions, model names, hostnames and ports, digests (hex is never treated as random:
+commit ids, sha256 sums and UUIDs are what a manifest is made of).
+"""
+
+from __future__ import annotations
+
+import binascii
+import itertools
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+REDACTED = "<redacted>"
+"""What a secret value is replaced with (URL userinfo is dropped instead, as a URL reads)."""
+
+# ----------------------------------------------------------------------------------- names
+
+SECRET_WORDS = (
+    "PASS",  # PASS, PASSWORD, PASSWD, PASSPHRASE, PGPASSFILE
+    "TOKEN",
+    "SECRET",
+    "KEY",
+    "BEARER",
+    "AUTH",  # AUTH, OAUTH, AUTHORIZATION, AUTHTOKEN
+    "CREDENTIAL",
+    "COOKIE",
+    "SESSION",
+    "PRIVATE",
+    "CERT",
+    "SALT",
+)
+"""Inside any word of a name: OLLAMA_API_KEY, HF_TOKEN, MLX_PASSPHRASE, MYAPIKEY."""
+
+SECRET_WHOLE_WORDS = frozenset({"PW", "PWD", "PAT", "DSN", "CRED", "CREDS", "PSK", "OTP"})
+"""Short words that mean a secret only as a word of their own: ZES_PW, VLLM_PWD, GITHUB_PAT,
+MKL_DSN (PW inside PWR or DSN inside a longer word mean nothing)."""
+
+_INNOCENT_PIECES = (
+    "TOKENIZ",  # TOKENIZER, TOKENIZERS_PARALLELISM, TOKENIZATION
+    "BYPASS",
+    "COMPASS",
+    "PASSTHROUGH",
+    "PASSTHRU",
+    "PASSES",
+    "KEYBOARD",
+    "AUTHOR",  # AUTHOR, AUTHORS, but see AUTHORIZ below
+    "CERTAIN",  # UNCERTAINTY
+    "PAUTH",  # Arm pointer authentication (sysctl hw.optional.arm.FEAT_PAuth)
+)
+"""Words that contain a secret word yet say nothing secret; cut out before the search.
+AUTHORIZATION is put back as a secret below (it contains AUTHOR)."""
+
+_COUNTED = frozenset(
+    {
+        "MAX", "MIN", "NUM", "N", "BATCHED", "GEN", "NEW", "PROMPT", "INPUT", "OUTPUT", "CTX",
+        "CONTEXT", "PREDICT", "BOS", "EOS", "EOT", "EOM", "PAD", "UNK", "SEP", "CLS", "MASK",
+        "NL", "FIM", "PRE", "SUF", "MID", "SPECIAL", "START", "END", "STOP", "ADD", "PREFIX",
+        "SUFFIX", "MIDDLE", "SESSIONS",
+    }
+)  # fmt: skip
+"""A TOKEN word right after one of these is a count or a vocabulary entry, not a credential:
+MAX_TOKENS, VLLM_MAX_NUM_BATCHED_TOKENS, tokenizer.ggml.add_bos_token."""
+
+_PATH_WORDS = frozenset({"PWD", "OLDPWD"})
+"""Whole names that are the shell's current and previous folder, not a password."""
+
+_QUERY_WORDS = frozenset({"SIG", "SIGNATURE", "CODE"})
+"""Query parameters that carry a credential though their names do not say so (signed URLs,
+OAuth codes): ``?sig=``, ``&X-Amz-Signature=``, ``?code=``."""
+
+_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def name_words(name: str) -> list[str]:
+    """The upper-case words of a name: "ollamaApiKey" / "OLLAMA_API_KEY" -> OLLAMA, API, KEY."""
+    return [word.upper() for word in _WORD_SPLIT.split(name) if word]
+
+
+@lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """The name says its value is a secret (``OLLAMA_PASS``, ``--api-key``, ``sessionId``).
+
+    Matched per word of the name, any case: long secret words anywhere in a word
+    (``MYAPIKEY``), short ones (``PW``, ``PWD``, ``DSN``) only as whole words.  ``PWD`` and
+    ``OLDPWD`` as whole names are the shell's folders; counts of tokens (``MAX_TOKENS``) and
+    tokenizer settings are not credentials.
+    """
+    if name.upper() in _PATH_WORDS:
+        return False
+    words = name_words(name)
+    return any(_secret_word(word, words[i - 1] if i else "") for i, word in enumerate(words))
+
+
+def _secret_word(word: str, previous: str) -> bool:
+    if word in SECRET_WHOLE_WORDS or word.endswith("PWD") or "AUTHORIZ" in word:
+        return True
+    for piece in _INNOCENT_PIECES:
+        word = word.replace(piece, "")
+    if word.startswith("TOKEN") and word.rstrip("S") == "TOKEN" and previous in _COUNTED:
+        return False
+    return any(secret in word for secret in SECRET_WORDS)
+
+
+def is_secret_query_name(name: str) -> bool:
+    """A URL query parameter or form field that carries a credential."""
+    return is_secret_name(name) or any(w in _QUERY_WORDS for w in name_words(name))
+
+
+# ---------------------------------------------------------------------------------- values
+
+_TOKEN_SHAPES = re.compile(
+    r"""(?<![A-Za-z0-9])(?:
+        gh[pousr]_[A-Za-z0-9]{20,}                      # GitHub classic and app tokens
+      | github_pat_[A-Za-z0-9_]{20,}                    # GitHub fine-grained tokens
+      | glpat-[A-Za-z0-9_-]{20,}                        # GitLab
+      | hf_[A-Za-z0-9]{20,}                             # Hugging Face
+      | sk-ant-[A-Za-z0-9_-]{20,}                       # Anthropic
+      | sk-[A-Za-z0-9_-]{20,}                           # OpenAI and look-alikes
+      | (?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}     # Stripe
+      | xox[abposr]-[A-Za-z0-9-]{10,}                   # Slack
+      | xapp-[A-Za-z0-9-]{10,}
+      | (?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}        # AWS access key ids
+      | AIza[A-Za-z0-9_-]{30,}                          # Google API keys
+      | ya29\.[A-Za-z0-9_-]{20,}                        # Google OAuth access tokens
+      | npm_[A-Za-z0-9]{30,}
+      | pypi-[A-Za-z0-9_-]{50,}
+      | nvapi-[A-Za-z0-9_-]{30,}                        # NVIDIA NGC / build.nvidia.com
+      | gsk_[A-Za-z0-9]{30,}                            # Groq
+      | r8_[A-Za-z0-9]{30,}                             # Replicate
+      | eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*   # JWT
+    )""",
+    re.VERBOSE,
+)
+_PEM_PRIVATE = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+    re.DOTALL,
+)
+_AUTH_HEADER = re.compile(
+    r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)"
+    r"((?:bearer|basic|digest|token|negotiate|ntlm|apikey|aws4-hmac-sha256)\s+)?"
+    r"""([^\s"'`\\]+(?:[ \t]*,[ \t]*[^\s"'`\\]+)*)"""
+)
+_SECRET_HEADER = re.compile(
+    r"(?i)(?<![^\s\"'`])(cookie|set-cookie|api-key|private-token|"
+    r"x-[a-z0-9-]*(?:key|token|secret|auth|session|password)[a-z0-9-]*)(\s*:\s*)"
+    r"""([^\r\n"'`]+)"""
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=-]{8,})")
+_BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])")
+_SCHEME = re.compile(r"(?i)(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]*://")
+_URL_END = re.compile(r"""[\s"'`<>]""")
+_HOSTPORT = re.compile(r"(?:\[[0-9A-Za-z:.%]*\]|[A-Za-z0-9._~%-]*)(?::\d*)?")
+_BARE_WORD = re.compile(r"""[^\s"'`=,;()<>{}]+""")
+_NAME_VALUE = re.compile(
+    r"""(?<![\w.-])([A-Za-z_][\w.-]*)(\s*=\s*)("[^"\n]*"|'[^'\n]*'|[^\s&;,"'`)]*)"""
+)
+_QUERY_PARAM = re.compile(r"([?&;])([^=&#\s?;]+)=([^&#\s\"'`]*)")
+_QUOTED_KEY = re.compile(r"""(["'])([A-Za-z_][\w.-]*)\1(\s*:\s*)(["'])((?:\\.|(?!\4).)*)\4""")
+_LINE_KEY = re.compile(r"(?m)^([ \t]*)([A-Za-z_][\w.-]*)([ \t]*:[ \t]+)(\S[^\r\n]*)$")
+_FLAG_VALUE = re.compile(r"(?<![\w-])(--?[A-Za-z][\w.-]*)(=|[ \t]+)(?!-)([^\s\"'`]+)")
+_RANDOM_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{20,}(?![A-Za-z0-9+/=_-])")
+_HEX_RUN = re.compile(r"[0-9a-fA-F/=_-]+")
+
+
+def redact_value(text: str) -> str:
+    """``text`` with every secret inside it replaced (see the module's description).
+
+    Idempotent, total (any string in, a string out) and conservative: paths, versions, model
+    names, host:port and hex digests come back unchanged.
+    """
+    if not text:
+        return text
+    if "@" in text:
+        text = strip_userinfo(text)
+    text = _PEM_PRIVATE.sub(REDACTED, text)
+    text = _AUTH_HEADER.sub(lambda m: m.group(1) + (m.group(2) or "") + REDACTED, text)
+    text = _SECRET_HEADER.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _BASIC.sub(_basic, text)
+    if "=" in text:
+        text = _QUERY_PARAM.sub(_query_param, text)
+        text = _NAME_VALUE.sub(_name_value, text)
+    if ":" in text:
+        text = _QUOTED_KEY.sub(_quoted_key, text)
+        text = _LINE_KEY.sub(_line_key, text)
+    if "-" in text:
+        text = _FLAG_VALUE.sub(_flag_value, text)
+    text = _TOKEN_SHAPES.sub(REDACTED, text)
+    return _RANDOM_RUN.sub(_random_run, text)
+
+
+def _basic(match: re.Match[str]) -> str:
+    """``Basic <base64 of user:password>``: only when it decodes to that shape."""
+    try:
+        decoded = binascii.a2b_base64(match.group(2) + "=" * (-len(match.group(2)) % 4))
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    return match.group(1) + REDACTED if b":" in decoded else match.group(0)
+
+
+_SETTING = re.compile(
+    r"(?i)\d{1,2}|true|false|yes|no|on|off|enabled?|disabled?|none|null"
+    r"|bearer|basic|digest|negotiate|ntlm"
+)
+"""A value that is a switch, a small number or an auth scheme's name (the credential after
+it is a word of its own) is no secret whatever its name says."""
+
+
+def _keep_or_redact(name: str, value: str, rule: Callable[[str], bool] = is_secret_name) -> str:
+    if not value or REDACTED in value or _SETTING.fullmatch(value.strip("\"'")):
+        return value
+    if not rule(name):
+        return value
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[0] + REDACTED + value[0]
+    return REDACTED
+
+
+def _query_param(match: re.Match[str]) -> str:
+    value = _keep_or_redact(match.group(2), match.group(3), is_secret_query_name)
+    return f"{match.group(1)}{match.group(2)}={value}"
+
+
+def _name_value(match: re.Match[str]) -> str:
+    return match.group(1) + match.group(2) + _keep_or_redact(match.group(1), match.group(3))
+
+
+def _quoted_key(match: re.Match[str]) -> str:
+    quote, name, sep, vquote, value = match.groups()
+    kept = _keep_or_redact(name, value)
+    return f"{quote}{name}{quote}{sep}{vquote}{kept}{vquote}"
+
+
+def _line_key(match: re.Match[str]) -> str:
+    indent, name, sep, value = match.groups()
+    return indent + name + sep + _keep_or_redact(name, value)
+
+
+def _flag_value(match: re.Match[str]) -> str:
+    flag, sep, value = match.groups()
+    return flag + sep + _keep_or_redact(flag.lstrip("-"), value)
+
+
+# ------------------------------------------------------------------------- URL userinfo
+
+
+def strip_userinfo(text: str) -> str:
+    """URLs without their ``user:password@`` part, anywhere in ``text``.
+
+    Also malformed userinfo (``http://user:p/SECRET@host``, ``http://user:p@SECRET@host``)
+    and scheme-less ``user:password@host:port`` (as OLLAMA_HOST accepts it).  Username-only
+    userinfo goes too (``https://TOKEN@github.com``); ``git@github.com:org/repo`` stays.
+    """
+    text = _strip_scheme_userinfo(text)
+    if "@" not in text:
+        return text
+    return _BARE_WORD.sub(lambda m: _strip_bare_userinfo(m.group()), text)
+
+
+def _strip_scheme_userinfo(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _SCHEME.finditer(text):
+        if match.start() < pos:
+            continue
+        start = match.end()
+        end_match = _URL_END.search(text, start)
+        end = end_match.start() if end_match else len(text)
+        cut = _userinfo_end(text[start:end])
+        out.append(text[pos:start])
+        pos = start + cut
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _userinfo_end(rest: str) -> int:
+    """How many characters after ``scheme://`` are userinfo (0: none)."""
+    head = re.split(r"[?#]", rest, maxsplit=1)[0]
+    at = head.rfind("@")
+    if at < 0:
+        return 0
+    slash = head.find("/")
+    authority = head if slash < 0 else head[:slash]
+    if "@" in authority:
+        return authority.rfind("@") + 1
+    if _HOSTPORT.fullmatch(authority):
+        return 0  # an "@" in the path of a proper host[:port] URL (npm scopes, git refs)
+    return at + 1  # "user:p/SECRET@host": the authority is no host, the password held a "/"
+
+
+def _strip_bare_userinfo(word: str) -> str:
+    """``user:pw@host:11434`` -> ``host:11434``; anything else unchanged."""
+    if "://" in word or word.lower().startswith("mailto:"):
+        return word
+    head = re.split(r"[?#]", word, maxsplit=1)[0]
+    at = head.rfind("@")
+    colon = head.find(":")
+    if at < 0 or colon < 0 or colon > at or re.match(r"[A-Za-z]:[\\/]", head):
+        return word
+    after = word[at + 1 :]
+    if not re.match(r"[A-Za-z0-9\[]", after) or re.match(r"(?i)sha\d+:", after):
+        return word
+    return after
+
+
+# ------------------------------------------------------------------------ random strings
+
+
+def _random_run(match: re.Match[str]) -> str:
+    return REDACTED if looks_random(match.group()) else match.group()
+
+
+def looks_random(run: str) -> bool:
+    """A long run of letters and digits that reads like a key rather than a word.
+
+    Hex is never random here (digests, commit ids, UUIDs); separators (``-_/+``) must be
+    rare (model names and paths are made of short words); the letters and digits must be
+    varied (Shannon entropy near the most the length allows) and mix classes often, or carry
+    few vowels, as random keys do and identifiers like ``NVIDIAGeForceRTX4090`` do not.
+    """
+    core = run.rstrip("=")
+    alnum = [c for c in core if c.isalnum()]
+    n = len(alnum)
+    if n < 20 or _HEX_RUN.fullmatch(core):
+        return False
+    if (len(core) - n) * 16 > n:
+        return False
+    if not any(c.isdigit() for c in alnum) or not any(c.isalpha() for c in alnum):
+        return False
+    if _entropy(alnum) < max(3.7, 0.85 * math.log2(min(n, 62))):
+        return False
+    letters = [c for c in alnum if c.isalpha()]
+    vowels = sum(c in "aeiouAEIOU" for c in letters) / len(letters)
+    return _class_changes(alnum) >= 0.35 or vowels < 0.25
+
+
+def _entropy(chars: Sequence[str]) -> float:
+    counts: dict[str, int] = {}
+    for c in chars:
+        counts[c] = counts.get(c, 0) + 1
+    total = len(chars)
+    return -sum(k / total * math.log2(k / total) for k in counts.values())
+
+
+def _class_changes(chars: Sequence[str]) -> float:
+    def kind(c: str) -> int:
+        return 0 if c.isdigit() else 1 if c.isupper() else 2
+
+    changes = sum(kind(a) != kind(b) for a, b in itertools.pairwise(chars))
+    return changes / (len(chars) - 1)
+
+
+# ---------------------------------------------------------------------------- command lines
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """A command line safe to store: the value after a secret-looking flag (``--api-key X``,
+    ``--hf-token=X``, ``-H "Authorization: ..."``) and secrets inside any argument go."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next and not arg.startswith("--"):
+            out.append(REDACTED)
+            hide_next = False
+            continue
+        hide_next = False
+        flag, eq, _value = arg.partition("=")
+        if arg.startswith("-") and len(arg) > 1 and is_secret_name(flag.lstrip("-")):
+            if eq:
+                out.append(flag + "=" + REDACTED)
+                continue
+            hide_next = True
+        out.append(redact_value(arg))
+    return out
+
+
+# ------------------------------------------------------------------------ recorded answers
+
+_BINARY_FIELDS = frozenset({"hex", "sha256"})
+"""Answer fields that are bytes or digests, never text a secret could hide in."""
+
+
+def redact_key(op: str, key: Mapping[str, Any]) -> dict[str, Any]:
+    """How a runner question is written into a recording: command lines through
+    :func:`redact_argv`, extra environment values, URLs and paths through :func:`redact_value`.
+    """
+    out: dict[str, Any] = {}
+    for field, value in key.items():
+        if field == "argv" and isinstance(value, list):
+            out[field] = redact_argv([str(v) for v in value])
+        elif field == "env" and isinstance(value, Mapping):
+            out[field] = {k: _redact_env(str(k), v) for k, v in value.items()}
+        else:
+            out[field] = _redact_tree(value)
+    return out
+
+
+def redact_answer(op: str, key: Mapping[str, Any], answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A runner's answer as a recording may hold it: environment values of secret-looking
+    names replaced, secret-looking names left out of the list of names, and every text
+    (command output, file contents, HTTP bodies, git remotes, details) through
+    :func:`redact_value`."""
+    if op == "env":
+        return {**answer, "value": _redact_env(str(key.get("name", "")), answer.get("value"))}
+    if op == "env_names":
+        names = answer.get("names")
+        if isinstance(names, list):
+            kept = [n for n in names if isinstance(n, str) and not is_secret_name(n)]
+            return {**answer, "names": [n for n in kept if redact_value(n) == n]}
+    result = _redact_tree(answer)
+    assert isinstance(result, dict)
+    return result
+
+
+def _redact_env(name: str, value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    return REDACTED if is_secret_name(name) else redact_value(value)
+
+
+def _redact_tree(node: Any, field: str = "") -> Any:
+    if isinstance(node, str):
+        return node if field in _BINARY_FIELDS else redact_value(node)
+    if isinstance(node, Mapping):
+        return {k: _redact_tree(v, str(k)) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_redact_tree(item, field) for item in node]
+    return node
