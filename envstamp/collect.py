@@ -46,6 +46,9 @@ class CaptureOptions(FrozenRecord):
     """llama.cpp binaries, build folders or checkouts to describe (beside those on PATH)."""
     models: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of)
     """Model files (or Ollama model names) to fingerprint."""
+    ollama_models: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of)
+    """Ollama model names (``ollama run MODEL``) whose digest and details the ollama probe
+    asks the Ollama server for; each becomes an entry of ``models``."""
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT
     """Seconds any one external command may take."""
     deadline: float = DEFAULT_DEADLINE

@@ -53,12 +53,20 @@ KINDS: dict[str, tuple[str, str]] = {
         "GET /api/version",
     ),
     "ollama-ps": ("envstamp.probes.ollama:parse_ollama_ps_kind", "ollama ps"),
+    "ollama-server-log": (
+        "envstamp.probes.ollama:parse_ollama_server_log_kind",
+        "Ollama's server log (journalctl -u ollama, ~/.ollama/logs/server.log)",
+    ),
     "lms-version": ("envstamp.probes.lmstudio:parse_lms_version_kind", "lms version"),
     "lms-ps": ("envstamp.probes.lmstudio:parse_lms_ps_kind", "lms ps"),
     "lms-ls": ("envstamp.probes.lmstudio:parse_lms_ls_kind", "lms ls"),
     "lmstudio-backends": (
         "envstamp.probes.lmstudio:parse_backends_kind",
         "LM Studio backend preferences JSON",
+    ),
+    "lmstudio-runtime": (
+        "envstamp.probes.lmstudio:parse_runtime_manifest_kind",
+        "an LM Studio runtime's backend-manifest.json",
     ),
     "koboldcpp": ("envstamp.probes.engines:parse_koboldcpp_kind", "koboldcpp start-up banner"),
     "llamafile-version": (

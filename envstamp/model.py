@@ -274,6 +274,32 @@ class LlamaCppBuild(Record):
 
 
 @record
+class BundledEngine(Record):
+    """The inference engine a frontend ships (most often a llama.cpp build), as it reveals it.
+
+    Frontends trail llama.cpp releases and their speed moves with the bundled build, so a
+    change here weighs like a llama.cpp build change.  Unknown is null: many frontends name
+    the engine but not its build.
+    """
+
+    name: str | None = field(
+        'Engine: "llama.cpp", "ollama" (Ollama\'s own engine on ggml), "mlx"...'
+    )
+    version: str | None = field(
+        "Engine version as the frontend states it: llama.cpp's own version where printed; for "
+        "LM Studio its engine package version (1.50.2), which moves with each llama.cpp update."
+    )
+    build_number: int | None = field("llama.cpp build number (the bNNNN release), where stated.")
+    commit: str | None = field("llama.cpp commit (hex, as printed), where stated.")
+    backend: str | None = field(
+        'Backend the engine runs on: "CUDA 12", "HIP", "Vulkan", "Metal", "CPU"...'
+    )
+    source: str | None = field(
+        "What revealed it (a runtime manifest, the server log, a version banner...)."
+    )
+
+
+@record
 class OllamaModel(Record):
     """A model Ollama has loaded (ollama ps, /api/ps)."""
 
@@ -300,6 +326,9 @@ class Ollama(Record):
     )
     gpu_libraries: list[str] = list_field("Bundled GPU library variants installed (cuda_v12...).")
     settings: dict[str, str] = dict_field("OLLAMA_* environment settings.")
+    engine: BundledEngine | None = field(
+        "The engine the running server uses, from its log (last server start)."
+    )
 
 
 @record
@@ -337,6 +366,9 @@ class LmStudio(Record):
         metadata={"doc": "Models loaded now (lms ps; a reading of the moment).", "volatile": True},
     )
     models: list[LmStudioModel] = list_field("Downloaded models (lms ls).")
+    engine: BundledEngine | None = field(
+        "The llama.cpp engine selected for GGUF models, from its runtime manifest."
+    )
 
 
 @record
@@ -345,6 +377,9 @@ class Jan(Record):
 
     app_version: str | None = field("Jan app version.")
     engines: list[NamedVersion] = list_field("Engines and their versions.")
+    engine: BundledEngine | None = field(
+        "The llama.cpp build Jan runs (its selected backend, else the one installed)."
+    )
 
 
 @record
@@ -353,6 +388,9 @@ class KoboldCpp(Record):
 
     version: str | None = field("koboldcpp version.")
     backend: str | None = field("Backend it started with (CUDA, Vulkan, CLBlast, CPU...).")
+    engine: BundledEngine | None = field(
+        "Its bundled llama.cpp: the backend it chose, and the build where a banner states it."
+    )
 
 
 @record
@@ -360,6 +398,16 @@ class VersionOnly(Record):
     """A tool known by its version alone."""
 
     version: str | None = field("Version.")
+
+
+@record
+class Llamafile(Record):
+    """llamafile."""
+
+    version: str | None = field("llamafile version.")
+    engine: BundledEngine | None = field(
+        "Its bundled llama.cpp, where its output states the build."
+    )
 
 
 @record
@@ -378,7 +426,7 @@ class Frontends(Record):
     lmstudio: LmStudio | None = field("LM Studio.")
     jan: Jan | None = field("Jan.")
     koboldcpp: KoboldCpp | None = field("koboldcpp.")
-    llamafile: VersionOnly | None = field("llamafile.")
+    llamafile: Llamafile | None = field("llamafile.")
     vllm: VersionOnly | None = field("vLLM (CLI or API server).")
     llama_cpp_python: PythonEngine | None = field("llama-cpp-python.")
     mlx: PythonEngine | None = field("mlx.")
@@ -405,6 +453,10 @@ class ModelFile(Record):
     architecture: str | None = field("general.architecture (llama, qwen2...).")
     quantization: str | None = field("GGUF file type as a name (Q4_K_M, F16...).")
     parameters: int | None = field("Parameter count, where stated.")
+    digest: str | None = field(
+        "Ollama's model digest (its manifest: weights, template and parameters together; "
+        "`ollama list` shows its first 12 characters as ID), for models named to Ollama."
+    )
 
 
 # -------------------------------------------------------------------------------------- python

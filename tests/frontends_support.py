@@ -23,6 +23,7 @@ from envstamp.probes import ProbeContext, ProbeFailure
 from envstamp.runner import Answer, RecordingRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"
+LOGS = Path(__file__).parent / "fixtures" / "frontends"
 PROBES = ("ollama", "lmstudio", "jan", "engines")
 REFUSED = {"status": "absent", "detail": "connection refused (not running)"}
 
@@ -67,7 +68,9 @@ class SpecRunner(RecordingRunner):
             if path in dirs:
                 return {"exists": True, "is_dir": True, "size": 4096, "mtime_ns": 0, "mode": 0o755}
             if path in files:
-                return {"exists": True, "is_dir": False, "size": 100, "mtime_ns": 0, "mode": 0o755}
+                content = files[path]
+                size = len(content.encode() if isinstance(content, str) else content)
+                return {"exists": True, "is_dir": False, "size": size, "mtime_ns": 0, "mode": 0o755}
             return {"exists": False}
         if op == "dir":
             found = dirs.get(path)
@@ -83,8 +86,9 @@ class SpecRunner(RecordingRunner):
                 return _absent()
             start = key["offset"]
             return {"status": "ok", "hex": data[start : start + key["length"]].hex()}
-        if op == "http":
-            return dict(spec.get("http", {}).get(key["url"], REFUSED))
+        if op == "http":  # a POST is listed under its URL and body
+            wanted = key["url"] + (" " + key["body"] if "body" in key else "")
+            return dict(spec.get("http", {}).get(wanted, REFUSED))
         if op == "cmd":
             return dict(spec.get("cmds", {}).get(" ".join(key["argv"]), _absent()))
         if op == "packages":
@@ -97,12 +101,12 @@ def _absent() -> Answer:
     return {"status": "absent", "detail": "not found"}
 
 
-def run_probe(name: str, runner: Any) -> Any:
+def run_probe(name: str, runner: Any, options: CaptureOptions | None = None) -> Any:
     """One frontend probe's Outcome (or its ProbeFailure) against ``runner``."""
     import importlib
 
     module = importlib.import_module(f"envstamp.probes.{name}")
-    ctx = ProbeContext(runner=runner, options=CaptureOptions())
+    ctx = ProbeContext(runner=runner, options=options or CaptureOptions())
     try:
         return module.probe(ctx)
     except ProbeFailure as failure:
@@ -158,6 +162,14 @@ OLLAMA_PS = {
     ]
 }
 
+# Ollama server logs in the shapes its releases print (see fixtures/frontends/README.md).
+JOURNAL = "journalctl -u ollama --no-pager -o cat -n 5000"
+LINUX_JOURNAL = (LOGS / "ollama-server-log-0.11.10-linux-journal.txt").read_text()
+MACOS_SERVER_LOG = (LOGS / "ollama-server-log-0.6.5-macos.txt").read_text()
+# An old server whose runner printed llama.cpp's build (0.1.x-0.3.x); the installed
+# client is newer, so the log is not taken as the running engine's.
+WINDOWS_SERVER_LOG = (LOGS / "ollama-server-log-0.1.41-windows.txt").read_bytes().decode()
+
 LINUX_ALL: dict[str, Any] = {
     "platform": _linux_platform("/home/dana"),
     "env": {
@@ -172,6 +184,7 @@ LINUX_ALL: dict[str, Any] = {
         "koboldcpp-linux-x64-cuda1210": "/opt/kobold/koboldcpp-linux-x64-cuda1210",
         "llamafile": "/usr/local/bin/llamafile",
         "vllm": "/home/dana/venvs/vllm/bin/vllm",
+        "journalctl": "/usr/bin/journalctl",
     },
     "dirs": {
         "/usr/local/lib/ollama": [
@@ -226,6 +239,9 @@ LINUX_ALL: dict[str, Any] = {
                 "version": "1.50.2",
                 "engine": "llama.cpp",
                 "gpu": {"vendor": "nvidia", "framework": "cuda12"},
+                # Key names made up: the probe reads a build and commit by their shapes
+                # wherever a manifest puts them (we have no real manifest that states one).
+                "vendor": {"llama_cpp": {"release": "b6490", "commit": "3ecb2f671a"}},
             }
         ),
         # An older engine whose manifest is missing: name and version from the folder name.
@@ -244,6 +260,18 @@ LINUX_ALL: dict[str, Any] = {
         "/home/dana/.lmstudio/.internal/http-server-config.json": json.dumps({"port": 1234}),
         "/home/dana/.lmstudio/bin/lms": "",
         "/home/dana/.local/share/Jan/settings.json": json.dumps({"version": "0.6.9"}),
+        "/home/dana/.local/share/Jan/data/settings/@janhq/llamacpp-extension/settings.json": (
+            json.dumps(
+                [
+                    {
+                        "key": "version_backend",
+                        "title": "Version & Backend",
+                        "controllerProps": {"value": "b6324/linux-avx2-cuda-cu12.0-x64"},
+                    },
+                    {"key": "n_parallel", "controllerProps": {"value": 1}},
+                ]
+            )
+        ),
         "/home/dana/venvs/vllm/bin/vllm": "#!/home/dana/venvs/vllm/bin/python3\nimport sys\n",
     },
     "http": {
@@ -275,6 +303,7 @@ LINUX_ALL: dict[str, Any] = {
             stderr="Warning: could not connect to a running Ollama instance\n"
             "Warning: client version is 0.11.10\n"
         ),
+        JOURNAL: ok(LINUX_JOURNAL),
         "/home/dana/.lmstudio/bin/lms version": ok("lms - LM Studio CLI - v0.3.27\n"),
         "/opt/kobold/koboldcpp-linux-x64-cuda1210 --version": ok("1.97.4\n"),
         "/usr/local/bin/llamafile --version": ok("llamafile v0.9.3\n"),
@@ -309,6 +338,7 @@ MACOS: dict[str, Any] = {
         "/Users/kim/jan/engines/cortex.llamacpp/mac-arm64/v0.1.40": [],
     },
     "files": {
+        "/Users/kim/.ollama/logs/server.log": MACOS_SERVER_LOG,
         "/Users/kim/.lmstudio/extensions/backends/mlx-llm-mac-arm64-apple-metal-advsimd-0.26.1/"
         "backend-manifest.json": json.dumps(
             {"name": "mlx-llm-mac-arm64-apple-metal-advsimd", "version": "0.26.1", "engine": "mlx"}
@@ -377,6 +407,7 @@ WINDOWS: dict[str, Any] = {
     },
     "env": {
         "APPDATA": "C:\\Users\\sam\\AppData\\Roaming",
+        "LOCALAPPDATA": "C:\\Users\\sam\\AppData\\Local",
         "OLLAMA_HOST": "0.0.0.0:11500",
         "OLLAMA_ORIGINS": "*",
     },
@@ -414,6 +445,7 @@ WINDOWS: dict[str, Any] = {
         "win-avx2-cuda-cu12.0-x64": [],
     },
     "files": {
+        "C:\\Users\\sam\\AppData\\Local\\Ollama\\server.log": WINDOWS_SERVER_LOG,
         "C:\\Users\\sam\\.lmstudio\\.internal\\backend-preferences-v1.json": json.dumps(
             {
                 "gguf": {

@@ -49,7 +49,30 @@ def _frontend(kind: str, name: str, key: str) -> dict[str, Any]:
     ],
 )
 def test_koboldcpp_kind(name: str, version: str, backend: str) -> None:
-    assert _frontend("koboldcpp", name, "koboldcpp") == {"version": version, "backend": backend}
+    found = _frontend("koboldcpp", name, "koboldcpp")
+    assert {k: found[k] for k in ("version", "backend")} == {"version": version, "backend": backend}
+    # Its llama.cpp runs on the backend the banner chose; no build is printed.
+    assert found["engine"] == {
+        "name": "llama.cpp",
+        "version": None,
+        "build_number": None,
+        "commit": None,
+        "backend": backend,
+        "source": "koboldcpp banner",
+    }
+
+
+def test_koboldcpp_engine_from_llama_cpp_lines() -> None:
+    found = _frontend("koboldcpp", "koboldcpp-1.76-cuda-model-load.txt", "koboldcpp")
+    assert (found["version"], found["backend"]) == ("1.76", "CUDA")
+    assert found["engine"]["name"] == "llama.cpp"
+    assert found["engine"]["backend"] == "CUDA"
+    assert found["engine"]["source"] == "koboldcpp output"
+    assert found["engine"]["build_number"] is None  # koboldcpp prints no llama.cpp build
+
+
+def test_koboldcpp_version_alone_states_no_engine() -> None:
+    assert engines.parse_koboldcpp("1.75.2\n").engine is None
 
 
 @pytest.mark.parametrize(
@@ -83,7 +106,23 @@ def test_koboldcpp_source_version() -> None:
     [("llamafile-0.8.13.txt", "0.8.13"), ("llamafile-server-0.6.2.txt", "0.6.2")],
 )
 def test_llamafile_kind(name: str, version: str) -> None:
-    assert _frontend("llamafile-version", name, "llamafile") == {"version": version}
+    # `--version` names llamafile only: its llama.cpp is not stated, so it stays unknown.
+    assert _frontend("llamafile-version", name, "llamafile") == {"version": version, "engine": None}
+
+
+def test_llamafile_start_up_states_its_llama_cpp_build() -> None:
+    found = _frontend("llamafile-version", "llamafile-0.8.6-server-start.txt", "llamafile")
+    assert found == {
+        "version": "0.8.6",
+        "engine": {
+            "name": "llama.cpp",
+            "version": None,
+            "build_number": 1500,
+            "commit": "a30b324",
+            "backend": "CUDA",
+            "source": "llamafile output",
+        },
+    }
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,16 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+import attrs
+
 from envstamp.errors import ParseError
-from envstamp.model import KoboldCpp, PythonEngine, VersionOnly
+from envstamp.model import BundledEngine, KoboldCpp, Llamafile, PythonEngine, VersionOnly
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.frontend_util import (
     VERSION,
     LazyPattern,
     as_version,
+    engine_from_llama_output,
     frontends,
     lazy,
     lines_of,
@@ -111,7 +114,18 @@ def parse_koboldcpp(text: str) -> KoboldCpp:
         version = lone[0] if len(lone) == 1 else None
     if version is None and backend is None:
         raise ParseError("no koboldcpp version or backend in the output")
-    return KoboldCpp(version=version, backend=backend)
+    return KoboldCpp(version=version, backend=backend, engine=koboldcpp_engine(text, backend))
+
+
+def koboldcpp_engine(text: str, backend: str | None) -> BundledEngine | None:
+    """koboldcpp's llama.cpp: the backend its banner chose (it decides, as koboldcpp may fall
+    back from what llama.cpp's own lines list), and a build where such a line states one."""
+    engine = engine_from_llama_output(text, "koboldcpp output")
+    if engine is None:
+        if backend is None:
+            return None
+        return BundledEngine(name="llama.cpp", backend=backend, source="koboldcpp banner")
+    return attrs.evolve(engine, backend=backend or engine.backend)
 
 
 def parse_koboldcpp_kind(text: str) -> Sections:
@@ -125,15 +139,17 @@ def parse_koboldcpp_source(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def parse_llamafile_version(text: str) -> VersionOnly:
-    """``llamafile --version``: "llamafile v0.8.4" (a program name may follow)."""
+def parse_llamafile_version(text: str) -> Llamafile:
+    """``llamafile --version``: "llamafile v0.8.4" (a program name may follow); with the
+    start-up output beside it, the llama.cpp build and backend its own lines state."""
     lines = [line for line in lines_of(_require(text, "llamafile --version")) if line.strip()]
+    engine = engine_from_llama_output(text, "llamafile output")
     for line in lines:
         if found := _LLAMAFILE.search(line):
-            return VersionOnly(version=found.group(1))
+            return Llamafile(version=found.group(1), engine=engine)
     lone = [version for line in lines if (version := as_version(line))]
     if len(lone) == 1:
-        return VersionOnly(version=lone[0])
+        return Llamafile(version=lone[0], engine=engine)
     raise ParseError("no llamafile version in the output")
 
 
@@ -237,12 +253,12 @@ def _koboldcpp(ctx: ProbeContext, notes: _Notes) -> KoboldCpp | None:
     return _parsed(_version_output(ctx, binary, notes), parse_koboldcpp, KoboldCpp(), notes)
 
 
-def _llamafile(ctx: ProbeContext, notes: _Notes) -> VersionOnly | None:
+def _llamafile(ctx: ProbeContext, notes: _Notes) -> Llamafile | None:
     binary = ctx.runner.which("llamafile")
     if binary is None:
         return None
     result = _version_output(ctx, binary, notes)
-    return _parsed(result, parse_llamafile_version, VersionOnly(), notes)
+    return _parsed(result, parse_llamafile_version, Llamafile(), notes)
 
 
 def _vllm_beside_script(ctx: ProbeContext, script: str) -> str | None:

@@ -19,9 +19,11 @@ import re
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import Jan, NamedVersion
+from envstamp.model import BundledEngine, Jan, NamedVersion
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.frontend_util import (
+    agreed_engine,
+    backend_in_name,
     frontends,
     load_json,
     paths_for,
@@ -71,6 +73,47 @@ def engine_version(folder: str) -> str | None:
         return text
     found = re.fullmatch(r"v?(\d+(?:\.\d+)+[\w.+-]*)", text)
     return found.group(1) if found else None
+
+
+_SELECTED = re.compile(r"^(b\d+)/([\w.+-]+)$")
+
+
+def build_engine(named: NamedVersion) -> BundledEngine | None:
+    """The engine one of Jan's engine entries stands for: "llama.cpp <backend>" bNNNN (Jan
+    0.6+), or "cortex.llamacpp <variant>" vX.Y.Z (the cortex.cpp wrapper of llama.cpp)."""
+    kind, _, variant = (named.name or "").partition(" ")
+    if kind not in ("llama.cpp", "cortex.llamacpp") or not variant:
+        return None
+    tag = re.fullmatch(r"b(\d+)", named.version or "")
+    return BundledEngine(
+        name=kind,
+        version=named.version,
+        build_number=int(tag.group(1)) if tag else None,
+        backend=backend_in_name(variant) or ("CPU" if kind == "llama.cpp" else None),
+        source=f"Jan {kind} backend {variant}",
+    )
+
+
+def selected_backend(data: Any) -> str | None:
+    """The "<bNNNN>/<backend>" a Jan settings document holds (its llama.cpp extension's
+    version-and-backend choice), wherever in the document it sits."""
+    if isinstance(data, dict):
+        data = list(data.values())
+    if isinstance(data, list):
+        return next((found for item in data if (found := selected_backend(item))), None)
+    return data if isinstance(data, str) and _SELECTED.match(data.strip()) else None
+
+
+def jan_engine(engines: list[NamedVersion], selected: str | None) -> BundledEngine | None:
+    """The selected llama.cpp backend; with no choice found, what every installed llama.cpp
+    backend agrees on (one build installed: its build number, one backend: also that)."""
+    candidates = [(named, engine) for named in engines if (engine := build_engine(named))]
+    if selected and (found := _SELECTED.match(selected.strip())):
+        tag, variant = found.groups()
+        for named, engine in candidates:
+            if named.version == tag and named.name == f"llama.cpp {variant}":
+                return engine
+    return agreed_engine([engine for _, engine in candidates], "Jan engine folders")
 
 
 # --------------------------------------------------------------------------------- probe
@@ -123,6 +166,14 @@ def _extensions(ctx: ProbeContext, data: str) -> list[NamedVersion]:
         return []
 
 
+def _selected_backend(ctx: ProbeContext, data: str) -> str | None:
+    """The llama.cpp extension's chosen "<bNNNN>/<backend>", from its settings file."""
+    path = paths_for(ctx.system).join(
+        data, "settings", "@janhq", "llamacpp-extension", "settings.json"
+    )
+    return selected_backend(read_json_file(ctx.runner, path))
+
+
 def _plist_version(ctx: ProbeContext) -> str | None:
     if ctx.system != "Darwin":
         return None
@@ -148,10 +199,16 @@ def probe(ctx: ProbeContext) -> Outcome:
         data_folders.append(paths.join(app, "data"))
     data_folders.append(paths.join(str(ctx.platform.get("home") or ""), "jan"))
     engines: list[NamedVersion] = []
+    selected = None
     for data in dict.fromkeys(data_folders):  # in order, without repeats
         if not ctx.runner.stat(data).is_dir:
             continue
         engines += _llamacpp_backends(ctx, data) + _cortex_engines(ctx, data)
         engines += _extensions(ctx, data)
-    jan = Jan(app_version=version or _plist_version(ctx), engines=engines)
+        selected = selected or _selected_backend(ctx, data)
+    jan = Jan(
+        app_version=version or _plist_version(ctx),
+        engines=engines,
+        engine=jan_engine(engines, selected),
+    )
     return Outcome(sections=frontends(jan=jan), source="Jan app and data folders")

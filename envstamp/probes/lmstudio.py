@@ -23,11 +23,13 @@ import re
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import LmStudio, LmStudioModel, NamedVersion
+from envstamp.model import BundledEngine, LmStudio, LmStudioModel, NamedVersion
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.frontend_util import (
     VERSION,
+    agreed_engine,
     as_version,
+    backend_in_name,
     cells,
     frontends,
     lazy,
@@ -256,9 +258,19 @@ def parse_backend_preferences(text: str) -> list[NamedVersion]:
 
 
 def parse_backends_kind(text: str) -> Sections:
-    """Kind ``lmstudio-backends``: the selected engines (each also an installed runtime)."""
+    """Kind ``lmstudio-backends``: the selected engines (each also an installed runtime),
+    and the llama.cpp one as the engine GGUF models run on (as far as its name tells)."""
     chosen = parse_backend_preferences(text)
-    return frontends(lmstudio=LmStudio(runtimes=list(chosen), selected_runtimes=chosen))
+    engine = selected_engine(_engines_of(chosen), chosen)
+    return frontends(
+        lmstudio=LmStudio(runtimes=list(chosen), selected_runtimes=chosen, engine=engine)
+    )
+
+
+def _engines_of(runtimes: list[NamedVersion]) -> list[Runtime]:
+    """Engines as far as runtime names and versions tell (no manifest at hand)."""
+    described = [(n, runtime_engine({"name": n.name, "version": n.version})) for n in runtimes]
+    return [(named, engine) for named, engine in described if engine is not None]
 
 
 def parse_backend_manifest(text: str) -> NamedVersion:
@@ -267,6 +279,84 @@ def parse_backend_manifest(text: str) -> NamedVersion:
     if named is None:
         raise ParseError("backend manifest: no name")
     return named
+
+
+_RELEASE_TAG = lazy(r"^[bB](\d{3,6})$")
+_COMMIT = lazy(r"^[0-9a-f]{7,40}$")
+
+
+def _scalars(data: Any, key: str = "") -> list[tuple[str, Any]]:
+    """Every (key, scalar value) of a JSON document, the key being the innermost name."""
+    if isinstance(data, dict):
+        return [pair for k, v in data.items() for pair in _scalars(v, str(k))]
+    if isinstance(data, list):
+        return [pair for item in data for pair in _scalars(item, key)]
+    return [(key.lower(), data)]
+
+
+def _build_of(data: Any) -> tuple[int | None, str | None]:
+    """(build number, commit) of llama.cpp wherever a manifest states them: a value shaped
+    like llama.cpp's release tag ("b5432"), a number under a key naming a build, a hex
+    value under a key naming a commit."""
+    number = commit = None
+    for key, value in _scalars(data):
+        text = str(value).strip() if isinstance(value, (str, int)) else ""
+        if isinstance(value, bool) or not text:
+            continue
+        tag = _RELEASE_TAG.match(text)
+        if number is None and tag:
+            number = int(tag.group(1))
+        elif number is None and "build" in key and text.isdigit() and int(text) > 1:
+            number = int(text)
+        elif commit is None and "commit" in key and _COMMIT.match(text.lower()):
+            commit = text.lower()
+    return number, commit
+
+
+def runtime_engine(data: Any, folder: str | None = None) -> BundledEngine | None:
+    """The engine an LM Studio runtime (``backend-manifest.json``) packages.
+
+    By structure, not by a known schema: the engine from an ``engine`` key or the package
+    name's first part ("llama.cpp-linux-x86_64-nvidia-cuda12-avx2" -> llama.cpp); the backend
+    from the GPU it targets (a ``gpu`` object, or the name: cuda12 -> "CUDA 12", vulkan,
+    metal...; a name naming none is a CPU build); llama.cpp's build and commit wherever the
+    manifest states them.  ``version`` is LM Studio's package version of the engine."""
+    manifest = data if isinstance(data, dict) else {}
+    named = _named(manifest) or (split_backend_folder(folder) if folder else None)
+    if named is None or named.name is None:
+        return None
+    engine = manifest.get("engine")
+    engine_name = clean(engine) if isinstance(engine, str) else named.name.split("-")[0]
+    gpu_words = [str(v) for _, v in _scalars(manifest.get("gpu")) if isinstance(v, str)]
+    backend = next(
+        (found for text in [named.name, *gpu_words] if (found := backend_in_name(text))), None
+    )
+    if backend is None and engine_name == "llama.cpp":
+        backend = "CPU"
+    number, commit = _build_of(manifest)
+    return BundledEngine(
+        name=engine_name,
+        version=named.version,
+        build_number=number,
+        commit=commit,
+        backend=backend,
+        source=f"LM Studio runtime {named.name}",
+    )
+
+
+def parse_runtime_engine(text: str) -> BundledEngine:
+    """``backend-manifest.json`` of one installed runtime -> the engine it packages."""
+    engine = runtime_engine(load_json(text, "backend manifest"))
+    if engine is None:
+        raise ParseError("backend manifest: no name")
+    return engine
+
+
+def parse_runtime_manifest_kind(text: str) -> Sections:
+    """Kind ``lmstudio-runtime``: one runtime's manifest, as installed and as the engine."""
+    engine = parse_runtime_engine(text)
+    runtime = parse_backend_manifest(text)
+    return frontends(lmstudio=LmStudio(runtimes=[runtime], engine=engine))
 
 
 def split_backend_folder(name: str) -> NamedVersion | None:
@@ -341,21 +431,38 @@ class _Home:
         return str(self.paths.join(self.folder, *parts))
 
 
-def _installed_runtimes(ctx: ProbeContext, home: _Home) -> list[NamedVersion]:
+Runtime = tuple[NamedVersion, BundledEngine]
+
+
+def _installed_runtimes(ctx: ProbeContext, home: _Home) -> tuple[list[NamedVersion], list[Runtime]]:
+    """Each installed runtime, and the engine its manifest (or folder name) describes."""
     root = home.path("extensions", "backends")
-    found = []
+    found, engines = [], []
     for name in subfolders(ctx.runner, root, home.paths.join):
         manifest = ctx.runner.read_text(home.paths.join(root, name, "backend-manifest.json"))
-        named = None
+        data = None
         if manifest.ok and manifest.text:
             try:
-                named = parse_backend_manifest(manifest.text)
+                data = load_json(manifest.text, "backend manifest")
             except ParseError:
-                named = None
-        named = named or split_backend_folder(name)
+                data = None
+        named = _named(data) or split_backend_folder(name)
         if named is not None:
             found.append(named)
-    return found
+            engine = runtime_engine(data, name)
+            if engine is not None:
+                engines.append((named, engine))
+    return found, engines
+
+
+def selected_engine(runtimes: list[Runtime], selected: list[NamedVersion]) -> BundledEngine | None:
+    """The llama.cpp engine LM Studio runs GGUF models with: the selected llama.cpp runtime;
+    with none selected, what every installed llama.cpp runtime agrees on."""
+    llama = [(named, engine) for named, engine in runtimes if engine.name == "llama.cpp"]
+    picked = [engine for named, engine in llama if named in selected]
+    if len(picked) == 1:
+        return picked[0]
+    return agreed_engine([engine for _, engine in llama], "LM Studio runtimes (none selected)")
 
 
 def _app_version(ctx: ProbeContext, home: _Home) -> str | None:
@@ -449,9 +556,12 @@ def probe(ctx: ProbeContext) -> Outcome:
     server = False
     if home.folder is not None:
         app.app_version = _app_version(ctx, home)
-        app.runtimes = _installed_runtimes(ctx, home)
+        app.runtimes, engines = _installed_runtimes(ctx, home)
         app.selected_runtimes = _selected_runtimes(ctx, home, notes)
-        app.runtimes = app.runtimes or list(app.selected_runtimes)
+        if not app.runtimes:  # no folders: the selected ones are necessarily installed
+            app.runtimes = list(app.selected_runtimes)
+            engines = _engines_of(app.selected_runtimes)
+        app.engine = selected_engine(engines, app.selected_runtimes)
         sources.append("LM Studio home folder")
         server = _server_models(ctx, home, app, notes)
     lms = _lms_binary(ctx, home)

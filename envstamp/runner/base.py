@@ -333,6 +333,23 @@ class Runner:
             detail=answer.get("detail"),
         )
 
+    def http_post_json(self, url: str, payload: Any, *, timeout: float = 0.5) -> HttpResult:
+        """POST a small JSON body on a loopback address only (an API that takes its question
+        as a body, such as Ollama's /api/show); otherwise as :meth:`http_get`."""
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        answer = self._answer(
+            "http",
+            {"url": url, "method": "POST", "body": body},
+            lambda: _network().http_post_answer(url, body, timeout),
+        )
+        return HttpResult(
+            url=url,
+            status=answer["status"],
+            code=answer.get("code"),
+            body=answer.get("body", ""),
+            detail=answer.get("detail"),
+        )
+
     def nvml(
         self,
         calls: Sequence[NvmlCall],

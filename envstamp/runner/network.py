@@ -29,6 +29,16 @@ def split_http_url(url: str) -> tuple[str, int, str] | None:
 
 def http_get_answer(url: str, timeout: float) -> Answer:
     """A minimal HTTP/1.0 GET over a socket: cheap to import, bounded in time."""
+    return http_answer(url, timeout)
+
+
+def http_post_answer(url: str, body: str, timeout: float) -> Answer:
+    """A minimal HTTP/1.0 POST of a JSON body (APIs that take their question as a body)."""
+    return http_answer(url, timeout, method="POST", body=body)
+
+
+def http_answer(url: str, timeout: float, *, method: str = "GET", body: str = "") -> Answer:
+    """One HTTP/1.0 request over a socket, on loopback only, bounded in time."""
     parts = split_http_url(url)
     if parts is None:
         return {"status": "unsupported", "detail": "only http:// on loopback is probed"}
@@ -43,8 +53,11 @@ def http_get_answer(url: str, timeout: float) -> Answer:
     except OSError as exc:
         return {"status": "error", "detail": exc.strerror or str(exc)}
     try:
-        request = f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n"
-        sock.sendall(request.encode())
+        payload = body.encode()
+        request = f"{method} {path} HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n"
+        if method != "GET":
+            request += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        sock.sendall(request.encode() + b"\r\n" + payload)
         chunks: list[bytes] = []
         size = 0
         while size < MAX_FILE_BYTES:
