@@ -50,6 +50,10 @@ class Difference:
     reason: str = _doc("One-line explanation.")
     state: bool = _opt("A reading of the moment: explains a gap, never blocks a comparison.",
                        False)
+    under: str | None = _opt(
+        "Path of the finding this one sits beneath (a build option under its build change); "
+        "null for a finding of its own. Counted once, with the finding it sits under."
+    )
 
 
 @attrs.define(kw_only=True)
@@ -96,7 +100,51 @@ class TestComparison:
         '"A", "B", or null when equal, within noise or one-sided.'
     )
     within_noise: bool | None = _opt("The gap is inside the spread; null when unknown.")
+    context: bool = _opt(
+        "The wrapper's own whole-process wall time (envstamp run, model load included) of a "
+        "command that also printed its own results: context, never the headline.",
+        False,
+    )
+    setup_a: int | None = _opt(
+        "Which of A's setups ran it (1-based), when A's log holds several; else null."
+    )
+    setup_b: int | None = _opt(
+        "Which of B's setups ran it (1-based), when B's log holds several; else null."
+    )
     summary: str = _opt("One line.", "")
+
+
+@attrs.define(kw_only=True)
+class FailedRun:
+    """A result whose command failed: its timings are not speeds, so it is listed apart."""
+
+    side: str = _doc('"A" or "B" (or the input\'s position in a compare).')
+    name: str = _doc("Test or command name.")
+    params: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "Its parameters."})
+    exit_code: int | None = _opt("Exit code, where known.")
+    exit_signal: str | None = _opt('The signal that ended it ("SIGILL"), where known.')
+    setup: int | None = _opt("Which setup of its log it ran under, when the log holds several.")
+    summary: str = _opt('"failed: exit 132 (SIGILL)".', "")
+
+
+@attrs.define(kw_only=True)
+class Setup:
+    """One setup (a distinct manifest) of a results log that holds several."""
+
+    side: str = _doc('"A" or "B" (or the input\'s position in a compare).')
+    index: int = _doc("1-based, in the order the log first used it.")
+    identity_digest: str | None = _opt("Identity digest of its manifest.")
+    captured_at: str | None = _opt("When its (first) manifest was captured.")
+    results: int = _opt("Results run under it (failed ones included).", 0)
+    changes: list[str] = attrs.field(
+        factory=list,
+        metadata={"doc": 'What differs from setup 1 of the same log, as "env.OMP_NUM_THREADS: '
+                         'unset -> 3" (settings that may change speed).'},
+    )
+    paired_with: list[int] = attrs.field(
+        factory=list,
+        metadata={"doc": "The other side's setups whose results are compared with it."},
+    )
 
 
 @attrs.define(kw_only=True)
@@ -131,6 +179,14 @@ class DiffReport:
     )
     unknown: list[Difference] = attrs.field(
         factory=list, metadata={"doc": "Fields known on one side only."}
+    )
+    failed: list[FailedRun] = attrs.field(
+        factory=list,
+        metadata={"doc": "Results whose command failed: never compared as speeds."},
+    )
+    setups: list[Setup] = attrs.field(
+        factory=list,
+        metadata={"doc": "The setups of each side, listed when a side's log holds several."},
     )
 
     def at_or_above(self, impact: str, *, include_state: bool = False) -> list[Difference]:

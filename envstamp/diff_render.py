@@ -8,8 +8,15 @@ from typing import Any
 
 import attrs
 
-from envstamp.diff_model import Difference, DiffReport, InputInfo, TestComparison
-from envstamp.diff_results import format_spread, speed_phrase
+from envstamp.diff_model import (
+    Difference,
+    DiffReport,
+    FailedRun,
+    InputInfo,
+    Setup,
+    TestComparison,
+)
+from envstamp.diff_results import format_spread, speed_phrase, test_label
 
 _COLOURS = {
     "high": "\033[1;31m",
@@ -96,8 +103,12 @@ def to_text(report: DiffReport, *, colour: bool = False, show_all: bool = False)
         if info is not None:
             lines.append(f"  {info.side}  {input_line(info)}")
     lines += ["", paint("bold", report.headline)]
+    if report.setups:
+        lines += ["", *_setups_text(report.setups)]
     if report.tests:
         lines += ["", *_tests_text(report.tests)]
+    if report.failed:
+        lines += ["", *_failed_text(report.failed)]
     lines += ["", *_differences_text(report, paint, show_all)]
     if report.state:
         lines += ["", "State at capture (possible explanations, never a reason to refuse):"]
@@ -117,18 +128,47 @@ def _tests_text(tests: list[TestComparison]) -> list[str]:
     for row in [header, *rows]:
         cells = [row[i].ljust(widths[i]) for i in range(3)]
         out.append("  " + "  ".join([*cells, row[3]]).rstrip())
+    if any(t.context for t in tests):
+        out.append("  (context: the wrapper's whole-process wall time, model load included; "
+                   "the benchmark's own results are the speed)")
     return out
 
 
 def _test_name(t: TestComparison) -> str:
-    return t.name if t.metric in ("tokens_per_s", "avg_ts", "wall_s") else f"{t.name} [{t.metric}]"
+    name = test_label(t)
+    if t.metric not in ("tokens_per_s", "avg_ts", "wall_s"):
+        name = f"{name} [{t.metric}]"
+    return f"{name} (context)" if t.context else name
 
 
 def _result(t: TestComparison) -> str:
     if t.ratio is None:
         return t.summary.split(": ", 1)[-1]
     phrase = speed_phrase(t)
-    return phrase.split(": ", 1)[-1] if phrase.startswith(f"{t.name}: ") else phrase
+    label = test_label(t)
+    return phrase.split(": ", 1)[-1] if phrase.startswith(f"{label}: ") else phrase
+
+
+def _failed_text(failed: list[FailedRun]) -> list[str]:
+    out = ["Failed runs (their times are not speeds; never compared):"]
+    out += [f"  {f.side}  {_failed_name(f)}: {f.summary}" for f in failed]
+    return out
+
+
+def _failed_name(f: FailedRun) -> str:
+    return f"{f.name} [setup {f.setup}]" if f.setup is not None else f.name
+
+
+def _setups_text(setups: list[Setup]) -> list[str]:
+    out = ["Setups (a results log holds runs under several; compared setup by setup):"]
+    for s in setups:
+        paired = ", ".join(str(n) for n in s.paired_with)
+        other = "B" if s.side == "A" else "A"
+        what = "; ".join(s.changes) if s.changes else (
+            "the log's first setup" if s.index == 1 else "no ranked difference from setup 1")
+        with_ = f"; compared with {other} setup {paired}" if paired else ""
+        out.append(f"  {s.side} setup {s.index}: {s.results} results; {what}{with_}")
+    return out
 
 
 def _differences_text(report: DiffReport, paint: _Paint, show_all: bool) -> list[str]:
@@ -145,7 +185,10 @@ def _entries_text(entries: list[Difference], paint: _Paint, show_all: bool) -> l
     width = max(len(d.category) for d in entries)
     current = None
     quiet = [d for d in entries if d.impact == "none"]
+    tops = {d.path for d in entries if d.under is None}
     for d, paths in merged(entries):
+        if d.under in tops:
+            continue  # shown beneath the finding it belongs to
         if d.impact == "none" and not show_all and len(quiet) > BRIEF_LIMIT:
             continue
         if d.impact != current:
@@ -153,6 +196,8 @@ def _entries_text(entries: list[Difference], paint: _Paint, show_all: bool) -> l
             out.append("  " + paint(d.impact, d.impact.upper()))
         out.append(f"    {d.category.ljust(width)}  {d.label}: {d.change}")
         out.append(paint("dim", f"    {' ' * width}    {why(d)}  [{', '.join(paths)}]"))
+        for sub in (e for e in entries if e.under == d.path):
+            out.append(f"    {' ' * width}    - {sub.impact}: {sub.label}: {sub.change}")
     if quiet and not show_all and len(quiet) > BRIEF_LIMIT:
         names = ", ".join(sorted({d.label for d in quiet}))
         out.append(paint("dim", f"  NONE  {len(quiet)} differences without speed impact: {names}"))
@@ -161,7 +206,8 @@ def _entries_text(entries: list[Difference], paint: _Paint, show_all: bool) -> l
 
 def _unknown_text(unknown: list[Difference], show_all: bool) -> list[str]:
     shown = unknown if show_all else unknown[:BRIEF_LIMIT]
-    out = [f"Known on one side only ({len(unknown)}; a failed probe or an older envstamp):"]
+    out = [f"Unknown on one side ({len(unknown)}; a failed probe, an older envstamp, or an "
+           "output format that leaves the value out): never counted as a difference"]
     out += [f"  {d.path}: {d.change}" for d in shown]
     if len(unknown) > len(shown):
         out.append(f"  ... and {len(unknown) - len(shown)} more (--all lists them)")
@@ -190,6 +236,11 @@ def to_markdown(report: DiffReport) -> str:
                 f"{md_cell(info.signature)} | {info.captured_at or ''} | "
                 f"{_code((info.identity_digest or '')[:19])} |"
             )
+    if report.setups:
+        lines += ["", "#### Setups", "", "| side | setup | results | differs from setup 1 in |",
+                  "|---|---|---|---|"]
+        lines += [f"| {s.side} | {s.index} | {s.results} | {md_cell('; '.join(s.changes))} |"
+                  for s in report.setups]
     if report.tests:
         lines += ["", "#### Speed", "", "| test | A | B | result |", "|---|---|---|---|"]
         lines += [
@@ -197,6 +248,11 @@ def to_markdown(report: DiffReport) -> str:
             f"{md_cell(format_spread(t.b))} | {md_cell(_result(t))} |"
             for t in report.tests
         ]
+    if report.failed:
+        lines += ["", "#### Failed runs (not compared)", "", "| side | run | status |",
+                  "|---|---|---|"]
+        lines += [f"| {f.side} | {md_cell(_failed_name(f))} | {md_cell(f.summary)} |"
+                  for f in report.failed]
     lines += ["", "#### Differences", ""]
     lines += _md_table(report.differences) or ["No identity or configuration differences."]
     if report.state:
@@ -204,7 +260,7 @@ def to_markdown(report: DiffReport) -> str:
                   "refuse the comparison.", ""]
         lines += _md_table(report.state)
     if report.unknown:
-        lines += ["", f"<details><summary>Known on one side only ({len(report.unknown)})"
+        lines += ["", f"<details><summary>Unknown on one side ({len(report.unknown)})"
                   "</summary>", "", "| field | value |", "|---|---|"]
         lines += [f"| `{md_cell(d.path)}` | {md_cell(d.change)} |" for d in report.unknown]
         lines += ["", "</details>"]
@@ -217,10 +273,16 @@ def _md_table(entries: list[Difference]) -> list[str]:
     if not entries:
         return []
     out = ["| impact | category | what | change | why |", "|---|---|---|---|---|"]
+    tops = {d.path for d in entries if d.under is None}
     for d, _paths in merged(entries):
-        impact = f"**{d.impact}**" if d.impact == "high" else d.impact
-        out.append(
-            f"| {impact} | {md_cell(d.category)} | {md_cell(d.label)} | "
-            f"{md_cell(d.change)} | {md_cell(why(d))} |"
-        )
+        if d.under in tops:
+            continue
+        out.append(_md_row(d, d.label))
+        out += [_md_row(sub, f"↳ {sub.label}") for sub in entries if sub.under == d.path]
     return out
+
+
+def _md_row(d: Difference, label: str) -> str:
+    impact = f"**{d.impact}**" if d.impact == "high" else d.impact
+    return (f"| {impact} | {md_cell(d.category)} | {md_cell(label)} | "
+            f"{md_cell(d.change)} | {md_cell(why(d))} |")

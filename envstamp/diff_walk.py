@@ -167,8 +167,9 @@ class Walk:
 
     def one_sided(self, a: Any, b: Any, spot: Spot) -> None:
         rule = rules.rule_for(spot.generic)
-        side = "A" if b is None else "B"
-        change = f"known only on {side}: {show_value(a if b is None else b, path=spot.generic)}"
+        known, missing = ("A", "B") if b is None else ("B", "A")
+        value = show_value(a if b is None else b, path=spot.generic)
+        change = f"unknown on {missing}; {known}: {value}"
         self.unknown.append(make_difference(rule, spot, a, b, change=change))
 
     def add(self, rule: Rule, spot: Spot, a: Any, b: Any, *, change: str, detail: str = "") -> None:

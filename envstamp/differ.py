@@ -8,7 +8,11 @@ in any mix, and returns a :class:`DiffReport`:
 * ``state`` - readings of the moment (the ``volatile`` section and fields marked volatile)
   that differ: possible explanations, never reasons the runs are not comparable;
 * ``unknown`` - fields known on one side only (a failed probe, an older envstamp);
-* ``tests`` - with results on both sides, the speed ratio per test with its spread.
+* ``tests`` - with results on both sides, the speed ratio per test with its spread (the
+  benchmark's own results first; the wrapper's whole-process time is context);
+* ``failed`` - results whose command failed: never a speed;
+* ``setups`` - when a results log holds runs under several setups, each setup and what
+  changed from the log's first (its results are compared setup by setup).
 
 The manifest is walked generically over its attrs fields, so fields added later are diffed
 too; the module is ``differ`` so that ``envstamp.diff`` stays this function.
@@ -23,11 +27,14 @@ from typing import Any
 import attrs
 
 from envstamp import rules
+from envstamp.diff_builds import fold_engine_builds
 from envstamp.diff_model import (
     DIFF_SCHEMA_ID,
     Difference,
     DiffReport,
+    FailedRun,
     InputInfo,
+    Setup,
     Spread,
     TestComparison,
     Verification,
@@ -167,10 +174,13 @@ def rank_key(d: Difference) -> tuple[int, int, int, str]:
 
 def distinct(entries: list[Difference]) -> list[Difference]:
     """One entry per thing said: the driver version sits in ``gpus`` and in ``runtimes``,
-    a user reads (and counts) it once."""
+    a user reads (and counts) it once; a build option beneath its build change is part of
+    that one finding."""
     seen: set[tuple[str, str, str]] = set()
     kept = []
     for d in entries:
+        if d.under is not None:
+            continue
         key = (d.impact, d.label, d.change)
         if key not in seen:
             seen.add(key)
@@ -194,6 +204,7 @@ def diff_manifests(a: Manifest, b: Manifest) -> Walk:
     """Walk two manifests; the raw findings before ranking."""
     walk = Walk((_failed_probes(a), _failed_probes(b)))
     walk.value(a, b, Spot())
+    fold_engine_builds(walk, a, b)
     walk.found.extend(pcie_findings(walk))
     annotate_throttling(walk)
     return walk
@@ -206,14 +217,62 @@ def diff(a: Input, b: Input, *, verify: bool = True) -> DiffReport:
     """Compare two manifests, signed envelopes or results logs (paths or loaded), any mix."""
     doc_a, doc_b = as_document(a, verify=verify), as_document(b, verify=verify)
     walk = diff_manifests(doc_a.manifest, doc_b.manifest)
-    found = walk.found
+    found, unknown = walk.found, walk.unknown
     tests: list[TestComparison] = []
+    failed: list[FailedRun] = []
+    setups: list[Setup] = []
+    pair_causes: dict[tuple[int | None, int | None], list[str]] = {}
     if doc_a.results or doc_b.results:
-        from envstamp import diff_results
+        outcome, setups, pair_causes = compare_documents(doc_a, doc_b)
+        tests, failed = outcome.tests, outcome.failed
+        found = found + outcome.differences
+        unknown = unknown + outcome.unknown
+    return build_report(doc_a, doc_b, found, unknown, tests, failed=failed, setups=setups,
+                        pair_causes=pair_causes)
 
-        tests, param_diffs = diff_results.compare_results(doc_a.results, doc_b.results)
-        found = found + param_diffs
-    return build_report(doc_a, doc_b, found, walk.unknown, tests)
+
+PairCauses = dict[tuple[int | None, int | None], list[str]]
+
+
+def compare_documents(doc_a: Document, doc_b: Document) -> tuple[Any, list[Setup], PairCauses]:
+    """The results of two documents compared, setup by setup when a log holds several;
+    the setups, and the likely causes between paired setups other than the first two."""
+    from envstamp import diff_results, diff_setups
+
+    groups_a = diff_setups.group_setups(doc_a.results, doc_a.manifest)
+    groups_b = diff_setups.group_setups(doc_b.results, doc_b.manifest)
+    if len(groups_a) < 2 and len(groups_b) < 2:
+        return diff_results.compare_results(doc_a.results, doc_b.results), [], {}
+    sides_a = [diff_results.read_side(g.results, "A", _tag(g, groups_a)) for g in groups_a]
+    sides_b = [diff_results.read_side(g.results, "B", _tag(g, groups_b)) for g in groups_b]
+    pairs = diff_setups.pair_setups(groups_a, groups_b)
+    if not pairs:  # one side has no results at all
+        sides_a = sides_a or [diff_results.SideResults()]
+        sides_b = sides_b or [diff_results.SideResults()]
+        pairs = [(i, j) for i in range(len(sides_a)) for j in range(len(sides_b))]
+    outcome = diff_results.compare_setups(sides_a, sides_b, pairs)
+    setups = diff_setups.describe_setups(groups_a, "A") + diff_setups.describe_setups(
+        groups_b, "B"
+    )
+    for setup in setups:
+        mine = 0 if setup.side == "A" else 1
+        setup.paired_with = sorted(
+            {p[1 - mine] + 1 for p in pairs if p[mine] + 1 == setup.index}
+        ) if groups_a and groups_b else []
+    causes: PairCauses = {}
+    for i, j in pairs:
+        if (i, j) != (0, 0) and i < len(groups_a) and j < len(groups_b):
+            walk = diff_manifests(groups_a[i].manifest, groups_b[j].manifest)
+            ranked = sorted(walk.found, key=rank_key)
+            causes[(_tag(groups_a[i], groups_a), _tag(groups_b[j], groups_b))] = (
+                diff_results.causes_of([d for d in ranked if not d.state],
+                                       [d for d in ranked if d.state])
+            )
+    return outcome, setups, causes
+
+
+def _tag(group: Any, groups: list[Any]) -> int | None:
+    return group.index if len(groups) > 1 else None
 
 
 def build_report(
@@ -222,6 +281,10 @@ def build_report(
     found: list[Difference],
     unknown: list[Difference],
     tests: list[TestComparison],
+    *,
+    failed: list[FailedRun] | None = None,
+    setups: list[Setup] | None = None,
+    pair_causes: PairCauses | None = None,
 ) -> DiffReport:
     differences = sorted((d for d in found if not d.state), key=rank_key)
     state = sorted((d for d in found if d.state), key=rank_key)
@@ -240,9 +303,11 @@ def build_report(
         differences=differences,
         state=state,
         unknown=sorted(unknown, key=rank_key),
+        failed=list(failed or []),
+        setups=list(setups or []),
     )
     from envstamp.diff_results import headline, likely_causes
 
     report.likely_causes = likely_causes(report)
-    report.headline = headline(report)
+    report.headline = headline(report, pair_causes)
     return report

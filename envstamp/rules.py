@@ -106,7 +106,7 @@ class Rule(NamedTuple):
     impact: Impact
     label: str
     reason: str
-    compare: str = "text"  # text | name | version | commit
+    compare: str = "text"  # text | name | version | commit | compiler | target | remote
     tolerance: Tolerance | None = None
     detail: str | None = None  # name of a detail function below
     component: str | None = None
@@ -137,6 +137,11 @@ RULES: tuple[Rule, ...] = (
     # ------------------------------------------------------------------- engine build
     _r("llamacpp[]", "engine build", "high", "llama.cpp build",
        "the engine that ran the benchmark", presence=True),
+    _r("llamacpp[].build", "engine build", "high", "llama.cpp build",
+       "kernels and defaults change between builds", component=_BUILD),
+    _r("llamacpp[].build_flags", "engine build", "low", "llama.cpp build options without effect",
+       "options of backends both builds leave off, of other CPU families, or that exist in "
+       "one version only do not change the kernels that ran", component=_BUILD),
     _r("llamacpp[].build_number", "engine build", "high", "llama.cpp build number",
        "kernels and defaults change between builds", detail="build_distance",
        component=_BUILD),
@@ -151,7 +156,7 @@ RULES: tuple[Rule, ...] = (
     _r("llamacpp[].git.describe", "engine build", "low", "llama.cpp describe",
        "the commit is compared"),
     _r("llamacpp[].git.remote", "engine build", "low", "llama.cpp remote",
-       "a fork may carry other kernels"),
+       "a fork may carry other kernels", compare="remote"),
     _r("llamacpp[].git.*", "engine build", "low", "llama.cpp checkout", "for reference"),
     _r("llamacpp[].backends", "engine build", "high", "llama.cpp backends",
        "CUDA, HIP, Vulkan, Metal and CPU kernels differ widely in speed"),
@@ -166,8 +171,9 @@ RULES: tuple[Rule, ...] = (
     _r("llamacpp[].devices[].*", "engine build", "low", "llama.cpp device detail",
        "as the engine printed it", tolerance=MEMORY),
     _r("llamacpp[].compiler", "engine build", "medium", "llama.cpp compiler",
-       "compilers vectorise CPU kernels differently"),
-    _r("llamacpp[].target", "engine build", "medium", "llama.cpp target", "build target"),
+       "compilers vectorise CPU kernels differently", compare="compiler"),
+    _r("llamacpp[].target", "engine build", "medium", "llama.cpp target", "build target",
+       compare="target"),
     _r("llamacpp[].path", "engine build", "low", "llama.cpp path", "where the build lives"),
     _r("llamacpp[].source", "engine build", "none", "llama.cpp source", "how it was found"),
     # --------------------------------------------------------------------------- gpu
@@ -265,6 +271,18 @@ RULES: tuple[Rule, ...] = (
        "it ships its own engine build", presence=True),
     _r("frontends.*.engines[].version", "frontend", "high", "bundled engine version",
        "it ships its own engine build", compare="version"),
+    _r("frontends.*.engine.build", "engine build", "high", "bundled llama.cpp build",
+       "the frontend's engine: kernels and defaults change between builds"),
+    _r("frontends.*.engine", "engine build", "high", "bundled engine",
+       "the frontend's engine build", presence=True),
+    _r("frontends.*.engine.backend", "engine build", "high", "bundled engine backend",
+       "CUDA, ROCm, Vulkan and CPU kernels differ widely in speed", compare="name"),
+    _r("frontends.*.engine.name", "engine build", "high", "bundled engine",
+       "another engine", compare="name"),
+    _r("frontends.*.engine.source", "engine build", "none", "bundled engine source",
+       "how it was found"),
+    _r("frontends.*.engine.*", "engine build", "low", "bundled engine detail",
+       "for reference"),
     _r("frontends.*.server_version", "frontend", "high", _FRONTEND,
        "it ships its own engine build", compare="version", component=_FRONTEND),
     _r("frontends.*.app_version", "frontend", "high", _FRONTEND,
@@ -653,7 +671,68 @@ def normalised(rule: Rule, value: str) -> str:
         return normalise_name(value)
     if rule.compare in ("version", "commit"):
         return normalise_version(value)
+    if rule.compare == "compiler":
+        return normalise_compiler(value)
+    if rule.compare == "target":
+        return normalise_target(value)
+    if rule.compare == "remote":
+        return normalise_remote(value)
     return _SPACES.sub(" ", value).strip()
+
+
+_PARENS = re.compile(r"\([^)]*\)")
+_VERSION_NUMBER = re.compile(r"\d+(?:\.\d+)+")
+_COMPILERS = (("clang", "clang"), ("appleclang", "clang"), ("msvc", "msvc"), ("gnu", "gcc"), ("gcc", "gcc"),
+              ("g++", "gcc"), ("cc", "gcc"), ("icx", "icx"), ("nvcc", "nvcc"))
+
+
+def normalise_compiler(value: str) -> str:
+    """ "cc (Debian 12.2.0-14+deb12u1) 12.2.0" and "GNU 12.2.0" (two ways llama.cpp has
+    printed one compiler) -> "gcc 12.2.0"; text it cannot read is compared as printed."""
+    apple = "apple" in value.casefold()
+    text = _PARENS.sub(" ", value).casefold()
+    version = _VERSION_NUMBER.search(text)
+    words = re.findall(r"[a-z+]+", text)
+    family = next((name for key, name in _COMPILERS if key in words), None)
+    if family is None or version is None:
+        return _SPACES.sub(" ", value).strip().casefold()
+    return f"{'apple ' if apple else ''}{family} {version.group(0)}"
+
+
+# Repositories that moved: the old address redirects to the new one.
+_MOVED_REPOSITORIES = {"github.com/ggerganov/llama.cpp": "github.com/ggml-org/llama.cpp"}
+
+
+def normalise_remote(value: str) -> str:
+    """A git remote as the repository it names: scheme, user, ".git" and case go, and a
+    repository that moved ("ggerganov/llama.cpp" is now "ggml-org/llama.cpp") is its new
+    address."""
+    text = value.strip().casefold()
+    scp_like = "://" not in text  # git@github.com:owner/repo.git
+    text = re.sub(r"^[a-z+]+://", "", text)
+    text = re.sub(r"^[^@/]+@", "", text)  # user (credentials are stripped at capture)
+    if scp_like:
+        text = text.replace(":", "/", 1)
+    text = text.removesuffix("/").removesuffix(".git")
+    return _MOVED_REPOSITORIES.get(text, text)
+
+
+_ARCHES = (("x86_64", "x86_64"), ("amd64", "x86_64"), ("aarch64", "aarch64"),
+           ("arm64", "aarch64"), ("i686", "x86"), ("i386", "x86"))
+_SYSTEMS = (("linux", "linux"), ("darwin", "darwin"), ("macos", "darwin"),
+            ("apple", "darwin"), ("windows", "windows"), ("msvc", "windows"),
+            ("mingw", "windows"), ("win32", "windows"), ("freebsd", "freebsd"))
+
+
+def normalise_target(value: str) -> str:
+    """ "x86_64-linux-gnu" and "Linux x86_64" (older and newer llama.cpp) -> "x86_64
+    linux"; text it cannot read is compared as printed."""
+    words = re.split(r"[\s/-]+", value.casefold())
+    arch = next((name for key, name in _ARCHES if key in words), None)
+    system = next((name for key, name in _SYSTEMS if key in words), None)
+    if arch is None or system is None:
+        return _SPACES.sub(" ", value).strip().casefold()
+    return f"{arch} {system}"
 
 
 def set_key(value: object) -> object:

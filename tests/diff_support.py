@@ -86,3 +86,30 @@ def result_log(
     log.write(records)
     log.close()
     return path
+
+
+def write_log(path: Path, runs: list[tuple[Manifest, list[dict[str, Any]]]]) -> Path:
+    """A real, signed results log with one writer per (manifest, results): each run appends
+    its manifest line and its results, as ``envstamp run`` under a new setup does.  Each
+    result is given as the keyword arguments of ``Result`` (its digest is filled in)."""
+    from envstamp import keys, results, sign
+
+    key = keys.default_signing_key()
+    for manifest, records in runs:
+        log = results.ResultLog(path, envelope=sign.sign_manifest(manifest, key), key=key)
+        log.write([results.Result(manifest_digest=log.manifest_digest, **r) for r in records])
+        log.close()
+    return path
+
+
+def speed(name: str, samples: list[float], **fields: Any) -> dict[str, Any]:
+    """A result's fields for a throughput test with its tokens/s samples."""
+    from envstamp import results
+
+    return {
+        "name": name,
+        "metrics": {"tokens_per_s": sum(samples) / len(samples)},
+        "metric_samples": {"tokens_per_s": samples},
+        "summary": {"tokens_per_s": results.summarize(samples)},
+        **fields,
+    }

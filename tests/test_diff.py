@@ -50,9 +50,11 @@ def only(report: DiffReport) -> list[str]:
 PLANTED: list[tuple[str, Edit, str, str, str, str]] = [
     # (case, edit, path, category, impact, text the reason must hold)
     ("llama.cpp build", lambda m: edit_build(m, build_number=4589),
-     "llamacpp[0].build_number", "engine build", "high", "1142 builds apart, B newer"),
+     "llamacpp[0].build", "engine build", "high",
+     "b3447 (commit b5e95468) -> b4589 (commit b5e95468) (1142 builds apart, B newer)"),
     ("llama.cpp commit", lambda m: edit_build(m, commit="cfd74c86"),
-     "llamacpp[0].commit", "engine build", "high", "b5e95468 -> cfd74c86"),
+     "llamacpp[0].build", "engine build", "high",
+     "b3447 (commit b5e95468) -> b3447 (commit cfd74c86)"),
     ("backend", lambda m: edit_build(m, backends=["CPU", "Vulkan"]),
      "llamacpp[0].backends", "engine build", "high", "only on A: CUDA; only on B: Vulkan"),
     ("build option", lambda m: edit_build(m, build_flags={"GGML_CUDA": "OFF"}),
@@ -201,9 +203,12 @@ def test_ranking_of_many_planted_differences() -> None:
     highs = [d for d in report.differences if d.impact == "high"]
     cats = [rules.CATEGORY_RANK[d.category] for d in highs]
     assert cats == sorted(cats)
-    assert report.counts["high"] == len(highs)
-    assert report.headline.startswith(f"{len(report.differences) - report.counts['none']} "
-                                      "differences that may change speed")
+    # the build option sits beneath the build change: one finding, counted once
+    assert [(d.path, d.under) for d in highs if d.under] == [
+        ("llamacpp[0].build_flags.GGML_CUDA", "llamacpp[0].build")]
+    assert report.counts["high"] == len(highs) - 1
+    ranked = sum(report.counts[i] for i in ("high", "medium", "low"))
+    assert report.headline.startswith(f"{ranked} differences that may change speed")
     assert report.likely_causes[0].startswith("llama.cpp")
     assert not report.same_identity and report.max_impact == "high"
 
@@ -211,10 +216,12 @@ def test_ranking_of_many_planted_differences() -> None:
 def test_two_captured_files() -> None:
     report = diff(str(WORKSTATION), str(RENDER_NODE))
     paths = only(report)
-    for expected in ("llamacpp[0].build_number", "gpus[0].power_limit_w",
+    for expected in ("llamacpp[0].build", "gpus[0].power_limit_w",
                      "gpus[0].driver_version", "cpu.governor", "frontends.ollama.server_version"):
         assert expected in paths
-    assert report.differences[0].path == "llamacpp[0].build_number"
+    assert report.differences[0].path == "llamacpp[0].build"
+    assert not [p for p in paths if p.startswith("llamacpp[0].") and p.endswith(
+        ("build_number", "commit", "version"))]
     assert report.a is not None and report.a.verification == "unsigned"
     assert report.a.source == str(WORKSTATION)
     assert not report.same_digest

@@ -44,10 +44,13 @@ def test_text_is_ranked_and_grouped(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.splitlines()
     assert lines[0] == "envstamp diff"
     assert lines[1].startswith(f"  A  {A}: plain manifest (unsigned)")
-    assert lines[4].startswith("15 differences that may change speed (6 high, 3 medium, 6 low)")
+    assert lines[4].startswith("11 differences that may change speed (4 high, 3 medium, 4 low)")
     headers = [line.strip() for line in lines if line.strip() in ("HIGH", "MEDIUM", "LOW", "NONE")]
     assert headers[:4] == ["HIGH", "MEDIUM", "LOW", "NONE"]
-    assert out.index("llama.cpp build number: 3447 -> 4589") < out.index("GPU driver:")
+    assert out.index("llama.cpp build: b3447 (commit b5e95468) -> b4589 (commit cfd74c86) "
+                     "(1142 builds apart, B newer)") < out.index("GPU driver:")
+    # build number, commit and checkout of one new build: one finding
+    assert "llama.cpp build number" not in out and "llama.cpp commit" not in out
     # the driver version sits in gpus and in runtimes: said once, with both paths
     assert out.count("GPU driver: 550.54.14 -> 560.35.03") == 1
     assert "[gpus[0].driver_version, runtimes.nvidia_driver]" in out
@@ -72,10 +75,11 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
 def test_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, A, B, "--markdown")
     assert code == 0
-    assert out.startswith("### envstamp diff\n\n**15 differences")
+    assert out.startswith("### envstamp diff\n\n**11 differences")
     assert "| A | `" in out and "| manifest | unsigned |" in out
-    assert "| **high** | engine build | llama.cpp build number | 3447 -> 4589 (1142 builds " \
-           "apart, B newer) | kernels and defaults change between builds |" in out
+    assert "| **high** | engine build | llama.cpp build | b3447 (commit b5e95468) -> b4589 " \
+           "(commit cfd74c86) (1142 builds apart, B newer) | kernels and defaults change " \
+           "between builds |" in out
     assert "#### State at capture" in out
     assert "inputs: A unsigned, B unsigned" in out
     assert "\033[" not in out
@@ -88,9 +92,10 @@ def test_json_matches_its_schema(capsys: pytest.CaptureFixture[str]) -> None:
     schema = json.loads((SCHEMAS / "diff.v1.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(data)
     assert data["schema"] == "envstamp.diff/1"
-    assert data["differences"][0]["path"] == "llamacpp[0].build_number"
-    assert data["differences"][0]["a"] == 3447 and data["differences"][0]["b"] == 4589
-    assert data["counts"] == {"high": 6, "medium": 3, "low": 6, "none": 4}
+    assert data["differences"][0]["path"] == "llamacpp[0].build"
+    assert data["differences"][0]["a"] == "b3447 (commit b5e95468)"
+    assert data["differences"][0]["b"] == "b4589 (commit cfd74c86)"
+    assert data["counts"] == {"high": 4, "medium": 3, "low": 4, "none": 4}
 
 
 def test_schema_file_is_fresh() -> None:

@@ -127,10 +127,11 @@ def test_tests_matched_by_name_and_params() -> None:
     a = [record("tg128", [98.0, 98.4], **NGL), record("pp512", [4500.0, 4520.0], **NGL)]
     b = [record("pp512", [4510.0, 4530.0], **NGL), record("tg128", [131.0, 132.0], **NGL),
          record("tg256", [120.0, 121.0], **NGL)]
-    tests, param_diffs = compare_results(a, b)
+    found = compare_results(a, b)
+    tests = found.tests
     assert [(t.name, t.a is not None, t.b is not None) for t in tests] == [
         ("tg128", True, True), ("pp512", True, True), ("tg256", False, True)]
-    assert param_diffs == []
+    assert found.differences == found.unknown == found.failed == []
     assert tests[2].summary == "tg256: only on B (no matching test on A)"
 
 
@@ -139,9 +140,10 @@ def test_params_that_differ_are_reported_once_and_high() -> None:
     low_offload = {**NGL, "n_gpu_layers": 20}
     b = [record("tg128", [41.0, 42.0], **low_offload),
          record("pp512", [900.0, 910.0], **low_offload)]
-    tests, param_diffs = compare_results(a, b)
+    found = compare_results(a, b)
+    tests = found.tests
     assert [t.faster for t in tests] == ["A", "A"]
-    assert [(d.path, d.impact, d.change) for d in param_diffs] == [
+    assert [(d.path, d.impact, d.change) for d in found.differences] == [
         ("tests[tg128].params.n_gpu_layers", "high", "99 -> 20")]
     assert tests[0].params == {"n_threads": 16}  # only what both share
 
@@ -162,7 +164,8 @@ def test_two_results_logs(tmp_path: Path) -> None:
     tg, pp = report.tests
     assert tg.faster == "B" and pp.within_noise is True
     assert report.headline.startswith("B is 1.34x faster on tg128; likely causes: "
-                                      "llama.cpp build number 3447 -> 4589")
+                                      "llama.cpp build b3447 (commit b5e95468) -> b4589 "
+                                      "(commit cfd74c86) (1142 builds apart, B newer); ")
     assert "GPU power limit 450 W -> 350 W (-22%)" in report.headline
 
 

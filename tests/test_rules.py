@@ -161,7 +161,8 @@ def test_every_rule_is_well_formed() -> None:
     for rule in rules.RULES:
         assert rule.category in rules.CATEGORIES, rule
         assert rule.impact in rules.IMPACTS, rule
-        assert rule.compare in ("text", "name", "version", "commit"), rule
+        assert rule.compare in (
+            "text", "name", "version", "commit", "compiler", "target", "remote"), rule
         assert rule.detail is None or rule.detail in rules.DETAILS, rule
         text = rule.reason.format(label=rule.label, change="x -> y", detail="")
         assert text.startswith(f"{rule.label} x -> y: ") and len(text) < 200, rule

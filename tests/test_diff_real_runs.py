@@ -1,0 +1,195 @@
+"""Issue 11's bad outputs, reproduced on real data: what diff, compare, check and show said
+about real llama.cpp runs, and what they must say instead.
+
+* one run printed as Markdown and as JSON is the same run, not "five HIGH differences";
+* two CPU builds of llama.cpp differ by one build change, not by 46 "high" build options;
+* the wrapper's whole-process wall time is context, not the headline;
+* a crashed run is never a speed;
+* a log with runs under two setups is compared setup by setup, naming what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from envstamp.commands.run import BENCH_PARAMS
+from envstamp.differ import diff
+from envstamp.model import LlamaCppBuild, Manifest
+from envstamp.probes.llama_bench import parse_llama_bench
+from envstamp.serialize import structure
+from tests.diff_support import DIFF_FIXTURES, base, speed, write_log
+
+BENCH = DIFF_FIXTURES / "llama-bench-0c1e570"
+BUILDS = DIFF_FIXTURES / "cpu-builds"
+COMMAND = ["llama-bench", "-m", "tiny.gguf", "-r", "3", "-p", "64", "-n", "16"]
+# Precision of the Markdown table's rounded values, read off pp64-tg16-r3.md: "0.29 MiB" is
+# known to half its last digit (0.005 MiB = 5242.88 bytes), "0.15 M" to 0.005 M = 5000.
+MD_TOLERANCE = {"model_size": 5242.88, "n_params": 5000.0}
+
+
+def bench_results(text: str, *, markdown: bool) -> list[dict[str, Any]]:
+    """Results of one llama-bench output, shaped as ``envstamp run`` stores them: one per
+    test (origin run:llama-bench) and the wrapper's whole-process result after them."""
+    rows, _ = parse_llama_bench(text)
+    found = []
+    for row in rows:
+        params = {k: getattr(row, k) for k in BENCH_PARAMS if getattr(row, k) is not None}
+        fields: dict[str, Any] = {"origin": "run:llama-bench", "command": COMMAND,
+                                  "exit_code": 0, "output_digest": "sha256:" + "0" * 64}
+        if markdown:
+            params["n_reps"] = 3
+            found.append({"name": row.test, "params": params,
+                          "metrics": {"tokens_per_s": row.avg_ts, "stddev_ts": row.stddev_ts},
+                          "param_tolerance": dict(MD_TOLERANCE), **fields})
+        else:
+            assert row.test is not None and row.samples_ts is not None
+            found.append(speed(row.test, list(row.samples_ts), params=params, **fields))
+    wrapper = {"name": "llama-bench", "origin": "run", "command": COMMAND, "exit_code": 0,
+               "output_digest": "sha256:" + "0" * 64, "wall_s": [0.21, 0.2, 0.22]}
+    return [*found, wrapper]
+
+
+def cpu_build(name: str) -> LlamaCppBuild:
+    data = json.loads((BUILDS / name).read_text(encoding="utf-8"))
+    return structure(data, LlamaCppBuild)
+
+
+def with_build(build: LlamaCppBuild, manifest: Manifest | None = None) -> Manifest:
+    return attrs.evolve(manifest or base(), llamacpp=[build])
+
+
+# --------------------------------------------------------------- md against json of one run
+
+
+def test_markdown_and_json_of_one_run_are_the_same_run(tmp_path: Path) -> None:
+    manifest = with_build(cpu_build("0c1e570-cpu.json"))
+    md = bench_results((BENCH / "pp64-tg16-r3.md").read_text(), markdown=True)
+    js = bench_results((BENCH / "pp64-tg16-r3.json").read_text(), markdown=False)
+    report = diff(write_log(tmp_path / "md.jsonl", [(manifest, md)]),
+                  write_log(tmp_path / "json.jsonl", [(manifest, js)]))
+    # the rounded "0.29 MiB" (304087 ± 5243) is the exact 300288 bytes; "0.15 M" is 149824
+    assert report.differences == []
+    assert report.max_impact == "none"
+    # parameters Markdown leaves out are unknown on A, never a change
+    unknown = {d.path: d.change for d in report.unknown}
+    assert unknown["tests[pp64].params.n_gpu_layers"] == "unknown on A; B: -1"
+    assert unknown["tests[pp64].params.n_batch"] == "unknown on A; B: 2048"
+    assert not any(d.path.endswith(("model_size", "n_params")) for d in report.unknown)
+    pp, tg = (t for t in report.tests if not t.context)
+    assert (pp.name, tg.name) == ("pp64", "tg16")
+    # the Markdown side keeps its printed mean ± stddev over 3 repetitions
+    assert pp.a is not None and (pp.a.mean, pp.a.stddev, pp.a.n) == (183573.05, 13472.10, 3)
+    assert pp.b is not None and pp.b.n == 3
+    assert pp.within_noise is True and tg.faster is None
+    assert report.headline == "no speed gap beyond noise"
+
+
+# -------------------------------------------------------------- two real CPU builds of llama.cpp
+
+
+def test_two_cpu_builds_differ_by_one_build_change() -> None:
+    old, new = cpu_build("b5308-cpu.json"), cpu_build("0c1e570-cpu.json")
+    report = diff(with_build(old), with_build(new))
+    ranked = [d for d in report.differences if d.impact != "none"]
+    high = [d for d in ranked if d.impact == "high"]
+    assert [(d.path, d.label) for d in high] == [("llamacpp[0].build", "llama.cpp build")]
+    assert high[0].change == (
+        "b5308 (commit 8733e0cf6eef) -> commit 0c1e57098, version 0.5.0-dev"
+    )
+    assert report.counts["high"] == 1
+    # no CUDA, HIP or SYCL option, and no option one version lacks, is ranked on its own
+    assert not [d for d in ranked if ".build_flags." in d.path]
+    (options,) = [d for d in ranked if d.path == "llamacpp[0].build_flags"]
+    assert options.impact == "low" and options.under == "llamacpp[0].build"
+    assert options.change.startswith("52 options: 3 only in A's version; 24 only in B's version;")
+    assert "of backends off in both builds (CUDA, ET, HIP, Metal, MUSA, SYCL, " in options.change
+    # the same compiler and target, as the two banners spell them, are no difference
+    assert not [d for d in ranked if d.path.endswith((".compiler", ".target"))]
+
+
+@pytest.mark.parametrize("origin", ["run:llama-bench", "run"], ids=["origins", "before-origins"])
+def test_the_wrapper_wall_time_is_context_not_the_headline(tmp_path: Path, origin: str) -> None:
+    """The benchmark's own rows are within noise; the wrapper's whole-process time (model
+    load included) is 1.34x apart: the headline follows the benchmark."""
+    common = {"command": COMMAND, "exit_code": 0, "output_digest": "sha256:" + "1" * 64}
+
+    def run(wall: float, pp: list[float], tg: list[float]) -> list[dict[str, Any]]:
+        own = [speed("pp64", pp, origin=origin, **common),
+               speed("tg16", tg, origin=origin, **common)]
+        wrapper = {"name": "llama-bench", "origin": "run", "wall_s": [wall], **common}
+        # logs written before the run:* origins stored the wrapper's result first
+        return [*own, wrapper] if origin != "run" else [wrapper, *own]
+
+    log_a = write_log(tmp_path / "a.jsonl", [(with_build(cpu_build("b5308-cpu.json")), run(
+        1.34, [180100.0, 171200.0, 190300.0], [26100.0, 27050.0, 25800.0]))])
+    log_b = write_log(tmp_path / "b.jsonl", [(with_build(cpu_build("0c1e570-cpu.json")), run(
+        1.0, [176000.0, 185000.0, 172500.0], [26400.0, 25700.0, 27100.0]))])
+    report = diff(log_a, log_b)
+    names = [(t.name, t.context) for t in report.tests]
+    assert names == [("pp64", False), ("tg16", False), ("llama-bench", True)]
+    wrapper = report.tests[-1]
+    assert wrapper.faster == "B"  # still compared, as context
+    assert "llama-bench" not in report.headline
+    assert report.headline.startswith("no speed gap beyond noise; differences: llama.cpp build ")
+
+
+# ------------------------------------------------------------------------ a crashed benchmark
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["failed", "exit-code-only"])
+def test_a_crashed_run_is_never_a_speed(tmp_path: Path, marked: bool) -> None:
+    """B's -march=native build died with SIGILL (exit 132); a log written before
+    Result.failed stores only the exit code."""
+    manifest = with_build(cpu_build("0c1e570-cpu.json"))
+    ok = bench_results((BENCH / "pp64-tg16-r3.json").read_text(), markdown=False)
+    crash: dict[str, Any] = {"name": "llama-bench", "origin": "run", "command": COMMAND,
+                             "exit_code": 132, "wall_s": [0.012]}
+    if marked:
+        crash.update(failed=True, exit_signal="SIGILL")
+    report = diff(write_log(tmp_path / "a.jsonl", [(manifest, ok)]),
+                  write_log(tmp_path / "b.jsonl", [(manifest, [crash])]))
+    assert all(t.b is None for t in report.tests)
+    assert all(t.ratio is None and t.faster is None for t in report.tests)
+    (failed,) = report.failed
+    assert (failed.side, failed.name, failed.exit_code) == ("B", "llama-bench", 132)
+    assert failed.summary == ("failed: exit 132 (SIGILL)" if marked
+                              else "failed: exit 132 (128+SIGILL)")
+    assert "faster" not in report.headline
+    assert report.headline.endswith(f"not compared as speed: 1 failed run (B llama-bench "
+                                    f"{failed.summary})")
+
+
+# --------------------------------------------------------------- a log with two setups
+
+
+def test_a_log_with_two_setups_is_compared_setup_by_setup(tmp_path: Path) -> None:
+    """B's log: one run as A's, then the same run with OMP_NUM_THREADS=3."""
+    manifest = with_build(cpu_build("0c1e570-cpu.json"))
+    threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
+    tg_a = [26100.0, 26900.0, 25800.0]
+    log_a = write_log(tmp_path / "a.jsonl", [(manifest, [speed("tg16", tg_a)])])
+    log_b = write_log(tmp_path / "b.jsonl", [
+        (manifest, [speed("tg16", [26400.0, 25700.0, 27100.0])]),
+        (threads, [speed("tg16", [9100.0, 9350.0, 8900.0])]),
+    ])
+    report = diff(log_a, log_b)
+    assert [(s.side, s.index, s.changes, s.paired_with) for s in report.setups] == [
+        ("B", 1, [], [1]),
+        ("B", 2, ["env.OMP_NUM_THREADS: unset -> 3"], [1]),
+    ]
+    same, threaded = report.tests
+    assert (same.setup_b, threaded.setup_b) == (1, 2)
+    # no pooled spread over both setups: each has its own three samples
+    assert same.b is not None and same.b.n == 3 and same.within_noise is True
+    assert threaded.b is not None and threaded.b.n == 3 and threaded.faster == "A"
+    assert report.headline.startswith("A is 2.88x faster on tg16 [B setup 2]; likely causes: "
+                                      "OpenMP threads unset -> 3; ")
+    assert report.headline.endswith("B's log holds 2 setups, compared apart "
+                                    "(setup 2: env.OMP_NUM_THREADS: unset -> 3)")
+    # the manifests' difference is the one of B's first setup: none
+    assert report.differences == []
