@@ -102,12 +102,17 @@ def is_secret_name(name: str) -> bool:
     Matched per word of the name, any case: long secret words anywhere in a word
     (``MYAPIKEY``), short ones (``PW``, ``PWD``, ``DSN``) only as whole words.  ``PWD`` and
     ``OLDPWD`` as whole names are the shell's folders; counts of tokens (``MAX_TOKENS``) and
-    tokenizer settings are not credentials.
+    tokenizer settings are not credentials.  A name holding a token itself is secret.
     """
     if name.upper() in _PATH_WORDS:
         return False
     words = name_words(name)
-    return any(_secret_word(word, words[i - 1] if i else "") for i, word in enumerate(words))
+    if any(_secret_word(word, words[i - 1] if i else "") for i, word in enumerate(words)):
+        return True
+    # A credential pasted into the name itself (GGML_ghp_...=1) is a secret too.
+    return _TOKEN_SHAPES.search(name) is not None or any(
+        looks_random(run) for run in _RANDOM_RUN.findall(name)
+    )
 
 
 def _secret_word(word: str, previous: str) -> bool:

@@ -231,13 +231,14 @@ def build_results(
 ) -> list[Result]:
     """The command's result, then one per llama-bench test it printed."""
     from envstamp.runner import decode
+    from envstamp.secrets import redact_argv
 
     stdouts = [decode(r.stdout) for r in runs]
     texts = [out + "\n" + decode(r.stderr) for out, r in zip(stdouts, runs, strict=True)]
     memory = _memory(runs, region, gpu_source)
     common: dict[str, Any] = {
         "origin": "run",
-        "command": list(argv),
+        "command": redact_argv(argv),  # results logs get shared: no --api-key values
         "exit_code": next((r.exit_code for r in runs if r.exit_code), 0),
         "output_digest": runs[-1].stdout_sha256,
         "state_before": states[0],

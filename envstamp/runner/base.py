@@ -398,7 +398,13 @@ class LiveRunner(Runner):
 
 
 class RecordingRunner(Runner):
-    """Asks the live system and writes every answer into ``folder``."""
+    """Asks the live system and writes every answer into ``folder``.
+
+    Recordings are made to be shared (bug reports): questions and answers are written with
+    secrets redacted (``envstamp.secrets.redact_key`` / ``redact_answer``), and the probes
+    get the redacted answer too, so replaying a recording gives the manifest its recording
+    capture gave.
+    """
 
     mode = "record"
 
@@ -412,7 +418,10 @@ class RecordingRunner(Runner):
         self._lock = threading.Lock()
 
     def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
-        answer = compute()
+        from envstamp.secrets import redact_answer, redact_key
+
+        answer = redact_answer(op, key, compute())
+        key = redact_key(op, key)
         record = {"op": op, "key": key, "answer": answer}
         name = answer_file_name(op, key)
         data = json.dumps(record, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
@@ -446,6 +455,10 @@ class ReplayRunner(Runner):
 
     def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
         found = self._answers.get(answer_key(op, key))
+        if found is None:  # recorded with its secrets redacted (see RecordingRunner)
+            from envstamp.secrets import redact_key
+
+            found = self._answers.get(answer_key(op, redact_key(op, key)))
         if found is None:
             raise NotRecorded(f"not in the recording {self.folder.name}: {op} {_short(key)}")
         return found
