@@ -105,6 +105,8 @@ class Appended:
     prev: str
     hashes: list[str]
     size: int
+    last: str = ""  # hash of the last line now in the file
+    span: tuple[int, int] = (0, 0)  # byte offsets of the bodies' lines: [start, end)
 
 
 class LockedAppender:
@@ -143,12 +145,23 @@ class LockedAppender:
     # -- public -----------------------------------------------------------------------
 
     def append(
-        self, bodies: Sequence[bytes], *, last: Callable[[str], bytes] | None = None
+        self,
+        bodies: Sequence[bytes],
+        *,
+        last: Callable[[str, int, int], bytes] | None = None,
+        check: Callable[[int], None] | None = None,
     ) -> Appended:
-        """Chain and write ``bodies`` (then ``last(prev)``, e.g. a signed head) atomically."""
+        """Chain and write ``bodies`` (then ``last(prev, start, end)``, e.g. a signed head)
+        atomically; ``start``/``end`` are the byte offsets in the file of the bodies' lines.
+
+        ``check(size)`` runs under the lock before anything is written, with the file's size
+        then (it may read the file through :meth:`read_range`); raising stops the append.
+        """
         with self._thread_lock, _FileLock(self._fd):
             size = os.fstat(self._fd).st_size
             prev, lead = self._tail(size)
+            if check is not None:
+                check(size)
             first_prev = prev
             lines: list[bytes] = []
             hashes: list[str] = []
@@ -157,15 +170,23 @@ class LockedAppender:
                 prev = line_hash(line)
                 hashes.append(prev)
                 lines.append(line)
+            start = size + len(lead)
+            end = start + sum(map(len, lines)) + len(lines)
             if last is not None:
-                line = chain_line(prev, last(prev))
+                line = chain_line(prev, last(prev, start, end))
                 prev = line_hash(line)
                 lines.append(line)
             data = lead + b"\n".join(lines) + b"\n" if lines else lead
             if data:
                 self._write(data)
             self._known = (size + len(data), prev)
-            return Appended(prev=first_prev, hashes=hashes, size=size + len(data))
+            return Appended(
+                prev=first_prev, hashes=hashes, size=size + len(data), last=prev, span=(start, end)
+            )
+
+    def read_range(self, start: int, end: int) -> bytes:
+        """The file's bytes from ``start`` to ``end`` (for a ``check`` under the lock)."""
+        return _pread(self._fd, self.path, end - start, start) if end > start else b""
 
     def close(self) -> None:
         """Close the file (idempotent)."""

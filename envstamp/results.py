@@ -17,11 +17,13 @@ file; :func:`load_results` returns the results, each with its ``.manifest``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
 import re
 import statistics
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -201,6 +203,18 @@ class Result:
         repr=False,
         metadata={**_doc("The manifest, attached when loaded."), "internal": True},
     )
+    signed_by: tuple[str, ...] = attrs.field(
+        default=(),
+        eq=False,
+        repr=False,
+        metadata={
+            **_doc(
+                "Keyids of the trusted keys whose signed heads cover this result, attached "
+                "when loaded with verification; empty: unsigned."
+            ),
+            "internal": True,
+        },
+    )
 
     def __attrs_post_init__(self) -> None:
         _check_digest(self, None, self.manifest_digest)
@@ -373,14 +387,27 @@ def manifest_body(envelope: Mapping[str, Any], digest: str, identity: str | None
     )
 
 
-def head_statement(prev: str, *, final: bool, results: int) -> dict[str, Any]:
-    """The statement a head signs: the hash of the line before it."""
+def head_statement(
+    prev: str, *, final: bool, results: int, own_lines: Sequence[Sequence[int]] = ()
+) -> dict[str, Any]:
+    """The statement a head signs: the hash of the line before it, and which lines are the
+    writer's own since its previous head (byte ranges ``[start, end)`` in the file).
+
+    The chain head makes every earlier line tamper-evident; ``own_lines`` is what the writer
+    vouches for.  Lines of other writers it signs over stay theirs to vouch for, so a
+    writer that appends after a forgery never turns the forged lines into signed ones.
+    """
     from envstamp.sign import make_statement
 
     return make_statement(
         [(HEAD_SUBJECT, prev)],
         HEAD_PREDICATE,
-        {"chain_head": prev, "final": final, "results_by_writer": results},
+        {
+            "chain_head": prev,
+            "final": final,
+            "results_by_writer": results,
+            "own_lines": [[int(start), int(end)] for start, end in own_lines],
+        },
     )
 
 
@@ -414,7 +441,8 @@ class ResultLog:
     """One writer's side of a results log: its manifest line, results, signed heads.
 
     Several writers (threads, processes) may share a file; each signs heads over the chain as
-    it finds it when it appends.
+    it finds it when it appends - after checking what it has not checked yet
+    (:class:`_SigningGuard`), so a signed head never vouches for a forged line.
     """
 
     def __init__(
@@ -442,11 +470,21 @@ class ResultLog:
         self._last_head = self._clock()
         self._written = 0
         self._closed = False
+        self._lock = threading.Lock()
+        self._own: list[tuple[int, int]] = []  # this writer's lines since its last head
         self._appender = chainlog.LockedAppender(
             path, header=header_body, accepts_first_line=is_header, durable=durable
         )
+        self._guard = _SigningGuard(self._appender, key)
         body = manifest_body(envelope, self.manifest_digest, identity)
-        self._appender.append([body])
+        # The writer's first head goes out in the same write as its manifest line: every
+        # manifest line of a log is followed by a signed head, so a log whose heads were
+        # deleted (and its chain recomputed) never passes for one not signed yet.
+        try:
+            self._signed_append([body], final=False)
+        except BaseException:
+            self._appender.close()
+            raise
 
     @property
     def path(self) -> Path:
@@ -465,7 +503,12 @@ class ResultLog:
             self._since_head >= self._head_every
             or self._clock() - self._last_head >= self._head_seconds
         )
-        appended = self._appender.append(bodies, last=self._head(False) if due else None)
+        with self._lock:
+            if due:
+                appended = self._signed_append(bodies, final=False)
+            else:
+                appended = self._appender.append(bodies)
+                self._claim(appended.span)
         prev = appended.prev
         for result, line_hash in zip(results, appended.hashes, strict=True):
             result.prev, result.hash = prev, line_hash
@@ -479,18 +522,136 @@ class ResultLog:
             return
         self._closed = True
         try:
-            self._appender.append([], last=self._head(True))
+            with self._lock:
+                self._signed_append([], final=True)
         finally:
             self._appender.close()
 
+    def _signed_append(self, bodies: Sequence[bytes], *, final: bool) -> chainlog.Appended:
+        """Append ``bodies`` and a signed head, once the guard has checked what it covers."""
+        appended = self._appender.append(bodies, last=self._head(final), check=self._guard.check)
+        self._guard.checked_through(appended.size, appended.last)
+        self._own = []
+        return appended
+
+    def _claim(self, span: tuple[int, int]) -> None:
+        """Remember the byte range of lines this writer wrote (its next head vouches for it)."""
+        start, end = span
+        if end <= start:
+            return
+        if self._own and self._own[-1][1] == start:
+            self._own[-1] = (self._own[-1][0], end)
+        else:
+            self._own.append((start, end))
+
     def _head(self, final: bool) -> Any:
-        def make(prev: str) -> bytes:
+        def make(prev: str, start: int, end: int) -> bytes:
             from envstamp.sign import sign_statement
 
-            statement = head_statement(prev, final=final, results=self._written)
+            own = [*self._own, (start, end)] if end > start else self._own
+            statement = head_statement(prev, final=final, results=self._written, own_lines=own)
             return head_body(sign_statement(statement, self._key), final=final)
 
         return make
+
+
+class _SigningGuard:
+    """What a writer checks before it signs a head over lines it did not write.
+
+    A signed head vouches for every line before it.  Lines after the last valid signed head
+    are unsigned: another writer's results not signed yet, a crashed writer's tail - or a
+    forgery whose heads were deleted and whose chain was recomputed with plain sha256.  So
+    before signing, the writer verifies what it has not checked yet (at first: from the last
+    head that verifies with its own or a trusted key; later: from its own last head) and
+    refuses to sign over a broken chain, a bad head, or a manifest line without its signed
+    head.  Reading from the last valid head keeps opening a long log cheap.
+    """
+
+    def __init__(self, appender: chainlog.LockedAppender, key: SigningKey) -> None:
+        self._appender = appender
+        self._key = key
+        self._keys: list[PublicKey] | None = None
+        self._checked: tuple[int, str] | None = None  # (size, hash of the line ending there)
+
+    def check(self, size: int) -> None:
+        """Called under the file lock with the file's size, before anything is written."""
+        if size == 0:
+            return  # a new file: nothing before this writer's own lines
+        keys = self._trusted()
+        start_prev: bytes | None
+        if self._checked is not None and self._checked[0] <= size:
+            start, prev = self._checked
+            data, start_prev = self._appender.read_range(start, size), prev.encode()
+        else:
+            data, start_prev = self._from_last_head(size, keys)
+        report = LogReport(source=str(self._appender.path))
+        lines = data.split(b"\n")
+        lines.pop()  # b"", or a torn fragment that this append closes with a marker
+        if lines or start_prev is None:
+            _Verifier(report, keys, start_prev=start_prev).run(data, lines)
+        if report.problems:
+            self._refuse(size, keys, report.problems[0])
+
+    def checked_through(self, size: int, last_hash: str) -> None:
+        """Everything up to ``size`` bytes (ending with the line ``last_hash``) is vouched for."""
+        self._checked = (size, last_hash)
+
+    def _trusted(self) -> list[PublicKey]:
+        if self._keys is None:
+            from envstamp import keys
+
+            self._keys = keys.unique_keys([self._key.public_key, *keys.trusted_keys()])
+        return self._keys
+
+    def _from_last_head(self, size: int, keys: list[PublicKey]) -> tuple[bytes, bytes | None]:
+        """The file from the line before its last valid signed head, and that line's ``prev``;
+        the whole file and None when no head verifies."""
+        window = 1 << 16
+        while True:
+            start = max(0, size - window)
+            data = self._appender.read_range(start, size)
+            lines = data.split(b"\n")
+            first = 0 if start == 0 else 1  # a window's first piece may be part of a line
+            for index in range(len(lines) - 2, first, -1):
+                if chainlog.line_kind(lines[index]) == b"head" and _valid_head(lines[index], keys):
+                    offset = sum(len(line) + 1 for line in lines[: index - 1])
+                    before = lines[index - 1]
+                    return data[offset:], before[len(chainlog.PREFIX) : chainlog.HASH_END]
+            if start == 0:
+                return data, None
+            window *= 4
+
+    def _refuse(self, size: int, keys: list[PublicKey], problem: str) -> None:
+        """Raise CheckFailed naming the first problem of the whole file (for its line number)."""
+        path = self._appender.path
+        data = self._appender.read_range(0, size)
+        whole = LogReport(source=str(path))
+        lines = data.split(b"\n")
+        lines.pop()
+        with contextlib.suppress(InputError):  # not a log at all: the part's problem stands
+            _Verifier(whole, keys).run(data, lines)
+        first = whole.problems[0] if whole.problems else problem
+        raise CheckFailed(
+            f"{path}: refusing to sign over lines this writer cannot vouch for: {first}; "
+            f"see 'envstamp verify {path}', and write to a new file"
+        )
+
+
+def _valid_head(line: bytes, keys: list[PublicKey]) -> bool:
+    """True when a head line's signature verifies with ``keys`` and it covers its ``prev``."""
+    from envstamp.serialize import parse_json_strict
+    from envstamp.verify import verify_envelope
+
+    try:
+        data = parse_json_strict(line, what="head")
+        verified = verify_envelope(
+            data["envelope"], trusted=keys, expected_predicate_type=HEAD_PREDICATE
+        )
+    except (CheckFailed, InputError, KeyError, TypeError):
+        return False
+    predicate = verified.predicate
+    prev = line[len(chainlog.PREFIX) : chainlog.HASH_END].decode()
+    return isinstance(predicate, dict) and predicate.get("chain_head") == prev
 
 
 # ----------------------------------------------------------------------------- verifying
@@ -498,7 +659,13 @@ class ResultLog:
 
 @attrs.define
 class LogReport:
-    """What :func:`verify_log` found.  ``problems`` is evidence of tampering or damage."""
+    """What :func:`verify_log` found.  ``problems`` is evidence of tampering or damage.
+
+    ``results_signed`` counts the results that a valid signed head of their own writer
+    vouches for; ``covered`` says how many results each trusted signer vouches for.  The other
+    results are *unsigned*: nothing vouches for them (a writer still running, a crash, or
+    lines forged after the last signed head).
+    """
 
     source: str
     lines: int = 0
@@ -506,6 +673,8 @@ class LogReport:
     manifests: int = 0
     heads: int = 0
     signed_lines: int = 0
+    results_signed: int = 0
+    covered: dict[str, int] = attrs.field(factory=dict)
     closed: bool = False
     torn_last_line: bool = False
     torn_lines: list[int] = attrs.field(factory=list)
@@ -514,6 +683,8 @@ class LogReport:
     signers: list[str] = attrs.field(factory=list)
     signatures_checked: bool = True
     allow_open: bool = False
+    # Signed results as runs of positions (0-based, file order): (first, end, keyids).
+    spans: list[tuple[int, int, tuple[str, ...]]] = attrs.field(factory=list, repr=False)
 
     @property
     def intact(self) -> bool:
@@ -522,15 +693,49 @@ class LogReport:
 
     @property
     def ok(self) -> bool:
-        """Intact, signatures checked, and closed (every line signed), unless open is allowed."""
+        """Intact, signatures checked, closed and every result vouched for by a signed head -
+        or, with ``allow_open``, intact and checked (unsigned results are still counted)."""
         if not self.intact or not self.signatures_checked:
             return False
-        return self.closed or self.allow_open
+        return (self.closed and not self.results_unsigned) or self.allow_open
 
     @property
     def unsigned_lines(self) -> int:
         """Complete lines after the last valid signed head."""
         return self.lines - self.signed_lines
+
+    @property
+    def results_unsigned(self) -> int:
+        """Results no valid signed head covers (all of them when signatures were not checked)."""
+        return self.results - self.results_signed
+
+    def signed_by(self, position: int) -> tuple[str, ...]:
+        """Keyids whose signed heads vouch for the result at ``position`` (0-based, file
+        order); empty for an unsigned result."""
+        import bisect
+
+        at = bisect.bisect_right(self.spans, position, key=lambda span: span[0]) - 1
+        if at >= 0 and position < self.spans[at][1]:
+            return self.spans[at][2]
+        return ()
+
+    def coverage_text(self, *, explain: bool = True) -> str:
+        """How many results each signer covers, and how many nothing covers, in one line."""
+        if not self.signatures_checked:
+            return f"{self.results} results, signatures not checked (no trusted key)"
+        text = f"{self.results_signed} of {self.results} results signed"
+        if len(self.covered) == 1:
+            text += f" by {next(iter(self.covered))[:16]}"
+        elif self.covered:
+            text += " by " + ", ".join(f"{k[:16]} ({n})" for k, n in self.covered.items())
+        if self.results_unsigned:
+            text += f"; {self.results_unsigned} unsigned"
+            if explain:
+                text += (
+                    " (no signed head of their writer vouches for them: a writer still "
+                    "running or crashed, or forged lines)"
+                )
+        return text
 
     def summary_lines(self) -> list[str]:
         """The report for a person, one finding per line, verdict first."""
@@ -550,24 +755,41 @@ class LogReport:
         for number in self.torn_lines:
             lines.append(f"  line {number}: torn by a crash, accounted for by the next line")
         if not self.problems:
-            if self.closed:
-                lines.append(f"  chain intact; all {self.lines} lines signed (closed log)")
-            else:
-                lines.append(
-                    f"  chain intact through line {self.lines}; signed through line "
-                    f"{self.signed_lines}; {self.unsigned_lines} later lines are not covered "
-                    "by a signature (the writer is still running, crashed, or lines were "
-                    "removed from the end)"
-                )
+            lines.append(f"  {self._chain_text()}")
+            lines.append(f"  results: {self.coverage_text()}")
         lines += [f"  note: {n}" for n in self.notes]
         if self.signers:
             lines.append(f"  signed by: {', '.join(k[:16] for k in self.signers)}")
         return lines
 
+    def open_text(self) -> str:
+        """Why a log with no problems is still not closed."""
+        if self.unsigned_lines == 0:
+            return (
+                f"the log ends at a signed head (line {self.signed_lines}) that is not its "
+                "final one: the writer is still running or crashed, or the lines after that "
+                "head were removed"
+            )
+        return (
+            f"{self.unsigned_lines} lines after line {self.signed_lines} are not covered by a "
+            "signature (the writer is still running, crashed, or lines were removed from the "
+            "end)"
+        )
+
+    def _chain_text(self) -> str:
+        if self.closed:
+            return f"chain intact; all {self.lines} lines signed (closed log)"
+        return f"chain intact through line {self.lines}; {self.open_text()}"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able report."""
-        data = attrs.asdict(self)
-        data.update(ok=self.ok, intact=self.intact, unsigned_lines=self.unsigned_lines)
+        data = attrs.asdict(self, filter=lambda a, _v: a.name != "spans")
+        data.update(
+            ok=self.ok,
+            intact=self.intact,
+            unsigned_lines=self.unsigned_lines,
+            results_unsigned=self.results_unsigned,
+        )
         return data
 
 
@@ -582,7 +804,8 @@ def verify_log(
 
     ``source`` is a path, or the log's bytes.  ``trusted`` None uses the default and trusted
     keys.  ``allow_open`` accepts a log whose last lines are not yet covered by a signed head
-    (still being written, or a crash); tampering always fails.
+    (still being written, or a crash); tampering always fails, and so does a manifest line
+    without the signed head its writer writes right after it (heads were removed).
     """
     data, label = _read_source(source, name)
     report = LogReport(source=label, allow_open=allow_open)
@@ -620,22 +843,38 @@ def _resolve_trusted(
 
 
 class _Verifier:
-    """One pass over the lines; result lines are checked without parsing their JSON."""
+    """One pass over the lines; result lines are checked without parsing their JSON.
 
-    def __init__(self, report: LogReport, keys: list[PublicKey] | None) -> None:
+    ``start_prev`` verifies a part of a log that starts after its header (a writer's check
+    before signing): the first line must chain from it, and results may name manifests
+    stored before the part.
+    """
+
+    def __init__(
+        self,
+        report: LogReport,
+        keys: list[PublicKey] | None,
+        *,
+        start_prev: bytes | None = None,
+    ) -> None:
         self.report = report
         self.keys = keys
+        self.start_prev = start_prev
         self.known: set[bytes] = set()
         self.signers: dict[str, None] = {}
         self.final_at = -1
         self.fragments: set[int] = set()
+        self.manifest_at: list[int] = []
+        # Valid heads: (line index, keyids that signed it, byte ranges of its writer's lines).
+        self.valid_heads: list[tuple[int, tuple[str, ...], list[tuple[int, int]]]] = []
+        self.special: list[int] = []  # lines that are not results (headers, heads, ...)
 
     def run(self, data: bytes, lines: list[bytes]) -> None:
         import hashlib
 
         report = self.report
-        prev = chainlog.GENESIS.encode()
-        if not lines or not is_header(lines[0]):
+        prev = chainlog.GENESIS.encode() if self.start_prev is None else self.start_prev
+        if self.start_prev is None and (not lines or not is_header(lines[0])):
             first = (lines[0] if lines else data)[:60]
             if not lines or chainlog.line_kind(lines[0]) in (None, b"log"):
                 raise InputError(
@@ -649,25 +888,92 @@ class _Verifier:
         sha = hashlib.sha256
         prefix, hash_end, known = chainlog.PREFIX, chainlog.HASH_END, self.known
         ref, ref_end = _RESULT_REF, _RESULT_REF + _DIGEST_LEN
+        check_refs = self.start_prev is None
         results = 0
         for index, line in enumerate(lines):
             if fragments and index in fragments:
                 # The marker after a torn fragment chains from the line before it.
+                self.special.append(index)
                 self._fragment(index, line, lines)
                 continue
             if line[9:hash_end] != prev or not line.startswith(prefix):
+                self.special.append(index)
                 self._broken(index, line)
             elif line.startswith(b'result"', chainlog.KIND_START):
                 results += 1
-                if line[ref:ref_end] not in known:
+                if check_refs and line[ref:ref_end] not in known:
                     self._unknown_manifest(index, line)
             else:
+                self.special.append(index)
                 self._special(index, line)
             prev = sha(line).hexdigest().encode()
+        self._check_manifest_heads()
         report.lines = len(lines)
         report.results = results
         report.signers = list(self.signers)
         report.closed = self.final_at == len(lines) - 1 and not report.torn_last_line
+        if check_refs:  # a whole log (a writer's check of a part needs no coverage)
+            self._coverage(data)
+
+    def _check_manifest_heads(self) -> None:
+        """Each writer signs a head right after its manifest line, in the same write."""
+        headed = {index for index, _, _ in self.valid_heads}
+        for index in self.manifest_at:
+            if index + 1 not in headed:
+                self._problem(
+                    index,
+                    "the manifest line is not followed by its writer's signed head (heads "
+                    "were removed, or the writer was stopped while opening the log)",
+                )
+
+    def _coverage(self, data: bytes) -> None:
+        """Which results each valid head vouches for: those among its writer's own lines."""
+        import bisect
+
+        claims = self._claimed_lines(data)
+        special = self.special  # indexes of the lines that are not results, ascending
+        report = self.report
+        for first, end, keyids in claims:
+            # Results before a line: the lines before it that are not special.
+            start = first - bisect.bisect_left(special, first)
+            stop = end - bisect.bisect_left(special, end)
+            if stop > start:
+                report.spans.append((start, stop, keyids))
+                for keyid in keyids:
+                    report.covered[keyid] = report.covered.get(keyid, 0) + stop - start
+        report.results_signed = sum(stop - start for start, stop, _ in report.spans)
+
+    def _claimed_lines(self, data: bytes) -> list[tuple[int, int, tuple[str, ...]]]:
+        """Each valid head's byte ranges as line ranges [first, end), in file order.
+
+        A range that is not whole lines before its head, or that another head claims too, is
+        a problem: a legitimate writer claims only lines it wrote.  Newlines are counted
+        between consecutive ranges only, so this is one pass over the bytes at C speed.
+        """
+        ranges = sorted(
+            (start, end, head, keyids)
+            for head, keyids, own in self.valid_heads
+            if keyids
+            for start, end in own
+        )
+        claims: list[tuple[int, int, tuple[str, ...]]] = []
+        line = position = 0
+        for start, end, head, keyids in ranges:
+            if start < position:
+                self._problem(head, "the signed head claims lines another head claims too")
+                return []
+            newline = 10
+            whole = end <= len(data) and data[end - 1] == newline
+            whole = whole and (start == 0 or data[start - 1] == newline)
+            line += data.count(b"\n", position, start)
+            first = line
+            line += data.count(b"\n", start, end) if whole else 0
+            position = end
+            if not whole or line > head:
+                self._problem(head, "the signed head claims lines that are not there")
+                return []
+            claims.append((first, line, keyids))
+        return claims
 
     # -- the rare lines ----------------------------------------------------------------
 
@@ -678,7 +984,7 @@ class _Verifier:
         elif kind == b"head":
             self._head(index, line)
         elif kind == b"torn":
-            if index - 1 not in self.fragments:
+            if index - 1 not in self.fragments and not (index == 0 and self.start_prev):
                 self._problem(index, "a torn-line marker that follows no torn line")
         elif kind == b"log":
             if index:
@@ -700,6 +1006,7 @@ class _Verifier:
         return data
 
     def _manifest(self, index: int, line: bytes) -> None:
+        self.manifest_at.append(index)
         data = self._parse(index, line)
         if data is None:
             return
@@ -710,7 +1017,7 @@ class _Verifier:
             return
         self.known.add(digest.encode())
         self.report.manifests += 1
-        predicate = self._verified_predicate(index, envelope, None)
+        predicate, _ = self._verified_predicate(index, envelope, None)
         if predicate is not None and manifest_digest_of(predicate) != digest:
             self._problem(index, "the manifest's digest does not match its signed contents")
 
@@ -722,7 +1029,7 @@ class _Verifier:
         if not isinstance(envelope, dict):
             self._problem(index, "head line without an envelope")
             return
-        predicate = self._verified_predicate(index, envelope, HEAD_PREDICATE)
+        predicate, keyids = self._verified_predicate(index, envelope, HEAD_PREDICATE)
         if predicate is None:
             return
         prev = line[9 : chainlog.HASH_END].decode()
@@ -732,8 +1039,13 @@ class _Verifier:
         if bool(predicate.get("final")) != bool(data.get("final")):
             self._problem(index, "head's final flag differs from what was signed")
             return
+        ranges = _byte_ranges(predicate.get("own_lines", []))
+        if ranges is None:
+            self._problem(index, "the signed head's own_lines are not [start, end] byte ranges")
+            return
         self.report.heads += 1
         self.report.signed_lines = index + 1
+        self.valid_heads.append((index, keyids, ranges))
         if predicate.get("final"):
             self.final_at = index
             if line != _canonical_line(data):
@@ -741,26 +1053,30 @@ class _Verifier:
 
     def _verified_predicate(
         self, index: int, envelope: dict[str, Any], predicate_type: str | None
-    ) -> dict[str, Any] | None:
+    ) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+        """The envelope's predicate and the trusted keys that signed it (none when the
+        signatures are not checked); (None, ()) after reporting a problem."""
         from envstamp.verify import verify_envelope
 
         if self.keys is None:
             try:
-                return envelope_predicate(envelope)
+                return envelope_predicate(envelope), ()
             except (CheckFailed, InputError) as exc:
                 self._problem(index, f"unreadable envelope: {exc}")
-                return None
+                return None, ()
         try:
             verified = verify_envelope(
                 envelope, trusted=self.keys, expected_predicate_type=predicate_type
             )
         except (CheckFailed, InputError) as exc:
             self._problem(index, f"signature: {exc}")
-            return None
+            return None, ()
         for keyid in verified.keyids:
             self.signers[keyid] = None
         predicate = verified.predicate
-        return predicate if isinstance(predicate, dict) else None
+        if not isinstance(predicate, dict):
+            return None, ()
+        return predicate, tuple(verified.keyids)
 
     # -- failures ----------------------------------------------------------------------
 
@@ -804,6 +1120,21 @@ class _Verifier:
             problems.append("... more problems not shown")
 
 
+def _byte_ranges(value: Any) -> list[tuple[int, int]] | None:
+    """``own_lines`` of a head as (start, end) pairs, or None when malformed."""
+    if not isinstance(value, list):
+        return None
+    ranges: list[tuple[int, int]] = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2):
+            return None
+        start, end = item
+        if type(start) is not int or type(end) is not int or not 0 <= start < end:
+            return None
+        ranges.append((start, end))
+    return ranges
+
+
 def _torn_fragments(data: bytes, lines: list[bytes]) -> set[int]:
     """Indexes of torn fragments: each is the line before a ``torn`` marker."""
     found: set[int] = set()
@@ -833,21 +1164,36 @@ def load_results(
     verify: bool = True,
     trusted: Sequence[PublicKey] | None = None,
     include_failed: bool = False,
+    require_signed: bool = False,
 ) -> list[Result]:
-    """Every result of a log, each with its ``.manifest``.
+    """Every result of a log, each with its ``.manifest`` and its ``.signed_by``.
 
     ``verify`` (the default) checks the chain and signatures first and raises CheckFailed
     on tampering; a log still being written (or cut short by a crash) loads, as far as it
-    is intact.  Results marked ``failed`` (a command that exited non-zero or was killed, a
+    is intact.  A result's ``signed_by`` names the trusted keys whose signed heads cover it;
+    it is empty for an *unsigned* result (after the last signed head - a writer still
+    running, a crash, or a forgery - or when no trusted key or ``verify=False`` checked
+    nothing).  ``require_signed`` raises CheckFailed instead of returning unsigned results.
+    Results marked ``failed`` (a command that exited non-zero or was killed, a
     timed block that raised) are left out unless ``include_failed``: their times are not
     speeds.
     """
     data, label = _read_source(source, None)
+    report = None
     if verify:
         report = verify_log(data, trusted=trusted, allow_open=True, name=label)
         if report.problems:
             raise CheckFailed(f"{label}: {report.problems[0]}")
     results = _parse_log(data, label)[1]
+    if report is not None:
+        for position, result in enumerate(results):
+            result.signed_by = report.signed_by(position)
+    if require_signed and (report is None or report.results_unsigned):
+        unsigned = len(results) if report is None else report.results_unsigned
+        raise CheckFailed(
+            f"{label}: {unsigned} of {len(results)} results are not covered by a signed head "
+            "from a trusted key"
+        )
     return results if include_failed else [r for r in results if not r.failed]
 
 
@@ -856,6 +1202,10 @@ def _parse_log(data: bytes, label: str) -> tuple[dict[str, Manifest], list[Resul
 
     lines = data.split(b"\n")
     if not lines or not is_header(lines[0]):
+        if lines and chainlog.line_kind(lines[0]) not in (None, b"log"):
+            raise InputError(
+                f"{label}: its first line (the log's header) is missing: lines were removed"
+            )
         raise InputError(f"{label} is not an envstamp results log")
     if lines[-1]:
         lines[-1] = b""  # a torn last line: not a record
@@ -896,13 +1246,8 @@ def load_results_document(text: str, *, source: str, verify: bool = True) -> Doc
     signature, signers = "not verified", []
     if verify:
         report = verify_log(data, allow_open=True, name=source)
-        if report.problems:
-            signature = f"invalid: {report.problems[0]}"
-        elif not report.signatures_checked:
-            signature = "not verified (no trusted key)"
-        else:
-            signature = "verified" if report.closed else "verified (log still open)"
-            signers = report.signers
+        signature = results_signature(report)
+        signers = list(report.covered) if report.intact else []
     manifests, results = _parse_log(data, source)
     if not manifests:
         raise InputError(f"{source}: a results log without any manifest")
@@ -913,9 +1258,30 @@ def load_results_document(text: str, *, source: str, verify: bool = True) -> Doc
     )
 
 
+def results_signature(report: LogReport) -> str:
+    """A log's verification in a few words, for ``show`` and ``diff``.
+
+    "verified" only when every result is covered by a valid signed head; a log with
+    results that nothing covers reads "partly signed" or "unsigned", never "verified".
+    """
+    if report.problems:
+        return f"invalid: {report.problems[0]}"
+    if not report.signatures_checked:
+        return "not verified (no trusted key)"
+    coverage = report.coverage_text(explain=False)
+    if report.results_unsigned == 0:
+        state = "" if report.closed else "; the log is not closed"
+        return f"verified: {coverage}{state}"
+    if report.results_signed:
+        return f"partly signed: {coverage}"
+    return f"unsigned: {coverage}"
+
+
 def is_results_log(data: bytes) -> bool:
-    """True when ``data`` starts like an envstamp results log (for verify's dispatch)."""
-    return is_header(data[: len(_HEADER_START) + 1])
+    """True when ``data`` starts like an envstamp results log (for verify's dispatch) - or
+    like one whose header line was removed (a chained line first), which verify then
+    reports as such instead of as an envelope that is not JSON."""
+    return is_header(data[: len(_HEADER_START) + 1]) or chainlog.is_chained_line(data[:200])
 
 
 # -------------------------------------------------------------------------------- schema

@@ -103,7 +103,8 @@ def test_two_recorders_in_one_process(tmp_path: Path) -> None:
     second.close()
     first.close()
     report = verify_log(path)
-    assert report.ok and report.results == 100 and report.heads == 2
+    assert report.ok and report.results == 100 and report.heads == 4  # 2 opening, 2 final
+    assert report.results_signed == 100
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
@@ -130,6 +131,10 @@ def test_kill_9_mid_write_leaves_earlier_lines_valid(tmp_path: Path, size: int) 
     with open_recorder(path) as rec:
         rec.record("after the crash", metrics={"seq": -1.0})
     after = verify_log(path)
-    assert after.ok, after.problems
+    assert after.intact and after.closed, after.problems
     assert len(after.torn_lines) == (1 if report.torn_last_line else 0)
-    assert load_results(path)[-1].name == "after the crash"
+    # What the killed writer wrote after its last head is vouched for by nobody: unsigned.
+    assert after.results_unsigned == report.results_unsigned
+    assert verify_log(path, allow_open=True).ok
+    last = load_results(path)[-1]
+    assert last.name == "after the crash" and last.signed_by

@@ -20,7 +20,7 @@ from envstamp.results import Result, load_results, verify_log
 
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
-    """A closed log: header, manifest, four results, one final head."""
+    """A closed log: header, manifest and its head, four results, one final head."""
     path = tmp_path / "results.jsonl"
     with open_recorder(path) as rec:
         with rec.timer("pp512", model="qwen2-7b-q4_k_m.gguf") as t:
@@ -58,17 +58,20 @@ def test_each_result_carries_its_manifest_and_chain_hashes(log: Path) -> None:
     assert loaded[1].prev == loaded[0].hash
 
 
-def test_layout_header_manifest_results_final_head(log: Path) -> None:
-    assert kinds_of(log) == ["log", "manifest", "result", "result", "result", "result", "head"]
+def test_layout_header_manifest_head_results_final_head(log: Path) -> None:
+    kinds = ["log", "manifest", "head", "result", "result", "result", "result", "head"]
+    assert kinds_of(log) == kinds
     first = json.loads(lines_of(log)[0])
     assert first["prev"] == chainlog.GENESIS and first["schema"] == results.LOG_SCHEMA
+    assert json.loads(lines_of(log)[2])["final"] is False  # the writer's opening head
     assert json.loads(lines_of(log)[-1])["final"] is True
 
 
 def test_closed_log_verifies(log: Path) -> None:
     report = verify_log(log)
     assert report.ok and report.intact and report.closed
-    assert (report.results, report.manifests, report.heads) == (4, 1, 1)
+    assert (report.results, report.manifests, report.heads) == (4, 1, 2)
+    assert report.results_signed == 4 and report.results_unsigned == 0
     assert report.unsigned_lines == 0
     assert report.summary_lines()[0].startswith("OK:")
 
@@ -82,14 +85,14 @@ def test_a_second_recorder_appends_its_own_manifest(log: Path) -> None:
     assert loaded[-1].manifest.cpu.model_name == "Apple M3 Max"
     assert loaded[0].manifest_digest != loaded[-1].manifest_digest
     report = verify_log(log)
-    assert report.ok and report.manifests == 2 and report.heads == 2
+    assert report.ok and report.manifests == 2 and report.heads == 4
 
 
 def test_results_document_for_show_and_diff(log: Path) -> None:
     doc = load_document(str(log))
     assert doc.kind == "results"
     assert len(doc.results) == 4
-    assert doc.signature == "verified"
+    assert doc.signature.startswith("verified: 4 of 4 results signed")
     assert doc.manifest.cpu.model_name == "AMD Ryzen 9 7950X 16-Core Processor"
     assert "results log, 4 results" in doc.note
 
@@ -112,7 +115,7 @@ def test_heads_are_signed_every_n_records(tmp_path: Path) -> None:
         for i in range(7):
             rec.record(f"r{i}", metrics={"tokens_per_s": float(i)})
     kinds = kinds_of(path)
-    assert kinds.count("head") == 3  # after 3, after 6, and the final one
+    assert kinds.count("head") == 4  # at the start, after 3, after 6, and the final one
     assert verify_log(path).ok
 
 
@@ -126,7 +129,8 @@ def test_heads_are_signed_every_t_seconds(tmp_path: Path) -> None:
         clock[0] += 6.0
         rec.record("b", metrics={"x": 2.0})
         rec.record("c", metrics={"x": 3.0})
-    assert kinds_of(path) == ["log", "manifest", "result", "result", "head", "result", "head"]
+    kinds = ["log", "manifest", "head", "result", "result", "head", "result", "head"]
+    assert kinds_of(path) == kinds
 
 
 def test_an_open_log_is_intact_but_not_closed(tmp_path: Path) -> None:
@@ -151,19 +155,20 @@ def _tampered(log: Path, lines: list[bytes]) -> results.LogReport:
     return verify_log(log)
 
 
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(8))
 def test_deleting_any_line_is_detected(log: Path, index: int) -> None:
     lines = lines_of(log)
     del lines[index]
     report = _tampered(log, lines)
     assert not report.ok
-    if index == 6:  # the final head: what is left is an unsigned tail, not a closed log
-        assert not report.closed and report.unsigned_lines == 6
+    if index == 7:  # the final head: what is left is an unsigned tail, not a closed log
+        assert not report.closed and report.unsigned_lines == 4
+        assert report.results_unsigned == 4
     else:
         assert report.problems
 
 
-@pytest.mark.parametrize("index", range(1, 6))
+@pytest.mark.parametrize("index", range(1, 7))
 def test_swapping_neighbours_is_detected(log: Path, index: int) -> None:
     lines = lines_of(log)
     lines[index], lines[index + 1] = lines[index + 1], lines[index]
@@ -171,14 +176,14 @@ def test_swapping_neighbours_is_detected(log: Path, index: int) -> None:
     assert report.problems and not report.ok
 
 
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(8))
 def test_editing_any_line_is_detected(log: Path, index: int) -> None:
     lines = lines_of(log)
     data = json.loads(lines[index])
     if data["kind"] == "result":
         data["metrics"] = {"tokens_per_s": 9999.0}
     elif data["kind"] == "head":
-        data["final"] = False
+        data["final"] = not data["final"]
     elif data["kind"] == "manifest":
         data["identity_digest"] = "sha256:" + "1" * 64
     else:
@@ -277,9 +282,15 @@ def test_next_writer_accounts_for_a_torn_fragment(tmp_path: Path) -> None:
     path = _log_after_a_torn_fragment(tmp_path)
     assert any(b'"kind":"torn"' in line for line in lines_of(path))
     report = verify_log(path)
-    assert report.ok, report.problems
+    assert report.intact and report.closed, report.problems
     assert len(report.torn_lines) == 1 and not report.torn_last_line
-    assert [r.name for r in load_results(path)] == ["before", "after"]
+    # The writer that died never signed "before": nobody vouches for it, so it stays unsigned
+    # (plain verify says so), while the next writer's own result is signed.
+    assert (report.results_signed, report.results_unsigned) == (1, 1) and not report.ok
+    assert verify_log(path, allow_open=True).ok
+    before, after = load_results(path)
+    assert (before.name, before.signed_by) == ("before", ())
+    assert after.name == "after" and len(after.signed_by) == 1
 
 
 def test_a_torn_marker_that_does_not_match_is_a_problem(tmp_path: Path) -> None:

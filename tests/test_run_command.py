@@ -367,7 +367,8 @@ def test_result_of_run_is_a_plain_record(
     make_tool(bin_dir, "ollama", stderr="ollama-run-verbose.txt")
     out = tmp_path / "r.jsonl"
     envstamp_run("-q", "-o", str(out), "--", "ollama", "run", "llama3.2", "--verbose")
-    line: dict[str, Any] = json.loads(out.read_bytes().split(b"\n")[2])
+    lines = out.read_bytes().split(b"\n")
+    line: dict[str, Any] = json.loads(next(x for x in lines if b'"kind":"result"' in x))
     assert line["kind"] == "result" and line["origin"] == "run"
     assert line["command"] == ["ollama", "run", "llama3.2", "--verbose"]
     assert set(line["summary"]) >= {"wall_s", "tokens_per_s", "prompt_tps"}

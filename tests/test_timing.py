@@ -60,8 +60,8 @@ def test_a_region_that_raises_is_recorded_as_failed(rec: Recorder) -> None:
     broken, fine = load_results(rec.path, include_failed=True)
     assert broken.failed and broken.params == {"n_ctx": 512} and len(broken.wall_s) == 1
     assert not fine.failed
-    line = rec.path.read_bytes().split(b"\n")[2]
-    assert b'"failed":true' in line and b"failed" not in rec.path.read_bytes().split(b"\n")[3]
+    lines = [x for x in rec.path.read_bytes().split(b"\n") if b'"kind":"result"' in x]
+    assert b'"failed":true' in lines[0] and b"failed" not in lines[1]
 
 
 def test_an_async_and_a_watched_region_that_raise_are_failed(tmp_path: Path) -> None:

@@ -113,11 +113,19 @@ def _verify_results_log(data: bytes | str, trusted: Any, args: argparse.Namespac
     if not report.signatures_checked:
         raise InputError(f"{args.file}: no trusted public key to check the signatures with")
     if not report.ok:
-        raise CheckFailed(
-            f"{args.file}: {report.unsigned_lines} lines are not covered by a signature "
-            "(--allow-open accepts a log that is still being written)"
-        )
+        raise CheckFailed(f"{args.file}: {_not_ok_reason(report)}")
     return 0
+
+
+def _not_ok_reason(report: Any) -> str:
+    """Why an intact, checked log still fails without --allow-open."""
+    if report.closed:
+        return (
+            f"{report.results_unsigned} results are not vouched for by a signed head of their "
+            "writer (it crashed before signing them, or they were forged); --allow-open "
+            "accepts them as unsigned"
+        )
+    return f"{report.open_text()} (--allow-open accepts a log that is still being written)"
 
 
 def _is_results_log(data: bytes) -> bool:
