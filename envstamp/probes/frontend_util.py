@@ -145,8 +145,10 @@ def load_json(text: str, what: str) -> Any:
 
 
 def strip_credentials(value: str) -> str:
-    """A URL without its user:password@ part."""
-    return re.sub(r"(//)[^/@\s]+@", r"\1", value)
+    """A value (URL, host, setting) without credentials or tokens (``envstamp.secrets``)."""
+    from envstamp.secrets import redact_value
+
+    return redact_value(value)
 
 
 # ---------------------------------------------------------------------------- bundled engines

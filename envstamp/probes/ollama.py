@@ -463,26 +463,11 @@ def gpu_library_variants(names: list[str]) -> list[str]:
     return sorted({n for n in names if n != "runners" and not n.lower().startswith("cpu")})
 
 
-def _looks_secret(name: str) -> bool:
-    """Fallback until the env probe's rule is importable (same spirit: DESIGN 3.1 env)."""
-    upper = name.upper()
-    words = ("TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "AUTH", "CREDENTIAL", "COOKIE")
-    return any(word in upper for word in words)
-
-
 def secret_name_rule() -> Callable[[str], bool]:
-    """The env probe's rule (``looks_secret``) when it exists, so both drop the same names."""
-    import importlib
+    """The one rule of what names are secret (``envstamp.secrets``), shared with the env probe."""
+    from envstamp.secrets import is_secret_name
 
-    try:
-        env = importlib.import_module("envstamp.probes.env")
-    except ImportError:
-        return _looks_secret
-    for name in ("is_secret_name", "looks_secret"):
-        rule = getattr(env, name, None)
-        if callable(rule):
-            return rule  # type: ignore[no-any-return]
-    return _looks_secret
+    return is_secret_name
 
 
 def settings_from(
