@@ -4,18 +4,30 @@ Every input is diffed against the first (the reference) with the same walk and r
 ``diff``; a row is any path that differs in at least one input, holding each input's value.
 When exactly one identity component varies (a driver update moves the driver and the CUDA
 version it supports together: one component), the report says so in one line.
+
+A results log that holds runs under several setups becomes one column per setup ("2.1",
+"2.2"), so the setting that changed between them shows as a varying row and their results
+are never pooled.  Failed runs are listed apart, never as speeds; the wrapper's
+whole-process time of ``envstamp run`` is context, after the benchmark's own results.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
-from envstamp.diff_model import Difference, InputInfo, Spread, doc_field
-from envstamp.diff_results import format_spread, pool, result_view
+from envstamp.diff_model import Difference, FailedRun, InputInfo, Spread, doc_field
+from envstamp.diff_results import (
+    ResultView,
+    format_spread,
+    params_compatible,
+    params_same,
+    pool,
+    read_side,
+    same_test,
+)
 from envstamp.diff_walk import show_value
 from envstamp.differ import Input, as_document, diff_manifests, input_info, rank_key
 from envstamp.documents import Document
@@ -49,8 +61,14 @@ class CompareTest:
     name: str = _doc("Test name.")
     metric: str = _doc("Metric compared.")
     params: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "Parameters."})
+    context: bool = _doc(
+        "The wrapper's whole-process wall time (envstamp run) of a command that also printed "
+        "its own results: context, not the speed.",
+        False,
+    )
     values: list[Spread | None] = attrs.field(
-        factory=list, metadata={"doc": "Summary per input (null: not run there)."}
+        factory=list,
+        metadata={"doc": "Summary per input (null: not run there, or only failed there)."},
     )
 
 
@@ -66,22 +84,57 @@ class CompareReport:
     )
     rows: list[CompareRow] = attrs.field(factory=list, metadata={"doc": "Varying paths."})
     tests: list[CompareTest] = attrs.field(factory=list, metadata={"doc": "Speed per test."})
+    failed: list[FailedRun] = attrs.field(
+        factory=list,
+        metadata={"doc": "Results whose command failed (side: the input's column): never "
+                         "compared as speeds."},
+    )
+    setups: list[str] = attrs.field(
+        factory=list,
+        metadata={"doc": 'Inputs that hold several setups, in words ("2 holds 2 setups: '
+                         '2.1, 2.2").'},
+    )
 
 
 def compare(inputs: Sequence[Input], *, verify: bool = True) -> CompareReport:
     """Tabulate what varies across two or more manifests, envelopes or results files."""
-    docs = [as_document(item, verify=verify) for item in inputs]
-    if len(docs) < 2:
+    given = [as_document(item, verify=verify) for item in inputs]
+    if len(given) < 2:
         raise ValueError("compare needs at least two inputs")
+    docs, sides, notes = _columns(given)
     rows = _rows(docs)
+    tests, failed = _tests(docs, sides)
     report = CompareReport(
-        inputs=[input_info(doc, str(i + 1)) for i, doc in enumerate(docs)],
+        inputs=[input_info(doc, side) for doc, side in zip(docs, sides, strict=True)],
         rows=rows,
-        tests=_tests(docs),
+        tests=tests,
+        failed=failed,
+        setups=notes,
     )
     report.only_difference = only_difference(rows)
-    report.summary = _summary(report, len(docs))
+    report.summary = _summary(report, len(given))
     return report
+
+
+def _columns(docs: list[Document]) -> tuple[list[Document], list[str], list[str]]:
+    """One column per input, or per setup of an input that holds several ("2.1", "2.2")."""
+    from envstamp.diff_setups import group_setups
+
+    columns: list[Document] = []
+    sides: list[str] = []
+    notes: list[str] = []
+    for i, doc in enumerate(docs, start=1):
+        groups = group_setups(doc.results, doc.manifest)
+        if len(groups) < 2:
+            columns.append(doc)
+            sides.append(str(i))
+            continue
+        names = [f"{i}.{g.index}" for g in groups]
+        notes.append(f"{i} holds {len(groups)} setups: {', '.join(names)}")
+        for name, group in zip(names, groups, strict=True):
+            columns.append(attrs.evolve(doc, manifest=group.manifest, results=group.results))
+            sides.append(name)
+    return columns, sides, notes
 
 
 def _rows(docs: list[Document]) -> list[CompareRow]:
@@ -144,6 +197,16 @@ def only_difference(rows: list[CompareRow]) -> str | None:
 
 
 def _summary(report: CompareReport, n: int) -> str:
+    text = _identity_summary(report, n)
+    if report.setups:
+        text += "; " + "; ".join(report.setups) + " (one column each)"
+    if report.failed:
+        noun = "run" if len(report.failed) == 1 else "runs"
+        text += f"; {len(report.failed)} failed {noun} not compared"
+    return text
+
+
+def _identity_summary(report: CompareReport, n: int) -> str:
     if report.only_difference:
         return f"the only difference between these runs is the {report.only_difference}"
     identity = [r for r in report.rows if not r.state and not r.unknown and r.impact != "none"]
@@ -154,22 +217,39 @@ def _summary(report: CompareReport, n: int) -> str:
     return f"{len(components)} components vary across these {n} runs: {shown}"
 
 
-def _tests(docs: list[Document]) -> list[CompareTest]:
-    table: dict[str, CompareTest] = {}
-    groups: dict[str, list[list[Any]]] = {}
-    for i, doc in enumerate(docs):
-        for record in doc.results:
-            view = result_view(record)
-            if view is None:
-                continue
-            key = json.dumps([view.name, view.metric, view.params], sort_keys=True, default=str)
-            if key not in table:
-                table[key] = CompareTest(name=view.name, metric=view.metric, params=view.params)
-                groups[key] = [[] for _ in docs]
-            groups[key][i].append(view)
-    for key, test in table.items():
-        test.values = [pool(views) if views else None for views in groups[key]]
-    return [t for t in table.values() if sum(v is not None for v in t.values) > 1]
+def _tests(docs: list[Document], sides: list[str]) -> tuple[list[CompareTest], list[FailedRun]]:
+    """Speed per test across the columns: records of one test matched as ``diff`` matches
+    them (parameters within their precision; one a format leaves out does not split a
+    test), failed runs apart."""
+    rows: list[tuple[ResultView, list[list[ResultView]]]] = []
+    failed: list[FailedRun] = []
+    for i, (doc, side) in enumerate(zip(docs, sides, strict=True)):
+        found = read_side(doc.results, side)
+        failed += found.failed
+        for view in found.views:
+            home = _row_for(rows, view)
+            if home is None:
+                home = (view, [[] for _ in docs])
+                rows.append(home)
+            home[1][i].append(view)
+    tests = [
+        CompareTest(name=first.name, metric=first.metric, params=first.params,
+                    context=first.context,
+                    values=[pool(views) if views else None for views in columns])
+        for first, columns in rows
+    ]
+    tests = [t for t in tests if sum(v is not None for v in t.values) > 1]
+    return sorted(tests, key=lambda t: t.context), failed
+
+
+def _row_for(
+    rows: list[tuple[ResultView, list[list[ResultView]]]], view: ResultView
+) -> tuple[ResultView, list[list[ResultView]]] | None:
+    for fits in (params_same, params_compatible):
+        for row in rows:
+            if same_test(row[0], view) and fits(row[0], view):
+                return row
+    return None
 
 
 def compare_schema() -> dict[str, Any]:

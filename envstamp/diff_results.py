@@ -338,11 +338,11 @@ def same_param(key: str, x: Any, y: Any, tol_a: Mapping[str, float] | None = Non
     return rules.equal(rules.rule_for(f"tests[].params.{key}"), x, y)
 
 
-def _same_test(a: ResultView, b: ResultView) -> bool:
+def same_test(a: ResultView, b: ResultView) -> bool:
     return a.name == b.name and a.metric == b.metric and a.context == b.context
 
 
-def _params_same(a: ResultView, b: ResultView) -> bool:
+def params_same(a: ResultView, b: ResultView) -> bool:
     """The same parameters, each within its precision."""
     pa, pb = _matching(a.params), _matching(b.params)
     return pa.keys() == pb.keys() and all(
@@ -350,7 +350,7 @@ def _params_same(a: ResultView, b: ResultView) -> bool:
     )
 
 
-def _params_compatible(a: ResultView, b: ResultView) -> bool:
+def params_compatible(a: ResultView, b: ResultView) -> bool:
     """No parameter known on both sides differs (one side may not know some)."""
     pa, pb = _matching(a.params), _matching(b.params)
     return all(
@@ -364,7 +364,7 @@ def _group(views: list[ResultView]) -> list[list[ResultView]]:
     """Records of one test on one side, pooled: same name, metric and parameters."""
     groups: list[list[ResultView]] = []
     for view in views:
-        home = next((g for g in groups if _same_test(g[0], view) and _params_same(g[0], view)),
+        home = next((g for g in groups if same_test(g[0], view) and params_same(g[0], view)),
                     None)
         if home is None:
             groups.append([view])
@@ -407,10 +407,10 @@ def compare_sides(side_a: SideResults, side_b: SideResults) -> ResultsComparison
     groups_a, groups_b = _group(side_a.views), _group(side_b.views)
     found = ResultsComparison(failed=[*side_a.failed, *side_b.failed])
     pairs: list[tuple[list[ResultView], list[ResultView]]] = []
-    for fits in (_params_same, _params_compatible, lambda _a, _b: True):
+    for fits in (params_same, params_compatible, lambda _a, _b: True):
         for group_a in list(groups_a):
             group_b = next(
-                (g for g in groups_b if _same_test(group_a[0], g[0]) and fits(group_a[0], g[0])),
+                (g for g in groups_b if same_test(group_a[0], g[0]) and fits(group_a[0], g[0])),
                 None,
             )
             if group_b is not None:

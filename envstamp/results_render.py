@@ -1,18 +1,61 @@
 """Results as a table for ``envstamp show`` (text or Markdown): one row per result with its
-samples, wall time, main metric, peak memory and advice."""
+status, samples, wall time, main metric, peak memory and advice.
+
+A failed run (``Result.failed``, a signal, or in logs written before those fields a non-zero
+exit code) reads "failed: exit 132 (SIGILL)" in the status column and shows no wall time
+and no speed: how long a crash took is not a measurement.  A log that holds runs under
+several setups is listed setup by setup, each with what differs from the first."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from envstamp.results import Result, Summary
 
 MAX_ROWS = 40
-_HEADERS = ("result", "n", "wall (median)", "speed", "peak memory", "advice")
+_HEADERS = ("result", "status", "n", "wall (median)", "speed", "peak memory", "advice")
 # Parameters left out of the label: they say how, or describe the model at length.
 _QUIET_PARAMS = frozenset({"repeat", "warmup", "model_size", "n_params", "n_prompt", "n_gen"})
 # Metrics shown as the result's speed, most telling first.
 _SPEED = ("tokens_per_s", "prompt_tps", "tokens_per_second", "avg_ts")
+
+
+def results_section(
+    results: Sequence[Result],
+    *,
+    markdown: bool = False,
+    view: Callable[[Any], Any] | None = None,
+) -> str:
+    """The results of a log: one table, or one per setup when the log holds several.
+    ``view`` is applied to each setup's manifest before saying what differs (``show
+    --markdown`` passes the redaction)."""
+    from envstamp.diff_setups import changes_from, group_setups
+
+    groups = group_setups(results)
+    if len(groups) < 2:
+        return results_table(results, markdown=markdown)
+    first = view(groups[0].manifest) if view else groups[0].manifest
+    lead = (f"This log holds runs under {len(groups)} setups; each is listed with its results "
+            "(the manifest above is setup 1's).")
+    parts = ["", f"**{lead}**" if markdown else lead]
+    for group in groups:
+        manifest = view(group.manifest) if view else group.manifest
+        changes = changes_from(first, manifest) if group.index > 1 else []
+        parts += ["", _setup_heading(group.index, manifest, len(group.results), changes,
+                                     markdown=markdown)]
+        parts.append(results_table(group.results, markdown=markdown).rstrip("\n"))
+    return "\n".join(parts) + "\n"
+
+
+def _setup_heading(index: int, manifest: Any, count: int, changes: list[str], *,
+                   markdown: bool) -> str:
+    digest = (manifest.identity_digest or "")[:19]
+    what = ("differs from setup 1 in " + "; ".join(changes)) if changes else (
+        "the first setup" if index == 1 else "no difference from setup 1 that may change speed")
+    noun = "result" if count == 1 else "results"
+    text = f"Setup {index} ({digest}, captured {manifest.captured_at}): {count} {noun}; {what}"
+    return f"#### {text}" if markdown else text
 
 
 def results_table(results: Sequence[Result], *, markdown: bool = False) -> str:
@@ -34,17 +77,38 @@ def results_table(results: Sequence[Result], *, markdown: bool = False) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _row(result: Result) -> tuple[str, str, str, str, str, str]:
+def _row(result: Result) -> tuple[str, str, str, str, str, str, str]:
     wall = result.summary.get("wall_s")
     samples = wall.n if wall else max((s.n for s in result.summary.values()), default=0)
+    failed = is_failed(result)
+    median = _seconds(wall.median) if wall and wall.median is not None else "-"
     return (
         _label(result),
+        _status(result, failed, median),
         str(samples) if samples else "-",
-        _seconds(wall.median) if wall else "-",
-        _speed(result),
+        "-" if failed else median,
+        "-" if failed else _speed(result),
         _memory(result),
         ", ".join(a.code for a in result.advice) or "-",
     )
+
+
+def is_failed(result: Result) -> bool:
+    """Failed: marked so, ended by a signal, or (older logs) a non-zero exit code."""
+    from envstamp.diff_results import is_failed as failed
+
+    return failed(result)
+
+
+def _status(result: Result, failed: bool, median: str) -> str:
+    """ "ok", "ok (exit 0)", "failed: exit 132 (SIGILL) after 12.00 ms"."""
+    from envstamp.diff_results import failure_text
+
+    code = result.exit_code
+    if not failed:
+        return "ok" if code is None else f"ok (exit {code})"
+    text = failure_text(code, getattr(result, "exit_signal", None))
+    return f"{text} after {median}" if median != "-" else text
 
 
 def _label(result: Result) -> str:
@@ -68,7 +132,10 @@ def _speed(result: Result) -> str:
     for name in _SPEED:
         if name in result.metrics:
             summary: Summary | None = result.summary.get(name)
-            spread = f" ± {summary.stddev:.2f}" if summary and summary.stddev is not None else ""
+            stddev = summary.stddev if summary else None
+            if stddev is None and name in ("tokens_per_s", "avg_ts"):
+                stddev = result.metrics.get("stddev_ts")  # as llama-bench printed it
+            spread = f" ± {stddev:.2f}" if stddev is not None else ""
             return f"{result.metrics[name]:.2f}{spread} {name}"
     return "-"
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from envstamp.model import Manifest
-from envstamp.serialize import manifest_from_json, to_json
+from envstamp.model import LlamaCppBuild, Manifest
+from envstamp.serialize import manifest_from_json, structure, to_json
 
 DIFF_FIXTURES = Path(__file__).parent / "fixtures" / "diff"
 WORKSTATION = DIFF_FIXTURES / "workstation-b3447.json"
@@ -113,3 +114,49 @@ def speed(name: str, samples: list[float], **fields: Any) -> dict[str, Any]:
         "summary": {"tokens_per_s": results.summarize(samples)},
         **fields,
     }
+
+
+# ------------------------------------------------- real llama.cpp builds and outputs
+
+BENCH = DIFF_FIXTURES / "llama-bench-0c1e570"
+BUILDS = DIFF_FIXTURES / "cpu-builds"
+COMMAND = ["llama-bench", "-m", "tiny.gguf", "-r", "3", "-p", "64", "-n", "16"]
+# Precision of the Markdown table's rounded values, read off pp64-tg16-r3.md: "0.29 MiB" is
+# known to half its last digit (0.005 MiB = 5242.88 bytes), "0.15 M" to 0.005 M = 5000.
+MD_TOLERANCE = {"model_size": 5242.88, "n_params": 5000.0}
+
+
+def bench_results(text: str, *, markdown: bool) -> list[dict[str, Any]]:
+    """Results of one llama-bench output, shaped as ``envstamp run`` stores them: one per
+    test (origin run:llama-bench) and the wrapper's whole-process result after them."""
+    from envstamp.commands.run import BENCH_PARAMS
+    from envstamp.probes.llama_bench import parse_llama_bench
+
+    rows, _ = parse_llama_bench(text)
+    found = []
+    for row in rows:
+        params = {k: getattr(row, k) for k in BENCH_PARAMS if getattr(row, k) is not None}
+        fields: dict[str, Any] = {"origin": "run:llama-bench", "command": COMMAND,
+                                  "exit_code": 0, "output_digest": "sha256:" + "0" * 64}
+        if markdown:
+            params["n_reps"] = 3
+            found.append({"name": row.test, "params": params,
+                          "metrics": {"tokens_per_s": row.avg_ts, "stddev_ts": row.stddev_ts},
+                          "param_tolerance": dict(MD_TOLERANCE), **fields})
+        else:
+            assert row.test is not None and row.samples_ts is not None
+            found.append(speed(row.test, list(row.samples_ts), params=params, **fields))
+    wrapper = {"name": "llama-bench", "origin": "run", "command": COMMAND, "exit_code": 0,
+               "output_digest": "sha256:" + "0" * 64, "wall_s": [0.21, 0.2, 0.22]}
+    return [*found, wrapper]
+
+
+def cpu_build(name: str) -> LlamaCppBuild:
+    """One of the two real CPU builds of fixtures/diff/cpu-builds."""
+    data = json.loads((BUILDS / name).read_text(encoding="utf-8"))
+    return structure(data, LlamaCppBuild)
+
+
+def with_build(build: LlamaCppBuild, manifest: Manifest | None = None) -> Manifest:
+    """The workstation manifest (or ``manifest``) with this one llama.cpp build."""
+    return attrs.evolve(manifest or base(), llamacpp=[build])

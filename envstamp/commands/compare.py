@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from envstamp.commands import add_format_flags, add_output_flag
 
 if TYPE_CHECKING:
-    from envstamp.compare_table import CompareReport, CompareRow
+    from envstamp.compare_table import CompareReport, CompareRow, CompareTest
 
 # Up to this many inputs the table has one column per input; beyond it, each varying field
 # lists its distinct values and how many inputs hold each.
@@ -70,6 +70,8 @@ def _names(report: CompareReport) -> list[str]:
     names = [Path(i.source).name or i.source for i in report.inputs]
     if len(set(names)) < len(names):
         names = [i.source for i in report.inputs]
+    if len(set(names)) < len(names):  # the setups of one log: named by their column
+        names = [f"{name} ({i.side})" for name, i in zip(names, report.inputs, strict=True)]
     return names
 
 
@@ -103,7 +105,7 @@ def to_text(report: CompareReport, rows: list[CompareRow]) -> str:
     if not rows:
         lines.append("No field varies.")
     elif len(names) <= WIDE_LIMIT:
-        header = ["impact", "field", *[f"{i + 1}" for i in range(len(names))]]
+        header = ["impact", "field", *[i.side for i in report.inputs]]
         body = [[r.impact, r.label, *_row_values(r)] for r in rows]
         lines += _table(header, body)
     else:
@@ -111,9 +113,20 @@ def to_text(report: CompareReport, rows: list[CompareRow]) -> str:
                         [[r.impact, r.label, _distinct(r)] for r in rows])
     if report.tests:
         lines += ["", "Speed (mean ± stddev, n):"]
-        lines += _table(["test", *[f"{i + 1}" for i in range(len(names))]],
-                        [[t.name, *[spread_cell(v) for v in t.values]] for t in report.tests])
+        lines += _table(["test", *[i.side for i in report.inputs]],
+                        [[_test_name(t), *[spread_cell(v) for v in t.values]]
+                         for t in report.tests])
+        if any(t.context for t in report.tests):
+            lines.append("  (context: the wrapper's whole-process wall time, model load "
+                         "included; the benchmark's own results are the speed)")
+    if report.failed:
+        lines += ["", "Failed runs (their times are not speeds; never compared):"]
+        lines += [f"  {f.side}  {f.name}: {f.summary}" for f in report.failed]
     return "\n".join(lines) + "\n"
+
+
+def _test_name(test: CompareTest) -> str:
+    return f"{test.name} (context)" if test.context else test.name
 
 
 def to_markdown(report: CompareReport, rows: list[CompareRow]) -> str:
@@ -136,6 +149,11 @@ def to_markdown(report: CompareReport, rows: list[CompareRow]) -> str:
     if report.tests and wide:
         lines += ["", "| test | " + " | ".join(f"`{md_cell(n)}`" for n in names) + " |"]
         lines += ["|---|" + "---|" * len(names)]
-        lines += [f"| {md_cell(t.name)} | " + " | ".join(md_cell(spread_cell(v)) for v in t.values)
+        lines += [f"| {md_cell(_test_name(t))} | "
+                  + " | ".join(md_cell(spread_cell(v)) for v in t.values)
                   + " |" for t in report.tests]
+    if report.failed:
+        lines += ["", "| failed run | input | status |", "|---|---|---|"]
+        lines += [f"| {md_cell(f.name)} | {f.side} | {md_cell(f.summary)} |"
+                  for f in report.failed]
     return "\n".join(lines) + "\n"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from envstamp.commands import add_format_flags, emit
 
@@ -28,18 +30,26 @@ def run(args: argparse.Namespace) -> int:
         emit(to_json(manifest), None)
         return 0
     if args.format == "markdown":
-        if not args.no_redact:
-            from envstamp.redact import redact
-
-            manifest = redact(manifest)
-        emit(render.to_markdown(manifest, note=doc.note) + _results(doc, markdown=True), None)
+        view = None if args.no_redact else _shareable
+        if view is not None:
+            manifest = view(manifest)
+        emit(render.to_markdown(manifest, note=doc.note) + _results(doc, markdown=True, view=view),
+             None)
         return 0
     emit(render.to_text(manifest, note=doc.note) + _results(doc, markdown=False), None)
     return 0
 
 
-def _results(doc: object, *, markdown: bool) -> str:
-    """A results log's results, as a table after its manifest."""
-    from envstamp.results_render import results_table
+def _shareable(manifest: Any) -> Any:
+    """The manifest as --markdown shares it: redacted."""
+    from envstamp.redact import redact
 
-    return results_table(getattr(doc, "results", []), markdown=markdown)
+    return redact(manifest)
+
+
+def _results(doc: object, *, markdown: bool, view: Callable[[Any], Any] | None = None) -> str:
+    """A results log's results after its manifest: one table, or one per setup when the log
+    holds several (``view`` redacts their manifests for shareable output)."""
+    from envstamp.results_render import results_section
+
+    return results_section(getattr(doc, "results", []), markdown=markdown, view=view)

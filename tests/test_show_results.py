@@ -1,0 +1,96 @@
+"""``envstamp show`` of a results log: a status column, failed runs shown as failed (never
+with a speed), and every setup of a log listed with its own results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from envstamp.cli import main
+from tests.diff_support import (
+    BENCH,
+    COMMAND,
+    bench_results,
+    cpu_build,
+    speed,
+    with_build,
+    write_log,
+)
+
+
+@pytest.fixture
+def manifest() -> Any:
+    return with_build(cpu_build("0c1e570-cpu.json"))
+
+
+def show(capsys: pytest.CaptureFixture[str], path: Path, *flags: str) -> str:
+    assert main(["show", str(path), *flags]) == 0
+    return capsys.readouterr().out
+
+
+def table_row(out: str, start: str) -> str:
+    (row,) = [line for line in out.splitlines() if line.startswith(start)]
+    return row
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["failed", "exit-code-only"])
+def test_a_crashed_run_shows_as_failed(tmp_path: Path, manifest: Any, marked: bool,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    crash: dict[str, Any] = {"name": "llama-bench", "origin": "run", "command": COMMAND,
+                             "exit_code": 132, "wall_s": [0.012],
+                             "metrics": {"tokens_per_s": 812.5}}
+    if marked:
+        crash.update(failed=True, exit_signal="SIGILL")
+    from envstamp.results import summarize
+
+    crash["summary"] = {"wall_s": summarize([0.012])}
+    log = write_log(tmp_path / "crash.jsonl", [(manifest, [crash])])
+    out = show(capsys, log)
+    header = table_row(out, "result ")
+    assert header.split() == ["result", "status", "n", "wall", "(median)", "speed", "peak",
+                              "memory", "advice"]
+    row = table_row(out, "llama-bench ")
+    status = "failed: exit 132 (SIGILL)" if marked else "failed: exit 132 (128+SIGILL)"
+    assert f"{status} after 12.00 ms" in row
+    assert "812" not in row and "tokens_per_s" not in row  # a crash has no speed
+
+
+def test_ok_runs_show_their_exit_status(tmp_path: Path, manifest: Any,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    results = bench_results((BENCH / "pp64-tg16-r3.md").read_text(), markdown=True)
+    out = show(capsys, write_log(tmp_path / "md.jsonl", [(manifest, results)]))
+    row = table_row(out, "pp64 ")
+    assert "ok (exit 0)" in row
+    assert "183573.05 ± 13472.10 tokens_per_s" in row  # the stddev llama-bench printed
+    out = show(capsys, write_log(tmp_path / "md2.jsonl", [(manifest, results)]), "--markdown")
+    assert "| result | status | n | wall (median) | speed | peak memory | advice |" in out
+    assert "| ok (exit 0) |" in out
+
+
+def test_every_setup_of_a_log_is_listed_with_its_results(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
+    log = write_log(tmp_path / "two.jsonl", [
+        (manifest, [speed("tg16", [26400.0, 25700.0, 27100.0])]),
+        (threads, [speed("tg16", [9100.0, 9350.0, 8900.0]), speed("pp64", [61000.0])]),
+    ])
+    out = show(capsys, log)
+    assert "This log holds runs under 2 setups; each is listed with its results (the " \
+           "manifest above is setup 1's)." in out
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Setup 1 ("))
+    second = next(i for i, line in enumerate(lines) if line.startswith("Setup 2 ("))
+    assert lines[first].endswith(": 1 result; the first setup")
+    assert lines[second].endswith(": 2 results; differs from setup 1 in "
+                                  "env.OMP_NUM_THREADS: unset -> 3")
+    def rows(part: list[str]) -> list[str]:
+        return [line.split()[0] for line in part if line.strip()]
+
+    assert rows(lines[first + 1:second]) == ["result", "tg16"]
+    assert rows(lines[second + 1:]) == ["result", "tg16", "pp64"]
+    md = show(capsys, log, "--markdown")
+    assert "#### Setup 2 (" in md and "differs from setup 1 in env.OMP_NUM_THREADS" in md
