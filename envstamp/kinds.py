@@ -47,6 +47,26 @@ KINDS: dict[str, tuple[str, str]] = {
         "envstamp.probes.llama_bench:parse_llama_bench_kind",
         "llama-bench output (md, csv, json, jsonl)",
     ),
+    "llama-batched-bench": (
+        "envstamp.probes.llama_batched_bench:parse_batched_bench_kind",
+        "llama-batched-bench output (its table or --output-format jsonl)",
+    ),
+    "llama-server-log": (
+        "envstamp.probes.llama_server:parse_server_log_kind",
+        "a llama-server log (the timing lines of each task)",
+    ),
+    "llama-server-timings": (
+        "envstamp.probes.llama_server:parse_response_timings_kind",
+        "a /completion or /v1/chat/completions answer, plain JSON or streamed events",
+    ),
+    "llama-server-props": (
+        "envstamp.probes.llama_server:parse_props_kind",
+        "llama-server GET /props",
+    ),
+    "llama-server-metrics": (
+        "envstamp.probes.llama_server:parse_metrics_kind",
+        "llama-server GET /metrics (Prometheus text, with --metrics)",
+    ),
     "ollama-version": ("envstamp.probes.ollama:parse_ollama_version_kind", "ollama --version"),
     "ollama-api-version": (
         "envstamp.probes.ollama:parse_ollama_api_version_kind",
