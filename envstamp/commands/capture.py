@@ -30,7 +30,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redact",
         action="store_true",
-        help="replace hostnames, serials, UUIDs, MAC addresses and home paths",
+        help="replace hostnames, serials, UUIDs, MAC addresses and home paths "
+        "(always done for --markdown, which is made to be pasted)",
+    )
+    parser.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="keep hostnames, serials and home paths in --markdown output",
     )
     parser.add_argument(
         "--llama-cpp",
@@ -67,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     check_capture_timing(args)
     if args.no_sign and args.key:
         raise InputError("--key and --no-sign contradict each other")
+    if args.redact and args.no_redact:
+        raise InputError("--redact and --no-redact contradict each other")
     fmt = args.format or ("json" if args.output else "text")
     signing = fmt == "json" and not args.no_sign
     check_output(args.output)
@@ -83,10 +91,11 @@ def run(args: argparse.Namespace) -> int:
 
         on_stall = keys.load_signing_code  # cryptography and the key folder, while probes wait
     manifest = capture(options, record=args.raw, replay=args.replay, on_stall=on_stall)
-    if args.redact:
-        from envstamp.redact import redact
+    if args.redact or (fmt == "markdown" and not args.no_redact):
+        from envstamp.redact import current_home, redact
 
-        manifest = redact(manifest)
+        # A replayed recording is another machine: this user's home is not its home.
+        manifest = redact(manifest, home=None if args.replay else current_home())
     if signing:
         from envstamp.sign import envelope_json, sign_manifest
 

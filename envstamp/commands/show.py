@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _shareable(manifest: Any) -> Any:
     """The manifest as --markdown shares it: redacted."""
-    from envstamp.redact import redact
+    from envstamp.redact import current_home, redact
 
-    return redact(manifest)
+    return redact(manifest, home=current_home())
 
 
 def _results(doc: object, *, markdown: bool, view: Callable[[Any], Any] | None = None) -> str:
