@@ -41,11 +41,14 @@ def load(path: str) -> Document:
 
     data = read_input(path)
     try:
-        return Document("manifest", lean_manifest(data), path)
+        manifest = lean_manifest(data)
     except _Fallback:
         from envstamp.documents import document_from_bytes
 
         return document_from_bytes(data, source=path, verify=True)
+    from envstamp.documents import plain_manifest_document
+
+    return plain_manifest_document(manifest, path, data)
 
 
 def lean_manifest(data: bytes) -> Manifest:

@@ -28,7 +28,10 @@ class Document:
     def note(self) -> str:
         """How this input reached us, in a few words."""
         if self.kind == "manifest":
-            return "plain manifest (unsigned)"
+            edited = self.signature.startswith("invalid")
+            return f"plain manifest (unsigned; {self.signature})" if edited else (
+                "plain manifest (unsigned)"
+            )
         if self.kind == "envelope":
             return f"signed envelope ({self.signature})"
         return f"results log, {len(self.results)} results ({self.signature})"
@@ -55,8 +58,18 @@ def document_from_bytes(data: bytes, *, source: str, verify: bool = True) -> Doc
     if isinstance(data_obj, dict) and "payloadType" in data_obj and "signatures" in data_obj:
         return _load_envelope(data, source=source, verify=verify)
     if isinstance(data_obj, dict) and "schema" in data_obj:
-        return Document("manifest", manifest_from_data(data_obj, what=source), source)
+        return plain_manifest_document(manifest_from_data(data_obj, what=source), source, data_obj)
     raise InputError(f"{source} is not an envstamp manifest, envelope or results file")
+
+
+def plain_manifest_document(manifest: Manifest, source: str, data: Any = None) -> Document:
+    """A plain manifest loaded from a file: its identity digest is recomputed, and one that
+    does not match what is stored reads "invalid: edited after capture ..." (issue 12)."""
+    from envstamp.serialize import checked_identity
+
+    manifest, edited = checked_identity(manifest, data)
+    signature = f"invalid: {edited}" if edited else "unsigned"
+    return Document("manifest", manifest, source, signature=signature)
 
 
 def _as_text(data: bytes, source: str) -> str:

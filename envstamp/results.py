@@ -1197,8 +1197,17 @@ def load_results(
     return results if include_failed else [r for r in results if not r.failed]
 
 
-def _parse_log(data: bytes, label: str) -> tuple[dict[str, Manifest], list[Result]]:
-    from envstamp.serialize import manifest_from_data, parse_json_strict, structure
+def _parse_log(
+    data: bytes, label: str, edits: list[str] | None = None
+) -> tuple[dict[str, Manifest], list[Result]]:
+    """Manifests and results of a log (not verified); a manifest whose stored identity digest
+    does not match its contents gets the recomputed one, and ``edits`` says where."""
+    from envstamp.serialize import (
+        checked_identity,
+        manifest_from_data,
+        parse_json_strict,
+        structure,
+    )
 
     lines = data.split(b"\n")
     if not lines or not is_header(lines[0]):
@@ -1220,9 +1229,12 @@ def _parse_log(data: bytes, label: str) -> tuple[dict[str, Manifest], list[Resul
         record = parse_json_strict(line, what=f"{label} line {number}")
         if kind == b"manifest":
             predicate = envelope_predicate(record["envelope"])
-            manifests[record["manifest_digest"]] = manifest_from_data(
-                predicate, what=f"{label} line {number}"
+            loaded, edited = checked_identity(
+                manifest_from_data(predicate, what=f"{label} line {number}"), predicate
             )
+            if edited and edits is not None:
+                edits.append(f"line {number}: the signed manifest was {edited}")
+            manifests[record["manifest_digest"]] = loaded
             continue
         digest = record.get("manifest_digest")
         manifest = manifests.get(digest) if isinstance(digest, str) else None
@@ -1248,7 +1260,10 @@ def load_results_document(text: str, *, source: str, verify: bool = True) -> Doc
         report = verify_log(data, allow_open=True, name=source)
         signature = results_signature(report)
         signers = list(report.covered) if report.intact else []
-    manifests, results = _parse_log(data, source)
+    edits: list[str] = []
+    manifests, results = _parse_log(data, source, edits)
+    if edits and not signature.startswith("invalid"):
+        signature = f"invalid: {edits[0]}"
     if not manifests:
         raise InputError(f"{source}: a results log without any manifest")
     manifest = results[0].manifest if results else next(iter(manifests.values()))

@@ -10,10 +10,12 @@ pays cattrs' import (~20 ms), which dominates a second-scale budget.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import math
 import re
+import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -313,3 +315,80 @@ def identity_digest(manifest: Manifest) -> str:
 def with_digest(manifest: Manifest) -> Manifest:
     """The manifest with its identity digest filled in."""
     return attrs.evolve(manifest, identity_digest=identity_digest(manifest))
+
+
+def checked_identity(manifest: Manifest, data: Any = None) -> tuple[Manifest, str | None]:
+    """The manifest with a trustworthy identity digest, and why the stored one was wrong.
+
+    A loaded manifest's ``identity_digest`` is only a claim: a hand-edited file keeps its old
+    one, and two files would then show equal digests beside a difference.  The digest is
+    recomputed from what the file holds - ``data``, its parsed JSON or its bytes, when given:
+    that is what the writer hashed, fields this envstamp does not know included, so manifests
+    of older and newer releases check too.  The second value is None when the stored digest
+    matches (or there is none: nothing was claimed); otherwise it says the manifest was
+    edited after capture, and the manifest carries the recomputed digest.
+    """
+    stored = manifest.identity_digest
+    if stored is None:
+        return manifest, None
+    if isinstance(data, bytes):
+        try:
+            data = strict_loads(data.decode("utf-8"))
+        except (ValueError, RecursionError):
+            data = None
+    if isinstance(data, dict):
+        computed = sha256_digest(canonical_bytes(_identity_of_data(data, Manifest)))
+    else:
+        computed = identity_digest(manifest)
+    if stored == computed:
+        return manifest, None
+    reason = (
+        f"edited after capture: its identity_digest {str(stored)[:19]}... does not match "
+        f"its contents ({computed[:19]}...)"
+    )
+    return attrs.evolve(manifest, identity_digest=computed), reason
+
+
+def _identity_of_data(value: Any, tp: Any) -> Any:
+    """What :func:`identity_data` keeps, from parsed JSON: fields the model marks volatile
+    are left out; every other member, known or not, stays as written."""
+    cls = _attrs_class(tp)
+    if isinstance(value, dict):
+        if cls is None:
+            return value
+        fields = _model_fields(cls)
+        kept: dict[str, Any] = {}
+        for key, item in value.items():
+            known = fields.get(key)
+            if known is None:
+                kept[key] = item
+            elif not known[1]:
+                kept[key] = _identity_of_data(item, known[0])
+        return kept
+    if isinstance(value, list):
+        inner = _list_item(tp)
+        return [_identity_of_data(item, inner) for item in value]
+    return value
+
+
+@functools.cache
+def _model_fields(cls: type) -> dict[str, tuple[Any, bool]]:
+    """name -> (type, volatile) of an attrs class's fields, types resolved."""
+    hints = typing.get_type_hints(cls)
+    return {a.name: (hints[a.name], bool(a.metadata.get("volatile"))) for a in attrs.fields(cls)}
+
+
+def _attrs_class(tp: Any) -> type | None:
+    """The attrs class ``tp`` is, or is optionally (``X | None``); None otherwise."""
+    if attrs.has(tp):
+        return tp
+    options = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+    return options[0] if len(options) == 1 and attrs.has(options[0]) else None
+
+
+def _list_item(tp: Any) -> Any:
+    """The item type of ``list[X]`` (or ``list[X] | None``), else None."""
+    for candidate in (tp, *typing.get_args(tp)):
+        if typing.get_origin(candidate) is list:
+            return typing.get_args(candidate)[0]
+    return None

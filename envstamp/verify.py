@@ -37,7 +37,6 @@ from envstamp.sign import (
 if TYPE_CHECKING:
     from envstamp.documents import Document
     from envstamp.keys import PublicKey
-    from envstamp.model import Manifest
 
 MAX_ENVELOPE_BYTES = 32 << 20
 MAX_SIGNATURES = 64
@@ -331,7 +330,12 @@ def load_envelope_document(data: bytes, *, source: str, verify: bool) -> Documen
         statement, claimed = _decode_unverified(data, source)
         if not signature.startswith("invalid"):
             signers = claimed
-    manifest, results = _manifest_of(statement, source)
+    raw, results = _manifest_data(statement, source)
+    from envstamp.serialize import checked_identity, manifest_from_data
+
+    manifest, edited = checked_identity(manifest_from_data(raw, what=source), raw)
+    if edited and not signature.startswith("invalid"):
+        signature = f"invalid: signed, but {edited}"
     return Document(
         "envelope", manifest, source, results=results, signature=signature, signers=signers
     )
@@ -345,20 +349,18 @@ def _decode_unverified(data: bytes, source: str) -> tuple[dict[str, Any], list[s
         raise InputError(f"{source}: unreadable envelope: {exc}") from None
 
 
-def _manifest_of(statement: Mapping[str, Any], source: str) -> tuple[Manifest, list[Any]]:
-    from envstamp.serialize import manifest_from_data
-
+def _manifest_data(statement: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[Any]]:
+    """The manifest's JSON in a statement (the predicate, or its ``manifest``) and results."""
     predicate_type = str(statement.get("predicateType"))
     predicate = statement.get("predicate")
     match = _MANIFEST_PREDICATE_RE.fullmatch(predicate_type)
     if match and int(match[1]) > 1:
         raise InputError(f"{source}: {predicate_type} is newer than this envstamp reads")
     if isinstance(predicate, dict) and "schema" in predicate:
-        return manifest_from_data(predicate, what=source), []
+        return predicate, []
     if isinstance(predicate, dict) and isinstance(predicate.get("manifest"), dict):
         results = predicate.get("results")
-        manifest = manifest_from_data(predicate["manifest"], what=source)
-        return manifest, results if isinstance(results, list) else []
+        return predicate["manifest"], results if isinstance(results, list) else []
     raise InputError(
         f"{source}: the envelope covers {predicate_type}, not a manifest "
         "(check it with 'envstamp verify --artifact FILE')"
