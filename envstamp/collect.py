@@ -281,12 +281,15 @@ def _settled(slot: _Slot) -> tuple[Outcome, ProbeRecord]:
 
 
 def _record(name: str, outcome: Outcome, duration_ms: float | None) -> ProbeRecord:
+    from envstamp.secrets import redact_value
+
     return ProbeRecord(
         name=name,
         status=outcome.status,
         source=outcome.source,
         duration_ms=duration_ms,
-        detail=outcome.detail,
+        # A detail quotes what failed: a tool's last line, a URL, a setting (issue 12).
+        detail=redact_value(outcome.detail) if outcome.detail else None,
     )
 
 

@@ -303,3 +303,19 @@ def test_recorded_questions_and_answers_are_redacted() -> None:
     assert redact_answer("cmd", {}, output) == {
         "status": "ok", "stdout": "origin https://h/r.git (fetch)", "hex": GHP
     }
+
+
+# ------------------------------------------------------------------------- probe details
+
+
+def probe_quoting_a_failure(ctx: ProbeContext) -> Any:
+    raise ProbeFailure("error", "tool exited 1: cannot reach https://u:pw0rd@mirror.example/x")
+
+
+def test_every_probe_detail_passes_through_the_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    from envstamp import collect
+
+    spec = collect.ProbeSpec("quoting", f"{__name__}:probe_quoting_a_failure")
+    monkeypatch.setattr(collect, "PROBES", (spec,))
+    (record,) = collect.capture(runner=_EnvRunner({})).probes
+    assert record.detail == "tool exited 1: cannot reach https://mirror.example/x"
