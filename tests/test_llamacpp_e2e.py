@@ -1,0 +1,247 @@
+"""End to end with a real llama.cpp: what envstamp records about a real run is true.
+
+Runs only when ``ENVSTAMP_LLAMA_CPP_BIN`` names a folder holding llama-cli, llama-bench and
+llama-batched-bench (``scripts/build-llamacpp`` makes one; docs/real-llamacpp.md says how),
+and the ``gguf`` package is there to make the model.  CI does not build llama.cpp, so there
+these tests are skipped and say why.  Run them with, for example::
+
+    ENVSTAMP_LLAMA_CPP_BIN=~/.cache/envstamp-llamacpp/0.3.36/bin \\
+        python -m pytest -m llamacpp_real tests/test_llamacpp_e2e.py
+
+"The truth" is read from the binaries themselves, independently of envstamp's parsers:
+``llama-cli --version`` through two plain regular expressions (the old and the current
+banner), the model's bytes through hashlib.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+ROOT = Path(__file__).parents[1]
+ENV = "ENVSTAMP_LLAMA_CPP_BIN"
+TOOLS = ("llama-cli", "llama-bench", "llama-batched-bench")
+
+
+def _bin_dir() -> tuple[Path | None, str]:
+    value = os.environ.get(ENV)
+    if not value:
+        return None, f"{ENV} is not set: no real llama.cpp to run (scripts/build-llamacpp)"
+    folder = Path(value).expanduser()
+    missing = [tool for tool in TOOLS if not (folder / tool).is_file()]
+    if missing:
+        return None, f"{ENV}={value} lacks {', '.join(missing)}"
+    try:
+        import gguf  # noqa: F401
+    except ImportError:
+        return None, "the gguf package is needed to make the model (pip install gguf)"
+    return folder, ""
+
+
+BIN, WHY = _bin_dir()
+pytestmark = [pytest.mark.llamacpp_real, pytest.mark.skipif(BIN is None, reason=WHY)]
+
+
+@attrs.frozen
+class Printed:
+    """What the build says of itself in ``llama-cli --version``, read without envstamp."""
+
+    version: str | None
+    build_number: int | None
+    commit: str | None
+    compiler: str
+    target: str
+
+
+def printed_identity(folder: Path) -> Printed:
+    done = subprocess.run([str(folder / "llama-cli"), "--version"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    text = done.stdout + done.stderr
+    current = re.search(r"^version: (\S+) \(build (\d+), commit (\w+)\)$", text, re.M)
+    old = re.search(r"^version: (\d+) \((\w+)\)$", text, re.M)
+    toolchain = re.search(r"^built with (.+) for (.+)$", text, re.M)
+    assert toolchain is not None and (current or old), text
+    if current:
+        version, number, commit = current.groups()
+    else:
+        assert old is not None
+        version, (number, commit) = None, old.groups()
+    return Printed(
+        version=version,
+        build_number=int(number) or None,  # 0: built without git
+        commit=None if commit == "unknown" else commit,
+        compiler=toolchain.group(1).strip(),
+        target=toolchain.group(2).strip(),
+    )
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A scratch folder with the tiny model, its digest, an isolated key folder, the truth."""
+    assert BIN is not None
+    folder = tmp_path_factory.mktemp("llamacpp-e2e")
+    made = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make-tiny-gguf"), str(folder / "tiny.gguf")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    env = dict(os.environ)
+    env["XDG_CONFIG_HOME"] = str(folder / "config")  # the signing key made on first use
+    env.pop("ENVSTAMP_PRIVATE_KEY", None)
+    env.pop("ENVSTAMP_PRIVATE_KEY_FILE", None)
+    return {
+        "dir": folder,
+        "model_sha256": hashlib.sha256((folder / "tiny.gguf").read_bytes()).hexdigest(),
+        "env": env,
+        "truth": printed_identity(BIN),
+    }
+
+
+def envstamp(
+    work: dict[str, Any], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "envstamp", *args], cwd=work["dir"],
+                          env=work["env"], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def assert_true_build(entry: Any, truth: Printed) -> None:
+    """A manifest's llamacpp entry (object or JSON) says what the build says of itself."""
+    get = entry.get if isinstance(entry, dict) else lambda key: getattr(entry, key)
+    assert get("commit") == truth.commit
+    assert get("build_number") is None and truth.build_number is None  # no git: unknown
+    assert get("version") == truth.version
+    assert (get("compiler"), get("target")) == (truth.compiler, truth.target)
+    assert "CPU" in get("backends")
+    assert get("devices") == []  # a CPU build lists no device
+
+
+# ------------------------------------------------------------------------------- capture
+
+
+def test_capture_records_the_build_as_it_is(work: dict[str, Any]) -> None:
+    assert BIN is not None
+    bench = str(BIN / "llama-bench")
+    done = envstamp(work, "capture", "--no-sign", "--json", "--llama-cpp", bench,
+                    "-o", "manifest.json")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((work["dir"] / "manifest.json").read_text())
+    entries = [b for b in manifest["llamacpp"] if b["path"] == bench]
+    assert len(entries) == 1, manifest["llamacpp"]
+    assert_true_build(entries[0], work["truth"])
+    record = next(p for p in manifest["probes"] if p["name"] == "llamacpp")
+    assert record["status"] == "ok", record
+
+
+# ----------------------------------------------------------------------- envstamp run
+
+
+@pytest.fixture(scope="module")
+def bench_run(work: dict[str, Any]) -> dict[str, Any]:
+    assert BIN is not None
+    log = "bench.jsonl"
+    done = envstamp(work, "run", "-q", "-o", log, "--", str(BIN / "llama-bench"),
+                    "-m", "tiny.gguf", "-r", "3", "-p", "16", "-n", "8")
+    return {"done": done, "log": work["dir"] / log}
+
+
+def test_run_exits_with_the_benchmark_status(bench_run: dict[str, Any]) -> None:
+    assert bench_run["done"].returncode == 0, bench_run["done"].stderr
+
+
+def test_run_log_verifies(work: dict[str, Any], bench_run: dict[str, Any]) -> None:
+    done = envstamp(work, "verify", str(bench_run["log"]))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("OK")
+
+
+def test_run_results_are_the_benchmark_tests_with_three_repetitions(
+    bench_run: dict[str, Any]
+) -> None:
+    from envstamp.results import load_results
+
+    results = load_results(bench_run["log"], verify=False)
+    own = [r for r in results if r.origin == "run:llama-bench"]
+    assert sorted(r.name for r in own) == ["pp16", "tg8"]
+    for result in own:
+        assert not result.failed and result.exit_code == 0
+        series = result.summary["tokens_per_s"]
+        assert series.n == 3  # -r 3, read from the markdown's mean ± stddev
+        assert series.mean > 0 and series.stddev is not None
+    wrapper = [r for r in results if r.origin == "run"]
+    assert len(wrapper) == 1 and wrapper[0].exit_code == 0
+    # the benchmark's own results are written before the wrapper's
+    assert results.index(wrapper[0]) > max(results.index(r) for r in own)
+
+
+def test_run_manifest_holds_the_build_and_the_model(
+    work: dict[str, Any], bench_run: dict[str, Any]
+) -> None:
+    from envstamp.results import load_results
+
+    results = load_results(bench_run["log"], verify=False)
+    manifest = results[0].manifest
+    assert manifest is not None
+    assert BIN is not None
+    entries = [b for b in manifest.llamacpp if b.path == str(BIN / "llama-bench")]
+    assert len(entries) == 1, [b.path for b in manifest.llamacpp]
+    assert_true_build(entries[0], work["truth"])
+    # -m tiny.gguf is fingerprinted without --model
+    digests = [getattr(m, "sha256", None) for m in manifest.models]
+    assert any(d and d.removeprefix("sha256:") == work["model_sha256"] for d in digests), digests
+
+
+def test_run_of_json_output_keeps_every_sample(work: dict[str, Any]) -> None:
+    from envstamp.results import load_results
+
+    assert BIN is not None
+    done = envstamp(work, "run", "-q", "-o", "bench-json.jsonl", "--", str(BIN / "llama-bench"),
+                    "-m", "tiny.gguf", "-r", "3", "-p", "16", "-n", "8", "-o", "json")
+    assert done.returncode == 0, done.stderr
+    own = [r for r in load_results(work["dir"] / "bench-json.jsonl", verify=False)
+           if r.origin == "run:llama-bench"]
+    assert sorted(r.name for r in own) == ["pp16", "tg8"]
+    for result in own:
+        series = result.summary["tokens_per_s"]
+        assert series.n == 3 and series.min is not None and series.max is not None
+        assert series.min <= series.median <= series.max  # type: ignore[operator]
+
+
+def test_run_of_batched_bench_gives_its_rows(work: dict[str, Any]) -> None:
+    from envstamp.results import load_results
+
+    assert BIN is not None
+    done = envstamp(work, "run", "-q", "-o", "batched.jsonl", "--",
+                    str(BIN / "llama-batched-bench"), "-m", "tiny.gguf", "-c", "512",
+                    "-b", "128", "-ub", "64", "-npp", "64", "-ntg", "16", "-npl", "1,2")
+    assert done.returncode == 0, done.stderr
+    own = [r for r in load_results(work["dir"] / "batched.jsonl", verify=False)
+           if r.origin == "run:batched-bench"]
+    # per B: prompt, generation and total
+    assert {(r.params.get("pl"), r.params.get("phase")) for r in own} == {
+        (pl, phase) for pl in (1, 2) for phase in ("prompt", "generation", "total")
+    }
+    assert all(not r.failed for r in own)
+
+
+def test_failed_benchmark_is_marked_failed_and_its_status_returned(
+    work: dict[str, Any]
+) -> None:
+    from envstamp.results import load_results
+
+    assert BIN is not None
+    done = envstamp(work, "run", "-q", "-o", "failed.jsonl", "--", str(BIN / "llama-bench"),
+                    "-m", "no-such-model.gguf", "-r", "3", "-p", "16", "-n", "8")
+    assert done.returncode != 0
+    results = load_results(work["dir"] / "failed.jsonl", verify=False, include_failed=True)
+    assert results and all(r.failed for r in results)
+    assert load_results(work["dir"] / "failed.jsonl", verify=False) == []
