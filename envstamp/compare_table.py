@@ -264,8 +264,15 @@ def compare_schema() -> dict[str, Any]:
     )
 
 
+# A list in a table cell shows this many items, then how many more (the JSON has them all).
+CELL_ITEMS = 4
+
+
 def cell(row: CompareRow, value: Any) -> str:
     """A table cell for one input's value."""
+    if isinstance(value, list) and len(value) > CELL_ITEMS:
+        shown = ", ".join(show_value(v) for v in value[:CELL_ITEMS])
+        return f"{shown} (+{len(value) - CELL_ITEMS} more)"
     return show_value(value, path=row.pattern)
 
 

@@ -174,7 +174,8 @@ RULES: tuple[Rule, ...] = (
        "compilers vectorise CPU kernels differently", compare="compiler"),
     _r("llamacpp[].target", "engine build", "medium", "llama.cpp target", "build target",
        compare="target"),
-    _r("llamacpp[].path", "engine build", "low", "llama.cpp path", "where the build lives"),
+    _r("llamacpp[].path", "engine build", "low", "llama.cpp path", "where the build lives",
+       component=_BUILD),
     _r("llamacpp[].source", "engine build", "none", "llama.cpp source", "how it was found"),
     # --------------------------------------------------------------------------- gpu
     _r("gpus[]", "gpu", "high", "GPU", "the GPUs present decide where layers run",

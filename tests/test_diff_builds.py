@@ -232,3 +232,15 @@ def test_a_bundled_engine_backend_change_is_high() -> None:
     b = _ollama_engine(_engine(build_number=4589, backend="Vulkan"))
     (found,) = diff(a, b).differences
     assert (found.path, found.impact) == ("frontends.ollama.engine.backend", "high")
+
+
+def test_compare_names_a_build_change_as_the_only_difference() -> None:
+    from envstamp.compare_table import cell, compare
+
+    report = compare([attrs.evolve(base(), llamacpp=[real_build("b5308-cpu.json")]),
+                      attrs.evolve(base(), llamacpp=[real_build("0c1e570-cpu.json")])])
+    assert report.summary == (
+        "the only difference between these runs is the llama.cpp build: b5308 (commit "
+        "8733e0cf6eef) -> commit 0c1e57098, version 0.5.0-dev")
+    (options,) = [r for r in report.rows if r.path == "llamacpp[0].build_flags"]
+    assert cell(options, options.values[0]).endswith(" (+48 more)")
