@@ -17,6 +17,7 @@ import attrs
 import pytest
 
 from envstamp.differ import diff
+from envstamp.model import LlamaCppBuild
 from tests.diff_support import (
     BENCH,
     COMMAND,
@@ -157,3 +158,36 @@ def test_a_log_with_two_setups_is_compared_setup_by_setup(tmp_path: Path) -> Non
                                     "(setup 2: env.OMP_NUM_THREADS: unset -> 3)")
     # the manifests' difference is the one of B's first setup: none
     assert report.differences == []
+
+
+# ------------------------------------------ the team's recordings of both real builds
+
+REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"
+
+
+@pytest.mark.parametrize("build", ["b5308-8733e0cf6", "0.5.0-dev-0c1e57098"])
+def test_each_real_build_md_and_json_runs_match(tmp_path: Path, build: str) -> None:
+    manifest = with_build(cpu_build("0c1e570-cpu.json"))
+    md = bench_results((REAL / build / "bench.md").read_text(), markdown=True)
+    js = bench_results((REAL / build / "bench.json").read_text(), markdown=False)
+    report = diff(write_log(tmp_path / "md.jsonl", [(manifest, md)]),
+                  write_log(tmp_path / "json.jsonl", [(manifest, js)]))
+    assert report.differences == []
+    assert [(t.name, t.a is not None and t.b is not None) for t in report.tests] == [
+        ("pp16", True), ("tg8", True), ("llama-bench", True)]
+    assert {d.change for d in report.unknown if d.path.endswith("n_gpu_layers")} in (
+        {"unknown on A; B: 99"}, {"unknown on A; B: -1"})
+
+
+def test_real_cmake_caches_of_two_builds_give_one_build_finding() -> None:
+    from envstamp.probes.llamacpp_build import parse_cmake_cache
+
+    def build(name: str, folder: str) -> LlamaCppBuild:
+        flags = parse_cmake_cache((REAL / folder / "CMakeCache.txt").read_text()).flags
+        return attrs.evolve(cpu_build(name), build_flags=flags)
+
+    report = diff(with_build(build("b5308-cpu.json", "b5308-8733e0cf6")),
+                  with_build(build("0c1e570-cpu.json", "0.5.0-dev-0c1e57098")))
+    assert [d.path for d in report.differences if d.impact == "high"] == ["llamacpp[0].build"]
+    assert [d.path for d in report.differences if d.impact != "none"] == [
+        "llamacpp[0].build", "llamacpp[0].build_flags", "llamacpp[0].path"]
