@@ -191,3 +191,42 @@ def test_real_cmake_caches_of_two_builds_give_one_build_finding() -> None:
     assert [d.path for d in report.differences if d.impact == "high"] == ["llamacpp[0].build"]
     assert [d.path for d in report.differences if d.impact != "none"] == [
         "llamacpp[0].build", "llamacpp[0].build_flags", "llamacpp[0].path"]
+
+
+def batched_results(folder: str) -> list[dict[str, Any]]:
+    """llama-batched-bench rows as ``envstamp run`` stores them: per row, one result for
+    its prompt, generation and total speed (origin run:batched-bench)."""
+    from envstamp.probes.llama_batched_bench import parse_batched_bench
+
+    bench = parse_batched_bench((REAL / folder / "batched-bench.txt").read_text())
+    found = []
+    for row in bench.rows:
+        params = {**bench.settings, "pp": row.pp, "tg": row.tg, "pl": row.pl}
+        for phase, metric, value in (("prompt", "prompt_tps", row.speed_pp),
+                                     ("generation", "tokens_per_s", row.speed_tg),
+                                     ("total", "total_tps", row.speed)):
+            assert value is not None
+            found.append({"name": f"pp{row.pp}+tg{row.tg} B{row.pl} {phase}",
+                          "origin": "run:batched-bench", "params": {**params, "phase": phase},
+                          "metrics": {metric: value}, "metric_samples": {metric: [value]}})
+    return found
+
+
+def test_batched_bench_rows_of_two_real_builds(tmp_path: Path) -> None:
+    old = write_log(tmp_path / "old.jsonl", [(with_build(cpu_build("b5308-cpu.json")),
+                                              batched_results("b5308-8733e0cf6"))])
+    new = write_log(tmp_path / "new.jsonl", [(with_build(cpu_build("0c1e570-cpu.json")),
+                                              batched_results("0.5.0-dev-0c1e57098"))])
+    report = diff(old, new)
+    assert len(report.tests) == 12  # 4 rows x prompt, generation, total: all paired
+    assert all(t.a is not None and t.b is not None for t in report.tests)
+    assert {t.metric for t in report.tests} == {"prompt_tps", "tokens_per_s", "total_tps"}
+    # the old build printed flash_attn 0 (off), the new -1 (auto): a real setting change
+    params = [(d.path.split(".params.")[1], d.change, d.impact) for d in report.differences
+              if ".params." in d.path]
+    assert params == [("flash_attn", "0 -> -1", "medium")]
+    # a setting only the new build prints is unknown on A, never a change
+    assert [d.change for d in report.unknown if d.path.endswith("is_tg_separate")] == [
+        "unknown on A; B: no"]
+    # one sample per side: the spreads are unknown, so no gap is called beyond noise
+    assert all(t.within_noise is None for t in report.tests)
