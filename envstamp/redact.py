@@ -136,3 +136,43 @@ def redact(manifest: Manifest, *, salt: str | None = None, home: str | None = No
     for key in ("schema", "captured_at", "envstamp_version"):
         redacted[key] = data[key]
     return with_digest(structure(redacted, Manifest))
+
+
+def shareable_document(source: Any, *, home: str | None = None) -> Any:
+    """A document (``envstamp.documents.Document``) as a pasted view shows it: its manifest
+    and its results' manifests, command lines and text parameters redacted.  ``source`` is a
+    path or an already loaded document; the verification status is the original's."""
+    import attrs
+
+    from envstamp.differ import as_document
+
+    doc = as_document(source)
+    seen: dict[int, Manifest] = {}
+
+    def shown(manifest: Manifest) -> Manifest:
+        if id(manifest) not in seen:
+            seen[id(manifest)] = redact(manifest, home=home)
+        return seen[id(manifest)]
+
+    results = [_shareable_result(r, shown, home) for r in doc.results]
+    return attrs.evolve(
+        doc, manifest=shown(doc.manifest), results=results, source=replace_home(doc.source, home)
+    )
+
+
+def _shareable_result(result: Any, shown: Any, home: str | None) -> Any:
+    import attrs
+
+    manifest = result.manifest
+    salt = (manifest.host.machine_id if manifest else None) or "results"
+    hostname = manifest.host.hostname if manifest else None
+
+    def text(value: Any) -> Any:
+        return redact_text(value, salt, hostname, home=home) if isinstance(value, str) else value
+
+    return attrs.evolve(
+        result,
+        manifest=shown(manifest) if manifest is not None else None,
+        command=[text(arg) for arg in result.command] if result.command else result.command,
+        params={key: text(value) for key, value in result.params.items()},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from envstamp.commands import add_format_flags, add_output_flag
 
@@ -28,6 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--unknown", action="store_true", help="also show fields known in some inputs only"
     )
+    from envstamp.commands.diff import add_redact_flag
+
+    add_redact_flag(parser)
 
 
 def shown_rows(rows: list[CompareRow]) -> list[CompareRow]:
@@ -50,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.files) < 2:
         raise InputError("compare needs at least two files")
-    report = compare(args.files)
+    inputs: list[Any] = list(args.files)
+    if args.format == "markdown" and not args.no_redact:
+        from envstamp.redact import current_home, shareable_document
+
+        inputs = [shareable_document(path, home=current_home()) for path in inputs]
+    report = compare(inputs)
     if args.format == "json":
         from envstamp.diff_render import to_json
 

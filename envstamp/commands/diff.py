@@ -23,7 +23,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="list every difference without speed impact and every one-sided field",
     )
+    add_redact_flag(parser)
     add_gate_flags(parser)
+
+
+def add_redact_flag(parser: argparse.ArgumentParser) -> None:
+    """--no-redact: --markdown is made to be pasted, so it is redacted unless asked not to."""
+    parser.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="keep hostnames, serials and home paths in --markdown output (redacted by default)",
+    )
 
 
 def add_gate_flags(parser: argparse.ArgumentParser) -> None:
@@ -42,10 +52,17 @@ def add_gate_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.differ import diff
+    from envstamp.differ import as_document, diff
 
-    report = diff(args.a, args.b)
-    emit_report(report, args)
+    doc_a, doc_b = as_document(args.a), as_document(args.b)
+    report = diff(doc_a, doc_b)
+    shown = report
+    if args.format == "markdown" and not args.no_redact:
+        from envstamp.redact import current_home, shareable_document
+
+        home = current_home()  # the gate below still judges the unredacted inputs
+        shown = diff(shareable_document(doc_a, home=home), shareable_document(doc_b, home=home))
+    emit_report(shown, args)
     return gate(report, args)
 
 

@@ -128,3 +128,22 @@ def test_show_markdown_is_redacted_and_plain_show_is_not(hosts: Path, tmp_path: 
     assert code == 0 and MAC_HOST not in text
     code, text = _cli("show", str(manifest))  # a terminal view of one's own file
     assert code == 0 and MAC_HOST in text
+
+
+@pytest.mark.parametrize("verb", ["diff", "compare"])
+def test_diff_and_compare_markdown_are_redacted_by_default(
+    verb: str, hosts: Path, tmp_path: Path
+) -> None:
+    files = []
+    for host in ("macos-14-m2pro", "macos-13-intel"):  # studio-mini.local, mbp-2019.local
+        files.append(str(tmp_path / f"{host}.json"))
+        code, text = _cli("capture", "--replay", str(hosts / host), "--no-sign", "-o", files[-1])
+        assert code == 0, text
+    extra = ["--all"] if verb == "diff" else []
+    code, text = _cli(verb, "--markdown", *extra, *files)
+    assert code == 0, text
+    assert "redacted:" in text
+    assert "studio-mini" not in text and "mbp-2019" not in text
+    assert "/Users/bench" not in text and "~/.cache/llama.cpp" in text  # LLAMA_CACHE differs
+    code, text = _cli(verb, "--markdown", "--no-redact", *extra, *files)
+    assert code == 0 and "studio-mini" in text and "/Users/bench" in text
