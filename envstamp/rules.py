@@ -683,8 +683,8 @@ def normalised(rule: Rule, value: str) -> str:
 
 _PARENS = re.compile(r"\([^)]*\)")
 _VERSION_NUMBER = re.compile(r"\d+(?:\.\d+)+")
-_COMPILERS = (("clang", "clang"), ("appleclang", "clang"), ("msvc", "msvc"), ("gnu", "gcc"), ("gcc", "gcc"),
-              ("g++", "gcc"), ("cc", "gcc"), ("icx", "icx"), ("nvcc", "nvcc"))
+_COMPILERS = (("clang", "clang"), ("appleclang", "clang"), ("msvc", "msvc"), ("gnu", "gcc"),
+              ("gcc", "gcc"), ("g++", "gcc"), ("cc", "gcc"), ("icx", "icx"), ("nvcc", "nvcc"))
 
 
 def normalise_compiler(value: str) -> str:
