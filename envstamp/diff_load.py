@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import types
 import typing
@@ -26,6 +27,7 @@ import attrs
 from envstamp.documents import Document
 from envstamp.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
 
+_MAX_SAFE_INT = 2**53 - 1
 # The schema ids the lean path takes; any other goes to the loader of record (which accepts
 # older majors and explains newer ones).
 _CURRENT_SCHEMA = re.compile(rf"{re.escape(SCHEMA_NAME)}/{SCHEMA_MAJOR}(?:\.\d+)*")
@@ -109,11 +111,12 @@ def value(tp: Any, item: Any) -> Any:
             raise _Fallback
         return item
     if tp is int:
-        if type(item) is not int:
+        # Counts and sizes: 0..2**53-1, as the loader of record checks (issue 12).
+        if type(item) is not int or not 0 <= item <= _MAX_SAFE_INT:
             raise _Fallback
         return item
     if tp is float:
-        if type(item) is float or type(item) is int:
+        if (type(item) is float and math.isfinite(item)) or type(item) is int:
             return float(item)
         raise _Fallback
     if tp is Any:

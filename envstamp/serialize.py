@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import re
+import types
 import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -233,14 +234,22 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _finite_float(text: str) -> float:
+    # json reads 1e999 as inf, past the NaN/Infinity check: refuse it here.
+    value = float(text)
+    if not math.isfinite(value):
+        raise StrictJSONError(f"the number {text} is out of range")
+    return value
+
+
 _STRICT_DECODER = json.JSONDecoder(
-    parse_constant=_reject_constant, object_pairs_hook=_no_duplicates
+    parse_constant=_reject_constant, object_pairs_hook=_no_duplicates, parse_float=_finite_float
 )
 
 
 def strict_loads(text: str) -> Any:
-    """json.loads refusing duplicate keys, NaN and infinities (raises ValueError:
-    StrictJSONError for those, JSONDecodeError for bad syntax)."""
+    """json.loads refusing duplicate keys, NaN, infinities and numbers beyond a double (raises
+    ValueError: StrictJSONError for those, JSONDecodeError for bad syntax)."""
     return _STRICT_DECODER.decode(text)
 
 
@@ -273,11 +282,122 @@ def check_schema(schema: Any, *, expected: str = SCHEMA_NAME, major: int = SCHEM
 
 
 def manifest_from_data(data: Any, *, what: str = "manifest") -> Manifest:
-    """A Manifest from parsed JSON: schema checked first, then structure."""
+    """A Manifest from parsed JSON: schema checked first, then every field's type and range
+    (:func:`check_fields`), then structure."""
     if not isinstance(data, dict):
         raise InputError(f"{what} is not a JSON object")
     check_schema(data.get("schema"))
+    check_fields(data, Manifest, what=what)
     return structure(data, Manifest, what=what)
+
+
+def check_fields(data: Any, cls: type, *, what: str = "document") -> None:
+    """Refuse, with one line naming the path, a value that does not fit its field.
+
+    Types are exact (a string is not a list of GPUs, a list is not a CPU section, a boolean
+    is not a number); whole numbers are counts, sizes, clocks and indexes, so they must lie
+    in 0..2**53-1; other numbers must be finite.  Unknown members are left alone (a newer
+    minor release may add them); missing required ones are the converter's to report.
+    """
+    problem = _misfit(data, cls, "$")
+    if problem is not None:
+        raise InputError(f"{what} is not valid: {problem}")
+
+
+def _misfit(value: Any, tp: Any, path: str) -> str | None:
+    """Why ``value`` does not fit ``tp`` (a message naming ``path``), or None when it does."""
+    if tp is Any or tp is object:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        misfits = [_misfit(value, option, path) for option in options if option is not type(None)]
+        if len(misfits) == 1 or None in misfits:
+            return misfits[0] if len(misfits) == 1 else None
+        return f"{path} must be {_expected(tp)}, got {_described(value)}"
+    if origin is typing.Literal:
+        choices = typing.get_args(tp)
+        if isinstance(value, str) and value in choices:
+            return None
+        return f"{path} must be one of {', '.join(map(repr, choices))}, got {_described(value)}"
+    if origin is list:
+        if not isinstance(value, list):
+            return f"{path} must be a list, got {_described(value)}"
+        (inner,) = typing.get_args(tp)
+        return _first(_misfit(item, inner, f"{path}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            return f"{path} must be an object, got {_described(value)}"
+        inner = typing.get_args(tp)[1]
+        return _first(_misfit(item, inner, f"{path}.{key}") for key, item in value.items())
+    if attrs.has(tp):
+        if not isinstance(value, dict):
+            return f"{path} must be an object, got {_described(value)}"
+        fields = _model_fields(tp)
+        return _first(
+            _misfit(item, fields[key][0], f"{path}.{key}")
+            for key, item in value.items()
+            if key in fields
+        )
+    return _scalar_misfit(value, tp, path)
+
+
+def _scalar_misfit(value: Any, tp: Any, path: str) -> str | None:
+    if tp is str or tp is bool:
+        ok = type(value) is tp
+    elif tp is int:
+        if type(value) is int and not 0 <= value <= MAX_SAFE_INT:
+            return f"{path} is {value}: a count or size must be from 0 to 2**53-1"
+        ok = type(value) is int
+    elif tp is float:
+        ok = type(value) in (int, float) and math.isfinite(value)
+    elif tp is type(None):
+        ok = value is None
+    else:
+        return None  # a type the model does not use in files
+    return None if ok else f"{path} must be {_expected(tp)}, got {_described(value)}"
+
+
+def _first(problems: Any) -> str | None:
+    return next((p for p in problems if p is not None), None)
+
+
+_EXPECTED = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
+
+
+def _expected(tp: Any) -> str:
+    if tp in _EXPECTED:
+        return _EXPECTED[tp]
+    if attrs.has(tp):
+        return "an object"
+    origin = typing.get_origin(tp)
+    if origin is list:
+        return "a list"
+    if origin is dict:
+        return "an object"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(
+            "null" if arg is type(None) else _expected(arg) for arg in typing.get_args(tp)
+        )
+    return str(tp)
+
+
+def _described(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
 def manifest_from_json(text: str | bytes, *, what: str = "manifest") -> Manifest:

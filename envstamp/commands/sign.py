@@ -4,6 +4,11 @@
 * an envelope gets one more signature, in place (for thresholds above 1);
 * anything else (a results log, a benchmark output) gets a detached envelope naming its
   sha256 (``results.jsonl`` -> ``results.jsonl.signed.json``); verify it with ``--artifact``.
+
+Every input is read and checked before the key is loaded (or made) and before anything is
+written: one bad FILE leaves no envelope behind for the others.  A JSON document that does
+not read strictly (a duplicate key, NaN, a number out of range, nesting too deep, a syntax
+error) is refused rather than signed as opaque bytes; ``--detached`` signs any file's bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 if TYPE_CHECKING:
     from envstamp.keys import SigningKey
@@ -30,6 +37,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="OUT",
         help="where to write the envelope (one FILE only; - for stdout)",
     )
+    parser.add_argument(
+        "--detached",
+        action="store_true",
+        help="sign each FILE's bytes as they are (a detached envelope), whatever they hold",
+    )
+
+
+@attrs.define
+class Prepared:
+    """One input, read and checked: what will be signed and where it will be written."""
+
+    name: str
+    output: str
+    kind: str  # "co-signed" | "signed manifest" | "signed file"
+    data: bytes
+    manifest: Any = None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,12 +61,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output and len(args.files) > 1:
         raise InputError("-o works with one FILE only")
+    if args.files.count("-") > 1:
+        raise InputError("stdin (-) can be read only once")
+    prepared = [prepare(name, args.output, detached=args.detached) for name in args.files]
     key = keys.load_signing_key(args.key)
-    for name in args.files:
-        output = args.output or ("-" if name == "-" else default_output(name))
-        what, written = sign_file(name, output, key)
-        if written != "-":
-            sys.stdout.write(f"{what} {name} -> {written} (key {key.keyid[:16]})\n")
+    envelopes = [(item, envelope_of(item, key)) for item in prepared]
+    from envstamp import sign
+    from envstamp.commands import emit
+
+    for item, envelope in envelopes:
+        emit(sign.envelope_json(envelope), item.output)
+        if item.output != "-":
+            sys.stdout.write(f"{item.kind} {item.name} -> {item.output} (key {key.keyid[:16]})\n")
     return 0
 
 
@@ -54,38 +83,83 @@ def default_output(name: str) -> str:
     return str(path.with_name(f"{stem}.signed.json"))
 
 
-def sign_file(name: str, output: str, key: SigningKey) -> tuple[str, str]:
-    """Sign one file into ``output``; returns what was done and where it was written."""
-    from envstamp import sign
-    from envstamp.commands import emit, read_input
+def prepare(name: str, output: str | None, *, detached: bool = False) -> Prepared:
+    """Read and check one input (no key needed); InputError when it cannot be signed."""
+    from envstamp.commands import check_output, read_input
 
     data = read_input(name)
-    parsed = _json_object(data)
-    if parsed is not None and "payloadType" in parsed and "signatures" in parsed:
-        envelope = sign.add_signature(data, key)
-        if name != "-" and output == default_output(name):
-            output = name  # co-signing keeps the envelope where it is
-        done = "co-signed"
-    elif parsed is not None and "schema" in parsed:
+    target = output or ("-" if name == "-" else default_output(name))
+    if detached:
+        item = Prepared(name, target, "signed file", data)
+    else:
+        item = _classify(name, target, data)
+    check_output(item.output)
+    return item
+
+
+def _classify(name: str, target: str, data: bytes) -> Prepared:
+    from envstamp.verify import open_envelope, parse_statement
+
+    parsed = _json_document(name, data)
+    if isinstance(parsed, dict) and "payloadType" in parsed and "signatures" in parsed:
+        parse_statement(open_envelope(parsed).payload)  # refuse a broken envelope now
+        if name != "-" and target == default_output(name):
+            target = name  # co-signing keeps the envelope where it is
+        return Prepared(name, target, "co-signed", data)
+    if isinstance(parsed, dict) and "schema" in parsed:
         from envstamp.serialize import manifest_from_data
 
-        envelope = sign.sign_manifest(manifest_from_data(parsed, what=name), key)
-        done = "signed manifest"
-    else:
-        label = "stdin" if name == "-" else Path(name).name
-        envelope = sign.sign_artifacts({label: data}, key)
-        done = "signed file"
-    emit(sign.envelope_json(envelope), output)
-    return done, output
+        manifest = manifest_from_data(parsed, what=name)
+        return Prepared(name, target, "signed manifest", data, manifest)
+    return Prepared(name, target, "signed file", data)
 
 
-def _json_object(data: bytes) -> dict[str, Any] | None:
-    """The file as one JSON object, or None when it is something else (JSONL, text...)."""
+def envelope_of(item: Prepared, key: SigningKey) -> dict[str, Any]:
+    """The envelope of one checked input."""
+    from envstamp import sign
+
+    if item.kind == "co-signed":
+        return sign.add_signature(item.data, key)
+    if item.kind == "signed manifest":
+        return sign.sign_manifest(item.manifest, key)
+    label = "stdin" if item.name == "-" else Path(item.name).name
+    return sign.sign_artifacts({label: item.data}, key)
+
+
+_NOT_ONE_DOCUMENT: Any = object()
+
+
+def _json_document(name: str, data: bytes) -> Any:
+    """The file as one strict JSON document; ``_NOT_ONE_DOCUMENT`` when it is something
+    else (text, JSONL, binary).  JSON that reads only leniently - or not at all - is refused:
+    it may be a manifest whose content the signature would not mean."""
     from envstamp.errors import InputError
     from envstamp.serialize import parse_json_strict
 
     try:
-        parsed = parse_json_strict(data, what="input")
-    except InputError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _NOT_ONE_DOCUMENT
+    if not text.lstrip().startswith(("{", "[")):
+        return _NOT_ONE_DOCUMENT
+    try:
+        return parse_json_strict(text, what=name)
+    except InputError as exc:
+        if _several_documents(text):
+            return _NOT_ONE_DOCUMENT  # JSONL (a results log, llama-bench -o jsonl)
+        raise InputError(
+            f"{exc}; refusing to sign it (use --detached to sign the file's bytes as they are)"
+        ) from None
+
+
+def _several_documents(text: str) -> bool:
+    """True for JSON Lines / concatenated JSON: a first document followed by more."""
+    import json
+
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.msg == "Extra data"
+    except (ValueError, RecursionError):
+        return False
+    return False

@@ -100,3 +100,59 @@ def test_a_signed_manifest_whose_digest_does_not_match_its_contents(tmp_path: Pa
     path.write_text(sign.envelope_json(sign.sign_statement(statement)), encoding="utf-8")
     doc = load_document(str(path))
     assert doc.signature.startswith("invalid: signed, but edited after capture")
+
+
+# ------------------------------------------------------------------ types and ranges (item 3)
+
+PLACEHOLDER = "__VALUE__"
+# (where, raw JSON text of the value, what the error names)
+WRONG = [
+    ("gpus", '"abc"', "$.gpus must be a list"),
+    ("cpu", "[1, 2]", "$.cpu must be an object"),
+    ("cpu.max_mhz", "1e999", "1e999 is out of range"),
+    ("gpus.0.power_limit_w", "1e999", "1e999 is out of range"),
+    ("cpu.max_mhz", "NaN", "NaN is not allowed"),
+    ("cpu.logical_cpus", "-3", "$.cpu.logical_cpus is -3"),
+    ("gpus.0.memory_total_mib", str(2**60), "$.gpus[0].memory_total_mib is"),
+    ("cpu.smt", "1", "$.cpu.smt must be true or false"),
+    ("cpu.logical_cpus", "16.5", "$.cpu.logical_cpus must be a whole number"),
+    ("env.CUDA_VISIBLE_DEVICES", "0", "$.env.CUDA_VISIBLE_DEVICES must be a string"),
+    ("power.battery_percent", '"50"', "$.power.battery_percent must be a number"),
+    ("probes", '[{"name": "cpu", "status": "fine"}]', "$.probes[0].status must be one of"),
+]
+
+
+def _with_value(where: str, raw: str) -> str:
+    data: Any = _manifest_data()
+    *parents, last = where.split(".")
+    node = data
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[last] = PLACEHOLDER
+    return json.dumps(data, indent=2).replace(f'"{PLACEHOLDER}"', raw)
+
+
+@pytest.mark.parametrize(("where", "raw", "named"), WRONG, ids=[f"{w}={r}" for w, r, _ in WRONG])
+def test_a_wrong_type_or_range_is_refused_naming_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, raw: str, named: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(_with_value(where, raw), encoding="utf-8")
+    good = _write(tmp_path / "good.json", _manifest_data())
+    for argv in (["show", str(bad)], ["show", "--json", str(bad)], ["diff", str(good), str(bad)],
+                 ["compare", str(good), str(bad)]):
+        assert main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert named in err and err.count("\n") == 1 and "internal error" not in err, err
+        assert not out
+
+
+@pytest.mark.parametrize(("where", "raw", "named"), WRONG, ids=[f"{w}={r}" for w, r, _ in WRONG])
+def test_sign_never_signs_a_malformed_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, raw: str, named: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(_with_value(where, raw), encoding="utf-8")
+    assert main(["sign", str(bad)]) == 2
+    assert named in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]  # nothing signed
