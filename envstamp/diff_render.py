@@ -167,7 +167,8 @@ def _setups_text(setups: list[Setup]) -> list[str]:
         what = "; ".join(s.changes) if s.changes else (
             "the log's first setup" if s.index == 1 else "no ranked difference from setup 1")
         with_ = f"; compared with {other} setup {paired}" if paired else ""
-        out.append(f"  {s.side} setup {s.index}: {s.results} results; {what}{with_}")
+        noun = "result" if s.results == 1 else "results"
+        out.append(f"  {s.side} setup {s.index}: {s.results} {noun}; {what}{with_}")
     return out
 
 

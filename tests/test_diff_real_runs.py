@@ -230,3 +230,20 @@ def test_batched_bench_rows_of_two_real_builds(tmp_path: Path) -> None:
         "unknown on A; B: no"]
     # one sample per side: the spreads are unknown, so no gap is called beyond noise
     assert all(t.within_noise is None for t in report.tests)
+
+
+def test_setups_in_the_text_view(tmp_path: Path) -> None:
+    from envstamp.diff_render import to_markdown, to_text
+
+    manifest = with_build(cpu_build("0c1e570-cpu.json"))
+    threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
+    log = write_log(tmp_path / "two.jsonl", [(manifest, [speed("tg16", [26400.0, 25700.0])]),
+                                             (threads, [speed("tg16", [9100.0, 9350.0])])])
+    text = to_text(diff(manifest, log))
+    assert ("Setups (a results log holds runs under several; compared setup by setup):\n"
+            "  B setup 1: 1 result; the log's first setup\n"
+            "  B setup 2: 1 result; env.OMP_NUM_THREADS: unset -> 3\n") in text
+    assert "  tg16 [B setup 2]  -  9225 ± 177 t/s (n=2)   only on B (no matching test on A)" \
+        in text
+    markdown = to_markdown(diff(manifest, log))
+    assert "| B | 2 | 1 | env.OMP_NUM_THREADS: unset -> 3 |" in markdown
