@@ -17,6 +17,7 @@ commands that never sign stay fast.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import hashlib
 import os
 import re
@@ -520,6 +521,7 @@ def default_signing_key(
 ) -> SigningKey:
     """The default key; made (Ed25519) with one line on stderr when there is none yet."""
     target = default_private_path()
+    check_key_folder(target.parent)
     if not target.exists():
         if not create:
             raise InputError(f"no signing key yet in {target.parent}: run 'envstamp keygen'")
@@ -538,17 +540,73 @@ def default_signing_key(
 
 
 def trusted_keys() -> list[PublicKey]:
-    """The default public key and every key in the trusted-keys folder, each once."""
+    """The default public key and every key in the trusted-keys folder, each once.
+
+    The folders and files must be safe from other users (:func:`check_key_folder`): anyone
+    who can write there could make their own signatures verify.
+    """
     found: list[PublicKey] = []
     default_public = public_path_for(default_private_path())
+    check_key_folder(default_public.parent)
     if default_public.is_file():
+        check_key_file(default_public)
         found.append(load_public_key(default_public))
     folder = trusted_dir()
     if folder.is_dir():
+        check_key_folder(folder, parents=False)
         for path in sorted(folder.iterdir()):
             if path.suffix in (".pem", ".pub") and path.is_file():
+                check_key_file(path)
                 found.append(load_public_key(path))
     return unique_keys(found)
+
+
+# ------------------------------------------------------------------------ folder safety
+
+
+def check_key_folder(folder: Path, *, parents: bool = True) -> None:
+    """Refuse a key folder (and, with ``parents``, the folder holding it) that another user
+    could write to, as ssh refuses such a ``~/.ssh``: owned by someone other than you (or
+    root), or writable by group or others.  Missing folders pass (nothing to trust yet).
+    ``ENVSTAMP_INSECURE_KEY_PERMISSIONS=1`` skips the check; so does Windows (ACLs)."""
+    if _permissions_unchecked():
+        return
+    for path in (folder, folder.parent) if parents else (folder,):
+        _check_safe(path, "folder")
+
+
+def check_key_file(path: Path) -> None:
+    """Refuse a trusted public key file that another user could replace or edit."""
+    if not _permissions_unchecked():
+        _check_safe(path, "key file")
+
+
+def _permissions_unchecked() -> bool:
+    return os.name == "nt" or os.environ.get(ENV_INSECURE_PERMISSIONS, "") not in ("", "0")
+
+
+def _check_safe(path: Path, what: str) -> None:
+    try:
+        info = path.stat()  # through a symbolic link: what is checked is what is read
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot check {what} {path}: {exc.strerror or exc}") from None
+    owner, me = info.st_uid, os.geteuid()
+    if owner not in (me, 0):
+        raise InputError(
+            f"{what} {path} belongs to another user (uid {owner}, you are {me}): they could "
+            f"replace the keys envstamp trusts; use your own folder, or 'chown {me} {path}'"
+        )
+    writable = info.st_mode & 0o022
+    if writable:
+        mode = stat.S_IMODE(info.st_mode)
+        raise InputError(
+            f"{what} {path} is writable by {'group' if writable & 0o020 else 'others'} "
+            f"(mode {mode:04o}): anyone who can write there can make their own signatures "
+            f"valid; run 'chmod go-w {path}' (or set {ENV_INSECURE_PERMISSIONS}=1 to skip this "
+            "check)"
+        )
 
 
 def unique_keys(keys: list[PublicKey]) -> list[PublicKey]:
@@ -563,13 +621,20 @@ def unique_keys(keys: list[PublicKey]) -> list[PublicKey]:
 
 
 def ensure_private_dir(folder: Path) -> None:
-    """Create ``folder`` (and parents) and make it 0700."""
+    """Create ``folder`` and the folder holding it, mode 0700, where they are missing.
+
+    Existing folders are checked (:func:`check_key_folder`), never changed: a loose mode is
+    the user's to fix, and a chmod through a symbolic link would change whatever it points
+    to.  ``mkdir`` with 0700 needs no chmod after it: the umask only takes bits away.
+    """
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if os.name != "nt":
-            folder.chmod(0o700)
+        folder.parent.parent.mkdir(parents=True, exist_ok=True)
+        for path in (folder.parent, folder):
+            with contextlib.suppress(FileExistsError):
+                path.mkdir(mode=0o700)
     except OSError as exc:
         raise InputError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    check_key_folder(folder)
 
 
 def store_key(

@@ -42,9 +42,11 @@ def run(args: argparse.Namespace) -> int:
 
 def public_key_for(path: str | None) -> PublicKey:
     """The public half of ``path`` (private or public key file), or of the signing key that
-    ``sign`` would use; never creates a key."""
-    import os
+    ``sign`` would use, derived from the private key; never creates a key.
 
+    ``signing.pub.pem`` is never read for this: a replaced file would lie about the key in
+    use.  When it does not match, a warning says so.
+    """
     from envstamp import keys
 
     if path is not None:
@@ -52,9 +54,29 @@ def public_key_for(path: str | None) -> PublicKey:
         if b"PRIVATE KEY-----" in data:
             return keys.load_private_key_file(path).public_key
         return keys.load_public_key(data)
-    if os.environ.get(keys.ENV_PRIVATE_KEY) or os.environ.get(keys.ENV_PRIVATE_KEY_FILE):
-        return keys.load_signing_key(create=False).public_key
-    public = keys.public_path_for(keys.default_private_path())
-    if public.is_file():
-        return keys.load_public_key(public)
-    return keys.load_signing_key(create=False).public_key
+    signing = keys.load_signing_key(create=False)
+    _warn_if_public_file_differs(signing.public_key, signing.source)
+    return signing.public_key
+
+
+def _warn_if_public_file_differs(public: PublicKey, source: str) -> None:
+    import sys
+    from pathlib import Path
+
+    from envstamp import keys
+    from envstamp.errors import InputError
+
+    if source.startswith("$"):
+        return  # a key from the environment has no public file beside it
+    beside = keys.public_path_for(Path(source))
+    if not beside.is_file():
+        return
+    try:
+        stored = keys.load_public_key(beside)
+    except InputError:
+        stored = None
+    if stored != public:
+        sys.stderr.write(
+            f"envstamp pubkey: warning: {beside} does not hold this key's public key "
+            f"(replaced?); shown is the key derived from {source}\n"
+        )
