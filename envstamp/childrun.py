@@ -8,9 +8,10 @@ bytes on macOS); Windows reports none.
 
 ``ru_maxrss`` has a catch: the child starts as a fork (or vfork) of this Python process, and
 Linux carries the high-water mark across ``exec``, so a small command reports envstamp's own
-peak.  The figure is therefore trusted only when it exceeds what this process had reached
-before the spawn; otherwise the child's own high-water mark after ``exec`` (``VmHWM`` in
-/proc/PID/status, watched while it runs) is used, or nothing when it ended too fast to read.
+peak.  The figure is therefore trusted only when it exceeds what this process has reached
+by the time the command ended; otherwise the child's own high-water mark after ``exec``
+(``VmHWM`` in /proc/PID/status, watched while it runs) is used, or nothing (null, never a
+start-up reading of a few KiB) when it ended before it was read twice.
 """
 
 from __future__ import annotations
@@ -88,7 +89,6 @@ def run_child(
     err_echo = _binary(sys.stderr) if echo else None
     from envstamp.sampler import max_rss_self
 
-    inherited = max_rss_self()  # what a fork of this process reports at least
     start = perf_counter()
     try:
         proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -110,7 +110,9 @@ def run_child(
     finally:
         watcher.stop()
     wall = perf_counter() - start
-    rss, rss_source = trusted_peak(rss, inherited, watcher.peak)
+    # This process's high-water mark only grows: read now, it is at least what the fork
+    # carried into the command's rusage (read before the spawn, it could be less).
+    rss, rss_source = trusted_peak(rss, max_rss_self(), watcher.seen_peak())
     for tee in tees:
         tee.join()
     return ChildRun(
@@ -158,10 +160,14 @@ class _HighWaterWatcher:
     """Polls a child's VmHWM (its peak RSS since exec) on Linux while it runs."""
 
     INTERVAL = 0.02
+    # One reading may come right after exec, before the program has even loaded (VmHWM of a
+    # few KiB): the peak counts only once the child was read again an interval later.
+    MIN_READINGS = 2
 
     def __init__(self, pid: int) -> None:
         self.path = f"/proc/{pid}/status"
         self.peak: int | None = None
+        self.readings = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if sys.platform.startswith("linux"):
@@ -173,6 +179,7 @@ class _HighWaterWatcher:
             value = _vm_hwm(self.path)
             if value is not None:
                 self.peak = max(self.peak or 0, value)
+                self.readings += 1
             if self._stop.wait(self.INTERVAL):
                 return
 
@@ -180,6 +187,10 @@ class _HighWaterWatcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+    def seen_peak(self) -> int | None:
+        """The peak seen, or None when the child ended before it was read twice."""
+        return self.peak if self.readings >= self.MIN_READINGS else None
 
 
 def _vm_hwm(path: str) -> int | None:

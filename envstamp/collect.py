@@ -57,6 +57,9 @@ class CaptureOptions(FrozenRecord):
     """Probe names not to run (recorded as unsupported)."""
     progress: bool = False
     """Show progress (hashing large model files) on a terminal."""
+    python: str | None = None
+    """An interpreter whose version and packages the ``python`` section describes instead of
+    envstamp's own (``envstamp run`` of a Python program: the child's interpreter)."""
 
 
 @frozen_record

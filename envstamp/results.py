@@ -63,11 +63,13 @@ class Summary:
     """Statistics of one series of samples."""
 
     mean: float = attrs.field(metadata=_doc("Arithmetic mean."))
-    median: float = attrs.field(metadata=_doc("Median."))
+    median: float | None = field(
+        "Median; null when the tool printed only its mean and stddev (llama-bench md/csv)."
+    )
     stddev: float | None = field("Sample standard deviation (n-1); null with one sample.")
-    min: float = attrs.field(metadata=_doc("Smallest sample."))
-    max: float = attrs.field(metadata=_doc("Largest sample."))
-    n: int = attrs.field(metadata=_doc("Number of samples."))
+    min: float | None = field("Smallest sample; null when the samples were not printed.")
+    max: float | None = field("Largest sample; null when the samples were not printed.")
+    n: int = attrs.field(metadata=_doc("Number of samples (repetitions)."))
 
 
 def summarize(samples: Sequence[float]) -> Summary:
@@ -84,6 +86,21 @@ def summarize(samples: Sequence[float]) -> Summary:
         max=float(max(samples)),
         n=n,
     )
+
+
+def summarize_stats(parts: Sequence[tuple[float, float | None, int]]) -> Summary:
+    """The summary of series known only by (mean, stddev, n) each - a tool that printed its
+    statistics but not its samples (llama-bench md/csv).  Pooled mean and sample standard
+    deviation of all the samples together; median, min and max stay unknown."""
+    total = sum(n for _, _, n in parts)
+    if total < 1:
+        raise InputError("a summary needs at least one sample")
+    mean = sum(m * n for m, _, n in parts) / total
+    stddev: float | None = None
+    if total > 1 and all(s is not None or n == 1 for _, s, n in parts):
+        squares = sum((n - 1) * (s or 0.0) ** 2 + n * (m - mean) ** 2 for m, s, n in parts)
+        stddev = math.sqrt(squares / (total - 1))
+    return Summary(mean=mean, median=None, stddev=stddev, min=None, max=None, n=total)
 
 
 @attrs.define(kw_only=True)

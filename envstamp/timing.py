@@ -295,35 +295,42 @@ class Recorder:
         region: Region | None = None,
         memory: MemoryUse | None = None,
         at: str | None = None,
+        summary: Mapping[str, Summary] | None = None,
+        advise_samples: bool = True,
         **extra: Any,
     ) -> Result:
         """A Result stamped with this recorder's manifest, with summary and advice.
 
         ``region`` (a closed memory region) gives the memory section unless ``memory`` is
-        given, and the other GPU processes it saw feed the advice.
+        given, and the other GPU processes it saw feed the advice.  ``summary`` adds
+        statistics known without their samples (a tool printed its mean, stddev and count);
+        ``advise_samples=False`` gives no advice about the number or spread of samples (the
+        wrapper's time of a benchmark that did its own repetitions).
         """
         samples = {k: list(v) for k, v in metric_samples.items() if v} if metric_samples else {}
         _check_numbers(wall_s, "wall time")
         for key, values in samples.items():
             _check_numbers(values, f"metric {key!r}")
-        summary: dict[str, Summary] = {}
+        summaries: dict[str, Summary] = {}
         if wall_s:
-            summary["wall_s"] = summarize(wall_s)
+            summaries["wall_s"] = summarize(wall_s)
         for key, values in samples.items():
-            summary[key] = summarize(values)
+            summaries[key] = summarize(values)
+        if summary:
+            summaries.update(summary)
+        # A failed measurement is not a speed: no advice about its samples.
+        advised = summaries if advise_samples and not extra.get("failed") else {}
         found: list[Advice] = self._base_advice
-        if extra.get("failed"):
-            pass  # not a speed: no advice about its samples
-        elif state_before is not None or state_after is not None or region is not None:
+        if state_before is not None or state_after is not None or region is not None:
             found = advice_rules.merge(
                 found,
                 advice_rules.state_advice((state_before, state_after)),
-                advice_rules.sample_advice(summary),
+                advice_rules.sample_advice(advised),
                 advice_rules.gpu_advice(region.other_gpu_pids if region else ()),
             )
-        elif summary:
+        elif advised:
             # Manifest advice (governor, battery) and sample advice never share a code.
-            found = found + advice_rules.sample_advice(summary)
+            found = found + advice_rules.sample_advice(advised)
         if found:
             self._printer.show(found)
         if region is not None and memory is None:
@@ -339,7 +346,7 @@ class Recorder:
             metrics=dict(metrics),
             wall_s=list(wall_s),
             metric_samples=samples,
-            summary=summary,
+            summary=summaries,
             memory=memory,
             state_before=state_before,
             state_after=state_after,

@@ -166,6 +166,109 @@ def test_rows_round_trip_through_the_converter() -> None:
     assert json.loads(json.dumps(data))["samples_ts"] == rows[0].samples_ts
 
 
+# ------------------------------------------------------- real outputs of two real builds
+
+REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"
+BUILDS = ("0.5.0-dev-0c1e57098", "b5308-8733e0cf6")
+
+
+def real(build: str, name: str) -> list[BenchRow]:
+    rows: list[BenchRow] = parse("llama-bench", (REAL / build / name).read_text())["results"]
+    return rows
+
+
+def test_real_sql_output_is_read() -> None:
+    rows = real("0.5.0-dev-0c1e57098", "bench.sql")
+    assert [r.test for r in rows] == ["pp16", "tg8"]
+    pp, tg = rows
+    assert (pp.avg_ts, pp.stddev_ts, pp.avg_ns, pp.stddev_ns) == (
+        64610.017569, 3923.130095, 248271, 15598
+    )
+    assert (tg.n_prompt, tg.n_gen, tg.avg_ts) == (0, 8, 14324.790779)
+    assert (pp.model_size, pp.n_params, pp.model_type) == (300288, 149824, "llama ?B F16")
+    assert pp.build_commit == "0c1e57098"
+    assert pp.build_number is None  # printed 0: llama.cpp's no-git default, not a build
+    assert pp.extra["load_mode"] == "auto" and pp.samples_ts is None
+    old = real("b5308-8733e0cf6", "bench.sql")  # the older build's table is named "test"
+    assert [(r.test, r.avg_ts) for r in old] == [("pp16", 55461.539551), ("tg8", 7090.317507)]
+    assert old[0].build_commit is None and old[0].n_gpu_layers == 99
+
+
+@pytest.mark.parametrize("build", BUILDS)
+def test_markdown_sizes_carry_their_precision_and_hold_the_exact_values(build: str) -> None:
+    """md prints "0.29 MiB" and "0.15 M"; json the exact 300288 bytes and 149824 params.
+    Each rounded value lies within its own precision of the exact one."""
+    md, exact = real(build, "bench.md")[0], real(build, "bench.json")[0]
+    assert (md.model_size, md.n_params) == (304087, 150000)
+    assert md.tolerance == {"model_size": 0.005 * 1024**2, "n_params": 0.005e6}
+    assert (exact.model_size, exact.n_params, exact.tolerance) == (300288, 149824, {})
+    for name in ("model_size", "n_params"):
+        assert abs(getattr(md, name) - getattr(exact, name)) <= md.tolerance[name]
+
+
+@pytest.mark.parametrize("build", BUILDS)
+def test_markdown_omits_what_json_states_and_nothing_is_made_up(build: str) -> None:
+    md, exact = real(build, "bench.md")[0], real(build, "bench.json")[0]
+    assert exact.n_gpu_layers is not None and md.n_gpu_layers is None
+    assert md.n_batch is None and exact.n_batch == 2048
+    assert md.samples_ts is None and exact.samples_ts is not None and len(exact.samples_ts) == 3
+
+
+@pytest.mark.parametrize("name", ["bench.csv", "bench.json", "bench.jsonl", "bench.sql"])
+def test_every_real_format_gives_the_same_tests_and_settings(name: str) -> None:
+    for build in BUILDS:
+        rows = real(build, name)
+        assert [r.test for r in rows] == ["pp16", "tg8"]
+        assert [(r.n_threads, r.type_k, r.model_size) for r in rows] == [(2, "f16", 300288)] * 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    exact=st.integers(min_value=1, max_value=10**13),
+    unit=st.sampled_from([("MiB", 1024**2), ("GiB", 1024**3), ("KiB", 1024)]),
+    decimals=st.integers(min_value=0, max_value=3),
+)
+def test_a_printed_size_is_within_its_tolerance_of_the_exact_one(
+    exact: int, unit: tuple[str, int], decimals: int
+) -> None:
+    name, factor = unit
+    text = f"{exact / factor:.{decimals}f} {name}"
+    row = _md_one(size=text)
+    assert row.model_size is not None
+    assert abs(row.model_size - exact) <= row.tolerance["model_size"] + 1  # +1: rounding to int
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    exact=st.integers(min_value=1, max_value=10**12),
+    unit=st.sampled_from([("K", 10**3), ("M", 10**6), ("B", 10**9)]),
+)
+def test_a_printed_count_is_within_its_tolerance_of_the_exact_one(
+    exact: int, unit: tuple[str, int]
+) -> None:
+    name, factor = unit
+    row = _md_one(params=f"{exact / factor:.2f} {name}")
+    assert row.n_params is not None
+    assert abs(row.n_params - exact) <= row.tolerance["n_params"] + 1
+
+
+def _md_one(size: str = "1.00 GiB", params: str = "1.00 B") -> BenchRow:
+    text = (
+        "| model | size | params | backend | test | t/s |\n"
+        "| --- | ---: | ---: | --- | --: | --: |\n"
+        f"| llama 1B F16 | {size} | {params} | CPU | pp16 | 100.0 ± 1.0 |\n"
+    )
+    (row,) = parse("llama-bench", text)["results"]
+    return row
+
+
+def test_an_exact_byte_count_has_no_tolerance_and_a_huge_one_is_unknown() -> None:
+    assert _md_one(size="300288 B").tolerance.get("model_size") is None
+    assert _md_one(size="300288 B").model_size == 300288
+    huge = _md_one(size="9" * 300 + " TiB")
+    assert huge.model_size is None and "model_size" not in huge.tolerance
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -218,6 +321,9 @@ PIECES = [
     '{"n_prompt": 512, "n_gen": 0, "avg_ts": "x", "samples_ts": [1, "a"]}',
     '[{"n_prompt": -1, "n_gen": null, "n_depth": true}]',
     "build: 8cf427ff (5163)",
+    "INSERT INTO test (n_prompt, n_gen, avg_ts) VALUES ('512', '0', '1.5');",
+    "INSERT INTO llama_bench (n_prompt, avg_ts) VALUES ('it''s', 'x', '3');",
+    "CREATE TABLE IF NOT EXISTS llama_bench (",
 ]
 
 

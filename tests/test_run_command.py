@@ -123,20 +123,32 @@ def test_llama_bench_markdown_becomes_results_and_fingerprints_the_binary(
     assert code == 0, captured.err
     assert captured.out.count("| qwen2 7B Q4_K - Medium") == 4  # echoed, both runs
     loaded = load_results(out)
-    assert [r.name for r in loaded] == ["llama-bench", "pp512", "tg128"]
-    command, pp, tg = loaded
+    # The benchmark's own tests first, then the wrapper's whole-process result.
+    assert [r.name for r in loaded] == ["pp512", "tg128", "llama-bench"]
+    assert [r.origin for r in loaded] == ["run:llama-bench", "run:llama-bench", "run"]
+    pp, tg, command = loaded
     assert command.command == ["llama-bench", "-m", "q.gguf"] and len(command.wall_s) == 2
     assert pp.metrics["tokens_per_s"] == pytest.approx(2874.31)
-    assert pp.metric_samples["tokens_per_s"] == [2874.31, 2874.31]
+    # Markdown prints mean ± stddev of llama-bench's repetitions (-r, default 5): two runs of
+    # five repetitions each, pooled; no samples were printed, so none are invented.
+    summary = pp.summary["tokens_per_s"]
+    assert (summary.n, summary.median, summary.min, summary.max) == (10, None, None, None)
+    assert summary.stddev == pytest.approx(21.07 * (8 / 9) ** 0.5)
+    assert pp.metric_samples == {} and pp.wall_s == []
     assert pp.params["model_type"] == "qwen2 7B Q4_K - Medium"
     assert pp.params["n_gpu_layers"] == 99 and pp.params["n_prompt"] == 512
-    assert tg.metrics["stddev_ts"] == pytest.approx(0.62)
+    # "4.36 GiB" and "7.62 B" are rounded: half the last printed digit is their precision.
+    assert pp.param_tolerance == {"model_size": 0.005 * 1024**3, "n_params": 0.005e9}
+    assert tg.summary["tokens_per_s"].stddev == pytest.approx(0.62 * (8 / 9) ** 0.5)
+    assert "stddev_ts" not in tg.metrics
+    assert not any(r.failed for r in loaded)
     manifest = command.manifest
     assert manifest is not None
     build = next(b for b in manifest.llamacpp if b.path == str(binary))
     assert build.build_number == 4721 and build.commit == "3c8f2a1e"
     assert verify_log(out).ok
     assert "3 result(s) appended" in captured.err
+    assert "only 1 sample" not in captured.err and "only 2 sample" not in captured.err
 
 
 @pytest.mark.parametrize(
@@ -144,7 +156,7 @@ def test_llama_bench_markdown_becomes_results_and_fingerprints_the_binary(
     [
         ("llama-bench-a4000-cuda.json", 2345.012774, 3),
         ("llama-bench-cpu.jsonl", 78.735241, 3),
-        ("llama-bench-m2pro-metal.csv", 493.962109, 1),
+        ("llama-bench-m2pro-metal.csv", 493.962109, 0),
     ],
 )
 def test_every_llama_bench_output_format(
@@ -153,14 +165,18 @@ def test_every_llama_bench_output_format(
 ) -> None:
     make_tool(bin_dir, "llama-bench", stdout=fixture)
     out = tmp_path / "r.jsonl"
-    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench") == 0
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-r", "3") == 0
     by_name = {r.name: r for r in load_results(out)}
     pp = by_name["pp512"]
     assert pp.metrics["tokens_per_s"] == pytest.approx(pp_tps)
-    assert len(pp.metric_samples["tokens_per_s"]) == samples_per_run
-    assert "tg128" in by_name
+    assert pp.summary["tokens_per_s"].n == 3  # the samples printed, or -r 3
+    assert len(pp.metric_samples.get("tokens_per_s", [])) == samples_per_run
+    assert "tg128" in by_name and pp.origin == "run:llama-bench"
     if samples_per_run == 3:  # json: each repetition's time, from samples_ns
         assert len(pp.wall_s) == 3 and 0 < pp.wall_s[0] < 10
+    else:  # csv: the mean and stddev of the repetitions' times, in ns
+        assert pp.wall_s == [] and pp.summary["wall_s"].n == 3
+        assert pp.summary["wall_s"].mean == pytest.approx(1.03651125)
 
 
 # ------------------------------------------------------------------------- perf lines
@@ -185,8 +201,8 @@ def test_perf_lines_become_metrics(
     make_tool(bin_dir, tool, stderr=fixture)
     out = tmp_path / "r.jsonl"
     assert envstamp_run("-q", "--repeat", "3", "-o", str(out), "--", tool, "run", "x") == 0
-    (result,) = load_results(out)
-    assert result.name == tool
+    result = load_results(out)[-1]  # after llama-server's per-request results
+    assert result.name == tool and result.origin == "run"
     for key, value in expected.items():
         assert result.metrics[key] == pytest.approx(value, rel=1e-3)
         assert len(result.metric_samples[key]) == 3
@@ -205,8 +221,10 @@ def test_exit_code_digest_and_params(
         "-q", "-n", "smoke", "--param", "ctx=4096", "-o", str(out), "--", "bench.sh"
     )
     assert code == 3
-    (result,) = load_results(out)
+    assert load_results(out) == []  # a failed run is not a result unless asked for
+    (result,) = load_results(out, include_failed=True)
     assert result.name == "smoke" and result.exit_code == 3
+    assert result.failed and result.exit_signal is None
     assert result.params == {"ctx": "4096"}
     digest = hashlib.sha256((TIMING / "llama-cli-perf-b4600.txt").read_bytes()).hexdigest()
     assert result.output_digest == "sha256:" + digest
@@ -218,7 +236,8 @@ def test_a_command_killed_by_a_signal_exits_like_a_shell(
     make_tool(bin_dir, "crash", signal_self=True)
     out = tmp_path / "r.jsonl"
     assert envstamp_run("-q", "-o", str(out), "--", "crash") == 143
-    assert load_results(out)[0].exit_code == 143
+    (result,) = load_results(out, include_failed=True)
+    assert (result.exit_code, result.exit_signal, result.failed) == (143, "SIGTERM", True)
 
 
 def test_warmup_runs_are_run_but_not_recorded(
@@ -399,3 +418,255 @@ def test_trusted_peak_rules() -> None:
     assert trusted_peak(100, 100, None) == (None, None)
     assert trusted_peak(None, None, 9) == (9, "procfs")
     assert trusted_peak(5, None, 9) == (5, "rusage")
+
+
+# ------------------------------------------------------------------- memory not observed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is read from /proc")
+@pytest.mark.parametrize(
+    ("readings", "expected"),
+    [
+        ([4096], None),  # read once, right after exec: the program had not even loaded
+        ([4096, 3 << 20], 3 << 20),  # read again an interval later: its peak so far
+        ([], None),  # never read
+    ],
+)
+def test_a_start_up_reading_is_not_a_peak(
+    monkeypatch: pytest.MonkeyPatch, readings: list[int], expected: int | None
+) -> None:
+    import os
+    import time
+
+    from envstamp import childrun
+
+    values = iter(readings)
+    done = __import__("threading").Event()
+
+    def fake_hwm(path: str) -> int | None:
+        value = next(values, None)
+        if value is None:
+            done.set()
+        return value
+
+    monkeypatch.setattr(childrun, "_vm_hwm", fake_hwm)
+    watcher = childrun._HighWaterWatcher(os.getpid())
+    assert done.wait(10)
+    time.sleep(childrun._HighWaterWatcher.INTERVAL)
+    watcher.stop()
+    assert watcher.seen_peak() == expected
+
+
+def test_the_peak_of_a_short_command_is_null_not_zero(
+    tmp_path: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`true` ends within a millisecond: its peak is not seen, and is stored as unknown (it was
+    stored as a start-up reading of a few KiB, shown as "RSS 0 MiB")."""
+    out = tmp_path / "r.jsonl"
+    for _ in range(5):
+        assert envstamp_run("-q", "-o", str(out), "--", "true") == 0
+    for result in load_results(out):
+        memory = result.memory
+        assert memory is not None
+        peak = memory.child_rss_peak_bytes
+        assert peak is None or peak >= 1 << 20, peak  # a loaded program, or unknown
+        seen = memory.source is not None and ("rusage" in memory.source
+                                              or "procfs" in memory.source)
+        assert (peak is not None) == seen
+    capfd.readouterr()
+    assert cli.main(["show", str(out)]) == 0
+    assert "RSS 0 MiB" not in capfd.readouterr().out
+    from envstamp.childrun import run_child
+
+    for _ in range(30):  # cheap: each a millisecond or two
+        peak = run_child(["true"], echo=False).rss_peak_bytes
+        assert peak is None or peak >= 1 << 20, peak
+
+
+def test_a_peak_unknown_for_one_run_is_unknown_for_all(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envstamp import childrun
+
+    make_tool(bin_dir, "tick")
+    peaks = iter([5 << 20, None, 7 << 20])
+    real = childrun.trusted_peak
+
+    def one_unseen(*args: Any) -> tuple[int | None, str | None]:
+        real(*args)
+        peak = next(peaks)
+        return peak, ("procfs" if peak else None)
+
+    monkeypatch.setattr(childrun, "trusted_peak", one_unseen)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "3", "-o", str(out), "--", "tick") == 0
+    (result,) = load_results(out)
+    assert result.memory is not None and result.memory.child_rss_peak_bytes is None
+
+
+# ------------------------------------------------------------ what the manifest describes
+
+
+@pytest.fixture
+def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The CaptureOptions each run captured with (the capture itself skipped)."""
+    from envstamp import timing
+
+    seen: list[Any] = []
+
+    def fake_capture(options: Any, runner: Any) -> Any:
+        seen.append(options)
+        return make_manifest()
+
+    monkeypatch.setattr(timing, "_capture", fake_capture)
+    return seen
+
+
+def test_a_llama_tools_models_are_fingerprinted_without_model(
+    tmp_path: Path, bin_dir: Path, seen_options: list[Any]
+) -> None:
+    binary = make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
+    out = str(tmp_path / "r.jsonl")
+    argv = ["llama-bench", "-m", "a.gguf,b.gguf", "--model", "c.gguf", "-r", "3"]
+    assert envstamp_run("-q", "--model", "extra.gguf", "-o", out, "--", *argv) == 0
+    (options,) = seen_options
+    assert options.models == ("a.gguf", "b.gguf", "c.gguf", "extra.gguf")
+    assert options.llama_cpp == (str(binary),)
+
+
+def test_ollama_run_names_its_model_for_the_ollama_probe(
+    tmp_path: Path, bin_dir: Path, seen_options: list[Any]
+) -> None:
+    make_tool(bin_dir, "ollama", stderr="ollama-run-verbose.txt")
+    out = str(tmp_path / "r.jsonl")
+    assert envstamp_run("-q", "-o", out, "--", "ollama", "run", "llama3.2", "--verbose") == 0
+    (options,) = seen_options
+    assert options.ollama_models == ("llama3.2",) and options.models == ()
+
+
+def test_vllm_model_is_fingerprinted_only_when_it_is_a_local_file(
+    tmp_path: Path, bin_dir: Path, seen_options: list[Any]
+) -> None:
+    make_tool(bin_dir, "vllm")
+    model = tmp_path / "q4.gguf"
+    model.write_bytes(b"GGUF")
+    folder = tmp_path / "hf-model"
+    folder.mkdir()
+    out = str(tmp_path / "r.jsonl")
+    assert envstamp_run("-q", "-o", out, "--", "vllm", "serve", str(model)) == 0
+    assert envstamp_run("-q", "-o", out, "--", "vllm", "serve", "Qwen/Qwen2.5-0.5B") == 0
+    assert envstamp_run("-q", "-o", out, "--", "vllm", "serve", "--model", str(folder)) == 0
+    assert [o.models for o in seen_options] == [(str(model),), (), ()]
+
+
+# ------------------------------------------------------------------- failed runs
+
+
+def test_a_crash_after_some_tests_marks_every_result_failed(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A -march=native build dying with SIGILL after printing its table: what it printed is
+    kept for the record, but nothing of the run reads as a speed."""
+    make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md", code=132)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-r", "3") == 132
+    assert load_results(out) == []
+    loaded = load_results(out, include_failed=True)
+    assert [r.origin for r in loaded] == ["run:llama-bench", "run:llama-bench", "run"]
+    for result in loaded:
+        assert (result.failed, result.exit_code, result.exit_signal) == (True, 132, "SIGILL")
+    assert "failed (exit 132, SIGILL)" in capfd.readouterr().err
+
+
+def test_one_failed_repetition_fails_the_run(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    counter = tmp_path / "count.txt"
+    script = bin_dir / "flaky"
+    script.write_text(
+        f"#!/bin/sh\necho run >> {counter}\n"
+        f'[ "$(wc -l < {counter})" -eq 2 ] && exit 7\nexit 0\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "3", "-o", str(out), "--", "flaky") == 7
+    (result,) = load_results(out, include_failed=True)
+    assert result.failed and result.exit_code == 7 and len(result.wall_s) == 3
+
+
+def test_signal_names_from_shell_statuses() -> None:
+    from envstamp.commands.run import signal_name
+
+    assert signal_name(132, "linux") == "SIGILL"
+    assert signal_name(137, "linux") == "SIGKILL"
+    assert signal_name(1, "linux") is None and signal_name(128, "linux") is None
+    assert signal_name(132, "win32") is None  # Windows exit codes are not signals
+    assert signal_name(300, "linux") is None
+
+
+def test_advice_reads_llama_benchs_own_repetitions(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-r", "1") == 0
+    assert "only 1 sample(s)" in capfd.readouterr().err  # -r 1: one repetition indeed
+    pp = load_results(out)[0]
+    assert pp.summary["tokens_per_s"].n == 1 and pp.summary["tokens_per_s"].stddev is None
+    assert [a.code for a in pp.advice] == ["few_samples"]
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-r", "3") == 0
+    assert "sample(s)" not in capfd.readouterr().err
+    assert not any(a.code == "few_samples" for r in load_results(out)[3:] for a in r.advice)
+
+
+# ----------------------------------------------- llama-batched-bench and llama-server logs
+
+REAL = Path(__file__).parent / "fixtures" / "llamacpp-real" / "0.5.0-dev-0c1e57098"
+
+
+@pytest.mark.parametrize("fixture", ["batched-bench.txt", "batched-bench.jsonl"])
+def test_batched_bench_rows_become_prompt_generation_and_total_results(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, fixture: str
+) -> None:
+    make_tool(bin_dir, "llama-batched-bench", stdout=str(REAL / fixture))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "llama-batched-bench") == 0
+    loaded = load_results(out)
+    assert len(loaded) == 4 * 3 + 1 and loaded[-1].origin == "run"
+    assert {r.origin for r in loaded[:-1]} == {"run:batched-bench"}
+    prompt, generation, total = loaded[:3]
+    assert [r.name for r in loaded[:3]] == [
+        "pp128+tg32 B1 prompt", "pp128+tg32 B1 generation", "pp128+tg32 B1 total"
+    ]
+    expected = {  # S_PP, S_TG and S t/s of the first row, as each format prints them
+        "batched-bench.txt": (88093.60, 8602.15, 30929.83),
+        "batched-bench.jsonl": (85906.039062, 8324.662109, 29996.25),
+    }[fixture]
+    speeds = (
+        prompt.metrics["prompt_tps"],
+        generation.metrics["tokens_per_s"],
+        total.metrics["total_tps"],
+    )
+    assert speeds == pytest.approx(expected)
+    assert prompt.summary["prompt_tps"].n == 2  # two runs of the command
+    assert prompt.params["pp"] == 128 and prompt.params["pl"] == 1
+    assert prompt.params["n_kv_max"] == 1024 and prompt.params["flash_attn"] == -1
+    assert prompt.params["is_pp_shared"] is False and prompt.params["phase"] == "prompt"
+    assert loaded[-3].name == "pp256+tg32 B2 generation"
+
+
+def test_server_log_timing_lines_become_one_result_per_request(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_tool(bin_dir, "llama-server", stderr=str(REAL / "server.log"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-server", "-m", "tiny.gguf") == 0
+    *requests, wrapper = load_results(out)
+    assert wrapper.origin == "run" and wrapper.name == "llama-server"
+    assert [r.origin for r in requests] == ["run:server"] * 4
+    assert [r.params for r in requests] == [{"request": n} for n in (1, 2, 3, 4)]
+    assert [r.metrics["tokens_per_s"] for r in requests] == [6635.07, 4475.70, 729.32, 4329.00]
+    assert [r.metrics["prompt_tokens"] for r in requests] == [3.0, 1.0, 57.0, 1.0]
+    assert requests[0].wall_s == [pytest.approx(0.00164)]
+    assert "sample(s)" not in capfd.readouterr().err  # a request is one event

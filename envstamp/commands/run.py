@@ -3,13 +3,22 @@
 Captures and signs this machine's manifest (failing before the command runs if it cannot),
 runs the command ``W + K`` times with its output echoed, and appends stamped results:
 
-* one result for the command: wall time per repetition, exit code, stdout digest, the peak
-  resident memory of its process tree, peak GPU memory, and - when it printed them - the
-  llama.cpp timing lines or ``ollama run --verbose`` statistics as metrics;
-* one result per llama-bench test (any ``-o`` format), with tokens/s.  A llama.cpp binary
-  that ran is fingerprinted into the manifest's ``llamacpp`` entry.
+* first the benchmark's own results, parsed from what it printed: one per llama-bench test
+  (any ``-o`` format; ``origin="run:llama-bench"``), three per llama-batched-bench row
+  (prompt, generation and total speed; ``run:batched-bench``), one per request of a
+  llama-server log (``run:server``);
+* then the wrapper's result for the command (``origin="run"``): wall time per repetition
+  (model load and start-up included), exit code and signal, stdout digest, the peak resident
+  memory of its process tree, peak GPU memory, and - when it printed them - the llama.cpp
+  timing lines or ``ollama run --verbose`` statistics as metrics.
 
-Exits with the command's exit code (the first non-zero one over the repetitions).
+A run that exited non-zero or was killed marks every result of the command ``failed``: its
+times are not speeds.  What the command runs is described in the manifest: a llama.cpp
+binary that ran, the model files a known tool was given (``-m``, ``--model``...), the model
+``ollama run`` runs, and the interpreter (and packages) of a Python program.
+
+Exits with the command's exit status (the first non-zero one over the repetitions; a
+signal's death as 128+N, as a shell reports it).
 """
 
 from __future__ import annotations
@@ -17,13 +26,26 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from envstamp.run_argv import (
+    is_llama_tool,
+    is_python_name,
+    llama_bench_repetitions,
+    named_models,
+    ollama_run_models,
+    parse_shebang,
+    tool_name,
+)
 
 if TYPE_CHECKING:
     from envstamp.childrun import ChildRun
     from envstamp.model import Volatile
+    from envstamp.probes.llama_bench import BenchRow
     from envstamp.results import MemoryUse, Result
+    from envstamp.runner import Runner
     from envstamp.sampler import Region
     from envstamp.timing import Recorder
 
@@ -55,6 +77,8 @@ BENCH_PARAMS = (
 )
 # Tools whose GPU work runs in a server process of the same name, not in the child's tree.
 _SERVER_NAMED = ("ollama",)
+# How many bytes of a program to read for its shebang line.
+_SHEBANG_BYTES = 512
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +100,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--model", action="append", default=[], metavar="PATH",
-        help="fingerprint this model file into the manifest (repeatable)",
+        help="fingerprint this model file into the manifest (repeatable; a known tool's own "
+        "model argument is fingerprinted without it)",
     )
     parser.add_argument("--sample-hz", type=float, default=10.0, metavar="HZ",
                         help="GPU memory sampling rate (10)")
@@ -89,6 +114,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from envstamp.errors import InputError
+    from envstamp.runner import LiveRunner
 
     argv = _command(args.command)
     if args.repeat < 1 or args.warmup < 0:
@@ -97,9 +123,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--sample-hz must be positive")
     params = _params(args.param)
     binary = _resolve(argv[0])
-    rec = _recorder(args, binary)
+    runner = LiveRunner()
+    target = describe_target(argv, binary, runner)
+    rec = _recorder(args, target)
     try:
-        runs, before, after, region, source = _run_all(rec, argv, args, binary)
+        runs, before, after, region, source = _run_all(rec, argv, args, binary, runner)
         results = build_results(
             rec,
             argv,
@@ -114,11 +142,18 @@ def run(args: argparse.Namespace) -> int:
             rec.add(result)
     finally:
         rec.close()
+    ended = how_it_ended(runs)
+    if ended.failed:
+        signal = f", {ended.signal}" if ended.signal else ""
+        sys.stderr.write(
+            f"envstamp run: the command failed (exit {ended.exit_code}{signal}): "
+            "its results are marked failed\n"
+        )
     sys.stderr.write(
         f"envstamp run: {len(results)} result(s) appended to {args.output} "
         f"(manifest {rec.manifest_digest[:19]}...); check with 'envstamp verify {args.output}'\n"
     )
-    return next((r.exit_code for r in runs if r.exit_code), 0)
+    return ended.exit_code
 
 
 def _command(words: Sequence[str]) -> list[str]:
@@ -156,19 +191,66 @@ def _resolve(command: str) -> str:
     return found
 
 
-def _tool_name(binary: str) -> str:
-    name = Path(binary).name.lower()
-    return name[:-4] if name.endswith(".exe") else name
+# ------------------------------------------------------------------- what the command runs
 
 
-def _recorder(args: argparse.Namespace, binary: str) -> Recorder:
+@attrs.define
+class Target:
+    """What the command runs, as far as its arguments tell: for the manifest."""
+
+    binary: str
+    llama_cpp: list[str] = attrs.field(factory=list)
+    models: list[str] = attrs.field(factory=list)
+    ollama_models: list[str] = attrs.field(factory=list)
+    python: str | None = None
+
+
+def describe_target(argv: Sequence[str], binary: str, runner: Runner) -> Target:
+    """The llama.cpp binary, model files, Ollama models and Python interpreter the command
+    names (files and paths asked of ``runner``)."""
+    target = Target(binary=binary)
+    if is_llama_tool(binary):
+        target.llama_cpp.append(binary)  # the build that runs is the one to describe
+        target.models = named_models([binary, *argv[1:]])  # llama.cpp loads only files
+    else:
+        target.python = python_interpreter(binary, runner)
+        target.models = [m for m in named_models([binary, *argv[1:]]) if _is_file(runner, m)]
+    if tool_name(binary) == "ollama":
+        target.ollama_models = ollama_run_models(argv)
+    return target
+
+
+def _is_file(runner: Runner, path: str) -> bool:
+    """A local model file (an engine's model argument may be a hub name, or a folder the
+    model probe does not fingerprint)."""
+    info = runner.stat(path)
+    return info.exists and not info.is_dir
+
+
+def python_interpreter(binary: str, runner: Runner) -> str | None:
+    """The interpreter that runs ``binary``: itself when it is a Python, the Python its
+    shebang names (a console script, a ``#!`` script); None for anything else, and for
+    envstamp's own interpreter (the python section describes it already)."""
+    if is_python_name(binary):
+        found: str | None = binary
+    else:
+        shebang = parse_shebang(runner.read_bytes(binary, 0, _SHEBANG_BYTES) or b"")
+        if shebang is None or not is_python_name(shebang.program):
+            return None
+        found = runner.which(shebang.program) if shebang.via_env else shebang.program
+    return None if found == sys.executable else found
+
+
+def _recorder(args: argparse.Namespace, target: Target) -> Recorder:
     from envstamp.collect import CaptureOptions
     from envstamp.timing import Recorder
 
-    llama = list(args.llama_cpp)
-    if _tool_name(binary).startswith("llama"):
-        llama.insert(0, binary)  # the build that runs is the one to describe
-    options = CaptureOptions(llama_cpp=tuple(llama), models=tuple(args.model))
+    options = CaptureOptions(
+        llama_cpp=tuple(dict.fromkeys([*target.llama_cpp, *args.llama_cpp])),
+        models=tuple(dict.fromkeys([*target.models, *args.model])),
+        ollama_models=tuple(target.ollama_models),
+        python=target.python,
+    )
     return Recorder(
         args.output,
         options=options,
@@ -181,14 +263,12 @@ def _recorder(args: argparse.Namespace, binary: str) -> Recorder:
 
 
 def _run_all(
-    rec: Recorder, argv: list[str], args: argparse.Namespace, binary: str
+    rec: Recorder, argv: list[str], args: argparse.Namespace, binary: str, runner: Runner
 ) -> tuple[list[ChildRun], Volatile | None, Volatile | None, Region | None, str]:
     from envstamp.childrun import run_child
-    from envstamp.runner import LiveRunner
     from envstamp.sampler import MemoryReader, MemorySampler, ProcessTree
 
-    runner = LiveRunner()
-    tool = _tool_name(binary)
+    tool = tool_name(binary)
     tree = ProcessTree(runner, names=[tool] if tool in _SERVER_NAMED else [])
     sampler = MemorySampler(MemoryReader(runner, ours=tree, rss=False), hz=args.sample_hz)
 
@@ -215,6 +295,49 @@ def _run_all(
     return runs, before, after, region, sampler.reader.source
 
 
+# ---------------------------------------------------------------------------- exit status
+
+
+@attrs.define
+class Ending:
+    """How the timed runs ended, together."""
+
+    exit_code: int  # the first non-zero one (128+N for signal N), else 0
+    signal: str | None  # the signal that ended that run
+    failed: bool
+
+
+def how_it_ended(runs: Sequence[ChildRun]) -> Ending:
+    """The first failing run decides the exit code and signal; any failure fails them all."""
+    failing = next((r for r in runs if r.exit_code), None)
+    if failing is None:
+        return Ending(exit_code=0, signal=None, failed=False)
+    return Ending(exit_code=failing.exit_code, signal=signal_of(failing), failed=True)
+
+
+def signal_of(child: ChildRun) -> str | None:
+    """The name of the signal that ended a run ("SIGILL").
+
+    ``ChildRun.signal`` where the process runner reports it; otherwise read off a shell-style
+    status of 128+N (POSIX only: Windows exit codes are not signals)."""
+    if hasattr(child, "signal"):
+        reported: str | None = child.signal
+        return reported
+    return signal_name(child.exit_code)
+
+
+def signal_name(exit_code: int, platform: str = sys.platform) -> str | None:
+    """128+N -> the name of signal N on this system; None for anything else."""
+    import signal
+
+    if platform == "win32" or not 128 < exit_code < 256:
+        return None
+    try:
+        return signal.Signals(exit_code - 128).name
+    except ValueError:
+        return None
+
+
 # ----------------------------------------------------------------------------- results
 
 
@@ -229,47 +352,55 @@ def build_results(
     region: Region | None,
     gpu_source: str = "",
 ) -> list[Result]:
-    """The command's result, then one per llama-bench test it printed."""
+    """The benchmark's own results (``run:<parser>``), then the command's (``run``)."""
     from envstamp.runner import decode
     from envstamp.secrets import redact_argv
 
     stdouts = [decode(r.stdout) for r in runs]
     texts = [out + "\n" + decode(r.stderr) for out, r in zip(stdouts, runs, strict=True)]
-    memory = _memory(runs, region, gpu_source)
+    ended = how_it_ended(runs)
     common: dict[str, Any] = {
-        "origin": "run",
         "command": redact_argv(argv),  # results logs get shared: no --api-key values
-        "exit_code": next((r.exit_code for r in runs if r.exit_code), 0),
+        "exit_code": ended.exit_code,
+        "exit_signal": ended.signal,
+        "failed": ended.failed,
         "output_digest": runs[-1].stdout_sha256,
         "state_before": states[0],
         "state_after": states[1],
         "region": region,
-        "memory": memory,
+        "memory": _memory(runs, region, gpu_source),
     }
-    samples = _perf_samples(texts)
-    results = [
-        rec.make_result(
-            name or _tool_name(argv[0]),
-            params=params,
-            metrics={k: sum(v) / len(v) for k, v in samples.items()},
-            wall_s=[r.wall_s for r in runs],
-            metric_samples=samples,
-            **common,
-        )
+    parsed = [
+        *bench_results(rec, argv, stdouts, common),
+        *batched_results(rec, texts, common),
+        *server_results(rec, argv, texts, common),
     ]
-    results += _bench_results(rec, stdouts, common)
-    return results
+    samples = _perf_samples(texts)
+    wrapper = rec.make_result(
+        name or tool_name(argv[0]),
+        origin="run",
+        params=params,
+        metrics={k: sum(v) / len(v) for k, v in samples.items()},
+        wall_s=[r.wall_s for r in runs],
+        metric_samples=samples,
+        # The benchmark repeated its own tests: one run of the whole is not "few samples".
+        advise_samples=not parsed,
+        **common,
+    )
+    return [*parsed, wrapper]
 
 
 def _memory(runs: list[ChildRun], region: Region | None, gpu_source: str) -> MemoryUse:
     from envstamp.results import MemoryUse
 
-    peaks = [r.rss_peak_bytes for r in runs if r.rss_peak_bytes is not None]
+    peaks = [r.rss_peak_bytes for r in runs]
+    known = [p for p in peaks if p is not None]
     source = sorted({r.rss_source for r in runs if r.rss_source})
     if region is not None and gpu_source and gpu_source != "none":
         source.append(gpu_source)
     return MemoryUse(
-        child_rss_peak_bytes=max(peaks) if peaks else None,
+        # One run whose peak went unseen makes the peak over all of them unknown.
+        child_rss_peak_bytes=max(known) if known and len(known) == len(peaks) else None,
         gpu_process_peak_mib=region.gpu_ours_peak if region else None,
         gpu_total_peak_mib=region.gpu_total_peak if region else None,
         samples=region.samples if region else None,
@@ -291,28 +422,30 @@ def _perf_samples(texts: list[str]) -> dict[str, list[float]]:
     return samples
 
 
-def _bench_results(rec: Recorder, stdouts: list[str], common: dict[str, Any]) -> list[Result]:
-    """One result per llama-bench test, its samples gathered over the repetitions."""
-    groups: dict[str, dict[str, Any]] = {}
+# ------------------------------------------------------------------------- llama-bench
+
+
+def bench_results(
+    rec: Recorder, argv: Sequence[str], stdouts: list[str], common: dict[str, Any]
+) -> list[Result]:
+    """One result per llama-bench test, its repetitions gathered over the runs.
+
+    The repetition count of md/csv/sql output comes from llama-bench's own ``-r`` (default
+    5) when the command is llama-bench; a script that ran it hides it (None)."""
+    reps = llama_bench_repetitions(argv) if tool_name(argv[0]) == "llama-bench" else None
+    groups: dict[str, list[BenchRow]] = {}
     for text in stdouts:
         for row in _bench_rows(text):
             if row.avg_ts is None:
                 continue
-            params = _row_params(row)
-            key = repr((row.test, sorted(params.items())))
-            group = groups.setdefault(
-                key, {"name": row.test or "llama-bench", "params": params, "runs": []}
-            )
-            group["runs"].append(row)
-    return [_bench_result(rec, group, common) for group in groups.values()]
+            key = repr((row.test, sorted(_row_params(row).items())))
+            groups.setdefault(key, []).append(row)
+    return [_bench_result(rec, rows, reps, common) for rows in groups.values()]
 
 
-def _bench_rows(text: str) -> list[Any]:
-    try:
-        from envstamp.probes.llama_bench import parse_llama_bench
-    except ImportError:
-        return []
+def _bench_rows(text: str) -> list[BenchRow]:
     from envstamp.errors import ParseError
+    from envstamp.probes.llama_bench import parse_llama_bench
 
     try:
         rows, _ = parse_llama_bench(text)
@@ -321,35 +454,152 @@ def _bench_rows(text: str) -> list[Any]:
     return rows
 
 
-def _row_params(row: Any) -> dict[str, Any]:
+def _row_params(row: BenchRow) -> dict[str, Any]:
     params = {name: getattr(row, name, None) for name in BENCH_PARAMS}
     return {k: v for k, v in params.items() if v is not None}
 
 
-def _bench_result(rec: Recorder, group: dict[str, Any], common: dict[str, Any]) -> Result:
-    rows = group["runs"]
-    tps: list[float] = []
+def _bench_result(
+    rec: Recorder, rows: list[BenchRow], reps: int | None, common: dict[str, Any]
+) -> Result:
+    """The test's result: its samples (json/jsonl), or llama-bench's printed mean, stddev
+    and repetition count (md/csv/sql); params read from rounded text carry their precision."""
+    from envstamp.results import summarize_stats
+
+    params = _row_params(rows[0])
+    tolerance = {k: max(r.tolerance.get(k, 0.0) for r in rows) for k in rows[0].tolerance}
+    samples_ts: list[float] = []
     wall: list[float] = []
-    for row in rows:
-        tps += list(row.samples_ts) if row.samples_ts else [row.avg_ts]
-        if row.samples_ns:
-            wall += [ns / 1e9 for ns in row.samples_ns]
-        elif row.avg_ns:
-            wall.append(row.avg_ns / 1e9)
-    metrics = {"tokens_per_s": sum(r.avg_ts for r in rows) / len(rows)}
-    stddevs = [r.stddev_ts for r in rows if r.stddev_ts is not None]
-    if stddevs:
-        metrics["stddev_ts"] = sum(stddevs) / len(stddevs)
-    params = dict(group["params"])
-    extra = getattr(rows[0], "extra", None)
-    reps = extra.get("n_reps") if isinstance(extra, dict) else None
-    if isinstance(reps, int):
-        params["n_reps"] = reps
+    summary = {}
+    if all(r.samples_ts for r in rows):
+        weighted = 0.0
+        for row in rows:
+            samples_ts += row.samples_ts or []
+            wall += [ns / 1e9 for ns in row.samples_ns or []]
+            weighted += (row.avg_ts or 0.0) * len(row.samples_ts or [])
+        mean = weighted / len(samples_ts)  # llama-bench's exact mean (samples print rounded)
+    elif reps is not None:
+        summary["tokens_per_s"] = summarize_stats(
+            [(r.avg_ts or 0.0, r.stddev_ts, reps) for r in rows]
+        )
+        times = [(r.avg_ns, r.stddev_ns) for r in rows]
+        if all(avg is not None for avg, _ in times):
+            summary["wall_s"] = summarize_stats(
+                [((avg or 0) / 1e9, _seconds(spread), reps) for avg, spread in times]
+            )
+        mean = summary["tokens_per_s"].mean
+    else:  # repetitions unknown: each printed mean is one sample
+        samples_ts = [r.avg_ts or 0.0 for r in rows]
+        mean = sum(samples_ts) / len(samples_ts)
     return rec.make_result(
-        group["name"],
+        rows[0].test or "llama-bench",
+        origin="run:llama-bench",
         params=params,
-        metrics=metrics,
+        param_tolerance={k: v for k, v in tolerance.items() if k in params and v > 0},
+        metrics={"tokens_per_s": mean},
         wall_s=wall,
-        metric_samples={"tokens_per_s": tps},
+        metric_samples={"tokens_per_s": samples_ts} if samples_ts else {},
+        summary=summary,
         **common,
     )
+
+
+def _seconds(ns: int | None) -> float | None:
+    return None if ns is None else ns / 1e9
+
+
+# ------------------------------------------------------------------ llama-batched-bench
+
+# Each row's three speeds: (phase, metric, speed field, seconds field).
+_BATCHED_PHASES = (
+    ("prompt", "prompt_tps", "speed_pp", "t_pp"),
+    ("generation", "tokens_per_s", "speed_tg", "t_tg"),
+    ("total", "total_tps", "speed", "t"),
+)
+
+
+def batched_results(rec: Recorder, texts: list[str], common: dict[str, Any]) -> list[Result]:
+    """Per PP/TG/B row of llama-batched-bench: a result for its prompt, generation and total
+    speed (one metric each), samples gathered over the runs; the settings line's values
+    (n_kv_max, n_batch, flash_attn...) and the row's PP, TG and B are its parameters."""
+    from envstamp.errors import ParseError
+    from envstamp.probes.llama_batched_bench import parse_batched_bench
+
+    groups: dict[str, tuple[dict[str, Any], list[Any]]] = {}
+    for text in texts:
+        try:
+            bench = parse_batched_bench(text)
+        except ParseError:
+            continue
+        for row in bench.rows:
+            params = {**bench.settings, "pp": row.pp, "tg": row.tg, "pl": row.pl}
+            key = repr(sorted(params.items()))
+            groups.setdefault(key, (params, []))[1].append(row)
+    results = []
+    for params, rows in groups.values():
+        first = rows[0]
+        for phase, metric, speed, seconds in _BATCHED_PHASES:
+            known = [r for r in rows if getattr(r, speed) is not None]
+            if not known:
+                continue  # printed as inf/nan: too short for the clock
+            speeds = [float(getattr(r, speed)) for r in known]
+            results.append(
+                rec.make_result(
+                    f"pp{first.pp}+tg{first.tg} B{first.pl} {phase}",
+                    origin="run:batched-bench",
+                    params={**params, "phase": phase},
+                    metrics={metric: sum(speeds) / len(speeds)},
+                    wall_s=[getattr(r, seconds) for r in known if getattr(r, seconds) is not None],
+                    metric_samples={metric: speeds},
+                    **common,
+                )
+            )
+    return results
+
+
+# ---------------------------------------------------------------------------- llama-server
+
+
+def server_results(
+    rec: Recorder, argv: Sequence[str], texts: list[str], common: dict[str, Any]
+) -> list[Result]:
+    """One result per request a llama.cpp server log reports (``slot print_timing`` lines:
+    llama-server, and llama-cli builds that run on the server code), in the order printed."""
+    from envstamp.errors import ParseError
+    from envstamp.probes.llama_server import parse_server_log_timings
+
+    results = []
+    name = f"{tool_name(argv[0])} request"
+    for text in texts:
+        try:
+            timings = parse_server_log_timings(text)
+        except ParseError:
+            continue
+        for number, timing in enumerate(timings, 1):
+            metrics = {
+                key: float(value)
+                for key, value in (
+                    ("tokens_per_s", timing.predicted_per_second),
+                    ("prompt_tps", timing.prompt_per_second),
+                    ("prompt_tokens", timing.prompt_n),
+                    ("gen_tokens", timing.predicted_n),
+                    ("cached_tokens", timing.cache_n),
+                )
+                if value is not None
+            }
+            if "tokens_per_s" not in metrics and "prompt_tps" not in metrics:
+                continue
+            total = timing.total_ms
+            results.append(
+                rec.make_result(
+                    name,
+                    origin="run:server",
+                    params={"request": number},
+                    metrics=metrics,
+                    wall_s=[total / 1000] if total is not None else [],
+                    # One request is one event, not a series short of repetitions.
+                    advise_samples=False,
+                    **common,
+                )
+            )
+    return results

@@ -1,4 +1,5 @@
-"""Pure parser of llama-bench output (``-o md`` (the default), ``csv``, ``json``, ``jsonl``).
+"""Pure parser of llama-bench output (``-o md`` (the default), ``csv``, ``json``, ``jsonl``,
+``sql``).
 
 Each test becomes a :class:`BenchRow` with llama-bench's own field names; the build's commit
 and number also go into a ``llamacpp`` entry.  The Markdown table prints only the columns
@@ -14,6 +15,7 @@ This module imports only attrs and envstamp's small helpers, so results code can
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -70,6 +72,14 @@ class BenchRow:
     extra: dict[str, Scalar] = attrs.field(
         factory=dict, metadata={"doc": "Other columns, by llama-bench's name.", "volatile": False}
     )
+    tolerance: dict[str, float] = attrs.field(
+        factory=dict,
+        metadata={
+            "doc": "Precision of fields read from rounded text (Markdown model_size, n_params): "
+            "half the last printed unit, in the field's own unit (bytes, count).",
+            "volatile": False,
+        },
+    )
 
 
 _INT_FIELDS = frozenset(
@@ -79,7 +89,7 @@ _INT_FIELDS = frozenset(
 _FLOAT_FIELDS = frozenset({"avg_ts", "stddev_ts"})
 _BOOL_FIELDS = frozenset({"flash_attn", "no_kv_offload", "use_mmap", "embeddings", "cpu_strict"})
 _LIST_FIELDS = frozenset({"samples_ts", "samples_ns"})
-_FIELDS = frozenset(a.name for a in attrs.fields(BenchRow)) - {"extra"}
+_FIELDS = frozenset(a.name for a in attrs.fields(BenchRow)) - {"extra", "tolerance"}
 
 # csv/json column names that differ from the field names.
 _COLUMN_ALIASES = {"backends": "backend", "model_n_params": "n_params"}
@@ -145,26 +155,37 @@ def bench_test_name(n_prompt: int, n_gen: int, n_depth: int) -> str | None:
     return f"{name} @ d{n_depth}" if n_depth > 0 else name
 
 
-def _size_bytes(text: str) -> int | None:
-    """ "4.36 GiB" -> bytes (llama-bench's sizes are binary, whatever the label says)."""
+def _size_bytes(text: str) -> tuple[int | None, float | None]:
+    """ "4.36 GiB" -> (bytes, precision in bytes); llama-bench's sizes are binary, whatever
+    the label says."""
     match = re.fullmatch(r"([\d.]+)\s*([KMGT]?)i?B", text.strip(), re.IGNORECASE)
     if not match:
-        return to_int(text)
-    number = to_float(match.group(1))
+        return to_int(text), None
     power = " KMGT".index(match.group(2).upper() or " ")
-    return None if number is None else round(number * 1024**power)
+    return _scaled(match.group(1), 1024**power)
 
 
-def _count(text: str) -> int | None:
-    """ "7.62 B" -> 7620000000; "494.03 M" -> 494030000."""
+def _count(text: str) -> tuple[int | None, float | None]:
+    """ "7.62 B" -> (7620000000, 5000000.0); "494.03 M" -> (494030000, 5000.0)."""
     match = re.fullmatch(r"([\d.]+)\s*([KMBGT]?)", text.strip(), re.IGNORECASE)
     if not match:
-        return None
-    number = to_float(match.group(1))
+        return None, None
     factor = _COUNT_UNITS.get(match.group(2).lower())
-    if number is None or factor is None:
-        return None
-    return round(number * factor)
+    if factor is None:
+        return None, None
+    return _scaled(match.group(1), factor)
+
+
+def _scaled(digits: str, factor: int) -> tuple[int | None, float | None]:
+    """A printed number times its unit, and its precision: half the last printed digit's
+    place times the unit (None for a plain integer count, which is exact)."""
+    number = to_float(digits)
+    if number is None or not math.isfinite(number * factor):
+        return None, None
+    decimals = len(digits.partition(".")[2])
+    if factor == 1 and not decimals:
+        return round(number), None
+    return round(number * factor), 0.5 * 10.0**-decimals * factor
 
 
 def _rate(text: str) -> tuple[float | None, float | None]:
@@ -220,6 +241,8 @@ def row_from_record(record: dict[str, Any]) -> BenchRow:
             extra[str(key)] = _scalar(raw)
     if values.get("backend") is None:
         values["backend"] = _old_backend(record)
+    if values.get("build_number") == 0:
+        values["build_number"] = None  # llama.cpp's "no git" default: no release is build 0
     row = BenchRow(**values, extra=extra)
     counts = (row.n_prompt, row.n_gen, row.n_depth or 0)
     if counts[0] is not None and counts[1] is not None:
@@ -287,6 +310,28 @@ def _csv_records(lines: list[str]) -> tuple[list[dict[str, Any]], list[str]] | N
     return records, rest
 
 
+def _sql_records(text: str) -> list[dict[str, Any]] | None:
+    """Records of ``-o sql``: ``INSERT INTO table (col, ...) VALUES ('v', ...);`` lines
+    (SQL string literals: single quotes, a doubled quote inside); None when there are none."""
+    import csv
+
+    records = []
+    for match in _SQL_INSERT.finditer(text):
+        columns = [c.strip() for c in match.group(1).split(",")]
+        reader = csv.reader([match.group(2)], quotechar="'", doublequote=True,
+                            skipinitialspace=True)
+        values = next(reader, [])
+        if len(values) == len(columns) and ("avg_ts" in columns or "n_prompt" in columns):
+            records.append(dict(zip(columns, values, strict=True)))
+    return records or None
+
+
+_SQL_INSERT = re.compile(
+    r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)\s*VALUES\s*\((.*)\)\s*;?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 # ------------------------------------------------------------------------------ markdown
 
 
@@ -297,6 +342,7 @@ def _md_cells(line: str) -> list[str]:
 def _md_row(header: list[str], cells: list[str]) -> BenchRow:
     values: dict[str, Any] = {}
     extra: dict[str, Scalar] = {}
+    tolerance: dict[str, float] = {}
     for name, cell in zip(header, cells, strict=False):
         key = _MD_ALIASES.get(name, name)
         text = clean(cell)
@@ -304,15 +350,16 @@ def _md_row(header: list[str], cells: list[str]) -> BenchRow:
             values["avg_ts"], values["stddev_ts"] = _rate(cell)
         elif key == "test":
             values["test"] = normalise_test(cell)
-        elif key == "model_size":
-            values[key] = _size_bytes(cell) if text else None
-        elif key == "n_params":
-            values[key] = _count(cell) if text else None
+        elif key in ("model_size", "n_params") and text:
+            value, precision = (_size_bytes if key == "model_size" else _count)(cell)
+            values[key] = value
+            if value is not None and precision is not None:
+                tolerance[key] = precision
         elif key in _FIELDS:
             values[key] = _typed(key, cell)
         else:
             extra[key] = _scalar(text)
-    row = BenchRow(**values, extra=extra)
+    row = BenchRow(**values, extra=extra, tolerance=tolerance)
     match = _TEST.match(row.test or "")
     if row.test and match and any(match.groups()):
         row.n_prompt, row.n_gen, row.n_depth = (int(g) if g else 0 for g in match.groups())
@@ -356,10 +403,28 @@ def parse_llama_bench(text: str) -> tuple[list[BenchRow], list[str]]:
     found = _csv_records(lines)
     if found is not None and found[0]:
         return [row_from_record(r) for r in found[0]], found[1]
+    inserts = _sql_records(text)
+    if inserts is not None:
+        return [row_from_record(r) for r in inserts], _non_sql(lines)
     rows, rest = _md_tables(lines)
     if not rows:
         raise ParseError("no llama-bench results (md, csv, json or jsonl) found")
     return rows, rest
+
+
+def _non_sql(lines: list[str]) -> list[str]:
+    """Lines outside the CREATE TABLE statement and the INSERTs (log lines, if any)."""
+    rest: list[str] = []
+    in_create = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.upper().startswith("CREATE TABLE"):
+            in_create = True
+        if not in_create and not _SQL_INSERT.match(line):
+            rest.append(line)
+        if in_create and stripped.endswith(");"):
+            in_create = False
+    return rest
 
 
 def _non_json(lines: list[str]) -> list[str]:
