@@ -22,6 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_format_flags(parser)
     add_output_flag(parser)
     add_gate_flags(parser)
+    from envstamp.commands.verify import add_require_valid_flag
+
+    add_require_valid_flag(parser)
     parser.add_argument("--all", action="store_true", help="list every difference")
     parser.add_argument(
         "--replay", metavar="DIR", help="capture from a recording instead of this machine"
@@ -56,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_capture_timing(args)
     baseline = as_document(args.baseline)
+    from envstamp.commands.verify import require_valid
+
+    # A tampered or edited baseline always fails (exit 1) before anything is captured.
+    require_valid([(baseline.source, baseline.signature)], strict=args.require_valid)
     now = capture_like(baseline.manifest, args)
     report = diff(baseline, Document("manifest", now, "now (captured by check)"))
     emit_report(report, args)

@@ -29,8 +29,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--unknown", action="store_true", help="also show fields known in some inputs only"
     )
     from envstamp.commands.diff import add_redact_flag
+    from envstamp.commands.verify import add_require_valid_flag
 
     add_redact_flag(parser)
+    add_require_valid_flag(parser)
 
 
 def shown_rows(rows: list[CompareRow]) -> list[CompareRow]:
@@ -59,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
 
         inputs = [shareable_document(path, home=current_home()) for path in inputs]
     report = compare(inputs)
+    if args.require_valid:
+        from envstamp.commands.verify import require_valid
+
+        require_valid([(i.source, i.signature) for i in report.inputs], strict=True)
     if args.format == "json":
         from envstamp.diff_render import to_json
 

@@ -25,6 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_redact_flag(parser)
     add_gate_flags(parser)
+    from envstamp.commands.verify import add_require_valid_flag
+
+    add_require_valid_flag(parser)
 
 
 def add_redact_flag(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     from envstamp.differ import as_document, diff
 
     doc_a, doc_b = as_document(args.a), as_document(args.b)
+    if args.require_valid:
+        from envstamp.commands.verify import require_valid
+
+        require_valid([(d.source, d.signature) for d in (doc_a, doc_b)], strict=True)
     report = diff(doc_a, doc_b)
     shown = report
     if args.format == "markdown" and not args.no_redact:

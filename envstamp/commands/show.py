@@ -17,6 +17,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep hostnames and serials in --markdown output (redacted by default)",
     )
+    from envstamp.commands.verify import add_require_valid_flag
+
+    add_require_valid_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
     from envstamp.serialize import to_json
 
     doc = load_document(args.file)
+    if args.require_valid:
+        from envstamp.commands.verify import require_valid
+
+        require_valid([(args.file, doc.signature)], strict=True)
     manifest = doc.manifest
     if args.format == "json":
         emit(to_json(manifest), None)

@@ -162,3 +162,36 @@ def _text(verified: Verified, threshold: int, had_artifacts: bool) -> str:
 
 def _write_json(report: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
+
+
+# ------------------------------------------------------------- for show, diff, compare, check
+
+
+def add_require_valid_flag(parser: argparse.ArgumentParser) -> None:
+    """--require-valid: scripts can rely on the exit status, not only on the labels."""
+    parser.add_argument(
+        "--require-valid",
+        action="store_true",
+        help="exit 1 unless every input verifies with a trusted key (a results log: every "
+        "result signed); a plain manifest, an unsigned, untrusted or tampered input fails",
+    )
+
+
+def require_valid(inputs: list[tuple[str, str]], *, strict: bool) -> None:
+    """CheckFailed (exit 1) naming the first input that fails.
+
+    ``inputs`` are (source, signature) as the loaders label them ("verified...",
+    "unsigned", "not verified...", "partly signed...", "invalid: ...").  An invalid input
+    (tampered, edited after capture) always fails; with ``strict`` so does every input that
+    is not verified.
+    """
+    from envstamp.errors import CheckFailed
+
+    for source, signature in inputs:
+        if signature.startswith("invalid"):
+            raise CheckFailed(f"{source}: {signature}")
+        if strict and not signature.startswith("verified"):
+            raise CheckFailed(
+                f"{source} is not verified ({signature}); --require-valid accepts only "
+                "inputs that verify with a trusted key"
+            )
