@@ -670,3 +670,39 @@ def test_server_log_timing_lines_become_one_result_per_request(
     assert [r.metrics["prompt_tokens"] for r in requests] == [3.0, 1.0, 57.0, 1.0]
     assert requests[0].wall_s == [pytest.approx(0.00164)]
     assert "sample(s)" not in capfd.readouterr().err  # a request is one event
+
+
+def test_gpu_memory_counts_only_when_read_while_the_command_ran(tmp_path: Path) -> None:
+    """The sampler's first reading comes before the command starts; a command that ended
+    before the next one was never seen on the GPU: unknown, not that reading's 0 MiB."""
+    from timing_support import open_recorder
+
+    from envstamp.childrun import ChildRun
+    from envstamp.commands.run import build_results
+    from envstamp.sampler import Reading, Region
+
+    child = ChildRun(
+        argv=["bench"], wall_s=0.01, exit_code=0, stdout=b"", stderr=b"",
+        stdout_sha256="sha256:" + "0" * 64, rss_peak_bytes=None,
+    )
+    before = Reading(gpu_total_mib=1200, gpu_ours_mib=0)
+    with open_recorder(tmp_path / "r.jsonl") as rec:
+        unseen = Region(start=before)
+        unseen.add(before)
+        (result,) = build_results(rec, ["bench"], [child], name=None, params={},
+                                  states=(None, None), region=unseen, gpu_source="nvml")
+        assert result.memory is not None
+        assert (result.memory.gpu_process_peak_mib, result.memory.gpu_total_peak_mib) == (
+            None, None
+        )
+        assert result.memory.source is None
+        seen = Region(start=before)
+        seen.add(before)
+        seen.add(Reading(gpu_total_mib=5200, gpu_ours_mib=4000))
+        (result,) = build_results(rec, ["bench"], [child], name=None, params={},
+                                  states=(None, None), region=seen, gpu_source="nvml")
+        assert result.memory is not None
+        assert (result.memory.gpu_process_peak_mib, result.memory.gpu_total_peak_mib) == (
+            4000, 5200
+        )
+        assert result.memory.source == "nvml"

@@ -396,13 +396,17 @@ def _memory(runs: list[ChildRun], region: Region | None, gpu_source: str) -> Mem
     peaks = [r.rss_peak_bytes for r in runs]
     known = [p for p in peaks if p is not None]
     source = sorted({r.rss_source for r in runs if r.rss_source})
-    if region is not None and gpu_source and gpu_source != "none":
+    # The region's first reading is taken before the command starts: GPU figures count only
+    # when the sampler read again while it ran (a command shorter than a sampling interval
+    # was never seen on the GPU, and its "0 MiB" would be the moment before it).
+    seen = region is not None and region.samples > 1
+    if seen and gpu_source and gpu_source != "none":
         source.append(gpu_source)
     return MemoryUse(
         # One run whose peak went unseen makes the peak over all of them unknown.
         child_rss_peak_bytes=max(known) if known and len(known) == len(peaks) else None,
-        gpu_process_peak_mib=region.gpu_ours_peak if region else None,
-        gpu_total_peak_mib=region.gpu_total_peak if region else None,
+        gpu_process_peak_mib=region.gpu_ours_peak if seen and region else None,
+        gpu_total_peak_mib=region.gpu_total_peak if seen and region else None,
         samples=region.samples if region else None,
         source="+".join(source) or None,
     )
