@@ -464,7 +464,7 @@ class ModelFile(Record):
 
 @record
 class PythonInfo(Record):
-    """The Python that ran envstamp."""
+    """The Python that ran envstamp, or the one that ran the command (envstamp run)."""
 
     version: str | None = field("Python version.")
     implementation: str | None = field("CPython, PyPy...")
