@@ -53,8 +53,10 @@ if out:
 if err:
     sys.stderr.write(open(err, encoding="utf-8").read())
 sys.stdout.flush()
-if {signal_self}:
-    os.kill(os.getpid(), signal.SIGTERM)
+if {signal_self!r}:
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGILL would dump core
+    os.kill(os.getpid(), getattr(signal, {signal_self!r}))
 sys.exit({code})
 """
 
@@ -68,7 +70,7 @@ def make_tool(
     code: int = 0,
     counter: Path | None = None,
     allocate: int = 0,
-    signal_self: bool = False,
+    signal_self: str = "",
 ) -> Path:
     """A fake command: prints fixture files, exits with ``code``, answers --version."""
     bin_dir.mkdir(exist_ok=True)
@@ -233,7 +235,7 @@ def test_exit_code_digest_and_params(
 def test_a_command_killed_by_a_signal_exits_like_a_shell(
     tmp_path: Path, bin_dir: Path, quick_capture: None
 ) -> None:
-    make_tool(bin_dir, "crash", signal_self=True)
+    make_tool(bin_dir, "crash", signal_self="SIGTERM")
     out = tmp_path / "r.jsonl"
     assert envstamp_run("-q", "-o", str(out), "--", "crash") == 143
     (result,) = load_results(out, include_failed=True)
@@ -567,7 +569,8 @@ def test_a_crash_after_some_tests_marks_every_result_failed(
 ) -> None:
     """A -march=native build dying with SIGILL after printing its table: what it printed is
     kept for the record, but nothing of the run reads as a speed."""
-    make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md", code=132)
+    make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md",
+              signal_self="SIGILL")
     out = tmp_path / "r.jsonl"
     assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-r", "3") == 132
     assert load_results(out) == []
