@@ -50,6 +50,8 @@ def identity(text: str) -> Identity:
         ("version: 5760 (abc1234)", (None, 5760, "abc1234")),
         ("version: 0 (unknown)", (None, None, None)),
         ("version: b6123 (deadbeef)", (None, 6123, "deadbeef")),
+        # a "b" and six digits is a git abbreviation, not a release tag (found by hypothesis)
+        ("version: 5760 (b000000)", (None, 5760, "b000000")),
         # the start-up log line and the newer trace line (no colon, with a log prefix)
         ("build: 4338 (7b1ec53f) with cc (GCC) 14 for x86_64-linux-gnu", (None, 4338, "7b1ec53f")),
         (

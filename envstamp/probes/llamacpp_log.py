@@ -76,8 +76,9 @@ _IDENTITY = re.compile(
 _WITH = re.compile(r"^\s+with\s+(.+)$")
 _BUILT_WITH = re.compile(r"^(?:[\w.-]+:\s*)?built with\s+(.+)$")
 # Shapes of a banner's values.  A build number has at most 6 digits (llama.cpp is near 8000);
-# a longer run of digits is a commit that happens to have no letter.
-_BUILD_NUMBER = re.compile(r"[bB]?(\d{1,6})")
+# a longer run of digits is a commit that happens to have no letter.  A "b" tag has at most 5:
+# "b123456" has the length and the letters of a git abbreviation, and is read as one.
+_BUILD_NUMBER = re.compile(r"[bB](\d{1,5})|(\d{1,6})")
 _RELEASE = re.compile(r"[vV]?(\d+(?:\.\d+)+(?:[-+][\w.+-]*)?)")
 # A commit is hex: 7 to 40 digits (git's short hashes have 7 or more), or a 4-6 digit
 # abbreviation holding both a digit and a letter, so that no word ("face", "added") is one.
@@ -238,7 +239,7 @@ def banner_value(raw: str) -> BannerValue | None:
         return BannerValue("unknown")
     number = _BUILD_NUMBER.fullmatch(text)
     if number:
-        value = int(number.group(1))
+        value = int(number.group(1) or number.group(2))
         return BannerValue("number", number=value) if value else BannerValue("unknown")
     release = _RELEASE.fullmatch(text)
     if release:
