@@ -23,6 +23,7 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -514,6 +515,46 @@ def load_signing_key(
     if pem_file:
         return load_private_key_file(pem_file, passphrase=passphrase)
     return default_signing_key(create=create, passphrase=passphrase)
+
+
+def checked_signing_key(
+    path: str | os.PathLike[str] | None = None, *, passphrase: bytes | str | None = None
+) -> Callable[[], SigningKey]:
+    """Check now what :func:`load_signing_key` would refuse; return how to load the key later.
+
+    For a command that signs only after a long capture (or a ``--raw`` recording): a
+    missing, unreadable, shared or malformed key fails before any of that work.  A plain
+    Ed25519 PEM (the default kind) is checked without importing cryptography, so loading it
+    can still happen later, while probes wait; any other key (encrypted, P-256) is loaded
+    now, once - its passphrase is asked for, and checked, before the work too.
+    """
+    target: Path | None = None
+    source = f"${ENV_PRIVATE_KEY}"
+    if path is not None:
+        target = Path(path).expanduser()
+    else:
+        pem = os.environ.get(ENV_PRIVATE_KEY) or None
+        pem_file = os.environ.get(ENV_PRIVATE_KEY_FILE) or None
+        if pem and pem_file:
+            raise InputError(f"both {ENV_PRIVATE_KEY} and {ENV_PRIVATE_KEY_FILE} are set; set one")
+        if pem_file:
+            target = Path(pem_file).expanduser()
+        elif pem:
+            data = _env_pem(pem)
+        else:
+            target = default_private_path()
+            check_key_folder(target.parent)
+            if not target.exists():  # made on first use, when signing
+                return lambda: load_signing_key(passphrase=passphrase)
+    if target is not None:
+        data, info = _read_limited(target, "private key")
+        check_private_permissions(target, info.st_mode)
+        source = str(target)
+    der = _single_pem_block(data, _PEM_PRIVATE)
+    if der is not None and len(der) == 48 and der.startswith(_ED25519_PKCS8_PREFIX):
+        return lambda: load_signing_key(path, passphrase=passphrase)
+    key = SigningKey.from_pem(data, source=source, passphrase=passphrase)
+    return lambda: key
 
 
 def default_signing_key(

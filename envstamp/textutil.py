@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 # Values tools print for "unknown".  Compared case-insensitively after cleaning.
 NULL_TOKENS = frozenset(
@@ -157,6 +158,17 @@ def key_values(lines: Iterable[str], sep: str = ":") -> Iterator[tuple[str, str]
         key, found, value = line.partition(sep)
         if found and key.strip():
             yield collapse(key), collapse(value)
+
+
+def csv_row(line: str, **options: Any) -> list[str] | None:
+    """The cells of one CSV line; None where ``csv`` cannot read it (a field beyond its
+    128 KiB limit, a NUL byte): tool output of any size is data, never an internal error."""
+    import csv
+
+    try:
+        return next(csv.reader([line], **options), [])
+    except csv.Error:
+        return None
 
 
 def sorted_unique(items: Iterable[str]) -> list[str]:

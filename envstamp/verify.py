@@ -257,6 +257,9 @@ def _check_manifest_subject(statement: Mapping[str, Any], subjects: list[tuple[s
     predicate = statement.get("predicate")
     identity = predicate.get("identity_digest") if isinstance(predicate, dict) else None
     named = [digest for name, digest in subjects if name == MANIFEST_SUBJECT]
+    if len(named) > 1:
+        # One statement, one manifest: a second subject could name another machine's digest.
+        raise CheckFailed(f"the statement names {len(named)} manifest subjects; exactly one")
     if not named or not isinstance(identity, str) or f"sha256:{named[0]}" != identity:
         raise CheckFailed("the manifest subject does not match the manifest's identity digest")
 

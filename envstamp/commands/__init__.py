@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from envstamp.errors import InputError, input_error
@@ -46,6 +47,28 @@ def check_output(output: str | None) -> None:
         raise InputError(f"cannot write {output}: folder {target.parent} does not exist")
     if target.is_dir():
         raise InputError(f"cannot write {output}: it is a folder")
+
+
+def check_named_inputs(
+    llama_cpp: Sequence[str], models: Sequence[str], *, replay: object = None
+) -> None:
+    """A ``--llama-cpp`` or ``--model`` the user named that does not exist is an error (exit
+    2), before anything is captured or run: a typo must not become a manifest that silently
+    lacks the build or model.  A ``--model`` that is an Ollama model name ("llama3.2:3b"),
+    not a path, passes: the probe looks it up.  With ``--replay`` the paths name files of the
+    recorded machine, so nothing is checked here."""
+    if replay:
+        return
+    for option, values in (("--llama-cpp", llama_cpp), ("--model", models)):
+        for value in values:
+            if Path(value).expanduser().exists():
+                continue
+            if option == "--model":
+                from envstamp.probes.model_file import parse_ollama_name
+
+                if parse_ollama_name(value) is not None:
+                    continue
+            raise InputError(f"{option} {value}: no such file or folder")
 
 
 def add_capture_timing_flags(parser: argparse.ArgumentParser) -> None:

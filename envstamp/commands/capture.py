@@ -10,6 +10,7 @@ from envstamp.commands import (
     add_format_flags,
     add_output_flag,
     check_capture_timing,
+    check_named_inputs,
     check_output,
     emit,
 )
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("json" if args.output else "text")
     signing = fmt == "json" and not args.no_sign
     check_output(args.output)
+    check_named_inputs(args.llama_cpp, args.model, replay=args.replay)
     options = CaptureOptions(
         llama_cpp=tuple(args.llama_cpp),
         models=tuple(args.model),
@@ -89,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if signing:
         from envstamp import keys
 
+        # A bad key fails now, before the capture and any --raw recording (issue 12).
+        signing_key = keys.checked_signing_key(args.key)
         on_stall = keys.load_signing_code  # cryptography and the key folder, while probes wait
     manifest = capture(options, record=args.raw, replay=args.replay, on_stall=on_stall)
     if args.redact or (fmt == "markdown" and not args.no_redact):
@@ -99,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if signing:
         from envstamp.sign import envelope_json, sign_manifest
 
-        emit(envelope_json(sign_manifest(manifest, keys.load_signing_key(args.key))), args.output)
+        emit(envelope_json(sign_manifest(manifest, signing_key())), args.output)
         return 0
     emit(render_manifest(manifest, fmt, args), args.output)
     return 0

@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     from envstamp.documents import Document
 
     check_capture_timing(args)
+    from envstamp.commands import check_named_inputs
+
+    check_named_inputs(args.llama_cpp, args.model, replay=args.replay)
     baseline = as_document(args.baseline)
     from envstamp.commands.verify import require_valid
 

@@ -38,8 +38,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from envstamp import keys
+    from envstamp.errors import InputError
 
     target = Path(args.output).expanduser() if args.output else keys.default_private_path()
+    if target.is_dir():
+        raise InputError(
+            f"{target} is a folder: -o names the private key file to write "
+            f"(e.g. {target / 'signing.pem'})"
+        )
     if target.exists() and not args.force:
         raise keys.KeyExistsError(f"a key already exists at {target}; use --force to replace it")
     passphrase = _new_passphrase() if args.passphrase else None

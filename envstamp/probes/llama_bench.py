@@ -24,7 +24,7 @@ import attrs
 from envstamp.errors import ParseError
 from envstamp.model import LlamaCppBuild, field
 from envstamp.probes import Sections
-from envstamp.textutil import clean, collapse, to_bool, to_float, to_int
+from envstamp.textutil import clean, collapse, csv_row, to_bool, to_float, to_int
 
 Scalar = str | int | float | bool | None
 
@@ -285,24 +285,20 @@ def _json_records(text: str) -> list[dict[str, Any]] | None:
 
 
 def _is_csv_header(line: str) -> bool:
-    import csv
-
-    header = next(csv.reader([line]), [])
+    header = csv_row(line) or []
     return len(header) > 3 and ("avg_ts" in header or "n_prompt" in header)
 
 
 def _csv_records(lines: list[str]) -> tuple[list[dict[str, Any]], list[str]] | None:
     """Records of ``-o csv`` and the lines around them; None when there is no csv header."""
-    import csv
-
     at = next((i for i, line in enumerate(lines) if _is_csv_header(line)), None)
     if at is None:
         return None
-    header = next(csv.reader([lines[at]]))
+    header = csv_row(lines[at]) or []
     records: list[dict[str, Any]] = []
     rest = lines[:at]
     for line in lines[at + 1 :]:
-        cells = next(csv.reader([line]), [])
+        cells = csv_row(line) or []  # an unreadable line (a 128 KiB field) is not a record
         if len(cells) == len(header):
             records.append(dict(zip(header, cells, strict=True)))
         elif line.strip():
@@ -313,14 +309,12 @@ def _csv_records(lines: list[str]) -> tuple[list[dict[str, Any]], list[str]] | N
 def _sql_records(text: str) -> list[dict[str, Any]] | None:
     """Records of ``-o sql``: ``INSERT INTO table (col, ...) VALUES ('v', ...);`` lines
     (SQL string literals: single quotes, a doubled quote inside); None when there are none."""
-    import csv
-
     records = []
     for match in _SQL_INSERT.finditer(text):
         columns = [c.strip() for c in match.group(1).split(",")]
-        reader = csv.reader([match.group(2)], quotechar="'", doublequote=True,
-                            skipinitialspace=True)
-        values = next(reader, [])
+        values = csv_row(
+            match.group(2), quotechar="'", doublequote=True, skipinitialspace=True
+        ) or []
         if len(values) == len(columns) and ("avg_ts" in columns or "n_prompt" in columns):
             records.append(dict(zip(columns, values, strict=True)))
     return records or None

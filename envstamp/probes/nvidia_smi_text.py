@@ -4,7 +4,6 @@ default table.  (The tree formats ``-q`` and ``-q -x`` are in :mod:`envstamp.pro
 
 from __future__ import annotations
 
-import csv
 import re
 
 from envstamp.errors import ParseError
@@ -21,7 +20,7 @@ from envstamp.probes.nvidia_values import (
     throttle_names_from_mask,
     value,
 )
-from envstamp.textutil import collapse
+from envstamp.textutil import collapse, csv_row
 
 SOURCE_LIST = "nvidia-smi -L"
 SOURCE_CSV = "nvidia-smi --query-gpu"
@@ -167,7 +166,8 @@ def invalid_field(text: str) -> str | None:
 
 def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
     lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
-    rows = list(csv.reader(lines, skipinitialspace=True))
+    # Line by line: a line csv cannot read (a field over its 128 KiB limit) is left out.
+    rows = [row for line in lines if (row := csv_row(line, skipinitialspace=True)) is not None]
     for position, row in enumerate(rows):
         fields = [csv_field(cell) for cell in row]
         if any(f in _KNOWN_FIELDS or f in _MASKS for f in fields):

@@ -502,7 +502,12 @@ def load_recording(folder: Path) -> dict[str, Answer]:
     for path in sorted(folder.glob("*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            answers[answer_key(record["op"], record["key"])] = record["answer"]
+            op, key, answer = record["op"], record["key"], record["answer"]
+            if not (isinstance(op, str) and isinstance(key, dict) and isinstance(answer, dict)):
+                raise TypeError("op, key and answer must be a string and two objects")
+            answers[answer_key(op, key)] = answer
+        except RecursionError:
+            raise InputError(f"bad recorded answer {path.name}: nested too deeply") from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"bad recorded answer {path.name}: {exc}") from None
     return answers
