@@ -216,21 +216,31 @@ def test_run_of_json_output_keeps_every_sample(work: dict[str, Any]) -> None:
         assert series.min <= series.median <= series.max  # type: ignore[operator]
 
 
-def test_run_of_batched_bench_gives_its_rows(work: dict[str, Any]) -> None:
+def test_run_of_batched_bench_gives_the_rows_it_printed(work: dict[str, Any]) -> None:
+    """One result per printed row and phase: exactly what the tool printed.
+
+    Newer llama.cpp builds leak their logger on purpose (ggml-org/llama.cpp#22142), so a
+    tool that prints through it can lose its last lines at exit: llama-batched-bench
+    0c1e57098 drops its last row in about one run in three, wrapped or not.  So the rows
+    are compared with the ones the tool printed this time (envstamp echoes its stdout).
+    """
+    from envstamp.probes.llama_batched_bench import parse_batched_bench
     from envstamp.results import load_results
 
     assert BIN is not None
-    done = envstamp(work, "run", "-q", "-o", "batched.jsonl", "--",
+    done = envstamp(work, "run", "-o", "batched.jsonl", "--",
                     str(BIN / "llama-batched-bench"), "-m", "tiny.gguf", "-c", "512",
                     "-b", "128", "-ub", "64", "-npp", "64", "-ntg", "16", "-npl", "1,2")
     assert done.returncode == 0, done.stderr
+    printed = parse_batched_bench(done.stdout).rows
+    assert printed and {row.pl for row in printed} <= {1, 2}
     own = [r for r in load_results(work["dir"] / "batched.jsonl", verify=False)
            if r.origin == "run:batched-bench"]
-    # per B: prompt, generation and total
-    assert {(r.params.get("pl"), r.params.get("phase")) for r in own} == {
-        (pl, phase) for pl in (1, 2) for phase in ("prompt", "generation", "total")
-    }
-    assert all(not r.failed for r in own)
+    # per printed B: prompt, generation and total
+    assert sorted((r.params.get("pl"), r.params.get("phase")) for r in own) == sorted(
+        (row.pl, phase) for row in printed for phase in ("prompt", "generation", "total")
+    )
+    assert all(not r.failed and r.params.get("pp") == 64 for r in own)
 
 
 def test_failed_benchmark_is_marked_failed_and_its_status_returned(
