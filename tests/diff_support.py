@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from envstamp.model import LlamaCppBuild, Manifest
-from envstamp.serialize import manifest_from_json, structure, to_json
+from envstamp.serialize import manifest_from_json, structure, to_json, with_digest
 
 DIFF_FIXTURES = Path(__file__).parent / "fixtures" / "diff"
 WORKSTATION = DIFF_FIXTURES / "workstation-b3447.json"
@@ -54,7 +54,9 @@ def edit_volatile_gpu(manifest: Manifest, index: int = 0, **changes: Any) -> Man
 
 
 def write(manifest: Manifest, path: Path) -> Path:
-    path.write_text(to_json(manifest), encoding="utf-8")
+    # As a capture writes it: with the identity digest of what it holds (an edited manifest
+    # that keeps its old digest reads as "edited after capture").
+    path.write_text(to_json(with_digest(manifest)), encoding="utf-8")
     return path
 
 

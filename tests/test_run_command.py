@@ -530,9 +530,11 @@ def test_a_llama_tools_models_are_fingerprinted_without_model(
     binary = make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
     out = str(tmp_path / "r.jsonl")
     argv = ["llama-bench", "-m", "a.gguf,b.gguf", "--model", "c.gguf", "-r", "3"]
-    assert envstamp_run("-q", "--model", "extra.gguf", "-o", out, "--", *argv) == 0
+    extra = tmp_path / "extra.gguf"  # a --model envstamp is given must exist
+    extra.write_bytes(b"GGUF")
+    assert envstamp_run("-q", "--model", str(extra), "-o", out, "--", *argv) == 0
     (options,) = seen_options
-    assert options.models == ("a.gguf", "b.gguf", "c.gguf", "extra.gguf")
+    assert options.models == ("a.gguf", "b.gguf", "c.gguf", str(extra))
     assert options.llama_cpp == (str(binary),)
 
 
