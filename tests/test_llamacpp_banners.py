@@ -100,6 +100,15 @@ def test_compiler_and_target_of_the_current_and_the_old_toolchain_line() -> None
     assert (trace.compiler, trace.target) == ("GNU 12.2.0", "Linux x86_64 (debug)")
 
 
+def test_json_build_info_with_every_part() -> None:
+    build = parse_llama_log(
+        '{"msg":"build info","build":7123,"commit":"0c1e57098","version":"0.5.0",'
+        '"compiler":"GNU 12.2.0","build_target":"Linux x86_64"}'
+    )
+    assert (build.version, build.build_number, build.commit) == ("0.5.0", 7123, "0c1e57098")
+    assert (build.compiler, build.target) == ("GNU 12.2.0", "Linux x86_64")
+
+
 def test_prose_that_mentions_a_build_is_no_banner() -> None:
     with pytest.raises(ParseError):
         parse_llama_log("we build 3 (three) tools\nversion control (git) is used\n")

@@ -349,14 +349,22 @@ def _json_build_info(state: _State, line: str) -> bool:
         return False
     if not isinstance(record, dict):
         return False
+    keys = (("build", "number"), ("build_number", "number"), ("commit", "commit"),
+            ("version", "version"))
     values = [
         value
-        for key, role in (("build", "number"), ("commit", "commit"))
+        for key, role in keys
         if record.get(key) is not None
         and (value := banner_value(str(record[key]))) is not None
         and value.role in (role, "unknown")
     ]
     state.identity(values)
+    compiler = record.get("compiler", record.get("build_compiler"))
+    target = record.get("target", record.get("build_target"))
+    if isinstance(compiler, str) and compiler.strip():
+        state.compiler = state.compiler or clean(compiler)
+    if isinstance(target, str) and target.strip():
+        state.target = state.target or clean(target)
     return True
 
 
