@@ -712,6 +712,9 @@ def _write_private(target: Path, data: bytes, *, force: bool) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         if force:
+            from envstamp.runner.files import refuse_special
+
+            refuse_special(target)  # never rename a key over a device node (/dev/null)
             tmp.replace(target)
         else:
             _link_exclusive(tmp, target, data)

@@ -229,6 +229,13 @@ def describe_model(ctx: ProbeContext, given: str) -> tuple[ModelFile, str | None
         info = ctx.runner.stat(path)
     if info.is_dir:
         raise ProbeFailure("error", f"{given}: is a folder, not a model file")
+    if not info.is_regular:
+        # Only regular files are read and hashed: a FIFO would wait for a writer for ever
+        # and /dev/zero never ends (the model probe may outlive the capture's deadline).
+        from envstamp.runner.files import kind_words
+
+        kind = kind_words(info.kind or "other")
+        raise ProbeFailure("error", f"{given}: is {kind}, not a regular file: not read")
     size = info.size or 0
     model = ModelFile(path=given if name is None else path, name=name, size_bytes=info.size)
     problem = None

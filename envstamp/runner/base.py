@@ -89,6 +89,13 @@ class StatResult(FrozenRecord):
     size: int | None = None
     mtime_ns: int | None = None
     mode: int | None = None
+    kind: str | None = None
+    """"file", "dir", "fifo", "char device", "block device", "socket" (None: not recorded)."""
+
+    @property
+    def is_regular(self) -> bool:
+        """A regular file (or, from a recording made before ``kind`` was kept, not a folder)."""
+        return self.exists and (self.kind == "file" or (self.kind is None and not self.is_dir))
 
 
 @frozen_record
@@ -246,6 +253,7 @@ class Runner:
             size=answer.get("size"),
             mtime_ns=answer.get("mtime_ns"),
             mode=answer.get("mode"),
+            kind=answer.get("kind"),
         )
 
     def realpath(self, path: str) -> str:
@@ -494,14 +502,22 @@ def answer_file_name(op: str, key: dict[str, Any]) -> str:
     return f"{op}-{slug}-{digest}.json" if slug else f"{op}-{digest}.json"
 
 
+# The largest answer file a recording may hold: a GGUF header read in full (up to 64 MiB,
+# hex-encoded) or two command outputs of MAX_OUTPUT_BYTES with JSON escapes fit well below.
+MAX_RECORDED_ANSWER_BYTES = 256 << 20
+
+
 def load_recording(folder: Path) -> dict[str, Answer]:
     """Every recorded answer of a folder, by lookup key."""
     if not folder.is_dir():
         raise InputError(f"no recording at {folder}")
     answers: dict[str, Answer] = {}
     for path in sorted(folder.glob("*.json")):
+        # A regular file of bounded size only: a FIFO named *.json would wait for ever, a
+        # link to /dev/zero would fill the memory.
+        data = files.read_regular(path, MAX_RECORDED_ANSWER_BYTES)
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(data.decode("utf-8"))
             op, key, answer = record["op"], record["key"], record["answer"]
             if not (isinstance(op, str) and isinstance(key, dict) and isinstance(answer, dict)):
                 raise TypeError("op, key and answer must be a string and two objects")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_mod
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from envstamp.errors import InputError
 from envstamp.runner.answers import Answer, decode
@@ -23,10 +25,12 @@ def _os_error_answer(exc: OSError) -> Answer:
 
 
 def read_text_answer(path: str, limit: int) -> Answer:
-    """Read a file live."""
+    """Read a file live (at most ``limit`` bytes; never waiting on a FIFO)."""
     try:
-        with open(path, "rb") as handle:
+        with _open_for_reading(path) as handle:
             data = handle.read(limit)
+    except NotRegularError as exc:
+        return {"status": "error", "detail": str(exc)}
     except OSError as exc:
         return _os_error_answer(exc)
     return {"status": "ok", "text": decode(data)}
@@ -35,12 +39,85 @@ def read_text_answer(path: str, limit: int) -> Answer:
 def read_bytes_answer(path: str, offset: int, length: int) -> Answer:
     """Read a byte range live."""
     try:
-        with open(path, "rb") as handle:
+        with _open_for_reading(path) as handle:
             handle.seek(offset)
             data = handle.read(length)
+    except NotRegularError as exc:
+        return {"status": "error", "detail": str(exc)}
     except OSError as exc:
         return _os_error_answer(exc)
     return {"status": "ok", "hex": data.hex()}
+
+
+class NotRegularError(OSError):
+    """A path that names something other than a file to read (a FIFO, a socket...)."""
+
+
+# What a file's type is called in messages and stat answers.
+_KINDS = (
+    (stat_mod.S_ISREG, "file"),
+    (stat_mod.S_ISDIR, "dir"),
+    (stat_mod.S_ISFIFO, "fifo"),
+    (stat_mod.S_ISCHR, "char device"),
+    (stat_mod.S_ISBLK, "block device"),
+    (stat_mod.S_ISSOCK, "socket"),
+)
+_KIND_WORDS = {
+    "dir": "a folder",
+    "fifo": "a FIFO (named pipe)",
+    "char device": "a character device",
+    "block device": "a block device",
+    "socket": "a socket",
+    "other": "not a regular file",
+}
+
+
+def kind_of(mode: int) -> str:
+    """"file", "dir", "fifo", "char device", "block device", "socket" or "other"."""
+    return next((name for test, name in _KINDS if test(mode)), "other")
+
+
+def kind_words(kind: str) -> str:
+    """A file kind as a message says it ("a character device")."""
+    return _KIND_WORDS.get(kind, "a regular file" if kind == "file" else "not a regular file")
+
+
+def _open_for_reading(path: str) -> IO[bytes]:
+    """Open a regular file to read.  The open does not block (O_NONBLOCK: a FIFO would
+    wait for a writer); a FIFO, socket or device is then refused - reading one may never end
+    (/dev/zero, a terminal) - and a folder raises IsADirectoryError as open() would."""
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    flags = os.O_RDONLY | nonblock | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        kind = kind_of(os.fstat(fd).st_mode)
+        if kind == "dir":
+            raise IsADirectoryError(21, "Is a directory")
+        if kind != "file":
+            raise NotRegularError(f"{kind_words(kind)}, not a regular file")
+        if nonblock:
+            os.set_blocking(fd, True)  # O_NONBLOCK was for the open only
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+    """All of a regular file of at most ``limit`` bytes; InputError (one line) for anything
+    else: a FIFO, a device (a link to /dev/zero), a folder, a larger file.  Used for
+    recordings, whose every answer file must be a plain file."""
+    name = os.fspath(path)
+    try:
+        with _open_for_reading(name) as handle:
+            data = handle.read(limit + 1)
+    except NotRegularError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{name}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise InputError(f"{name}: larger than {limit >> 20} MiB")
+    return data
 
 
 def list_dir_answer(path: str) -> Answer:
@@ -52,16 +129,15 @@ def list_dir_answer(path: str) -> Answer:
 
 
 def stat_answer(path: str) -> Answer:
-    """Stat a path live."""
+    """Stat a path live (links followed)."""
     try:
         st = os.stat(path)
     except OSError:
         return {"exists": False}
-    import stat as stat_mod
-
     return {
         "exists": True,
         "is_dir": stat_mod.S_ISDIR(st.st_mode),
+        "kind": kind_of(st.st_mode),
         "size": st.st_size,
         "mtime_ns": st.st_mtime_ns,
         "mode": stat_mod.S_IMODE(st.st_mode),
@@ -69,11 +145,22 @@ def stat_answer(path: str) -> Answer:
 
 
 def sha256_answer(path: str, progress: Callable[[int, int], None] | None) -> Answer:
-    """Hash a file live, through the hash cache."""
+    """Hash a regular file live, through the hash cache.  Anything else (a FIFO would wait
+    for a writer for ever, /dev/zero never ends) is refused without reading."""
     try:
-        st = os.stat(path)
+        handle = _open_for_reading(path)
+    except NotRegularError as exc:
+        return {"status": "error", "detail": f"not hashed: {exc}"}
     except OSError as exc:
         return _os_error_answer(exc)
+    with handle:
+        return _hash_open_file(path, handle, progress)
+
+
+def _hash_open_file(
+    path: str, handle: IO[bytes], progress: Callable[[int, int], None] | None
+) -> Answer:
+    st = os.fstat(handle.fileno())
     from envstamp.runner.caches import hash_cache
 
     cache = hash_cache()
@@ -84,12 +171,11 @@ def sha256_answer(path: str, progress: Callable[[int, int], None] | None) -> Ans
     digest = hashlib.sha256()
     done = 0
     try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, st.st_size)
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, st.st_size)
     except OSError as exc:
         return _os_error_answer(exc)
     value = digest.hexdigest()
@@ -101,10 +187,63 @@ def sha256_answer(path: str, progress: Callable[[int, int], None] | None) -> Ans
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644) -> None:
     """Write a file so readers see the old or the new contents, never a part.
 
-    Raises InputError (one line) when the folder is missing or unwritable.
+    Only a regular file (or nothing) is replaced, through a temporary file renamed over it;
+    a symbolic link stays a link and the file it points to is replaced.  A character
+    device or a FIFO (``-o /dev/null``, ``-o /dev/stdout``, ``-o >(gzip > m.gz)``) is
+    written through, as the shell's ``>`` would: renaming a file over it would replace the
+    device node itself (as root, a broken /dev/null).  A block device, socket or folder is
+    refused.  Raises InputError (one line) when the target cannot be written.
     """
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    kind = _existing_kind(target)
+    if kind in ("char device", "fifo"):
+        _write_through(target, data)
+        return
+    if kind not in (None, "file"):
+        raise InputError(f"cannot write {target}: it is {kind_words(kind)}")
+    destination = Path(os.path.realpath(target)) if target.is_symlink() else target
+    _replace_regular(destination, data, mode, shown=target)
+
+
+def refuse_special(path: str | os.PathLike[str]) -> None:
+    """InputError unless ``path`` names a regular file or nothing: for a writer that renames
+    a file into place (a key), which must never replace a device node, FIFO or socket."""
+    kind = _existing_kind(Path(path))
+    if kind not in (None, "file"):
+        raise InputError(f"cannot write {os.fspath(path)}: it is {kind_words(kind)}")
+
+
+def _existing_kind(target: Path) -> str | None:
+    """What the path names now (links followed); None when nothing (or a dangling link)."""
+    try:
+        return kind_of(os.stat(target).st_mode)
+    except OSError:
+        return None
+
+
+def _write_through(target: Path, data: bytes) -> None:
+    """Write into an existing character device or FIFO; blocks until a FIFO has a reader."""
+    try:
+        fd = os.open(target, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        kind = kind_of(os.fstat(fd).st_mode)
+        if kind not in ("char device", "fifo"):  # it changed since it was looked at
+            raise InputError(f"cannot write {target}: it changed while being opened")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _replace_regular(destination: Path, data: bytes, mode: int, *, shown: Path) -> None:
+    tmp = destination.with_name(
+        f".{destination.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    )
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
@@ -115,11 +254,15 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        os.replace(tmp, target)
+        kind = _existing_kind(destination)
+        if kind not in (None, "file"):  # a device or FIFO appeared there meanwhile
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"cannot write {shown}: it is now {kind_words(kind)}")
+        os.replace(tmp, destination)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         reason = exc.strerror or str(exc)
-        raise InputError(f"cannot write {target}: {reason}") from None
+        raise InputError(f"cannot write {shown}: {reason}") from None
 
 
 def which(name: str) -> str | None:
