@@ -2,9 +2,9 @@
 exit code, and the peak resident memory of the finished process tree from the OS.
 
 This is not the probe runner (:mod:`envstamp.runner`): a benchmark runs as long as it runs,
-keeps the terminal (stdin, Ctrl-C), and its output is echoed as it comes.  Peak memory comes
-from ``os.wait4``'s rusage (``ru_maxrss``: the largest process of the tree, KiB on Linux,
-bytes on macOS); Windows reports none.
+keeps the terminal (stdin, Ctrl-C: it stays in envstamp's process group), and its output is
+echoed as it comes.  Peak memory comes from ``os.wait4``'s rusage (``ru_maxrss``: the largest
+process of the tree, KiB on Linux, bytes on macOS); Windows reports none.
 
 ``ru_maxrss`` has a catch: the child starts as a fork (or vfork) of this Python process, and
 Linux carries the high-water mark across ``exec``, so a small command reports envstamp's own
@@ -12,16 +12,26 @@ peak.  The figure is therefore trusted only when it exceeds what this process ha
 by the time the command ended; otherwise the child's own high-water mark after ``exec``
 (``VmHWM`` in /proc/PID/status, watched while it runs) is used, or nothing (null, never a
 start-up reading of a few KiB) when it ended before it was read twice.
+
+The command is measured, not what it leaves behind: the run ends when the command exits
+(not when a background process it started lets go of its output), the wall time is the
+command's own, and whatever of its process tree is still running then is stopped (SIGTERM,
+then SIGKILL a second later; see :mod:`envstamp.runner.processes`), said on stderr and
+recorded as ``descendants_outlived``.  When envstamp itself is interrupted (SIGINT, SIGTERM,
+SIGHUP) the command gets the signal too and, if it has not ended a few seconds later, the
+whole tree is killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from time import perf_counter
 from typing import IO, Any
 
@@ -30,6 +40,15 @@ import attrs
 from envstamp.errors import InputError, input_error
 
 MAX_CAPTURE_BYTES = 64 << 20  # kept for parsing; the digest covers everything
+# Leftovers get SIGTERM and this long to go before SIGKILL (a server may remove its socket).
+LEFTOVER_TERM_GRACE_S = 1.0
+# After envstamp is interrupted: how long the command may take to end on the signal.
+INTERRUPT_GRACE_S = 3.0
+# A terminal's Ctrl-C reaches the command too (same process group): this long before
+# envstamp passes SIGINT on itself (for a SIGINT sent to envstamp alone).
+SIGINT_HEADSTART_S = 0.5
+# How long the output may stay open after the tree was ended (a process out of reach).
+PIPE_GRACE_S = 1.0
 
 
 @attrs.define
@@ -44,38 +63,9 @@ class ChildRun:
     stdout_sha256: str
     rss_peak_bytes: int | None
     rss_source: str | None = None  # "rusage" or "procfs" (VmHWM), see the module docstring
-
-
-class _Tee:
-    """Copies a child's pipe to a stream while keeping (a capped copy of) it and its digest."""
-
-    def __init__(self, pipe: IO[bytes], echo: IO[bytes] | None) -> None:
-        self.pipe = pipe
-        self.echo = echo
-        self.data = bytearray()
-        self.digest = hashlib.sha256()
-        self.thread = threading.Thread(target=self._pump, name="envstamp-tee", daemon=True)
-        self.thread.start()
-
-    def _pump(self) -> None:
-        read = getattr(self.pipe, "read1", self.pipe.read)
-        while True:
-            chunk = read(65536)
-            if not chunk:
-                break
-            self.digest.update(chunk)
-            if len(self.data) < MAX_CAPTURE_BYTES:
-                self.data += chunk[: MAX_CAPTURE_BYTES - len(self.data)]
-            if self.echo is not None:
-                try:
-                    self.echo.write(chunk)
-                    self.echo.flush()
-                except (OSError, ValueError):
-                    self.echo = None  # our own stdout went away; keep capturing
-        self.pipe.close()
-
-    def join(self) -> None:
-        self.thread.join()
+    signal: str | None = None  # "SIGILL" when a signal ended the command
+    descendants_outlived: bool = False  # some process it started was still running after it
+    left_running: list[str] = attrs.field(factory=list)  # "name (pid N)" of those, stopped
 
 
 def run_child(
@@ -85,13 +75,15 @@ def run_child(
     on_start: Callable[[int], None] | None = None,
 ) -> ChildRun:
     """Run ``argv`` to completion (stdin inherited); ``on_start(pid)`` right after spawn."""
-    out_echo = _binary(sys.stdout) if echo else None
-    err_echo = _binary(sys.stderr) if echo else None
+    from envstamp.runner.processes import Pump, Tree
     from envstamp.sampler import max_rss_self
 
+    out_echo = _binary(sys.stdout) if echo else None
+    err_echo = _binary(sys.stderr) if echo else None
+    tree = Tree(own_group=False)
     start = perf_counter()
     try:
-        proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = tree.popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise InputError(f"command not found: {argv[0]}") from None
     except OSError as exc:
@@ -99,38 +91,47 @@ def run_child(
     if on_start is not None:
         on_start(proc.pid)
     assert proc.stdout is not None and proc.stderr is not None
-    tees = (_Tee(proc.stdout, out_echo), _Tee(proc.stderr, err_echo))
+    digest = hashlib.sha256()
+    pumps = (
+        Pump(proc.stdout, MAX_CAPTURE_BYTES, echo=out_echo, digest=digest.update),
+        Pump(proc.stderr, MAX_CAPTURE_BYTES, echo=err_echo),
+    )
     watcher = _HighWaterWatcher(proc.pid)
     try:
         code, rss = _wait(proc)
-    except KeyboardInterrupt:
-        # Ctrl-C reached the child too (same process group); give it a moment, then stop it.
-        _stop(proc)
+        wall = perf_counter() - start  # the command's own time, whatever it left running
+    except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM / SIGHUP through the CLI
+        _interrupted(proc, tree, getattr(interrupt, "signum", None))
         raise
     finally:
         watcher.stop()
-    wall = perf_counter() - start
+    left = tree.end(term_grace=LEFTOVER_TERM_GRACE_S)
+    held = not all(pump.join(PIPE_GRACE_S) for pump in pumps)
+    if left or held:
+        _say_stopped(argv, left, held)
     # This process's high-water mark only grows: read now, it is at least what the fork
     # carried into the command's rusage (read before the spawn, it could be less).
     rss, rss_source = trusted_peak(rss, max_rss_self(), watcher.seen_peak())
-    for tee in tees:
-        tee.join()
     return ChildRun(
         argv=list(argv),
         wall_s=wall,
-        exit_code=code,
-        stdout=bytes(tees[0].data),
-        stderr=bytes(tees[1].data),
-        stdout_sha256="sha256:" + tees[0].digest.hexdigest(),
+        exit_code=_exit_code(code),
+        stdout=pumps[0].data,
+        stderr=pumps[1].data,
+        stdout_sha256="sha256:" + digest.hexdigest(),
         rss_peak_bytes=rss,
         rss_source=rss_source,
+        signal=_signal_of(proc.returncode),
+        descendants_outlived=bool(left) or held,
+        left_running=left,
     )
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
-    """Exit code (shell style: 128+N for a signal) and peak RSS of the tree, bytes."""
+    """Exit status (negative -N for signal N, as Popen has it) and peak RSS of the tree,
+    bytes.  Sets ``proc.returncode``."""
     if not hasattr(os, "wait4"):
-        return _exit_code(proc.wait()), None
+        return proc.wait(), None
     from envstamp.sampler import rusage_bytes
 
     while True:
@@ -140,10 +141,53 @@ def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
         except InterruptedError:
             continue
         except ChildProcessError:  # reaped elsewhere
-            return _exit_code(proc.wait()), None
+            return proc.wait(), None
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
-    return _exit_code(code), rusage_bytes(usage.ru_maxrss)
+    return code, rusage_bytes(usage.ru_maxrss)
+
+
+def _interrupted(proc: subprocess.Popen[bytes], tree: Any, signum: int | None) -> None:
+    """envstamp was interrupted: pass the signal on, give the command a moment, end it all.
+
+    A terminal's Ctrl-C already reached the command (same process group), so SIGINT is
+    passed on only if the command is still running after a short head start."""
+    import signal
+
+    signum = signal.SIGINT if signum is None else signum
+    if signum == signal.SIGINT:
+        _wait_quietly(proc, SIGINT_HEADSTART_S)
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            proc.send_signal(signum)
+        _wait_quietly(proc, INTERRUPT_GRACE_S)
+    tree.end()
+    _wait_quietly(proc, None)
+
+
+def _wait_quietly(proc: subprocess.Popen[bytes], timeout: float | None) -> None:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout)
+
+
+def _say_stopped(argv: Sequence[str], left: list[str], held: bool) -> None:
+    name = Path(str(argv[0])).name
+    if left:
+        what = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        line = f"{name} left {len(left)} process(es) running after it exited: {what}; stopped"
+    else:
+        line = f"{name} exited but something it started still holds its output; not waited for"
+    try:
+        sys.stderr.write(f"envstamp run: {line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _signal_of(returncode: int | None) -> str | None:
+    from envstamp.runner.processes import signal_name
+
+    return signal_name(returncode)
 
 
 def trusted_peak(
@@ -206,14 +250,6 @@ def _vm_hwm(path: str) -> int | None:
 
 def _exit_code(code: int) -> int:
     return 128 - code if code < 0 else code
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _binary(stream: Any) -> IO[bytes] | None:

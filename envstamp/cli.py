@@ -8,11 +8,13 @@ start fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import math
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from envstamp import __version__
 from envstamp.errors import EnvstampError
@@ -35,10 +37,71 @@ VERBS: dict[str, tuple[str, str]] = {
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (exit 2) instead of usage dumps."""
+    """argparse with one-line errors (exit 2) instead of usage dumps.
+
+    Every ``type=float`` option takes finite numbers only: ``nan`` would pass every range
+    check (all comparisons are false) and ``inf``/``1e999`` would make limits that never end.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("type", float, finite_float)  # what ``type=float`` resolves to
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def finite_float(text: str) -> float:
+    """A float option's value: a finite number, or a one-line parsing error."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP reached envstamp: it stops what it runs and exits 128+N."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signals() -> Callable[[], None]:
+    """Make SIGTERM and SIGHUP behave like SIGINT (an ``Interrupted`` raised in the main
+    thread, so every ``finally`` stops the processes it started); returns the undo.
+
+    A signal the caller ignores stays ignored (``nohup``).  After the first signal the
+    others are only noted: stopping a process tree must not be cut short halfway."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    fired: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    previous: dict[int, Any] = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is None or signal.getsignal(number) == signal.SIG_IGN:
+            continue
+        previous[number] = signal.signal(number, handler)
+
+    def undo() -> None:
+        fired.append(0)  # from here on a signal is only noted, until the old handler is back
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+    return undo
 
 
 def _top_help() -> str:
@@ -70,6 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         known = ", ".join(VERBS)
         sys.stderr.write(f"envstamp: error: unknown command {verb!r}; commands: {known}\n")
         return 2
+    undo_signals = _on_signals()
+    try:
+        return _run_verb(verb, rest)
+    except KeyboardInterrupt as exc:  # a signal while an error was being reported
+        return _interrupted(getattr(exc, "signum", None))
+    finally:
+        undo_signals()
+
+
+def _run_verb(verb: str, rest: list[str]) -> int:
     module_name, summary = VERBS[verb]
     try:
         module = importlib.import_module(module_name)
@@ -80,9 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnvstampError as exc:
         sys.stderr.write(f"envstamp {verb}: error: {exc}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("envstamp: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(getattr(exc, "signum", None))
     except BrokenPipeError:
         _quiet_broken_pipe()
         return 0
@@ -94,6 +166,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(set ENVSTAMP_DEBUG=1 for a traceback)\n"
         )
         return 2
+
+
+def _interrupted(signum: int | None) -> int:
+    """One line and the shell's status for death by that signal (130, 143, 129)."""
+    import signal
+
+    signum = signal.SIGINT if signum is None else signum
+    name = signal.Signals(signum).name
+    with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
+        sys.stderr.write(f"envstamp: interrupted ({name})\n")
+    return 128 + signum
 
 
 def _quiet_broken_pipe() -> None:
@@ -114,9 +197,25 @@ def entry() -> NoReturn:
     library call cannot delay the exit either.
     """
     code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            code = code or 1  # could not deliver the output
+    try:
+        _end_descendants()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                code = code or 1  # could not deliver the output
+    except KeyboardInterrupt:  # Ctrl-C while exiting: exit all the same, quietly
+        code = code or 130
     os._exit(code)
+
+
+def _end_descendants() -> None:
+    # envstamp is exiting: nothing it started may outlive it.  Its own commands were ended
+    # already; this catches what a library started (GPUtil's, py-cpuinfo's, GitPython's
+    # processes, none of which carry envstamp's marks) and a call that timed out left.
+    if "subprocess" not in sys.modules:
+        return  # nothing was ever started
+    from envstamp.runner.processes import end_descendants
+
+    end_descendants()
+

@@ -38,6 +38,14 @@ def _set_of(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
 
+def _seconds(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    """A time limit is a positive, finite number (NaN would pass every comparison)."""
+    if not 0 < value < float("inf"):
+        from envstamp.errors import InputError
+
+        raise InputError(f"{attribute.name} must be a positive number of seconds, not {value!r}")
+
+
 @frozen_record
 class CaptureOptions(FrozenRecord):
     """What to capture and how long to wait."""
@@ -49,9 +57,9 @@ class CaptureOptions(FrozenRecord):
     ollama_models: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of)
     """Ollama model names (``ollama run MODEL``) whose digest and details the ollama probe
     asks the Ollama server for; each becomes an entry of ``models``."""
-    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    command_timeout: float = attrs.field(default=DEFAULT_COMMAND_TIMEOUT, validator=_seconds)
     """Seconds any one external command may take."""
-    deadline: float = DEFAULT_DEADLINE
+    deadline: float = attrs.field(default=DEFAULT_DEADLINE, validator=_seconds)
     """Seconds the whole capture may take."""
     skip: frozenset[str] = attrs.field(default=frozenset(), converter=_set_of)
     """Probe names not to run (recorded as unsupported)."""
@@ -381,10 +389,12 @@ def capture(
         options = attrs.evolve(options, **option_values)
     if runner is None:
         runner = make_runner(record=record, replay=replay, command_timeout=options.command_timeout)
-    runner.command_timeout = options.command_timeout  # the options decide, whoever made it
     started = time.monotonic()
     deadline_at = started + options.deadline
-    runner.deadline = deadline_at
+    # The deadline and the command timeout (the options decide, whoever made the runner)
+    # belong to this call: the probes get a bounded copy, the caller's runner is left as it
+    # was and keeps answering after this deadline has passed.
+    runner = runner.bounded(deadline_at, options.command_timeout)
     ctx = ProbeContext(runner=runner, options=options)
     captured_at = utc_now()
     memo_key = (runner.mode, options) if runner.mode == "live" else None

@@ -417,14 +417,16 @@ def volatile_state(runner: Runner | None = None, *, deadline: float = 1.0) -> Vo
     runner = runner or LiveRunner(command_timeout=deadline)
     options = CaptureOptions(deadline=deadline, command_timeout=deadline)
     specs = [spec for spec in PROBES if spec.volatile]
-    saved = runner.deadline
-    runner.deadline = time.monotonic() + deadline
+    deadline_at = time.monotonic() + deadline
+    # The deadline belongs to this reading, not to the caller's runner (which the memory
+    # sampler may be using from its own thread meanwhile): a bounded copy carries it.
+    bounded = runner.bounded(deadline_at)
     try:
-        ran = run_probes(specs, ProbeContext(runner=runner, options=options), runner.deadline)
+        ran = run_probes(specs, ProbeContext(runner=bounded, options=options), deadline_at)
     except Exception:  # noqa: BLE001 - no platform answer (a partial recording): no state
         return None
     finally:
-        runner.deadline = saved
+        bounded.abort()  # a command still running at the deadline ends with it
     outcomes = [outcome for _, outcome, _ in ran if outcome.status == "ok"]
     if not outcomes:
         return None

@@ -41,6 +41,7 @@ class CommandResult(FrozenRecord):
     stderr: str = ""
     duration_ms: float = 0.0
     detail: str | None = None
+    truncated: bool = False  # it printed more than the runner keeps (MAX_OUTPUT_BYTES a stream)
 
     @property
     def succeeded(self) -> bool:
@@ -60,7 +61,8 @@ class CommandResult(FrozenRecord):
         if self.status == "ok":
             first = (self.stderr or self.stdout).strip().splitlines()
             tail = f": {first[-1][:160]}" if first and self.returncode else ""
-            return f"{name} exited {self.returncode}{tail}"
+            cut = " (output truncated)" if self.truncated else ""
+            return f"{name} exited {self.returncode}{tail}{cut}"
         return f"{name}: {self.detail or self.status}"
 
 
@@ -138,6 +140,29 @@ class Runner:
     def __init__(self, *, command_timeout: float = DEFAULT_COMMAND_TIMEOUT) -> None:
         self.command_timeout = command_timeout
         self.deadline: float | None = None  # time.monotonic() value; caps command timeouts
+        # A bounded() runner's own commands (a commands.ChildRegistry made on the first one)
+        # and the lock that makes it once; None on a runner that is not bounded.
+        self._started: Any = None
+        self._bounded_lock: threading.Lock | None = None
+
+    def bounded(self, deadline: float, command_timeout: float | None = None) -> Runner:
+        """This runner for one call that has a deadline (a capture, a state reading).
+
+        A shallow copy: it shares everything this runner holds (a recording's folder and
+        lock, a replay's answers, what a subclass collects in containers), but the deadline,
+        the command timeout and the commands it starts (which its :meth:`abort` ends) are its
+        own.  The runner the caller made is never changed, so it keeps answering after the
+        call's deadline has passed.
+        """
+        import copy
+
+        call = copy.copy(self)
+        call.deadline = deadline
+        if command_timeout is not None:
+            call.command_timeout = command_timeout
+        call._started = None  # created on the first command (commands.ChildRegistry)
+        call._bounded_lock = threading.Lock()
+        return call
 
     # Every public method funnels through _answer(op, key, compute): the one seam that
     # record and replay hook.  ``compute`` asks the live system.
@@ -176,6 +201,7 @@ class Runner:
             stderr=answer.get("stderr", ""),
             duration_ms=answer.get("duration_ms", 0.0),
             detail=answer.get("detail"),
+            truncated=bool(answer.get("truncated", False)),
         )
 
     def _limit(self, timeout: float | None) -> float:
@@ -197,13 +223,33 @@ class Runner:
                 return hit
         from envstamp.runner.commands import run_command
 
-        answer = run_command(argv, limit, extra_env)
-        if store is not None and cache_key is not None and answer["status"] == "ok":
+        answer = run_command(argv, limit, extra_env, self._registry())
+        cacheable = answer["status"] == "ok" and not answer.get("truncated")
+        if store is not None and cache_key is not None and cacheable:
             store.put(cache_key, answer)
         return answer
 
+    def _registry(self) -> Any:
+        """Where the commands of this runner are registered: a bounded runner's own
+        registry, else the process-wide one."""
+        lock: threading.Lock | None = getattr(self, "_bounded_lock", None)
+        if lock is None:
+            return None  # run_command's process-wide CHILDREN
+        with lock:
+            if self._started is None:
+                from envstamp.runner.commands import ChildRegistry
+
+                self._started = ChildRegistry()
+            return self._started
+
     def abort(self) -> None:
-        """Kill every child process still running (the capture's deadline passed)."""
+        """End every command still running with all it started (the deadline passed): a
+        bounded runner's own commands, or on any other runner every command of the
+        process."""
+        if getattr(self, "_bounded_lock", None) is not None:
+            if self._started is not None:
+                self._started.kill_all()
+            return
         commands = sys.modules.get("envstamp.runner.commands")
         if commands is not None:  # nothing was started otherwise
             commands.CHILDREN.kill_all()

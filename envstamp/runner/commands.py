@@ -1,44 +1,56 @@
-"""Running external commands: no shell, a timeout, the whole process group killed on it."""
+"""Running external commands: no shell, a timeout, and nothing left running afterwards.
+
+Each command is the root of a :class:`~envstamp.runner.processes.Tree` in a session of its
+own: when it exits, times out or the capture's deadline passes, the whole tree ends (its
+process group, and the descendants that left the group, found through the subreaper).  The
+answer comes when the command exits, not when the last holder of its output pipe lets go,
+and at most ``MAX_OUTPUT_BYTES`` of each stream is kept (``"truncated": true`` says more
+was printed).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from envstamp.runner.answers import CHILD_ENV_OVERRIDES, Answer, decode
+from envstamp.runner.answers import CHILD_ENV_OVERRIDES, MAX_OUTPUT_BYTES, Answer, decode
+from envstamp.runner.processes import Pump, Tree
+
+# How long the output of a finished command may stay open before it is given up on: only a
+# process that envstamp could not find and end still holds it then.
+PIPE_GRACE_S = 0.5
 
 # ------------------------------------------------------------------------------- commands
 
 
-class _ChildRegistry:
-    """Processes started and not yet reaped, so a deadline can kill them all."""
+class ChildRegistry:
+    """Trees started and not yet ended, so a deadline can end them all."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._trees: set[Tree] = set()
 
-    def add(self, proc: subprocess.Popen[bytes]) -> None:
+    def add(self, tree: Tree) -> None:
         with self._lock:
-            self._procs.add(proc)
+            self._trees.add(tree)
 
-    def discard(self, proc: subprocess.Popen[bytes]) -> None:
+    def discard(self, tree: Tree) -> None:
         with self._lock:
-            self._procs.discard(proc)
+            self._trees.discard(tree)
 
     def kill_all(self) -> None:
         with self._lock:
-            procs = list(self._procs)
-        for proc in procs:
-            kill_tree(proc)
+            trees = list(self._trees)
+        for tree in trees:
+            tree.abort()
 
 
-CHILDREN = _ChildRegistry()
+CHILDREN = ChildRegistry()
 
 
 def _child_env(extra: dict[str, str]) -> dict[str, str]:
@@ -48,27 +60,12 @@ def _child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-
-def kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """Kill a child and everything in its process group."""
-    if proc.poll() is not None:
-        return
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            subprocess.run(
-                ["taskkill", "/T", "/F", "/PID", str(proc.pid)],
-                capture_output=True,
-                timeout=2,
-                check=False,
-            )
-            proc.kill()
-    except (OSError, subprocess.SubprocessError):
-        pass
-
-
-def run_command(argv: Sequence[str], timeout: float, extra_env: dict[str, str]) -> Answer:
+def run_command(
+    argv: Sequence[str],
+    timeout: float,
+    extra_env: dict[str, str],
+    registry: ChildRegistry | None = None,
+) -> Answer:
     """Run one command live.  Never raises; the answer says what happened."""
     start = time.perf_counter()
     argv = list(argv)
@@ -76,21 +73,16 @@ def run_command(argv: Sequence[str], timeout: float, extra_env: dict[str, str]) 
     def elapsed() -> float:
         return round((time.perf_counter() - start) * 1000, 3)
 
-    if timeout <= 0:
+    if not timeout > 0:  # NaN included
         return {"status": "timeout", "detail": "no time left before the deadline", "duration_ms": 0}
-    kwargs: dict[str, Any] = {}
-    if os.name == "posix":
-        kwargs["start_new_session"] = True  # own process group: killpg reaches grandchildren
-    else:
-        kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+    tree = Tree(own_group=True)
     try:
-        proc = subprocess.Popen(
+        proc = tree.popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_child_env(extra_env),
-            **kwargs,
         )
     except FileNotFoundError:
         return {"status": "absent", "detail": "not found", "duration_ms": elapsed()}
@@ -98,40 +90,84 @@ def run_command(argv: Sequence[str], timeout: float, extra_env: dict[str, str]) 
         return {"status": "permission", "detail": "permission denied", "duration_ms": elapsed()}
     except OSError as exc:
         return {"status": "error", "detail": f"cannot start: {exc}", "duration_ms": elapsed()}
-    CHILDREN.add(proc)
+    registry = CHILDREN if registry is None else registry
+    registry.add(tree)
+    assert proc.stdout is not None and proc.stderr is not None
+    pumps = (Pump(proc.stdout, MAX_OUTPUT_BYTES), Pump(proc.stderr, MAX_OUTPUT_BYTES))
     try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_tree(proc)
-        out, err = _drain(proc)
-        return {
-            "status": "timeout",
-            "detail": f"no answer within {timeout:g} s; killed",
-            "stdout": decode(out),
-            "stderr": decode(err),
-            "duration_ms": elapsed(),
-        }
+        finished = wait_exit(proc, timeout, pumps)
     finally:
-        CHILDREN.discard(proc)
-    return {
+        tree.end()  # whatever it left running; on a timeout, the command itself
+        registry.discard(tree)
+        proc.wait()
+    held = not all(pump.join(PIPE_GRACE_S) for pump in pumps)
+    answer: Answer = {
         "status": "ok",
         "returncode": proc.returncode,
-        "stdout": decode(out),
-        "stderr": decode(err),
+        "stdout": decode(pumps[0].data),
+        "stderr": decode(pumps[1].data),
         "duration_ms": elapsed(),
     }
+    if not finished or tree.aborted:
+        answer.pop("returncode")
+        answer["status"] = "timeout"
+        answer["detail"] = (
+            "killed at the capture's deadline"
+            if finished
+            else f"no answer within {timeout:g} s; killed"
+        )
+    if any(pump.truncated for pump in pumps):
+        answer["truncated"] = True
+    if held:
+        answer["detail"] = _joined(answer.get("detail"), "its output stayed open; not all read")
+    return answer
 
 
-def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """Collect what a killed child printed, without waiting on stray pipe holders."""
+def _joined(first: str | None, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+def wait_exit(
+    proc: subprocess.Popen[bytes], timeout: float, pumps: Sequence[Pump] = ()
+) -> bool:
+    """Wait for the process to exit (not for its pipes to close); False on the timeout.
+
+    A pidfd (Linux 5.3+) wakes the wait the moment the process exits.  Elsewhere the end of
+    its output (which comes with the exit, unless something it started holds the pipe) wakes
+    the wait, and it looks at the process at least every 50 ms.
+    """
+    pidfd = _pidfd(proc.pid)
+    if pidfd is not None:
+        import select
+
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            if not poller.poll(int(min(timeout, 86400.0) * 1000) + 1):
+                return False
+        finally:
+            os.close(pidfd)
+        proc.wait()
+        return True
+    stop_at = time.monotonic() + timeout
+    while proc.poll() is None:
+        remaining = stop_at - time.monotonic()
+        if remaining <= 0:
+            return False
+        reading = [pump for pump in pumps if not pump.join(0)]
+        if reading:
+            reading[0].join(min(remaining, 0.05))
+        else:  # its output ended: the exit is a moment away
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(min(remaining, 0.05))
+    return True
+
+
+def _pidfd(pid: int) -> int | None:
+    opener: Any = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
     try:
-        return proc.communicate(timeout=0.5)
-    except (subprocess.TimeoutExpired, ValueError, OSError):
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=0.5)
-        return b"", b""
-
-
+        return int(opener(pid))
+    except OSError:  # an old kernel, or a sandbox that forbids it
+        return None
