@@ -20,14 +20,17 @@ the log after): outside llama-bench's own clock.
 
 Then the memory sampler ``envstamp run`` starts (made the same way, in this process) watches
 a few more llama-bench runs; its thread's own CPU clock over the wall time is its share of
-one core (target < 1 %).  (CPython names no OS threads, so the thread cannot be told apart
-from outside ``envstamp run``.)  The load average before and after is printed: others' work
-on the machine widens every spread.
+one core (target < 1 %); so is that of the peak-memory watcher ``envstamp run`` starts beside
+each child.  (CPython names no OS threads, so neither can be told apart from outside
+``envstamp run``.)  The load average before and after is printed: others' work
+on the machine widens every spread.  On Linux the CPU time ``envstamp run``'s whole process
+spends while its child runs (``/proc/<pid>/stat``, read at 2 Hz) is reported too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -96,14 +99,71 @@ def run_bare(argv: list[str]) -> tuple[dict[str, float], float]:
     return llama_bench_speeds(done.stdout), time.perf_counter() - start
 
 
-def run_wrapped(argv: list[str], log: Path, env: dict[str, str]) -> tuple[dict[str, float], float]:
+class BusyWhileChild:
+    """CPU time ``envstamp run``'s own process (all its threads: output pumps, memory sampler,
+    peak-memory watcher) spends while its child runs, read from /proc at 2 Hz (Linux): often
+    enough at clock-tick resolution over many runs, rarely enough not to slow the wrapped
+    side itself."""
+
+    def __init__(self, pid: int, argv: list[str], every: float = 0.5) -> None:
+        self.proc = Path(f"/proc/{pid}")
+        self.cmdline = "\0".join(argv) + "\0"  # the measured run, not a --version asked before
+        self.every = every
+        self.ticks = 0
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _cpu_ticks(self) -> int:
+        fields = (self.proc / "stat").read_text().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    def _has_child(self) -> bool:
+        children = [
+            pid for task in (self.proc / "task").iterdir()
+            for pid in (task / "children").read_text().split()
+        ]
+        for pid in children:
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/cmdline").read_text() == self.cmdline:
+                    return True
+        return False
+
+    def _poll(self) -> None:
+        last: tuple[int, float] | None = None
+        while not self._stop.wait(self.every):
+            try:
+                child, ticks, now = self._has_child(), self._cpu_ticks(), time.monotonic()
+            except (OSError, ValueError, IndexError):
+                return  # the process has ended
+            if child and last is not None:
+                self.ticks += ticks - last[0]
+                self.seconds += now - last[1]
+            last = (ticks, now) if child else None
+
+    def stop(self) -> tuple[float, float]:
+        """(CPU seconds, seconds watched) while the child ran."""
+        self._stop.set()
+        self._thread.join()
+        return self.ticks / os.sysconf("SC_CLK_TCK"), self.seconds
+
+
+def run_wrapped(
+    argv: list[str], log: Path, env: dict[str, str]
+) -> tuple[dict[str, float], float, tuple[float, float] | None]:
     command = [sys.executable, "-m", "envstamp", "run", "-o", str(log), "--", *argv]
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    watch = BusyWhileChild(proc.pid, argv) if sys.platform.startswith("linux") else None
+    out, err = proc.communicate()
     wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"envstamp run failed ({done.returncode}): {done.stderr[-2000:]}")
-    return llama_bench_speeds(done.stdout), wall
+    busy = watch.stop() if watch else None
+    if proc.returncode != 0:
+        raise SystemExit(f"envstamp run failed ({proc.returncode}): {err[-2000:]}")
+    return llama_bench_speeds(out), wall, busy
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -153,6 +213,11 @@ def report(samples: dict[str, Any]) -> None:
     wall_w = statistics.median(run["wall_s"] for run in wrapped)
     print(f"\nwall time per run, median: bare {wall_b:.2f} s, wrapped {wall_w:.2f} s "
           f"(+{wall_w - wall_b:.2f} s: capture, signing and the log, outside llama-bench's clock)")
+    busy = [run["busy"] for run in wrapped if run.get("busy")]
+    if busy and sum(b[1] for b in busy) > 0:
+        cpu, wall = sum(b[0] for b in busy), sum(b[1] for b in busy)
+        print(f"envstamp run's own process while llama-bench ran: {cpu * 1000:.0f} ms CPU over "
+              f"{wall:.1f} s = {cpu / wall * 100:.2f} % of one core (all its threads)")
     if samples["sampler"]:
         cpu, wall = samples["sampler"]
         print(f"memory sampler thread (as envstamp run makes it, 10 Hz, {samples['source']}): "
@@ -160,9 +225,39 @@ def report(samples: dict[str, Any]) -> None:
               f"{cpu / wall * 100:.3f} % of one core (target < 1 %)")
     else:
         print("memory sampler thread: not measured (threads have no CPU clock here)")
+    if samples.get("watcher"):
+        cpu, wall = samples["watcher"]
+        print(f"peak-memory watcher thread (childrun, beside each child): {cpu * 1000:.1f} ms "
+              f"CPU over {wall:.1f} s of llama-bench = {cpu / wall * 100:.3f} % of one core")
     loads = ", ".join(f"{value:.1f}" for value in samples["load"])
     print(f"1-minute load after each pair: {loads} (before: {samples['load_before'][0]:.1f}); "
           f"{os.cpu_count()} CPUs")
+
+
+def watcher_share(argv: list[str], runs: int) -> tuple[float, float] | None:
+    """(CPU seconds, seconds) of the peak-memory watcher ``envstamp run`` starts beside each
+    child (``childrun._HighWaterWatcher``: it polls the child's VmHWM), over ``runs`` runs of
+    llama-bench.  None where there is no such watcher or no thread CPU clock."""
+    from envstamp import childrun
+
+    watcher_class = getattr(childrun, "_HighWaterWatcher", None)  # internal: may change
+    if watcher_class is None or not hasattr(time, "pthread_getcpuclockid"):
+        return None
+    cpu = wall = 0.0
+    for _ in range(runs):
+        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        watcher = watcher_class(child.pid)
+        thread = getattr(watcher, "_thread", None)
+        if thread is None:
+            child.wait()
+            return None
+        clock = time.pthread_getcpuclockid(thread.ident or 0)
+        cpu0, wall0 = time.clock_gettime(clock), time.perf_counter()
+        child.wait()
+        cpu += time.clock_gettime(clock) - cpu0
+        wall += time.perf_counter() - wall0
+        watcher.stop()
+    return cpu, wall
 
 
 def _reader_source() -> str:
@@ -190,7 +285,7 @@ def main() -> None:
     parser.add_argument("--bin", default=os.environ.get("ENVSTAMP_LLAMA_CPP_BIN"),
                         help="folder holding llama-bench (default: $ENVSTAMP_LLAMA_CPP_BIN)")
     parser.add_argument("--model", help="GGUF model (default: make one, --preset bench)")
-    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--pairs", type=int, default=10, help="at least 2")
     parser.add_argument("--prompt", type=int, default=512, help="llama-bench -p")
     parser.add_argument("--gen", type=int, default=128, help="llama-bench -n")
     parser.add_argument("--reps", type=int, default=2, help="llama-bench -r")
@@ -198,6 +293,7 @@ def main() -> None:
                         help="llama-bench runs under the in-process sampler measurement")
     parser.add_argument("--json", help="write every sample to this file")
     args, _ = parser.parse_known_args()  # benchmarks/run.py hands every script its options
+    args.pairs = max(args.pairs, 2)
     if not args.bin:
         print("skipped: no llama.cpp build named (--bin DIR or ENVSTAMP_LLAMA_CPP_BIN)")
         return
@@ -221,12 +317,13 @@ def main() -> None:
                     samples["bare"].append({"speeds": speeds, "wall_s": wall})
                 else:
                     log = folder / f"run-{pair}.jsonl"
-                    speeds, wall = run_wrapped(argv, log, env)
-                    samples["wrapped"].append({"speeds": speeds, "wall_s": wall})
+                    speeds, wall, busy = run_wrapped(argv, log, env)
+                    samples["wrapped"].append({"speeds": speeds, "wall_s": wall, "busy": busy})
             samples["load"].append(os.getloadavg()[0])
             print(f"pair {pair + 1}/{args.pairs} done, load {samples['load'][-1]:.2f}",
                   file=sys.stderr, flush=True)
         samples["sampler"] = sampler_share(argv, args.sampler_runs)
+        samples["watcher"] = watcher_share(argv, args.sampler_runs)
         samples["source"] = _reader_source()
         samples["load_after"] = os.getloadavg()
     report(samples)
