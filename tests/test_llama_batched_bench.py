@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.probes.llama_batched_bench import BatchedBench, parse_batched_bench
+from envstamp.probes.llama_batched_bench import BatchedBench, half_unit, parse_batched_bench
 
 # The C printf formats, as batched-bench.cpp writes them (hence % formatting).
 HEADER = (
@@ -66,7 +66,12 @@ def test_table_reads_back_to_its_printed_precision(
         assert (got.pp, got.tg, got.pl, got.n_kv) == (row["pp"], row["tg"], row["pl"],
                                                       row["n_kv"])
         assert got.t_pp == pytest.approx(row["t_pp"], abs=0.0005 + 1e-9)
-        assert got.speed_tg == pytest.approx(row["speed_tg"], abs=0.005 + 1e-6)
+        assert got.tolerance["t_pp"] == pytest.approx(0.0005)
+        if f"{row['speed_tg']:.2f}" == "0.00":  # printed as zero: unknown, no precision
+            assert got.speed_tg is None and "speed_tg" not in got.tolerance
+        else:
+            assert got.speed_tg == pytest.approx(row["speed_tg"], abs=0.005 + 1e-6)
+            assert got.tolerance["speed_tg"] == pytest.approx(0.005)
     assert bench.settings["flash_attn"] == 1 and bench.settings["is_pp_shared"] is True
 
 
@@ -121,3 +126,38 @@ def test_any_text_gives_rows_or_a_parse_error(lines: list[str]) -> None:
     except ParseError:
         return
     assert isinstance(bench, BatchedBench) and bench.rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0, max_value=1e7, allow_nan=False), st.integers(0, 8))
+def test_a_printed_number_keeps_half_its_last_unit(value: float, decimals: int) -> None:
+    printed = f"{value:.{decimals}f}"
+    assert half_unit(printed) == pytest.approx(0.5 * 10.0**-decimals)
+    assert abs(float(printed) - value) <= half_unit(printed) * (1 + 1e-9) + 1e-9 * value
+
+
+def test_half_unit_reads_exponents_and_refuses_words() -> None:
+    assert half_unit("1.5e-3") == pytest.approx(0.00005)
+    assert half_unit("12") == 0.5
+    assert half_unit("inf") is None
+
+
+# A real jsonl row (tests/fixtures/llamacpp-real/0.5.0-dev-0c1e57098/batched-bench-wide.jsonl,
+# the first) with its prompt speed and time changed by hand to what C's printf writes for a
+# phase the microsecond clock read as 0: "0.000000" and "inf" (no such run was recorded).
+JSONL_INF = (
+    '{"n_kv_max": 4096, "n_batch": 512, "n_ubatch": 256, "flash_attn": -1, "is_pp_shared": 0, '
+    '"n_gpu_layers": -1, "n_threads": 2, "n_threads_batch": 2, "pp": 8, "tg": 4, "pl": 1, '
+    '"n_kv": 12, "t_pp": 0.000000, "speed_pp": inf, "t_tg": 0.000351, "speed_tg": 11396.011719, '
+    '"t": 0.000931, "speed": 12889.366211}'
+)
+
+
+def test_a_jsonl_row_with_an_infinite_speed_keeps_its_other_values() -> None:
+    (row,) = parse_batched_bench(JSONL_INF).rows
+    assert (row.t_pp, row.speed_pp) == (None, None)
+    assert (row.t_tg, row.speed_tg, row.speed) == (0.000351, 11396.011719, 12889.366211)
+    assert set(row.tolerance) == {"t_tg", "speed_tg", "t", "speed"}
+    for spelling in ("-inf", "nan", "-nan"):
+        (row,) = parse_batched_bench(JSONL_INF.replace(": inf,", f": {spelling},")).rows
+        assert row.speed_pp is None and row.speed_tg == 11396.011719

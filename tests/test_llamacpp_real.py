@@ -269,6 +269,39 @@ def test_batched_bench_kind_is_plain_json() -> None:
     assert data["batched_bench"]["settings"]["n_kv_max"] == 1024
 
 
+def test_batched_bench_times_printed_as_zero_are_unknown() -> None:
+    """The wide run's table prints phases under half a millisecond as 0.000: unknown, while
+    the speed the tool computed from its own clock stays; every timing keeps its precision."""
+    rows = parse_batched_bench(read(NEW, "batched-bench-wide.txt")).rows
+    assert len(rows) == 8
+    # |     8 |      4 |    1 |     12 |    0.001 | 12718.60 |    0.000 | 11142.06 | ...
+    assert (rows[0].t_pp, rows[0].t_tg, rows[0].speed_tg) == (0.001, None, 11142.06)
+    # |     8 |      4 |    2 |     24 |    0.000 | 51779.94 |    0.000 | 16913.32 |    0.001 |
+    assert (rows[1].t_pp, rows[1].speed_pp, rows[1].t_tg, rows[1].t) == (
+        None, 51779.94, None, 0.001
+    )
+    assert rows[0].tolerance == {"t_pp": 0.0005, "speed_pp": 0.005, "speed_tg": 0.005,
+                                 "t": 0.0005, "speed": 0.005}  # no precision for no value
+    assert (rows[7].t_tg, rows[7].tolerance["t_tg"]) == (7.174, 0.0005)
+    jsonl = parse_batched_bench(read(NEW, "batched-bench-wide.jsonl")).rows
+    assert (jsonl[0].t_pp, jsonl[0].t_tg) == (0.00058, 0.000351)  # six decimals: known
+    assert jsonl[0].tolerance == pytest.approx(dict.fromkeys(jsonl[0].tolerance, 5e-7))
+    assert len(jsonl[0].tolerance) == 6
+
+
+def test_batched_bench_jsonl_rows_win_over_the_table() -> None:
+    """Both forms in one text (a script that ran the tool twice): the finer print is kept."""
+    both = read(NEW, "batched-bench-wide.txt") + read(NEW, "batched-bench-wide.jsonl")
+    rows = parse_batched_bench(both).rows
+    jsonl = parse_batched_bench(read(NEW, "batched-bench-wide.jsonl")).rows
+    assert rows == jsonl
+    # a row only the table printed is kept: the jsonl run without its last row
+    cut = [line for line in read(NEW, "batched-bench-wide.jsonl").splitlines() if line][:-1]
+    rows = parse_batched_bench("\n".join(cut) + "\n" + read(NEW, "batched-bench-wide.txt")).rows
+    assert rows[:7] == jsonl[:7]
+    assert (rows[7].pp, rows[7].tg, rows[7].pl, rows[7].t_tg) == (1024, 128, 2, 7.174)
+
+
 # ------------------------------------------------------------------------------ server
 
 # (task, prompt_n, prompt_ms, per token, per second, predicted_n, ms, per token, per second,

@@ -661,6 +661,40 @@ def test_batched_bench_rows_become_prompt_generation_and_total_results(
     assert loaded[-3].name == "pp256+tg32 B2 generation"
 
 
+@pytest.mark.parametrize(
+    ("fixture", "seconds"),
+    [
+        # T_PP of "8 4 1" printed 0.001 (50 % rounding), of "8 4 2" 0.000 (unknown), of
+        # "8 128 2" 0.096; T_TG of "1024 128 2" 7.174: a time counts from 1 % precision on
+        ("batched-bench-wide.txt", {"pp8+tg4 B1 prompt": [], "pp8+tg4 B2 prompt": [],
+                                    "pp8+tg128 B2 prompt": [0.096] * 2,
+                                    "pp1024+tg128 B2 generation": [7.174] * 2}),
+        # jsonl prints six decimals: every time known
+        ("batched-bench-wide.jsonl", {"pp8+tg4 B1 prompt": [0.00058] * 2,
+                                      "pp8+tg4 B2 prompt": [0.144107] * 2,
+                                      "pp8+tg128 B2 prompt": [0.008265] * 2,
+                                      "pp1024+tg128 B2 generation": [0.78795] * 2}),
+    ],
+)
+def test_batched_bench_times_are_samples_only_when_printed_precisely(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, fixture: str,
+    seconds: dict[str, list[float]],
+) -> None:
+    make_tool(bin_dir, "llama-batched-bench", stdout=str(REAL / fixture))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "llama-batched-bench") == 0
+    own = {r.name: r for r in load_results(out) if r.origin == "run:batched-bench"}
+    assert len(own) == 8 * 3
+    for name, expected in seconds.items():
+        assert own[name].wall_s == expected, name
+        assert ("wall_s" in own[name].summary) == bool(expected)
+    # no rounded-away time is stored as a measurement, and every phase keeps its speed
+    assert all(0.0 not in r.wall_s for r in own.values())
+    assert own["pp8+tg4 B2 prompt"].metrics["prompt_tps"] == pytest.approx(
+        {"batched-bench-wide.txt": 51779.94, "batched-bench-wide.jsonl": 111.02861}[fixture]
+    )
+
+
 def test_server_log_timing_lines_become_one_result_per_request(
     tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
 ) -> None:

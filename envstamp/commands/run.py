@@ -43,6 +43,7 @@ from envstamp.run_argv import (
 if TYPE_CHECKING:
     from envstamp.childrun import ChildRun
     from envstamp.model import Volatile
+    from envstamp.probes.llama_batched_bench import BatchedBenchRow
     from envstamp.probes.llama_bench import BenchRow
     from envstamp.results import MemoryUse, Result
     from envstamp.runner import Runner
@@ -523,6 +524,9 @@ _BATCHED_PHASES = (
     ("generation", "tokens_per_s", "speed_tg", "t_tg"),
     ("total", "total_tps", "speed", "t"),
 )
+# A printed time is a wall_s sample only when its rounding moves it by at most this share of
+# itself: the table's 0.001 s stands for anything from 0.0005 to 0.0015.
+_TIME_PRECISION = 0.01
 
 
 def batched_results(rec: Recorder, texts: list[str], common: dict[str, Any]) -> list[Result]:
@@ -556,12 +560,29 @@ def batched_results(rec: Recorder, texts: list[str], common: dict[str, Any]) -> 
                     origin="run:batched-bench",
                     params={**params, "phase": phase},
                     metrics={metric: sum(speeds) / len(speeds)},
-                    wall_s=[getattr(r, seconds) for r in known if getattr(r, seconds) is not None],
+                    wall_s=phase_seconds(known, seconds),
                     metric_samples={metric: speeds},
                     **common,
                 )
             )
     return results
+
+
+def phase_seconds(rows: Sequence[BatchedBenchRow], seconds: str) -> list[float]:
+    """The phase's time in every run, or none at all.
+
+    A time counts only when printed to within 1 % of itself (jsonl's six decimals; the
+    table's milliseconds from 0.05 s on): a shorter phase's table time is mostly rounding,
+    and one that printed 0.000 is unknown.  The tool's speed beside it was computed from its
+    own microsecond clock, not from the print, and is kept as printed.  A series missing some
+    runs would lean towards the runs that were long enough: all or nothing."""
+    times = []
+    for row in rows:
+        value = getattr(row, seconds)
+        if value is None or row.tolerance.get(seconds, 0.0) > _TIME_PRECISION * value:
+            return []
+        times.append(float(value))
+    return times
 
 
 # ---------------------------------------------------------------------------- llama-server

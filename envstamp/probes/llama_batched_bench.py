@@ -16,6 +16,13 @@ The settings line's prefix is the function's name (``main`` in older builds,
 ``key = value`` list is kept as printed.  Columns are found by their header, not by position.
 A speed printed as ``inf`` or ``nan`` (a phase too short for the clock) is unknown.
 
+Both forms are rounded text: the table prints seconds to the millisecond (``0.000`` for a
+phase under half a millisecond) and speeds to hundredths, jsonl both with six decimals.  Each
+row keeps, per timing it read, half the last printed unit (``tolerance``: ``0.0005`` for a
+table's seconds).  A timing that prints as zero is unknown (None): it says only "less than half
+the last digit", not "no time".  When one text holds both forms for a row (a script that ran
+the tool twice), its jsonl row is kept and the table's dropped: same run, finer print.
+
 PP is the prompt length, TG the tokens generated per sequence, B the number of parallel
 sequences, N_KV the KV cells used; T_PP/T_TG/T are seconds and S_PP/S_TG/S tokens per second
 of the prompt, the generation and the whole.  Nothing here touches the system.
@@ -56,6 +63,10 @@ _FLOAT_FIELDS = ("t_pp", "speed_pp", "t_tg", "speed_tg", "t", "speed")
 _SETTINGS_LINE = re.compile(r"^(?:[\w.-]+:\s*)?((?:\w+\s*=\s*[^,]+,\s*)+\w+\s*=\s*[^,]+)$")
 _SETTING = re.compile(r"(\w+)\s*=\s*([^,]+)")
 _RULE = re.compile(r"^\|[\s|:-]+\|$")
+_PRINTED_NUMBER = re.compile(r"[-+]?\d+(?:\.(\d*))?(?:[eE]([-+]?\d+))?")
+# C's printf writes an infinite or undefined speed as inf / nan: not JSON, so such a jsonl
+# row would be lost whole; as null it keeps its other values.
+_C_NON_FINITE = re.compile(r"(?<=[:,\[])(\s*)[-+]?(?:inf(?:inity)?|nan)\b", re.IGNORECASE)
 
 
 @attrs.define
@@ -72,6 +83,14 @@ class BatchedBenchRow:
     speed_tg: float | None = field("Generated tokens per second, all sequences (S_TG).")
     t: float | None = field("Seconds in all (T).")
     speed: float | None = field("Tokens per second in all (S).")
+    tolerance: dict[str, float] = attrs.field(
+        factory=dict,
+        metadata={
+            "doc": "Precision of each timing read (t_pp, speed_pp...): half the last printed "
+            "unit, in the field's own unit (0.0005 for the table's seconds).",
+            "volatile": False,
+        },
+    )
 
 
 @attrs.define
@@ -102,19 +121,49 @@ def _setting(key: str, raw: Any) -> Setting:
     return number
 
 
+def half_unit(printed: str) -> float | None:
+    """Half the last printed unit of a number as text ("0.001" -> 0.0005, "12" -> 0.5,
+    "1.5e-3" -> 0.00005); None when the text holds no number."""
+    match = _PRINTED_NUMBER.search(printed)
+    if match is None:
+        return None
+    decimals = len(match.group(1) or "") - int(match.group(2) or 0)
+    return 0.5 * 10.0**-decimals
+
+
+def _timing(raw: Any) -> tuple[float | None, float | None]:
+    """A printed timing and its precision.  Zero is unknown: it printed as less than half
+    its last digit (a phase the table shows as 0.000 took up to half a millisecond)."""
+    value = to_float(raw)
+    if value is None or value == 0:
+        return None, None
+    return value, half_unit(raw) if isinstance(raw, str) else None
+
+
 def _row(values: dict[str, Any]) -> BatchedBenchRow | None:
-    """A row from its named values; None when a count is missing (not a result row)."""
+    """A row from its named values (numbers as printed); None when a count is missing (not
+    a result row)."""
     counts = {name: to_int(values.get(name)) for name in _INT_FIELDS}
     if any(count is None for count in counts.values()):
         return None
-    timings = {name: to_float(values.get(name)) for name in _FLOAT_FIELDS}
+    timings: dict[str, float | None] = {}
+    tolerance: dict[str, float] = {}
+    for name in _FLOAT_FIELDS:
+        timings[name], precision = _timing(values.get(name))
+        if precision is not None:
+            tolerance[name] = precision
     return BatchedBenchRow(
         pp=counts["pp"] or 0,
         tg=counts["tg"] or 0,
         pl=counts["pl"] or 0,
         n_kv=counts["n_kv"] or 0,
+        tolerance=tolerance,
         **timings,
     )
+
+
+def _row_key(row: BatchedBenchRow) -> tuple[int, int, int]:
+    return row.pp, row.tg, row.pl
 
 
 def _cells(line: str) -> list[str]:
@@ -133,6 +182,15 @@ def _header(cells: list[str]) -> list[str | None] | None:
 class _Reader:
     bench: BatchedBench = attrs.field(factory=BatchedBench)
     columns: list[str | None] | None = None
+    # Rows in the order printed, each with whether it came from jsonl.
+    found: list[tuple[bool, BatchedBenchRow]] = attrs.field(factory=list)
+
+    def rows(self) -> list[BatchedBenchRow]:
+        """The rows; a table row is dropped where jsonl printed the same PP/TG/B."""
+        from_jsonl = {_row_key(row) for is_json, row in self.found if is_json}
+        return [
+            row for is_json, row in self.found if is_json or _row_key(row) not in from_jsonl
+        ]
 
     def line(self, raw: str) -> None:
         line = clean_line(raw)
@@ -148,15 +206,16 @@ class _Reader:
 
     def json_row(self, line: str) -> None:
         try:
-            record = json.loads(line)
-        except ValueError:
+            # Floats as printed, for their precision; C's inf/nan as null.
+            record = json.loads(_C_NON_FINITE.sub(r"\1null", line), parse_float=str)
+        except (ValueError, RecursionError):
             return
         if not isinstance(record, dict):
             return
         row = _row(record)
         if row is None:
             return
-        self.bench.rows.append(row)
+        self.found.append((True, row))
         for key, value in record.items():
             if key not in _INT_FIELDS and key not in _FLOAT_FIELDS:
                 self.bench.settings.setdefault(key, _setting(key, value))
@@ -174,7 +233,7 @@ class _Reader:
         values = {name: cell for name, cell in zip(self.columns, cells, strict=True) if name}
         row = _row(values)
         if row is not None:
-            self.bench.rows.append(row)
+            self.found.append((False, row))
 
     def settings_line(self, line: str) -> None:
         match = _SETTINGS_LINE.match(line)
@@ -197,6 +256,7 @@ def parse_batched_bench(text: str) -> BatchedBench:
     reader = _Reader()
     for raw in text.splitlines():
         reader.line(raw)
+    reader.bench.rows = reader.rows()
     if not reader.bench.rows:
         raise ParseError("no llama-batched-bench result rows (table or jsonl) found")
     return reader.bench
