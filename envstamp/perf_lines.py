@@ -7,9 +7,22 @@
       llama_perf_context_print:        eval time = 995.21 ms /  63 runs   (...,
                                                         63.30 tokens per second)
 
-  (each on one line; the rate is recomputed from the times and counts);
+  (each on one line; one block's rate is the one printed, which the tool computed from its
+  unrounded clock: recomputed from the milliseconds printed to two decimals, a short
+  phase's rate would be off by their rounding; several blocks' rates are recomputed from
+  the summed times and counts);
   (``llama_print_timings:`` in older builds; llama-server prints the same lines after a
   ``slot print_timing`` header, once per request);
+* the chat ``llama-cli`` (llama.cpp late 2025 on), after each answer::
+
+      [ Prompt: 34017.6 t/s | Generation: 4696.3 t/s ]
+
+  read by structure: a bracketed list of ``|``-separated ``Label: number unit`` parts, every
+  part of that shape; a part whose unit is a rate (``t/s``, ``tokens/s``...) counts by what
+  its label means (prompt / prefill, or generation / eval / decode), other parts and labels
+  are left alone.  It prints rates only, no counts or times, so the timing lines above win
+  where a build prints both (``-lv 3``), and several answers' rates are not averaged into a
+  made-up overall rate: with more than one such line the rates are unknown;
 * ``ollama run --verbose``::
 
       prompt eval count:    26 token(s)
@@ -27,6 +40,7 @@ result vocabulary: ``prompt_tps``, ``tokens_per_s`` (generation), ``prompt_token
 
 from __future__ import annotations
 
+import math
 import re
 
 import attrs
@@ -46,6 +60,21 @@ _OLLAMA_LINE = re.compile(
     r"prompt eval rate|eval count|eval duration|eval rate)\s*:\s*(?P<value>\S+)",
     re.IGNORECASE | re.MULTILINE,
 )
+_BRACKETED = re.compile(r"\[([^\[\]]*)\]")
+_LABELLED = re.compile(
+    r"^(?P<label>[A-Za-z][A-Za-z0-9 _.-]*?)\s*:\s*"
+    r"(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|inf|nan)\s*(?P<unit>\S.*)?$",
+    re.IGNORECASE,
+)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Rate units, lower case and without spaces.
+_RATE_UNITS = frozenset(
+    {"t/s", "tok/s", "tokens/s", "token/s", "tk/s", "tps", "tokens/sec", "tok/sec",
+     "tokenspersecond"}
+)
+# What a labelled rate measures, by the words of its label (prompt first: "prompt eval").
+_PROMPT_WORDS = ("prompt", "prefill", "pp")
+_GENERATION_WORDS = ("generation", "generate", "gen", "eval", "decode", "predicted", "tg")
 _GO_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|μs|ms|s|m|h)")
 _GO_UNITS = {
     "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0
@@ -85,7 +114,8 @@ def parse_llama_perf(text: str) -> PerfStats:
     if not isinstance(text, str):
         raise ParseError("llama.cpp output must be text")
     stats = PerfStats(source="llama.cpp")
-    sums: dict[str, list[float]] = {"prompt eval": [0, 0, 0], "eval": [0, 0, 0]}
+    # Per kind: milliseconds, tokens, blocks, the last printed rate.
+    sums: dict[str, list[float]] = {"prompt eval": [0, 0, 0, 0], "eval": [0, 0, 0, 0]}
     for line in text.splitlines():
         match = _LLAMA_LINE.search(line)
         if match is None:
@@ -97,6 +127,7 @@ def parse_llama_perf(text: str) -> PerfStats:
             entry[0] += ms
             entry[1] += int(match["count"] or 0)
             entry[2] += 1
+            entry[3] = _printed_rate(match["rate"])
             if what == "prompt eval":
                 stats.blocks += 1
         elif what == "load":
@@ -111,14 +142,78 @@ def parse_llama_perf(text: str) -> PerfStats:
     return stats
 
 
+def _printed_rate(text: str | None) -> float:
+    """A printed tokens-per-second figure; 0 when missing or not finite (inf, nan)."""
+    rate = float(text) if text else 0.0
+    return rate if math.isfinite(rate) and rate > 0 else 0.0
+
+
 def _rates(entry: list[float]) -> tuple[float | None, int | None, float | None]:
-    ms, count, seen = entry
+    ms, count, seen, printed = entry
     if not seen:
         return None, None, None
     seconds = ms / 1000
     tokens = int(count)
     rate = tokens / seconds if seconds > 0 and tokens else None
+    if seen == 1 and printed:
+        rate = printed
     return seconds, tokens, rate
+
+
+# ------------------------------------------------------------- llama.cpp chat CLI summary
+
+
+def _labelled_parts(body: str) -> list[tuple[str, float | None, str]] | None:
+    """``Label: number unit`` parts of a bracket's body as (label, number, unit); None when
+    any part is of another shape (a bracket that is not such a summary)."""
+    parts = []
+    for part in body.split("|"):
+        match = _LABELLED.match(part.strip())
+        if match is None:
+            return None
+        number = float(match["number"])
+        finite = number if math.isfinite(number) else None
+        unit = re.sub(r"\s+", "", match["unit"] or "").lower()
+        parts.append((match["label"].strip().lower(), finite, unit))
+    return parts
+
+
+def _meaning(label: str) -> str | None:
+    """"prompt_tps" or "tokens_per_s" for a rate's label; None for anything else."""
+    words = re.split(r"[\s_.-]+", label)
+    if any(word in _PROMPT_WORDS for word in words):
+        return "prompt_tps"
+    if any(word in _GENERATION_WORDS for word in words):
+        return "tokens_per_s"
+    return None
+
+
+def _bracket_rates(line: str) -> dict[str, float | None]:
+    """The rates a line's ``[ Label: N t/s | ... ]`` summary gives, by meaning."""
+    found: dict[str, float | None] = {}
+    for body in _BRACKETED.findall(_ANSI.sub("", line)):
+        parts = _labelled_parts(body)
+        if not parts:
+            continue
+        for label, number, unit in parts:
+            meaning = _meaning(label)
+            if meaning is not None and unit in _RATE_UNITS:
+                found[meaning] = number if number is None or number > 0 else None
+    return found
+
+
+def parse_llama_chat_summary(text: str) -> PerfStats:
+    """The chat llama-cli's ``[ Prompt: X t/s | Generation: Y t/s ]`` lines in ``text``."""
+    if not isinstance(text, str):
+        raise ParseError("llama.cpp output must be text")
+    lines = [rates for rates in map(_bracket_rates, text.splitlines()) if rates]
+    if not lines:
+        raise ParseError("no llama.cpp '[ Prompt: ... t/s | Generation: ... t/s ]' line found")
+    stats = PerfStats(source="llama.cpp", blocks=len(lines))
+    if len(lines) == 1:  # rates of several answers do not add up without their counts
+        stats.prompt_tps = lines[0].get("prompt_tps")
+        stats.tokens_per_s = lines[0].get("tokens_per_s")
+    return stats
 
 
 # --------------------------------------------------------------------------------- ollama
@@ -197,12 +292,13 @@ def _float(text: str) -> float | None:
     return float(match.group()) if match else None
 
 
-# ---------------------------------------------------------------------------------- both
+# ----------------------------------------------------------------------------------- all
 
 
 def parse_perf(text: str) -> PerfStats | None:
-    """Whichever of the two a command printed (llama.cpp first); None when neither."""
-    for parser in (parse_llama_perf, parse_ollama_verbose):
+    """Whichever a command printed: llama.cpp's timing lines (counts and times), else the
+    chat llama-cli's rate summary, else ollama's statistics; None when none."""
+    for parser in (parse_llama_perf, parse_llama_chat_summary, parse_ollama_verbose):
         try:
             return parser(text)
         except ParseError:

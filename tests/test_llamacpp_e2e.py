@@ -111,7 +111,7 @@ def envstamp(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "envstamp", *args], cwd=work["dir"],
                           env=work["env"], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+                          check=False, errors="replace")  # a random model prints any bytes
 
 
 def assert_true_build(entry: Any, truth: Printed) -> None:
@@ -241,6 +241,38 @@ def test_run_of_batched_bench_gives_the_rows_it_printed(work: dict[str, Any]) ->
         (row.pl, phase) for row in printed for phase in ("prompt", "generation", "total")
     )
     assert all(not r.failed and r.params.get("pp") == 64 for r in own)
+
+
+def test_run_of_llama_cli_records_the_rates_it_printed(work: dict[str, Any]) -> None:
+    """The classic tool's ``llama_perf_context_print`` lines or the chat tool's ``[ Prompt:
+    X t/s | Generation: Y t/s ]``, read here with plain regular expressions from what the
+    tool printed in this run (a line lost at exit is then missing on both sides)."""
+    from envstamp.results import load_results
+
+    assert BIN is not None
+    cli = str(BIN / "llama-cli")
+    helped = subprocess.run([cli, "--help"], capture_output=True, text=True, timeout=60,
+                            check=False)
+    mode = ["-no-cnv"] if "-no-cnv" in helped.stdout + helped.stderr else [
+        "--single-turn", "--simple-io"]
+    done = envstamp(work, "run", "-o", "cli.jsonl", "--", cli, "-m", "tiny.gguf", "-p",
+                    "hello world", "-n", "16", "--seed", "1", *mode)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout + done.stderr
+    summary = re.search(r"\[ Prompt: ([\d.]+) t/s \| Generation: ([\d.]+) t/s \]", printed)
+    prompt = re.search(r"prompt eval time =.*?([\d.]+) tokens per second", printed)
+    generation = re.search(r"(?<!prompt )\beval time =.*?([\d.]+) tokens per second", printed)
+    if mode == ["-no-cnv"]:
+        expected = {"prompt_tps": float(prompt.group(1))} if prompt else {}
+        if generation:
+            expected["tokens_per_s"] = float(generation.group(1))
+    else:
+        expected = {"prompt_tps": float(summary.group(1)),
+                    "tokens_per_s": float(summary.group(2))} if summary else {}
+    (result,) = load_results(work["dir"] / "cli.jsonl", verify=False)
+    assert result.origin == "run" and not result.failed
+    rates = {k: v for k, v in result.metrics.items() if k in ("prompt_tps", "tokens_per_s")}
+    assert rates == expected
 
 
 def test_failed_benchmark_is_marked_failed_and_its_status_returned(

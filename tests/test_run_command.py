@@ -17,6 +17,7 @@ from envstamp import cli
 from envstamp.errors import ParseError
 from envstamp.perf_lines import (
     parse_go_duration,
+    parse_llama_chat_summary,
     parse_llama_perf,
     parse_ollama_verbose,
     parse_perf,
@@ -335,6 +336,112 @@ def test_old_and_new_llama_timing_lines() -> None:
     assert server.blocks == 2 and server.prompt_tokens == 150 and server.gen_tokens == 80
 
 
+# ------------------------------------------------------- the chat llama-cli's rate summary
+
+REAL_NEW = Path(__file__).parent / "fixtures" / "llamacpp-real" / "0.5.0-dev-0c1e57098"
+REAL_OLD = Path(__file__).parent / "fixtures" / "llamacpp-real" / "b5308-8733e0cf6"
+
+
+def test_chat_llama_cli_summary_becomes_metrics(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    """llama.cpp 0.5.0-dev's llama-cli prints ``[ Prompt: 34017.6 t/s | Generation: 4696.3
+    t/s ]`` and no timing lines: the wrapper's result records both rates."""
+    make_tool(bin_dir, "llama-cli", stdout=str(REAL_NEW / "cli.txt"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "3", "-o", str(out), "--", "llama-cli", "-m", "tiny.gguf",
+                        "-p", "hello world", "-n", "16", "--single-turn", "--simple-io") == 0
+    (result,) = load_results(out)
+    assert result.origin == "run" and result.name == "llama-cli"
+    assert result.metrics == {"prompt_tps": 34017.6, "tokens_per_s": 4696.3}
+    assert result.metric_samples["tokens_per_s"] == [4696.3] * 3
+    assert result.summary["prompt_tps"].n == 3
+
+
+@pytest.mark.parametrize(
+    ("folder", "fixture", "expected"),
+    [
+        # the rate summary only
+        (REAL_NEW, "cli.txt", {"prompt_tps": 34017.6, "tokens_per_s": 4696.3}),
+        # -lv 3 adds the slot's timing lines: their counts, and their printed rates (the
+        # summary rounds the same rates to one decimal)
+        (REAL_NEW, "cli-lv3.txt", {"prompt_tps": 35452.32, "tokens_per_s": 5001.67,
+                                   "prompt_tokens": 58.0, "gen_tokens": 16.0}),
+        # the older completion tool's llama_perf_context_print lines: the rates it printed,
+        # not 3 tokens / 0.25 ms = 12000 recomputed from the rounded milliseconds
+        (REAL_OLD, "cli.txt", {"prompt_tps": 11904.76, "tokens_per_s": 1625.66,
+                               "prompt_tokens": 3.0, "gen_tokens": 15.0}),
+    ],
+    ids=["0.5.0-dev", "0.5.0-dev-lv3", "b5308"],
+)
+def test_real_llama_cli_outputs_give_the_rates_they_printed(
+    folder: Path, fixture: str, expected: dict[str, float]
+) -> None:
+    stats = parse_perf((folder / fixture).read_text(encoding="utf-8"))
+    assert stats is not None and stats.metrics() == expected
+
+
+SUMMARY_PARTS = {
+    "Prompt": "prompt_tps", "prompt eval": "prompt_tps", "Prefill": "prompt_tps",
+    "Generation": "tokens_per_s", "Eval": "tokens_per_s", "Decode": "tokens_per_s",
+}
+UNITS = ["t/s", "tokens/s", "tok/s", "T/S", "tokens / s"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(sorted(SUMMARY_PARTS)), min_size=1, max_size=2, unique_by=lambda
+             label: SUMMARY_PARTS[label]),
+    st.lists(st.floats(min_value=0.1, max_value=1e6), min_size=2, max_size=2),
+    st.sampled_from(UNITS),
+    st.lists(st.sampled_from(["Context: 58 tokens", "Total: 4.63 ms", "Cached: 0 tokens"]),
+             max_size=2),
+    st.booleans(),
+    st.text(alphabet="abc xyz.", max_size=20),
+)
+def test_a_rate_summary_is_read_by_its_parts(
+    labels: list[str], rates: list[float], unit: str, others: list[str], padded: bool,
+    before: str,
+) -> None:
+    """Labels mean what they say whatever their order; other ``Label: N unit`` parts (a
+    future build's context size or total time) are left alone; text may come before it on
+    the line (a model's answer printed without a newline)."""
+    parts = [f"{label}: {rate:.1f} {unit}" for label, rate in zip(labels, rates, strict=False)]
+    parts += others
+    gap = " " if padded else ""
+    line = f"{before}[{gap}{' | '.join(parts)}{gap}]"
+    stats = parse_llama_chat_summary("loading...\n" + line + "\n\nExiting...\n")
+    expected = {SUMMARY_PARTS[label]: float(f"{rate:.1f}")
+                for label, rate in zip(labels, rates, strict=False)}
+    assert stats.metrics() == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[ Prompt: 34017.6 t/s | Generation: fast ]",  # a part of another shape
+        "[ Speed: 34017.6 t/s ]",  # a rate nobody can place
+        "[ Prompt: 58 tokens | Generation: 16 tokens ]",  # counts, not rates
+        "[INFO] Prompt: 12.5 t/s",  # not inside the brackets
+        "[ Prompt: 0.0 t/s ]",  # zero is no rate
+    ],
+)
+def test_brackets_that_are_no_rate_summary(text: str) -> None:
+    try:
+        stats = parse_llama_chat_summary(text)
+    except ParseError:
+        return
+    assert stats.metrics() == {}
+
+
+def test_several_answers_rates_are_not_averaged() -> None:
+    """Two answers' rates without their counts cannot make one rate: unknown, not a mean."""
+    text = "[ Prompt: 100.0 t/s | Generation: 10.0 t/s ]\n> again\n" \
+           "[ Prompt: 300.0 t/s | Generation: 30.0 t/s ]\n"
+    stats = parse_llama_chat_summary(text)
+    assert stats.blocks == 2 and stats.metrics() == {}
+
+
 def test_ollama_stats_summed_over_answers() -> None:
     one = (TIMING / "ollama-run-verbose.txt").read_text()
     stats = parse_ollama_verbose(one + "\n>>> again\n" + one)
@@ -360,7 +467,7 @@ def test_perf_parsers_refuse_what_is_not_theirs(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_perf_parsers_raise_only_parse_errors(text: str) -> None:
-    for parser in (parse_llama_perf, parse_ollama_verbose):
+    for parser in (parse_llama_perf, parse_llama_chat_summary, parse_ollama_verbose):
         try:
             stats = parser(text)
         except ParseError:
@@ -374,6 +481,7 @@ def test_perf_parsers_raise_only_parse_errors(text: str) -> None:
     "prompt eval time = ", "eval time =", " ms / ", "12", "0", "3.5", " tokens (", " runs",
     "ms per token, ", "inf", " tokens per second)", "\n", "eval rate: ", "eval count: ",
     "prompt eval duration: ", "1m", "5s", "ms", " token(s)", "nan",
+    "[ ", " ]", "Prompt: ", "Generation: ", " | ", " t/s", "-", "1e999",
 ]), max_size=30))
 def test_perf_parsers_on_near_misses(parts: list[str]) -> None:
     text = "".join(parts)

@@ -10,7 +10,8 @@ runs the command ``W + K`` times with its output echoed, and appends stamped res
 * then the wrapper's result for the command (``origin="run"``): wall time per repetition
   (model load and start-up included), exit code and signal, stdout digest, the peak resident
   memory of its process tree, peak GPU memory, and - when it printed them - the llama.cpp
-  timing lines or ``ollama run --verbose`` statistics as metrics.
+  timing lines (or the chat llama-cli's ``[ Prompt: X t/s | Generation: Y t/s ]``) or
+  ``ollama run --verbose`` statistics as metrics.
 
 A run that exited non-zero or was killed marks every result of the command ``failed``: its
 times are not speeds.  What the command runs is described in the manifest: a llama.cpp
