@@ -1,4 +1,6 @@
-"""``envstamp check BASELINE``: capture now and diff against a baseline (a CI drift guard)."""
+"""``envstamp check BASELINE``: capture now and diff against a baseline (a CI drift guard).
+
+``--markdown`` is redacted unless ``--no-redact``, as the other pasted views are."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from envstamp.commands import (
     add_output_flag,
     check_capture_timing,
 )
-from envstamp.commands.diff import add_gate_flags
+from envstamp.commands.diff import add_gate_flags, add_redact_flag
 
 if TYPE_CHECKING:
+    from envstamp.diff_model import DiffReport
+    from envstamp.documents import Document
     from envstamp.model import Manifest
 
 
@@ -22,6 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_format_flags(parser)
     add_output_flag(parser)
     add_gate_flags(parser)
+    add_redact_flag(parser)
     from envstamp.commands.verify import add_require_valid_flag
 
     add_require_valid_flag(parser)
@@ -66,10 +71,24 @@ def run(args: argparse.Namespace) -> int:
 
     # A tampered or edited baseline always fails (exit 1) before anything is captured.
     require_valid([(baseline.source, baseline.signature)], strict=args.require_valid)
-    now = capture_like(baseline.manifest, args)
-    report = diff(baseline, Document("manifest", now, "now (captured by check)"))
-    emit_report(report, args)
+    now = Document("manifest", capture_like(baseline.manifest, args), "now (captured by check)")
+    report = diff(baseline, now)
+    emit_report(shareable_report(baseline, now, report, args), args)
     return gate(report, args)
+
+
+def shareable_report(a: Document, b: Document, report: DiffReport, args: argparse.Namespace
+                     ) -> DiffReport:
+    """The report as shown: --markdown is made to be pasted, so it is the diff of the
+    redacted documents unless --no-redact (as diff and compare do); the gate still judges
+    ``report``, the unredacted one."""
+    if args.format != "markdown" or args.no_redact:
+        return report
+    from envstamp.differ import diff
+    from envstamp.redact import current_home, shareable_document
+
+    home = current_home()
+    return diff(shareable_document(a, home=home), shareable_document(b, home=home))
 
 
 def capture_like(baseline: Manifest, args: argparse.Namespace) -> Manifest:

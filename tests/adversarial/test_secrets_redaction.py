@@ -147,3 +147,26 @@ def test_diff_and_compare_markdown_are_redacted_by_default(
     assert "/Users/bench" not in text and "~/.cache/llama.cpp" in text  # LLAMA_CACHE differs
     code, text = _cli(verb, "--markdown", "--no-redact", *extra, *files)
     assert code == 0 and "studio-mini" in text and "/Users/bench" in text
+
+
+def test_check_markdown_is_redacted_by_default_and_gates_on_the_real_values(
+    hosts: Path, tmp_path: Path
+) -> None:
+    """``check --markdown`` is pasted into CI logs and pull requests like diff's: redacted
+    unless --no-redact; --fail-on still judges what was captured, not the redacted view."""
+    baseline = str(tmp_path / "baseline.json")  # mbp-2019.local
+    code, text = _cli("capture", "--replay", str(hosts / "macos-13-intel"), "--no-sign",
+                      "-o", baseline)  # fmt: skip
+    assert code == 0, text
+    now = ("--replay", str(hosts / "macos-14-m2pro"))  # studio-mini.local
+    code, text = _cli("check", baseline, *now, "--markdown", "--all")
+    assert code == 0, text
+    assert "redacted:" in text
+    assert "studio-mini" not in text and "mbp-2019" not in text
+    assert "/Users/bench" not in text and "~/.cache/llama.cpp" in text  # LLAMA_CACHE differs
+    code, text = _cli("check", baseline, *now, "--markdown", "--all", "--no-redact")
+    assert code == 0 and "studio-mini" in text and "/Users/bench" in text
+    # the same gate either way: the two machines differ at high impact
+    for shown in ((), ("--no-redact",)):
+        code, text = _cli("check", baseline, *now, "--markdown", *shown, "--fail-on", "high")
+        assert code == 1 and "at or above high" in text
