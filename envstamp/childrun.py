@@ -19,7 +19,8 @@ command's own, and whatever of its process tree is still running then is stopped
 then SIGKILL a second later; see :mod:`envstamp.runner.processes`), said on stderr and
 recorded as ``descendants_outlived``.  When envstamp itself is interrupted (SIGINT, SIGTERM,
 SIGHUP) the command gets the signal too and, if it has not ended a few seconds later, the
-whole tree is killed.
+whole tree is killed; then :class:`Stopped` is raised, carrying what the command printed
+until it ended, so that ``envstamp run`` can record what completed.
 """
 
 from __future__ import annotations
@@ -66,6 +67,22 @@ class ChildRun:
     signal: str | None = None  # "SIGILL" when a signal ended the command
     descendants_outlived: bool = False  # some process it started was still running after it
     left_running: list[str] = attrs.field(factory=list)  # "name (pid N)" of those, stopped
+    # "SIGINT" when envstamp was interrupted by that signal while the command ran and stopped
+    # it: the output is what it printed until it ended; its exit status is the stop's.
+    stopped_by: str | None = None
+
+
+class Stopped(KeyboardInterrupt):
+    """envstamp was interrupted (SIGINT, SIGTERM, SIGHUP) while the command ran.
+
+    The command got the signal and has ended (with all it started); ``run`` holds what it
+    did until then, for a caller that records what completed.  Still a KeyboardInterrupt
+    with ``signum``, so a caller that does not look stops as before."""
+
+    def __init__(self, signum: int, run: ChildRun) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.run = run
 
 
 def run_child(
@@ -97,14 +114,16 @@ def run_child(
         Pump(proc.stderr, MAX_CAPTURE_BYTES, echo=err_echo),
     )
     watcher = _HighWaterWatcher(proc.pid)
+    stopped_by: int | None = None
     try:
         code, rss = _wait(proc)
-        wall = perf_counter() - start  # the command's own time, whatever it left running
     except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM / SIGHUP through the CLI
-        _interrupted(proc, tree, getattr(interrupt, "signum", None))
-        raise
+        stopped_by = _signum(interrupt)
+        _interrupted(proc, tree, stopped_by)
+        code, rss = proc.returncode if proc.returncode is not None else -stopped_by, None
     finally:
         watcher.stop()
+    wall = perf_counter() - start  # the command's own time, whatever it left running
     left = tree.end(term_grace=LEFTOVER_TERM_GRACE_S)
     held = not all(pump.join(PIPE_GRACE_S) for pump in pumps)
     if left or held:
@@ -112,7 +131,7 @@ def run_child(
     # This process's high-water mark only grows: read now, it is at least what the fork
     # carried into the command's rusage (read before the spawn, it could be less).
     rss, rss_source = trusted_peak(rss, max_rss_self(), watcher.seen_peak())
-    return ChildRun(
+    child = ChildRun(
         argv=list(argv),
         wall_s=wall,
         exit_code=_exit_code(code),
@@ -121,10 +140,14 @@ def run_child(
         stdout_sha256="sha256:" + digest.hexdigest(),
         rss_peak_bytes=rss,
         rss_source=rss_source,
-        signal=_signal_of(proc.returncode),
+        signal=_signal_of(code),
         descendants_outlived=bool(left) or held,
         left_running=left,
+        stopped_by=_signal_of(-stopped_by) if stopped_by is not None else None,
     )
+    if stopped_by is not None:
+        raise Stopped(stopped_by, child)
+    return child
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
@@ -147,14 +170,21 @@ def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
     return code, rusage_bytes(usage.ru_maxrss)
 
 
-def _interrupted(proc: subprocess.Popen[bytes], tree: Any, signum: int | None) -> None:
+def _signum(interrupt: KeyboardInterrupt) -> int:
+    """The signal behind an interruption (a plain KeyboardInterrupt is SIGINT's)."""
+    import signal
+
+    signum = getattr(interrupt, "signum", None)
+    return signum if isinstance(signum, int) and signum > 0 else int(signal.SIGINT)
+
+
+def _interrupted(proc: subprocess.Popen[bytes], tree: Any, signum: int) -> None:
     """envstamp was interrupted: pass the signal on, give the command a moment, end it all.
 
     A terminal's Ctrl-C already reached the command (same process group), so SIGINT is
     passed on only if the command is still running after a short head start."""
     import signal
 
-    signum = signal.SIGINT if signum is None else signum
     if signum == signal.SIGINT:
         _wait_quietly(proc, SIGINT_HEADSTART_S)
     if proc.poll() is None:

@@ -287,3 +287,63 @@ def test_failed_benchmark_is_marked_failed_and_its_status_returned(
     results = load_results(work["dir"] / "failed.jsonl", verify=False, include_failed=True)
     assert results and all(r.failed for r in results)
     assert load_results(work["dir"] / "failed.jsonl", verify=False) == []
+
+
+def test_stopped_server_keeps_the_requests_it_answered(work: dict[str, Any]) -> None:
+    """``envstamp run -- llama-server``, two requests, then a terminal's Ctrl-C (SIGINT to
+    the process group): the requests are ok results, the command's result is failed by
+    SIGINT, envstamp exits 130 and the closed log verifies.  The truth is the ``timings``
+    of each answer (JSON, read without envstamp): the log prints the same rate rounded."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from envstamp.results import load_results
+
+    assert BIN is not None
+    if not (BIN / "llama-server").is_file():
+        pytest.skip(f"{ENV} has no llama-server")
+    with socket.socket() as probe:  # a free loopback port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "envstamp", "run", "-q", "-o", "server.jsonl", "--",
+         str(BIN / "llama-server"), "-m", "tiny.gguf", "--host", "127.0.0.1", "--port",
+         str(port), "-c", "512", "-np", "1"],
+        cwd=work["dir"], env=work["env"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, errors="replace", start_new_session=True,  # its own group, as a job's
+    )
+    try:
+        stop_at = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < stop_at, "llama-server did not come up"
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        rates = []
+        for prompt, count in (("hello world", 8), ("a somewhat longer prompt", 16)):
+            body = json.dumps({"prompt": prompt, "n_predict": count, "seed": 1}).encode()
+            request = urllib.request.Request(f"{base}/completion", data=body)
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                rates.append(json.load(answer)["timings"]["predicted_per_second"])
+        # Newer builds log through a worker thread: the report may follow the answer.
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "stopped by SIGINT: 2 result(s) completed before the stop" in err, err
+    assert envstamp(work, "verify", "server.jsonl").returncode == 0
+    *requests, wrapper = load_results(work["dir"] / "server.jsonl", include_failed=True)
+    assert [(r.origin, r.failed) for r in requests] == [("run:server", False)] * 2
+    for result, rate in zip(requests, rates, strict=True):
+        assert result.metrics["tokens_per_s"] == pytest.approx(rate, abs=0.0051)
+    assert (wrapper.origin, wrapper.failed, wrapper.exit_signal) == ("run", True, "SIGINT")

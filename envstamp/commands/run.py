@@ -20,11 +20,16 @@ binary that ran, the model files a known tool was given (``-m``, ``--model``...)
 
 Exits with the command's exit status (the first non-zero one over the repetitions; a
 signal's death as 128+N, as a shell reports it).
+
+Stopped by SIGINT, SIGTERM or SIGHUP (a server's usual end), envstamp stops the command and
+records what it printed whole until then as ordinary results, the command's result as
+failed by that signal, closes the log and exits 128+N with one line saying so.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
     from envstamp.model import Volatile
     from envstamp.probes.llama_batched_bench import BatchedBenchRow
     from envstamp.probes.llama_bench import BenchRow
+    from envstamp.probes.llama_server import ServerTiming
     from envstamp.results import MemoryUse, Result
     from envstamp.runner import Runner
     from envstamp.sampler import Region
@@ -132,22 +138,28 @@ def run(args: argparse.Namespace) -> int:
     target = describe_target(argv, binary, runner)
     rec = _recorder(args, target)
     try:
-        runs, before, after, region, source = _run_all(rec, argv, args, binary, runner)
-        results = build_results(
-            rec,
-            argv,
-            runs,
-            name=args.name,
-            params=params,
-            states=(before, after),
-            region=region,
-            gpu_source=source,
-        )
+        done = _run_all(rec, argv, args, binary, runner)
+        results = []
+        if done.runs:  # a stop during a warm-up run leaves nothing measured
+            results = build_results(
+                rec,
+                argv,
+                done.runs,
+                name=args.name,
+                params=params,
+                states=(done.before, done.after),
+                region=done.region,
+                gpu_source=done.gpu_source,
+                stopped=done.stopped,
+            )
         for result in results:
             rec.add(result)
     finally:
-        rec.close()
-    ended = how_it_ended(runs)
+        rec.close()  # signs the final head, after a stop too
+    if done.stopped is not None:
+        _say_stopped(done.stopped, results, args.output, rec.manifest_digest)
+        return 128 + _signal_number(done.stopped)
+    ended = how_it_ended(done.runs)
     if ended.failed:
         signal = f", {ended.signal}" if ended.signal else ""
         sys.stderr.write(
@@ -267,10 +279,25 @@ def _recorder(args: argparse.Namespace, target: Target) -> Recorder:
     )
 
 
+@attrs.define
+class Measured:
+    """The timed runs of the command and what was read around them."""
+
+    runs: list[ChildRun]  # a run that was stopped is the last one
+    before: Volatile | None
+    after: Volatile | None
+    region: Region | None
+    gpu_source: str
+    stopped: str | None = None  # "SIGINT": envstamp was interrupted, the runs were cut short
+
+
 def _run_all(
     rec: Recorder, argv: list[str], args: argparse.Namespace, binary: str, runner: Runner
-) -> tuple[list[ChildRun], Volatile | None, Volatile | None, Region | None, str]:
-    from envstamp.childrun import run_child
+) -> Measured:
+    """Run the warm-ups and the timed runs.  An interruption (SIGINT, SIGTERM, SIGHUP) ends
+    the series: the command was stopped with everything it started (see run_child), and what
+    ran until then is returned with the signal's name, for the caller to record."""
+    from envstamp.childrun import Stopped, run_child
     from envstamp.sampler import MemoryReader, MemorySampler, ProcessTree
 
     tool = tool_name(binary)
@@ -283,21 +310,66 @@ def _run_all(
     runs: list[ChildRun] = []
     before = after = None
     region = None
+    stopped: str | None = None
     try:
         for index in range(args.warmup + args.repeat):
             measured = index >= args.warmup
             if measured and region is None:
                 before, _ = rec.watch_open(rec.state, False)
                 region = sampler.open_region()
-            child = run_child(argv, echo=not args.quiet, on_start=started)
+            try:
+                child = run_child(argv, echo=not args.quiet, on_start=started)
+            except Stopped as stop:
+                if measured:
+                    runs.append(stop.run)
+                raise
             if measured:
                 runs.append(child)
+    except KeyboardInterrupt as interrupt:
+        stopped = _signal_of_interrupt(interrupt)
     finally:
         if region is not None:
             region = sampler.close_region(region, final=False)
         sampler.stop()
-    after, _ = rec.watch_close(rec.state, None)
-    return runs, before, after, region, sampler.reader.source
+    if stopped is None:
+        # After a stop the state is not read: a supervisor's TERM gives seconds before its
+        # KILL, and the results must be written and signed by then.
+        after, _ = rec.watch_close(rec.state, None)
+    return Measured(runs, before, after, region, sampler.reader.source, stopped)
+
+
+def _signal_of_interrupt(interrupt: KeyboardInterrupt) -> str:
+    """ "SIGTERM" for the CLI's Interrupted(SIGTERM); a plain KeyboardInterrupt is SIGINT."""
+    import signal
+
+    signum = getattr(interrupt, "signum", None)
+    try:
+        return signal.Signals(signum).name if isinstance(signum, int) else "SIGINT"
+    except ValueError:
+        return "SIGINT"
+
+
+def _signal_number(name: str) -> int:
+    import signal
+
+    return int(signal.Signals[name])
+
+
+def _say_stopped(stopped: str, results: Sequence[Result], output: str, digest: str) -> None:
+    """The one line after a stop: what was recorded, and where."""
+    own = sum(1 for r in results if r.origin != "run")
+    if not results:
+        line = (f"stopped by {stopped} before a timed run: nothing measured, no result "
+                f"appended to {output}")
+    else:
+        kept = f"{own} result(s) completed before the stop and " if own else ""
+        line = (
+            f"stopped by {stopped}: {kept}the command's result (failed: stopped) appended to "
+            f"{output} (manifest {digest[:19]}...); check with 'envstamp verify {output}'"
+        )
+    with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
+        sys.stderr.write(f"envstamp run: {line}\n")
+        sys.stderr.flush()
 
 
 # ---------------------------------------------------------------------------- exit status
@@ -312,8 +384,14 @@ class Ending:
     failed: bool
 
 
-def how_it_ended(runs: Sequence[ChildRun]) -> Ending:
-    """The first failing run decides the exit code and signal; any failure fails them all."""
+def how_it_ended(runs: Sequence[ChildRun], stopped: str | None = None) -> Ending:
+    """The first failing run decides the exit code and signal; any failure fails them all.
+
+    A stop (``stopped``: envstamp was interrupted by that signal) ends the runs with that
+    signal, as a shell reports it (128+N), whatever status the command chose on its way out
+    (llama-server exits 0 on SIGINT)."""
+    if stopped is not None:
+        return Ending(exit_code=128 + _signal_number(stopped), signal=stopped, failed=True)
     failing = next((r for r in runs if r.exit_code), None)
     if failing is None:
         return Ending(exit_code=0, signal=None, failed=False)
@@ -356,29 +434,36 @@ def build_results(
     states: tuple[Volatile | None, Volatile | None],
     region: Region | None,
     gpu_source: str = "",
+    stopped: str | None = None,
 ) -> list[Result]:
-    """The benchmark's own results (``run:<parser>``), then the command's (``run``)."""
-    from envstamp.runner import decode
+    """The benchmark's own results (``run:<parser>``), then the command's (``run``).
+
+    ``stopped`` ("SIGINT"): envstamp was interrupted and stopped the command (the last run).
+    What it printed completely until then - a request's timing report, a llama-bench test's
+    line - is a complete measurement and is kept as an ordinary result (failed only when an
+    earlier run failed on its own); the command's own result is failed, ended by that signal.
+    """
     from envstamp.secrets import redact_argv
 
-    stdouts = [decode(r.stdout) for r in runs]
-    texts = [out + "\n" + decode(r.stderr) for out, r in zip(stdouts, runs, strict=True)]
-    ended = how_it_ended(runs)
+    stdouts = [_output(r.stdout, r) for r in runs]
+    texts = [out + "\n" + _output(r.stderr, r) for out, r in zip(stdouts, runs, strict=True)]
+    ended = how_it_ended(runs, stopped)
     common: dict[str, Any] = {
         "command": redact_argv(argv),  # results logs get shared: no --api-key values
-        "exit_code": ended.exit_code,
-        "exit_signal": ended.signal,
-        "failed": ended.failed,
         "output_digest": runs[-1].stdout_sha256,
         "state_before": states[0],
         "state_after": states[1],
         "region": region,
         "memory": _memory(runs, region, gpu_source),
     }
+    status: dict[str, Any] = {
+        "exit_code": ended.exit_code, "exit_signal": ended.signal, "failed": ended.failed
+    }
+    own = {**common, **(status if stopped is None else _status_before_stop(runs))}
     parsed = [
-        *bench_results(rec, argv, stdouts, common),
-        *batched_results(rec, texts, common),
-        *server_results(rec, argv, texts, common),
+        *bench_results(rec, argv, stdouts, own, cut=stopped is not None),
+        *batched_results(rec, texts, own),
+        *server_results(rec, argv, texts, own, cut=stopped is not None),
     ]
     samples = _perf_samples(texts)
     wrapper = rec.make_result(
@@ -391,8 +476,31 @@ def build_results(
         # The benchmark repeated its own tests: one run of the whole is not "few samples".
         advise_samples=not parsed,
         **common,
+        **status,
     )
     return [*parsed, wrapper]
+
+
+def _output(data: bytes, run: ChildRun) -> str:
+    """A run's output as text; of a stopped run only its complete lines (a line cut by the
+    stop may hold a number cut short: ``123.4`` of ``123.45 ± 1.2``)."""
+    from envstamp.runner import decode
+
+    if getattr(run, "stopped_by", None) is not None:
+        data = data[: data.rfind(b"\n") + 1]
+    return decode(data)
+
+
+def _status_before_stop(runs: Sequence[ChildRun]) -> dict[str, Any]:
+    """Exit status of what completed before a stop: failed only when a run that ended on its
+    own failed; the exit code is unknown when none did (the command never exited by itself
+    while the stopped run's results were measured)."""
+    ended = how_it_ended([r for r in runs if getattr(r, "stopped_by", None) is None])
+    return {
+        "exit_code": ended.exit_code if ended.failed else None,
+        "exit_signal": ended.signal,
+        "failed": ended.failed,
+    }
 
 
 def _memory(runs: list[ChildRun], region: Region | None, gpu_source: str) -> MemoryUse:
@@ -435,16 +543,23 @@ def _perf_samples(texts: list[str]) -> dict[str, list[float]]:
 
 
 def bench_results(
-    rec: Recorder, argv: Sequence[str], stdouts: list[str], common: dict[str, Any]
+    rec: Recorder,
+    argv: Sequence[str],
+    stdouts: list[str],
+    common: dict[str, Any],
+    *,
+    cut: bool = False,
 ) -> list[Result]:
     """One result per llama-bench test, its repetitions gathered over the runs.
 
     The repetition count of md/csv/sql output comes from llama-bench's own ``-r`` (default
-    5) when the command is llama-bench; a script that ran it hides it (None)."""
+    5) when the command is llama-bench; a script that ran it hides it (None).  ``cut``: the
+    last run was stopped, so its ``-o json`` array may lack its end (its complete tests
+    count: llama-bench prints a test when all its repetitions are done)."""
     reps = llama_bench_repetitions(argv) if tool_name(argv[0]) == "llama-bench" else None
     groups: dict[str, list[BenchRow]] = {}
-    for text in stdouts:
-        for row in _bench_rows(text):
+    for run_number, text in enumerate(stdouts, 1):
+        for row in _bench_rows(text, cut=cut and run_number == len(stdouts)):
             if row.avg_ts is None:
                 continue
             key = repr((row.test, sorted(_row_params(row).items())))
@@ -452,14 +567,14 @@ def bench_results(
     return [_bench_result(rec, rows, reps, common) for rows in groups.values()]
 
 
-def _bench_rows(text: str) -> list[BenchRow]:
+def _bench_rows(text: str, *, cut: bool = False) -> list[BenchRow]:
     from envstamp.errors import ParseError
-    from envstamp.probes.llama_bench import parse_llama_bench
+    from envstamp.probes.llama_bench import parse_cut_json, parse_llama_bench
 
     try:
         rows, _ = parse_llama_bench(text)
     except ParseError:
-        return []
+        return parse_cut_json(text) if cut else []
     return rows
 
 
@@ -590,20 +705,30 @@ def phase_seconds(rows: Sequence[BatchedBenchRow], seconds: str) -> list[float]:
 
 
 def server_results(
-    rec: Recorder, argv: Sequence[str], texts: list[str], common: dict[str, Any]
+    rec: Recorder,
+    argv: Sequence[str],
+    texts: list[str],
+    common: dict[str, Any],
+    *,
+    cut: bool = False,
 ) -> list[Result]:
     """One result per request a llama.cpp server log reports (``slot print_timing`` lines:
-    llama-server, and llama-cli builds that run on the server code), in the order printed."""
+    llama-server, and llama-cli builds that run on the server code), in the order printed.
+
+    ``cut``: the last run was stopped (a server's usual end), so its last report may have
+    been cut short: see :func:`complete_reports`."""
     from envstamp.errors import ParseError
     from envstamp.probes.llama_server import parse_server_log_timings
 
     results = []
     name = f"{tool_name(argv[0])} request"
-    for text in texts:
+    for run_number, text in enumerate(texts, 1):
         try:
             timings = parse_server_log_timings(text)
         except ParseError:
             continue
+        if cut and run_number == len(texts):
+            timings = complete_reports(timings)
         for number, timing in enumerate(timings, 1):
             metrics = {
                 key: float(value)
@@ -632,3 +757,16 @@ def server_results(
                 )
             )
     return results
+
+
+def complete_reports(timings: list[ServerTiming]) -> list[ServerTiming]:
+    """The requests of a stopped server's log whose report was printed whole.
+
+    A report is printed at once when its request is done; only a kill in the middle of it
+    can leave it short.  Where the log's reports end with a total line (``total time = X ms
+    / N tokens``, every build since 2024), a last report without one is such a remnant and
+    is dropped; where no report carries one, nothing tells, and all are kept."""
+    closed = any(t.total_ms is not None for t in timings)
+    if closed and timings and timings[-1].total_ms is None:
+        return timings[:-1]
+    return timings

@@ -284,6 +284,34 @@ def _json_records(text: str) -> list[dict[str, Any]] | None:
     return records or None
 
 
+def parse_cut_json(text: str) -> list[BenchRow]:
+    """The tests of a ``-o json`` array whose end was never printed (llama-bench was
+    stopped): every object printed whole.  llama-bench prints a test's object once all its
+    repetitions are done, so a whole object is a complete test; [] when there is none."""
+    decoder = json.JSONDecoder()
+    match = re.search(r"^\s*\[", text, re.MULTILINE)
+    if match is None:
+        return []
+    records: list[dict[str, Any]] = []
+    at = match.end()
+    while True:
+        at = _skip(text, at, " \t\r\n,")
+        try:
+            record, at = decoder.raw_decode(text, at)
+        except ValueError:
+            break  # the object the stop cut short, or the array's end
+        if not isinstance(record, dict) or not ("avg_ts" in record or "n_prompt" in record):
+            break
+        records.append(record)
+    return [row_from_record(r) for r in records]
+
+
+def _skip(text: str, at: int, chars: str) -> int:
+    while at < len(text) and text[at] in chars:
+        at += 1
+    return at
+
+
 def _is_csv_header(line: str) -> bool:
     header = csv_row(line) or []
     return len(header) > 3 and ("avg_ts" in header or "n_prompt" in header)
