@@ -331,7 +331,14 @@ def _strip_bare_userinfo(word: str) -> str:
 
 
 def _random_run(match: re.Match[str]) -> str:
-    return REDACTED if looks_random(match.group()) else match.group()
+    run = match.group()
+    if looks_random(run):
+        return REDACTED
+    if "/" not in run:
+        return run
+    # A path: its segments are separate values, and a key among them is still a key
+    # (``/services/T000/B000/<webhook secret>``); the names around it stay.
+    return "/".join(REDACTED if looks_random(part) else part for part in run.split("/"))
 
 
 def looks_random(run: str) -> bool:
@@ -341,6 +348,11 @@ def looks_random(run: str) -> bool:
     rare (model names and paths are made of short words); the letters and digits must be
     varied (Shannon entropy near the most the length allows) and mix classes often, or carry
     few vowels, as random keys do and identifiers like ``NVIDIAGeForceRTX4090`` do not.
+
+    A run with ``/`` in it is a path (segments that :func:`redact_value` judges one by one)
+    unless it has the make-up of base64, whose alphabet holds ``/``: a random base64 key of
+    20 or more characters holds both upper and lower case (one is missing fewer than 6 times
+    in 100,000), while the names of a path are mostly of one case.
     """
     core = run.rstrip("=")
     alnum = [c for c in core if c.isalnum()]
@@ -351,11 +363,17 @@ def looks_random(run: str) -> bool:
         return False
     if not any(c.isdigit() for c in alnum) or not any(c.isalpha() for c in alnum):
         return False
+    if "/" in core and not _both_cases(alnum):
+        return False
     if _entropy(alnum) < max(3.7, 0.85 * math.log2(min(n, 62))):
         return False
     letters = [c for c in alnum if c.isalpha()]
     vowels = sum(c in "aeiouAEIOU" for c in letters) / len(letters)
     return _class_changes(alnum) >= 0.35 or vowels < 0.25
+
+
+def _both_cases(chars: Sequence[str]) -> bool:
+    return any(c.isupper() for c in chars) and any(c.islower() for c in chars)
 
 
 def _entropy(chars: Sequence[str]) -> float:
