@@ -238,19 +238,33 @@ def test_without_a_pidfd_the_answer_still_comes_when_the_command_exits(
 # ------------------------------------------------------------- items 9, 10: envstamp run
 
 
+@pytest.mark.parametrize(
+    "background",
+    [
+        "sleep {sleep}",
+        # A child that is not named "sleep" (as a background sleep is not while it is caught
+        # between fork and exec on a loaded machine: it is still "sh" then).
+        f"{PY} -c 'import time; time.sleep({{sleep}})'",
+    ],
+    ids=["sleep", "other-name"],
+)
 def test_run_child_returns_when_the_command_exits_and_ends_what_it_left(
-    tools: Tools, capfd: pytest.CaptureFixture[str]
+    tools: Tools, capfd: pytest.CaptureFixture[str], background: str
 ) -> None:
     from envstamp.childrun import run_child
 
-    sleep = tools._sleep()
-    argv = ["sh", "-c", f"echo $$ >> {tools.pids}; sleep {sleep} & echo hi"]
-    child = _in_thread(lambda: run_child(argv, echo=False))
+    bg_pid = tools.bin / "bg.pid"
+    command = background.format(sleep=tools._sleep())
+    # $! is the background child's pid, the same before and after it execs: the report is
+    # matched on that lineage, never on a process name.
+    script = f"echo $$ >> {tools.pids}; {command} & echo $! > {bg_pid}; echo hi"
+    child = _in_thread(lambda: run_child(["sh", "-c", script], echo=False))
     assert child.exit_code == 0 and child.signal is None
     assert child.stdout == b"hi\n"
     assert child.descendants_outlived is True
-    assert any("sleep" in name for name in child.left_running)
-    assert "left 1 process(es) running" in capfd.readouterr().err
+    assert f"(pid {bg_pid.read_text().strip()})" in " ".join(child.left_running)
+    err = capfd.readouterr().err
+    assert f"left {len(child.left_running)} process(es) running" in err
     assert tools.survivors() == []
 
 
