@@ -50,7 +50,9 @@ SECRET_WORDS = (
 )
 """Inside any word of a name: OLLAMA_API_KEY, HF_TOKEN, MLX_PASSPHRASE, MYAPIKEY."""
 
-SECRET_WHOLE_WORDS = frozenset({"PW", "PWD", "PAT", "DSN", "CRED", "CREDS", "PSK", "OTP"})
+SECRET_WHOLE_WORDS = frozenset(
+    {"PW", "PWD", "PSWD", "PAT", "DSN", "CRED", "CREDS", "PSK", "OTP"}
+)
 """Short words that mean a secret only as a word of their own: ZES_PW, VLLM_PWD, GITHUB_PAT,
 MKL_DSN (PW inside PWR or DSN inside a longer word mean nothing)."""
 
@@ -81,7 +83,12 @@ _COUNTED = frozenset(
 MAX_TOKENS, VLLM_MAX_NUM_BATCHED_TOKENS, tokenizer.ggml.add_bos_token."""
 
 _PATH_WORDS = frozenset({"PWD", "OLDPWD"})
-"""Whole names that are the shell's current and previous folder, not a password."""
+"""Whole names that are the shell's current and previous folder, not a password - when their
+value is a folder: ``PWD=/home/alice`` is the shell's, ``Pwd=hunter2`` in a connection string
+(ODBC spells the password so) is a password (:func:`is_secret_pair`)."""
+
+_FOLDER = re.compile(r"""["']?(?:[/~.\\$%]|[A-Za-z]:[\\/]|\Z)""")
+"""The start of a folder as PWD holds one: absolute, home, relative, a variable, a drive."""
 
 _QUERY_WORDS = frozenset({"SIG", "SIGNATURE", "CODE"})
 """Query parameters that carry a credential though their names do not say so (signed URLs,
@@ -113,6 +120,14 @@ def is_secret_name(name: str) -> bool:
     return _TOKEN_SHAPES.search(name) is not None or any(
         looks_random(run) for run in _RANDOM_RUN.findall(name)
     )
+
+
+def is_secret_pair(name: str, value: str) -> bool:
+    """``name`` holds ``value``, and that value is a secret: by the name (:func:`is_secret_name`),
+    or a ``PWD`` / ``OLDPWD`` whose value is no folder (``pwd=hunter2``)."""
+    if name.upper() in _PATH_WORDS:
+        return _FOLDER.match(value) is None
+    return is_secret_name(name)
 
 
 def _secret_word(word: str, previous: str) -> bool:
@@ -160,9 +175,7 @@ _PEM_PRIVATE = re.compile(
     re.DOTALL,
 )
 _AUTH_HEADER = re.compile(
-    r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)"
-    r"((?:bearer|basic|digest|token|negotiate|ntlm|apikey|aws4-hmac-sha256)\s+)?"
-    r"""([^\s"'`\\]+(?:[ \t]*,[ \t]*[^\s"'`\\]+)*)"""
+    r"(?i)(?:(?<![A-Za-z0-9_])|(?<=\\[rn]))(?:proxy-)?authorization[ \t]*[:=][ \t]*"
 )
 _SECRET_HEADER = re.compile(
     r"(?i)(?<![^\s\"'`])(cookie|set-cookie|api-key|private-token|"
@@ -197,7 +210,8 @@ def redact_value(text: str) -> str:
     if "@" in text:
         text = strip_userinfo(text)
     text = _PEM_PRIVATE.sub(REDACTED, text)
-    text = _AUTH_HEADER.sub(lambda m: m.group(1) + (m.group(2) or "") + REDACTED, text)
+    if "uthorization" in text or "UTHORIZATION" in text:
+        text = _redact_auth_headers(text)
     text = _SECRET_HEADER.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
     text = _BASIC.sub(_basic, text)
@@ -211,6 +225,79 @@ def redact_value(text: str) -> str:
         text = _FLAG_VALUE.sub(_flag_value, text)
     text = _TOKEN_SHAPES.sub(REDACTED, text)
     return _RANDOM_RUN.sub(_random_run, text)
+
+
+def _redact_auth_headers(text: str) -> str:
+    """Every ``Authorization`` / ``Proxy-Authorization`` value replaced whole.
+
+    Whatever the scheme (``Bearer``, ``Basic``, ``Digest``, ``AWS4-HMAC-SHA256``, ``SSWS``,
+    ``Key``, one nobody has seen yet, or none), every part of the value is the credential or
+    says how to check it: ``Signature=`` and Digest's ``response=`` are as secret as a token.
+    The value ends where the header does (see :func:`_header_value_end`).
+    """
+    out: list[str] = []
+    pos = 0
+    for match in _AUTH_HEADER.finditer(text):
+        if match.start() < pos:
+            continue
+        end = _header_value_end(text, match.start(), match.end())
+        value = text[match.end() : end].rstrip(" \t")
+        out.append(text[pos : match.end()])
+        kept = not value or value == REDACTED or _SETTING.fullmatch(value.strip("\"'"))
+        out.append(value if kept else REDACTED)
+        pos = match.end() + len(value)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _header_value_end(text: str, name_start: int, start: int) -> int:
+    """Where a header's value that starts at ``start`` ends.
+
+    At the end of its line (a real line end, or ``\\r`` / ``\\n`` written as escapes in
+    JSON or a program's repr); and, when the header sits inside a quoted string (``-H
+    'Authorization: ...'``, a JSON string), at the quote that closes it.  Quoted strings
+    inside the value (Digest's ``response="..."``) and escaped quotes are part of it.
+    """
+    line_start = max(text.rfind("\n", 0, name_start), text.rfind("\r", 0, name_start)) + 1
+    before = text[line_start:name_start]
+    open_quotes = {q for q in "\"'`" if _unescaped(before, q) % 2}
+    i, size = start, len(text)
+    while i < size:
+        char = text[i]
+        if char in "\r\n":
+            break
+        if char == "\\":
+            if text[i + 1 : i + 2] in ("r", "n", ""):
+                break
+            i += 2
+            continue
+        if char in "\"'`":
+            if char in open_quotes:
+                break
+            close = _closing_quote(text, i)
+            i = close + 1 if close is not None else i + 1
+            continue
+        i += 1
+    return min(i, size)
+
+
+def _unescaped(text: str, quote: str) -> int:
+    """How many times ``quote`` appears in ``text`` not escaped by a backslash."""
+    return len(re.findall(r"(?<!\\)" + re.escape(quote), text))
+
+
+def _closing_quote(text: str, opening: int) -> int | None:
+    """The position of the quote that closes the one at ``opening``, on the same line."""
+    quote = text[opening]
+    i = opening + 1
+    while i < len(text) and text[i] not in "\r\n":
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote:
+            return i
+        i += 1
+    return None
 
 
 def _basic(match: re.Match[str]) -> str:
@@ -233,7 +320,10 @@ it is a word of its own) is no secret whatever its name says."""
 def _keep_or_redact(name: str, value: str, rule: Callable[[str], bool] = is_secret_name) -> str:
     if not value or REDACTED in value or _SETTING.fullmatch(value.strip("\"'")):
         return value
-    if not rule(name):
+    if name.upper() in _PATH_WORDS:
+        if not is_secret_pair(name, value):
+            return value
+    elif not rule(name):
         return value
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[0] + REDACTED + value[0]

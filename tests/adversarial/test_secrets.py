@@ -103,6 +103,20 @@ PLANTED_ENV: dict[str, tuple[str, str]] = {
     "OLLAMA_GOOGLE": (AIZA, AIZA),
     "PYTORCH_HUB": ("hub " + HF2, HF2),
     "MKL_CONFIG": ('{"api_key": "mkl-json-key-Zq38", "threads": 8}', "mkl-json-key-Zq38"),
+    # Authorization values of every scheme, and a password pair (issue 12 review, gap 5)
+    "LLAMA_NOTE12": ("Authorization: SSWS llama-ssws-Zq53", "llama-ssws-Zq53"),
+    "GGML_CUDA_NOTE": ("Proxy-Authorization: Key ggml-key-Zq54", "ggml-key-Zq54"),
+    "OLLAMA_NOTE": ("Authorization: Api-Key ollama-apikey-Zq55", "ollama-apikey-Zq55"),
+    "MLX_NOTE": (
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20130524/us-east-1/s3/aws4_"
+        "request, SignedHeaders=host, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82",
+        "5d672d79c15b13162d9279b0855cfba6789a8edb4c82",
+    ),
+    "VLLM_NOTE": (
+        'Authorization: Digest username="u", realm="r", response="6629fae49393a05397450978"',
+        "6629fae49393a05397450978",
+    ),
+    "NCCL_CONN": ("Server=db;Uid=me;Pwd=nccl-odbc-pw-Zq58;", "nccl-odbc-pw-Zq58"),
     # never allow-listed: must not appear anywhere either
     "AWS_SECRET_ACCESS_KEY": (AWS_SECRET, AWS_SECRET),
     "HF_TOKEN": ("hf-token-plain-Zq40", "hf-token-plain-Zq40"),

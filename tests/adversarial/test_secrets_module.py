@@ -94,8 +94,9 @@ REDACTED_VALUES = [
     ("api_key: abc123\nn: 1", f"api_key: {REDACTED}\nn: 1", "abc123"),
     ("run --api-key s3cr3t -n 5", f"run --api-key {REDACTED} -n 5", "s3cr3t"),
     # headers
-    ("Authorization: Bearer abc.def-123", f"Authorization: Bearer {REDACTED}", "abc.def-123"),
-    ("authorization=Basic dXNlcjpwYXNz", f"authorization=Basic {REDACTED}", "dXNlcjpwYXNz"),
+    # an Authorization value goes whole, scheme and all (gap 5 of the issue 12 review)
+    ("Authorization: Bearer abc.def-123", f"Authorization: {REDACTED}", "abc.def-123"),
+    ("authorization=Basic dXNlcjpwYXNz", f"authorization={REDACTED}", "dXNlcjpwYXNz"),
     ("-H 'Basic dXNlcjpwYXNz'", f"-H 'Basic {REDACTED}'", "dXNlcjpwYXNz"),
     ("curl -H 'X-Api-Key: k3yk3y'", f"curl -H 'X-Api-Key: {REDACTED}'", "k3yk3y"),
     ("bearer zzzzzzzzzzzz", f"bearer {REDACTED}", "zzzzzzzzzzzz"),
@@ -241,7 +242,7 @@ def test_argv_values_after_secret_flags_are_redacted() -> None:
     ]  # fmt: skip
     assert redact_argv(argv) == [
         "llama-server", "-m", "/m/x.gguf", "--api-key", REDACTED, f"--hf-token={REDACTED}",
-        "-H", f"Authorization: Bearer {REDACTED}", "--max-tokens", "128", "--tokenizer", "tok",
+        "-H", f"Authorization: {REDACTED}", "--max-tokens", "128", "--tokenizer", "tok",
         f"HF_TOKEN={REDACTED}", "--url", "http://127.0.0.1:8080", "--password", "--verbose",
     ]  # fmt: skip
 
