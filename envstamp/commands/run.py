@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from envstamp.probes.llama_batched_bench import BatchedBenchRow
     from envstamp.probes.llama_bench import BenchRow
     from envstamp.probes.llama_server import ServerTiming
-    from envstamp.results import MemoryUse, Result
+    from envstamp.results import Advice, MemoryUse, Result
     from envstamp.runner import Runner
     from envstamp.sampler import Region
     from envstamp.timing import Recorder
@@ -478,7 +478,35 @@ def build_results(
         **common,
         **status,
     )
+    outlived = outlived_advice(runs)
+    if outlived:
+        wrapper = attrs.evolve(wrapper, advice=[*wrapper.advice, *outlived])
     return [*parsed, wrapper]
+
+
+def outlived_advice(runs: Sequence[ChildRun]) -> list[Advice]:
+    """The ``descendants_outlived`` advice of the command's result: processes it started
+    were still running when it exited (they ran beside what it measured) and were stopped,
+    or something it started kept its output open."""
+    from envstamp.results import Advice
+
+    marked = [r for r in runs if getattr(r, "descendants_outlived", False)]
+    if not marked:
+        return []
+    left = sum(len(r.left_running) for r in marked)
+    names = sorted({name.split(" (pid ")[0] for r in marked for name in r.left_running})
+    where = f" in {len(marked)} of {len(runs)} runs" if len(runs) > 1 else ""
+    if left:
+        what = (
+            f"the command left {left} process(es) running after it exited{where} "
+            f"({', '.join(names[:5])}); envstamp stopped them"
+        )
+    else:
+        what = (
+            f"something the command started kept its output open after it exited{where}; "
+            "not waited for"
+        )
+    return [Advice(code="descendants_outlived", message=what)]
 
 
 def _output(data: bytes, run: ChildRun) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from envstamp.collect import PROBES, CaptureOptions, capture
@@ -285,10 +286,32 @@ def test_run_child_names_the_signal_that_ended_the_command() -> None:
 @pytest.mark.parametrize("kind", ["forker", "escaper"])
 def test_envstamp_run_leaves_no_process_behind(tools: Tools, kind: str, tmp_path: Path) -> None:
     tool = getattr(tools, kind)("bench")
-    done = envstamp_cli("run", "-q", "-o", str(tmp_path / "r.jsonl"), "--", str(tool))
+    log = tmp_path / "r.jsonl"
+    done = envstamp_cli("run", "-q", "-o", str(log), "--", str(tool))
     assert done.returncode == 0, done.stderr
     assert "left 1 process(es) running" in done.stderr and "stopped" in done.stderr
     assert tools.survivors() == []
+    # The results log says so too: the command's result carries the advice.
+    result = next(json.loads(x) for x in log.read_text().splitlines() if '"result"' in x)
+    outlived = [a for a in result.get("advice", []) if a["code"] == "descendants_outlived"]
+    assert len(outlived) == 1, result.get("advice")
+    assert "left 1 process(es) running" in outlived[0]["message"]
+    assert "stopped" in outlived[0]["message"]
+
+
+def test_a_tidy_run_carries_no_descendants_advice() -> None:
+    from envstamp.childrun import run_child
+    from envstamp.commands.run import outlived_advice
+
+    tidy = run_child(["sh", "-c", "sleep 0 & wait; echo done"], echo=False)
+    assert outlived_advice([tidy, tidy]) == []
+    messy = attrs.evolve(tidy, descendants_outlived=True, left_running=["sleep (pid 7)"])
+    held = attrs.evolve(tidy, descendants_outlived=True)
+    (advice,) = outlived_advice([tidy, messy, messy])
+    assert advice.code == "descendants_outlived"
+    assert "left 2 process(es) running" in advice.message and "2 of 3 runs" in advice.message
+    (advice,) = outlived_advice([held])
+    assert "kept its output open" in advice.message
 
 
 @pytest.mark.parametrize(
