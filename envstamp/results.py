@@ -190,7 +190,11 @@ class Result:
     state_after: Volatile | None = field("Readings of the moment just after.")
     advice: list[Advice] = list_field("Reasons to distrust the number, if any.")
     command: list[str] | None = field("The command that ran (envstamp run).")
-    exit_code: int | None = field("The command's exit code (envstamp run).")
+    exit_code: int | None = attrs.field(
+        default=None,
+        # Negative where Python reported a signal (-4: SIGILL); checked as a signed number.
+        metadata={**_doc("The command's exit code (envstamp run)."), "signed": True},
+    )
     output_digest: str | None = field("sha256: of the command's stdout (envstamp run).")
     failed: bool = attrs.field(
         default=False,
@@ -255,9 +259,55 @@ class Result:
             check_number(tolerance, f"tolerance of parameter {name!r}")
             if tolerance < 0:
                 raise InputError(f"tolerance of parameter {name!r} is negative ({tolerance})")
+        if _any_negative(self):
+            _check_not_negative(self)
 
 
 _PLAIN_PARAMS = (str, int, bool, type(None))
+# Metric names that mean a duration or a rate: such a number cannot be negative.
+_TIME_OR_SPEED_SUFFIXES = (
+    "_s", "_ms", "_us", "_ns", "_sec", "_seconds", "_per_second", "_tps", "_ts", "/s",
+)
+_TIME_OR_SPEED_NAMES = frozenset({"seconds", "tps", "ts", "t/s", "wall", "elapsed"})
+
+
+def is_time_or_speed(name: str) -> bool:
+    """True for a metric whose name says it is a duration or a rate (``tokens_per_s``,
+    ``prompt_ms``, ``avg_ts``...): a negative value of it is not a measurement."""
+    lowered = name.lower()
+    return lowered in _TIME_OR_SPEED_NAMES or lowered.endswith(_TIME_OR_SPEED_SUFFIXES)
+
+
+def _any_negative(result: Result) -> bool:
+    """Fast look: a negative number anywhere a time or a speed may be (results come by the
+    thousand; the slow check says which)."""
+    if result.wall_s and min(result.wall_s) < 0:
+        return True
+    if result.metrics and min(result.metrics.values()) < 0:
+        return True
+    if any(values and min(values) < 0 for values in result.metric_samples.values()):
+        return True
+    return any(
+        s.mean < 0 or (s.min is not None and s.min < 0) for s in result.summary.values()
+    )
+
+
+def _check_not_negative(result: Result) -> None:
+    """Refuse a negative wall time, or a negative value of a time or speed metric."""
+    for value in result.wall_s:
+        if value < 0:
+            raise InputError(f"wall time is {value}: a time cannot be negative")
+    series = [(name, [value]) for name, value in result.metrics.items()]
+    series += list(result.metric_samples.items())
+    series += [(name, [s.mean, *(v for v in (s.min, s.median) if v is not None)])
+               for name, s in result.summary.items()]
+    for name, values in series:
+        if name != "wall_s" and not is_time_or_speed(name):
+            continue
+        for value in values:
+            if value < 0:
+                what = "wall time" if name == "wall_s" else f"metric {name!r}"
+                raise InputError(f"{what} is {value}: a time or speed cannot be negative")
 
 
 def _all_finite(values: Iterable[Any], isfinite: Any = math.isfinite) -> bool:
@@ -1220,6 +1270,7 @@ def _parse_log(
     """Manifests and results of a log (not verified); a manifest whose stored identity digest
     does not match its contents gets the recomputed one, and ``edits`` says where."""
     from envstamp.serialize import (
+        check_fields,
         checked_identity,
         manifest_from_data,
         parse_json_strict,
@@ -1261,6 +1312,9 @@ def _parse_log(
                 f"{str(digest)[:23]}..., which is not in this file (was its line removed?)"
             )
         prev = record.pop("prev", None)
+        # Types first (a string is not a command line, a dict not a list), in one line
+        # naming the path; then the converter, whose Result checks ranges.
+        check_fields(record, Result, what=f"{label} line {number}")
         result = structure(record, Result, what=f"{label} line {number}")
         result.prev, result.hash, result.manifest = prev, chainlog.line_hash(line), manifest
         results.append(result)

@@ -96,6 +96,8 @@ def structure(data: Any, cls: type[T], *, what: str = "document") -> T:
 
     try:
         return converter().structure(data, cls)
+    except InputError as exc:  # a class's own check (a result's negative time...)
+        raise InputError(f"{what} is not valid: {exc}") from None
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
         raise InputError(f"{what} is not valid: {_first_error(exc)}") from None
 
@@ -103,10 +105,24 @@ def structure(data: Any, cls: type[T], *, what: str = "document") -> T:
 def _first_error(exc: BaseException) -> str:
     import cattrs
 
+    own = _own_error(exc)
+    if own is not None:
+        return str(own)  # already one line for a person; cattrs would call it "unknown"
     if isinstance(exc, cattrs.BaseValidationError):
         messages = cattrs.transform_error(exc, path="$")
         return messages[0] if messages else str(exc)
     return str(exc) or type(exc).__name__
+
+
+def _own_error(exc: BaseException) -> InputError | None:
+    """The first InputError inside a cattrs error group (a class's own check), if any."""
+    if isinstance(exc, InputError):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):
+        found = _own_error(inner)
+        if found is not None:
+            return found
+    return None
 
 
 # ------------------------------------------------------------------------------- JSON text
@@ -247,10 +263,23 @@ _STRICT_DECODER = json.JSONDecoder(
 )
 
 
+_TOO_MANY_DIGITS = re.compile(r"integer string conversion: value has (\d+) digits")
+
+
 def strict_loads(text: str) -> Any:
     """json.loads refusing duplicate keys, NaN, infinities and numbers beyond a double (raises
     ValueError: StrictJSONError for those, JSONDecodeError for bad syntax)."""
-    return _STRICT_DECODER.decode(text)
+    try:
+        return _STRICT_DECODER.decode(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        # Python refuses to read an integer of more than 4300 digits, with advice about
+        # sys.set_int_max_str_digits that means nothing to a user: no field is that big.
+        found = _TOO_MANY_DIGITS.search(str(exc))
+        if found is None:
+            raise
+        raise StrictJSONError(f"a number with {found[1]} digits is out of range") from None
 
 
 def parse_json_strict(text: str | bytes, *, what: str = "input") -> Any:
@@ -336,12 +365,23 @@ def _misfit(value: Any, tp: Any, path: str) -> str | None:
         if not isinstance(value, dict):
             return f"{path} must be an object, got {_described(value)}"
         fields = _model_fields(tp)
+        signed = _signed_fields(tp)
         return _first(
-            _misfit(item, fields[key][0], f"{path}.{key}")
+            _misfit(item, _SignedInt if key in signed else fields[key][0], f"{path}.{key}")
             for key, item in value.items()
             if key in fields
         )
     return _scalar_misfit(value, tp, path)
+
+
+class _SignedInt:
+    """A whole number that may be negative (an exit code: -4 is Python's SIGILL)."""
+
+
+@functools.cache
+def _signed_fields(cls: type) -> frozenset[str]:
+    """Fields of ``int | None`` that may hold negative numbers (metadata ``signed``)."""
+    return frozenset(a.name for a in attrs.fields(cls) if a.metadata.get("signed"))
 
 
 def _scalar_misfit(value: Any, tp: Any, path: str) -> str | None:
@@ -349,15 +389,37 @@ def _scalar_misfit(value: Any, tp: Any, path: str) -> str | None:
         ok = type(value) is tp
     elif tp is int:
         if type(value) is int and not 0 <= value <= MAX_SAFE_INT:
-            return f"{path} is {value}: a count or size must be from 0 to 2**53-1"
+            return f"{path} is {_number_text(value)}: a count or size must be from 0 to 2**53-1"
         ok = type(value) is int
+    elif tp is _SignedInt:
+        if value is None:
+            return None
+        if type(value) is int and abs(value) > MAX_SAFE_INT:
+            return f"{path} is {_number_text(value)}: beyond what JSON readers keep exactly"
+        ok = type(value) is int
+        tp = int
     elif tp is float:
-        ok = type(value) in (int, float) and math.isfinite(value)
+        ok = type(value) in (int, float) and _finite(value)
     elif tp is type(None):
         ok = value is None
     else:
         return None  # a type the model does not use in files
     return None if ok else f"{path} must be {_expected(tp)}, got {_described(value)}"
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any double
+        return False
+
+
+def _number_text(value: float) -> str:
+    """A number as a message shows it: a whole number of many digits by its size only."""
+    text = repr(value)
+    if len(text) > 24:
+        return f"a {len(text.lstrip('-'))}-digit number"
+    return text
 
 
 def _first(problems: Any) -> str | None:
@@ -390,7 +452,7 @@ def _described(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        return f"the number {_number_text(value)}"
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
