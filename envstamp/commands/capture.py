@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     signing = fmt == "json" and not args.no_sign
     check_output(args.output)
     check_named_inputs(args.llama_cpp, args.model, replay=args.replay)
+    _check_raw_folder(args.raw)
     options = CaptureOptions(
         llama_cpp=tuple(args.llama_cpp),
         models=tuple(args.model),
@@ -107,6 +108,22 @@ def run(args: argparse.Namespace) -> int:
         return 0
     emit(render_manifest(manifest, fmt, args), args.output)
     return 0
+
+
+def _check_raw_folder(raw: str | None) -> None:
+    """--raw names a folder (made when missing): anything else there is refused now, before
+    the capture and the key."""
+    if raw is None:
+        return
+    from envstamp.errors import InputError
+    from envstamp.runner.files import not_a_folder
+
+    what = not_a_folder(raw)
+    if what is not None:
+        raise InputError(
+            f"--raw {raw}: it is {what}; --raw must be a folder to record the answers into "
+            "(created when missing)"
+        )
 
 
 def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,18 +36,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from envstamp import keys
     from envstamp.errors import InputError
 
     target = Path(args.output).expanduser() if args.output else keys.default_private_path()
-    if target.is_dir():
+    existing = _existing_kind(target)
+    if existing == "dir":
         raise InputError(
             f"{target} is a folder: -o names the private key file to write "
             f"(e.g. {target / 'signing.pem'})"
         )
-    if target.exists() and not args.force:
+    if existing not in (None, "file"):
+        raise InputError(_not_a_key_file(target, existing, named=bool(args.output)))
+    if existing == "file" and not args.force:
+        if not _holds_a_key(target):
+            raise keys.KeyExistsError(
+                f"{target} already exists and is not a key: -o names the private key file "
+                "to write (--force replaces it)"
+            )
         raise keys.KeyExistsError(f"a key already exists at {target}; use --force to replace it")
     passphrase = _new_passphrase() if args.passphrase else None
     key = keys.SigningKey.generate(args.algorithm)
@@ -62,6 +69,40 @@ def run(args: argparse.Namespace) -> int:
             f"{keys.trusted_dir()} to keep verifying what it signed\n"
         )
     return 0
+
+
+def _existing_kind(target: Path) -> str | None:
+    """What ``target`` names now (links followed): "file", "dir", "fifo"...; "dangling
+    link" for a link to nothing; None for nothing at all."""
+    from envstamp.errors import input_error
+    from envstamp.runner.files import kind_of
+
+    try:
+        return kind_of(target.stat().st_mode)
+    except FileNotFoundError:
+        return "dangling link" if target.is_symlink() else None
+    except OSError as exc:
+        raise input_error(target, exc) from None
+
+
+def _not_a_key_file(target: Path, kind: str, *, named: bool) -> str:
+    from envstamp.runner.files import kind_words
+
+    if kind == "dangling link":
+        what = f"a link to {target.readlink()}, which does not exist"
+    else:
+        what = kind_words(kind)
+    hint = "-o names the private key file to write" if named else "move it away, or give -o FILE"
+    return f"{target} is {what}, not a key file: {hint}"
+
+
+def _holds_a_key(target: Path) -> bool:
+    """The regular file at ``target`` starts like a PEM key (what keygen and others write)."""
+    try:
+        with target.open("rb") as handle:
+            return handle.read(64).lstrip().startswith(b"-----BEGIN ")
+    except OSError:
+        return True  # unreadable: say "a key already exists", as before, never overwrite
 
 
 def _new_passphrase() -> str:

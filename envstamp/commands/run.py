@@ -204,8 +204,37 @@ def _resolve(command: str) -> str:
 
     found = shutil.which(command)
     if found is None:
-        raise InputError(f"command not found: {command}")
+        raise InputError(why_not_runnable(command))
     return found
+
+
+def why_not_runnable(command: str) -> str:
+    """Why ``command`` (not found as a program) cannot be run, naming it: not on PATH, no
+    such file, a folder, a file without the execute bit..."""
+    import os
+    from pathlib import Path
+
+    from envstamp.errors import os_reason
+    from envstamp.runner.files import kind_of, kind_words
+
+    path = Path(command)
+    if os.sep not in command and not (os.altsep and os.altsep in command):
+        if path.is_file():
+            return (f"command not found on PATH: {command} (a file of that name is in this "
+                    f"folder: run it as ./{command})")
+        return f"command not found: {command}"
+    try:
+        kind = kind_of(path.stat().st_mode)
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"{command} is a link to {path.readlink()}, which does not exist"
+        return f"{command}: no such file"
+    except OSError as exc:
+        return f"{command}: {os_reason(exc)}"
+    if kind != "file":
+        return f"{command} is {kind_words(kind)}, not a program"
+    return (f"{command} is not executable: a file runs with the execute bit (chmod +x "
+            f"{command}) or with its interpreter named first (envstamp run -- sh {command})")
 
 
 # ------------------------------------------------------------------- what the command runs

@@ -465,6 +465,12 @@ class RecordingRunner(Runner):
     def __init__(self, folder: str | os.PathLike[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.folder = Path(folder)
+        what = files.not_a_folder(self.folder)
+        if what is not None:
+            raise InputError(
+                f"cannot record into {self.folder}: it is {what}; answers are recorded into "
+                "a folder (created when missing)"
+            )
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -213,6 +213,21 @@ def refuse_special(path: str | os.PathLike[str]) -> None:
         raise InputError(f"cannot write {os.fspath(path)}: it is {kind_words(kind)}")
 
 
+def not_a_folder(path: str | os.PathLike[str]) -> str | None:
+    """What ``path`` is when it cannot be a folder to write into ("a regular file", "a link
+    to X, which does not exist"); None when it is a folder or names nothing yet."""
+    target = Path(path)
+    kind = _existing_kind(target)
+    if kind is None:
+        if not target.is_symlink():
+            return None
+        try:
+            return f"a link to {target.readlink()}, which does not exist"
+        except OSError:
+            return "a link to nothing"
+    return None if kind == "dir" else kind_words(kind)
+
+
 def _existing_kind(target: Path) -> str | None:
     """What the path names now (links followed); None when nothing (or a dangling link)."""
     try:
