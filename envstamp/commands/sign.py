@@ -8,7 +8,9 @@
 Every input is read and checked before the key is loaded (or made) and before anything is
 written: one bad FILE leaves no envelope behind for the others.  A JSON document that does
 not read strictly (a duplicate key, NaN, a number out of range, nesting too deep, a syntax
-error) is refused rather than signed as opaque bytes; ``--detached`` signs any file's bytes.
+error) is refused rather than signed as opaque bytes, and so is a manifest that is not one
+whole document (a UTF-8 byte order mark before it, more data after it, no ``schema``
+member); ``--detached`` signs any file's bytes.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def prepare(name: str, output: str | None, *, detached: bool = False) -> Prepare
 
 
 def _classify(name: str, target: str, data: bytes) -> Prepared:
+    from envstamp.errors import InputError
     from envstamp.verify import open_envelope, parse_statement
 
     parsed = _json_document(name, data)
@@ -111,7 +114,35 @@ def _classify(name: str, target: str, data: bytes) -> Prepared:
 
         manifest = manifest_from_data(parsed, what=name)
         return Prepared(name, target, "signed manifest", data, manifest)
+    if _looks_like_manifest(parsed):
+        raise InputError(
+            f"{name} looks like an envstamp manifest but has no \"schema\" member; refusing "
+            f"to sign it{_DETACHED_HINT}"
+        )
     return Prepared(name, target, "signed file", data)
+
+
+_DETACHED_HINT = " (use --detached to sign the file's bytes as they are)"
+# Members only an envstamp manifest or envelope has at its top level: a JSON object with
+# one of them is meant as one, and signing it as opaque bytes would hide that it is broken.
+_MANIFEST_MEMBERS = frozenset({"schema", "envstamp_version", "identity_digest", "captured_at"})
+_ENVELOPE_MEMBERS = frozenset({"payloadType", "signatures"})
+
+
+def _looks_like_manifest(value: Any) -> bool:
+    # A results log's lines carry "prev" (its header a schema and a version too).
+    return (
+        isinstance(value, dict)
+        and "prev" not in value
+        and not _MANIFEST_MEMBERS.isdisjoint(value)
+    )
+
+
+def _looks_like_envstamp(value: Any) -> bool:
+    """A manifest or an envelope, whole or not (what must never be signed detached unasked)."""
+    return _looks_like_manifest(value) or (
+        isinstance(value, dict) and not _ENVELOPE_MEMBERS.isdisjoint(value)
+    )
 
 
 def envelope_of(item: Prepared, key: SigningKey) -> dict[str, Any]:
@@ -140,26 +171,43 @@ def _json_document(name: str, data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return _NOT_ONE_DOCUMENT
+    if text.startswith("\ufeff") and text[1:].lstrip().startswith(("{", "[")):
+        # JSON must not start with one (RFC 8259); signed detached, a manifest saved by an
+        # editor that adds it would look signed while no reader takes it as a manifest.
+        raise InputError(
+            f"{name} starts with a UTF-8 byte order mark, which JSON does not allow; remove "
+            f"it to sign the manifest{_DETACHED_HINT}"
+        )
     if not text.lstrip().startswith(("{", "[")):
         return _NOT_ONE_DOCUMENT
     try:
         return parse_json_strict(text, what=name)
     except InputError as exc:
-        if _several_documents(text):
-            return _NOT_ONE_DOCUMENT  # JSONL (a results log, llama-bench -o jsonl)
-        raise InputError(
-            f"{exc}; refusing to sign it (use --detached to sign the file's bytes as they are)"
-        ) from None
+        first = _first_of_several(text)
+        if first is _NOT_ONE_DOCUMENT:
+            raise InputError(f"{exc}; refusing to sign it{_DETACHED_HINT}") from None
+        if _looks_like_envstamp(first):
+            raise InputError(
+                f"{name}: its manifest or envelope is followed by more data; refusing to sign "
+                f"it{_DETACHED_HINT}"
+            ) from None
+        return _NOT_ONE_DOCUMENT  # JSONL (a results log, llama-bench -o jsonl)
 
 
-def _several_documents(text: str) -> bool:
-    """True for JSON Lines / concatenated JSON: a first document followed by more."""
+def _first_of_several(text: str) -> Any:
+    """The first document of JSON Lines / concatenated JSON; ``_NOT_ONE_DOCUMENT`` when
+    the text is not a document followed by more."""
     import json
 
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return exc.msg == "Extra data"
+        if exc.msg != "Extra data":
+            return _NOT_ONE_DOCUMENT
+        try:
+            return json.JSONDecoder().raw_decode(text.lstrip())[0]
+        except (ValueError, RecursionError):
+            return _NOT_ONE_DOCUMENT
     except (ValueError, RecursionError):
-        return False
-    return False
+        return _NOT_ONE_DOCUMENT
+    return _NOT_ONE_DOCUMENT

@@ -106,3 +106,55 @@ def test_an_output_into_a_missing_folder_is_refused_before_signing(
     assert main(["sign", str(manifest_file), "-o", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert not keys.default_private_path().exists() and os.path.exists(manifest_file)
+
+
+# ---------------------------------------------- a manifest that only looks like one (gap 12)
+
+
+def _manifest_text() -> str:
+    return to_json(sample_manifest())
+
+
+def _without_schema() -> str:
+    data = json.loads(_manifest_text())
+    del data["schema"]
+    return json.dumps(data, indent=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("\ufeff" + _manifest_text(), "byte order mark"),
+        (_manifest_text().rstrip() + " {}", "followed by more data"),
+        (json.dumps(json.loads(_manifest_text())) + "\n{}\n", "followed by more data"),
+        (_manifest_text() + "\n" + _manifest_text(), "followed by more data"),
+        (_without_schema(), "no \"schema\""),
+    ],
+    ids=["bom", "trailing-object", "jsonl-after-compact-manifest", "two-manifests",
+         "missing-schema"],
+)
+def test_a_manifest_that_is_not_one_document_is_refused_not_signed_detached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, named: str
+) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(text.encode("utf-8"))
+    assert main(["sign", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "--detached" in err and err.count("\n") == 1, err
+    assert _files(tmp_path) == ["m.json"]
+    assert not keys.default_private_path().exists()
+    assert main(["sign", "--detached", str(path)]) == 0  # the bytes, when asked for
+    assert main(["verify", str(tmp_path / "m.signed.json"), "--artifact", str(path)]) == 0
+
+
+def test_other_json_is_still_signed_detached(tmp_path: Path) -> None:
+    # Another tool's JSON document (llama-bench -o json, a pytest-benchmark report) is not
+    # a manifest attempt: it gets a detached envelope as documented.
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps([{"model_type": "llama 1B", "avg_ts": 41.5}]))
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"machine_info": {"node": "x"}, "benchmarks": []}))
+    assert main(["sign", str(bench), str(report)]) == 0
+    for name in ("bench.json", "report.json"):
+        signed = tmp_path / name.replace(".json", ".signed.json")
+        assert main(["verify", str(signed), "--artifact", str(tmp_path / name)]) == 0
