@@ -222,6 +222,7 @@ def redact_value(text: str) -> str:
         text = _QUOTED_KEY.sub(_quoted_key, text)
         text = _LINE_KEY.sub(_line_key, text)
     if "-" in text:
+        text = _redact_command_words(text)
         text = _FLAG_VALUE.sub(_flag_value, text)
     text = _TOKEN_SHAPES.sub(REDACTED, text)
     return _RANDOM_RUN.sub(_random_run, text)
@@ -298,6 +299,69 @@ def _closing_quote(text: str, opening: int) -> int | None:
             return i
         i += 1
     return None
+
+
+_WORD_START = r"""(?:^|(?<=[\s"'`]))"""  # where a word of a command line starts
+_ARG = r"""("[^"\n]*"|'[^'\n]*'|[^\s"'`]+)"""
+_USER_CREDENTIAL = re.compile(
+    _WORD_START + r"(-[uU]|--(?:proxy-)?user)(=|[ \t]+|(?<=-[uU]))" + _ARG
+)
+_SSHPASS_P = re.compile(
+    _WORD_START + r"((?:\S*[\\/])?sshpass(?:\.exe)?"
+    r"(?:[ \t]+-[dfP](?:[ \t]*(?!-)\S+)|[ \t]+-[ehvV]+)*[ \t]+-p[ \t]*)" + _ARG
+)
+_MYSQL_P = re.compile(
+    _WORD_START + r"((?:\S*[\\/])?(?:mysql|mariadb)[\w-]*(?:\.exe)?"
+    r"(?:[ \t]+(?!-p)[^\s;|&]+)*?[ \t]+-p)" + _ARG
+)
+_ATTACHED_P = re.compile(r"""(?:(?<=[ \t])|(?<=[ \t]["']))(-p)""" + _ARG)
+"""An attached ``-pX`` after another word: in a command line, not a lone value (a relative
+path ``-p_x`` is a file name; :class:`_ArgvReader` judges a lone argument)."""
+_NUMBERS = re.compile(r"=?[0-9][0-9.,:x*/+-]*")
+"""llama-bench's ``-p 512,1024``, ``-p1024``: numbers, lists and ranges of them."""
+_WORD_OPTION = re.compile(r"[a-z]+(?:[-:_.=][a-z0-9]+)*")
+"""What follows ``-p`` in an option that starts with p: ``-pg`` (llama-bench), ``-pthread``,
+``-pipe``, ``-pno:cacheprovider``."""
+
+
+def _redact_command_words(text: str) -> str:
+    """Credentials a command line written as text holds by its meaning (see
+    :class:`_ArgvReader`): ``-u user:password``, ``sshpass -p X``, ``mysql -pX`` and an
+    attached ``-pX`` that is no number and no word option."""
+    text = _USER_CREDENTIAL.sub(_user_credential, text)
+    if "-p" not in text:
+        return text
+    text = _SSHPASS_P.sub(_quoted_redaction, text)
+    text = _MYSQL_P.sub(_quoted_redaction, text)
+    return _ATTACHED_P.sub(_attached_p, text)
+
+
+def _user_credential(match: re.Match[str]) -> str:
+    flag, sep, value = match.groups()
+    if not _user_password(value):
+        return match.group()
+    return flag + sep + _quoted_redaction_of(value)
+
+
+def _quoted_redaction(match: re.Match[str]) -> str:
+    return match.group(1) + _quoted_redaction_of(match.group(2))
+
+
+def _quoted_redaction_of(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[0] + REDACTED + value[0]
+    return REDACTED
+
+
+def _attached_p(match: re.Match[str]) -> str:
+    value = match.group(2)
+    return match.group() if _not_a_password(value) else match.group(1) + _quoted_redaction_of(value)
+
+
+def _not_a_password(value: str) -> bool:
+    """What follows ``-p`` of a tool not known to mean a password by it: numbers and word
+    options stay (a password of lower-case letters only stays too: only its tool tells)."""
+    return REDACTED in value or bool(_NUMBERS.fullmatch(value) or _WORD_OPTION.fullmatch(value))
 
 
 def _basic(match: re.Match[str]) -> str:
@@ -487,23 +551,103 @@ def _class_changes(chars: Sequence[str]) -> float:
 
 def redact_argv(argv: Sequence[str]) -> list[str]:
     """A command line safe to store: the value after a secret-looking flag (``--api-key X``,
-    ``--hf-token=X``, ``-H "Authorization: ..."``) and secrets inside any argument go."""
-    out: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next and not arg.startswith("--"):
-            out.append(REDACTED)
-            hide_next = False
-            continue
-        hide_next = False
-        flag, eq, _value = arg.partition("=")
-        if arg.startswith("-") and len(arg) > 1 and is_secret_name(flag.lstrip("-")):
+    ``--hf-token=X``, ``-H "Authorization: ..."``), credentials by their meaning (``-u
+    user:password``, ``sshpass -p X``, ``mysql -pX``: see :class:`_ArgvReader`) and secrets
+    inside any argument go."""
+    reader = _ArgvReader()
+    return [reader.read(arg) for arg in argv]
+
+
+_PASSWORD_P_TOOLS = re.compile(r"(?i)sshpass(?:\.exe)?")
+"""Tools whose ``-p X`` and ``-pX`` are a password (until their own options end)."""
+_ATTACHED_P_TOOLS = re.compile(r"(?i)(?:mysql|mariadb)[\w-]*(?:\.exe)?")
+"""Tools whose attached ``-pX`` is a password (``-p`` alone makes them ask for it, and the
+word after it is a database, not a password)."""
+_SSHPASS_VALUE_FLAGS = frozenset({"-f", "-d", "-P"})
+"""sshpass options that take a value: a file, a descriptor, a prompt."""
+_USER_FLAGS = frozenset({"-u", "-U", "--user", "--proxy-user"})
+_FLAG_NAME = re.compile(r"[A-Za-z][\w.-]*")
+"""Flags whose ``user:password`` value is a credential (curl, wget, and look-alikes)."""
+
+
+class _ArgvReader:
+    """Reads a command line word by word, remembering what the last words make of the next.
+
+    * a secret-named flag (``--api-key``, ``--password``) hides the next word unless it is
+      another long flag, a ``--pwd`` hides it unless it is a folder;
+    * ``-u``/``--user``/``-U``/``--proxy-user``: a next word shaped ``user:password`` is a
+      credential (``uid:gid``, a URL or a drive path is not);
+    * inside sshpass's options ``-p X`` / ``-pX`` is the password; after a mysql or mariadb
+      client an attached ``-pX`` is (``-p`` alone asks for it);
+    * any other ``-pX`` and ``-u user:password`` is left to :func:`redact_value`, which keeps
+      numbers, lists of numbers and word options (``-p512,1024``, ``-pthread``).
+    """
+
+    def __init__(self) -> None:
+        self.hide_next = ""  # why the next word is judged apart: secret, pwd, user, value
+        self.tool = ""  # "sshpass" while in its options, "mysql" after a mysql client
+
+    def read(self, arg: str) -> str:
+        why, self.hide_next = self.hide_next, ""
+        if why == "secret" and not arg.startswith("--"):
+            return REDACTED
+        if why == "pwd" and is_secret_pair("pwd", arg):
+            return REDACTED
+        if why == "user" and _user_password(arg):
+            return REDACTED
+        if why in ("password", "value"):
+            return REDACTED if why == "password" else redact_value(arg)
+        if not arg.startswith("-") or arg == "-":
+            self._program(arg)
+            return redact_value(arg)
+        return self._option(arg)
+
+    def _program(self, word: str) -> None:
+        name = re.split(r"[\\/]", word)[-1]
+        if _PASSWORD_P_TOOLS.fullmatch(name):
+            self.tool = "sshpass"
+        elif _ATTACHED_P_TOOLS.fullmatch(name):
+            self.tool = "mysql"
+        elif self.tool == "sshpass":
+            self.tool = ""  # the command sshpass runs: its -p is its own (ssh's port)
+
+    def _option(self, arg: str) -> str:
+        flag, eq, value = arg.partition("=")
+        if self.tool == "sshpass":
+            if arg == "-p":
+                self.hide_next = "password"
+                return arg
+            if arg in _SSHPASS_VALUE_FLAGS:
+                self.hide_next = "value"
+        attached_p = arg.startswith("-p") and len(arg) > 2 and not arg.startswith("-p=")
+        if attached_p and (self.tool in ("sshpass", "mysql") or not _not_a_password(arg[2:])):
+            return "-p" + REDACTED
+        name = flag.lstrip("-")
+        if not _FLAG_NAME.fullmatch(name):
+            return redact_value(arg)  # -uadmin:pw is no flag named "uadmin:pw"
+        if name.upper() in _PATH_WORDS:
+            if not eq:
+                self.hide_next = "pwd"
+            elif is_secret_pair(name, value):
+                return flag + "=" + REDACTED
+        elif is_secret_name(name):
             if eq:
-                out.append(flag + "=" + REDACTED)
-                continue
-            hide_next = True
-        out.append(redact_value(arg))
-    return out
+                return flag + "=" + REDACTED
+            self.hide_next = "secret"
+        if arg in _USER_FLAGS:
+            self.hide_next = "user"
+        return redact_value(arg)
+
+
+def _user_password(value: str) -> bool:
+    """``user:password`` as curl's ``-u`` takes it; not ``uid:gid``, a URL, a drive path,
+    ``user:`` (curl asks for the password) or something already redacted."""
+    user, colon, password = value.strip("\"'").partition(":")
+    if not colon or not password or REDACTED in value or password.startswith("//"):
+        return False
+    if len(user) == 1 and password[:1] in ("\\", "/"):
+        return False  # C:\\x, C:/x
+    return not (user.isdigit() and password.isdigit())
 
 
 # ------------------------------------------------------------------------ recorded answers

@@ -137,10 +137,18 @@ RUN_SECRETS = {
     "--url": "http://runuser:run-url-pw-Zq47@127.0.0.1:8080",
     "HF_TOKEN=": "run-env-arg-Zq48",
     "--password": "run-password-Zq49",
+    # credentials by meaning (issue 12 review, gap 6)
+    "-u": "runuser:run-u-pw-Zq59",
+    "--user=": "runuser:run-user-pw-Zq60",
+    "-p": "run-p-attached-Zq61",  # attached: -prun-p-attached-Zq61
 }
+ATTACHED = frozenset({"-p"})
+# `envstamp run -- sshpass -p X bench-tool`: the password of a tool that means one by -p
+SSHPASS_SECRET = "run-sshpass-Zq62"
 RUN_NEVER = [
     "run-api-key-Zq44", "run-hf-token-Zq45", "run-bearer-Zq46", "run-url-pw-Zq47",
-    "run-env-arg-Zq48", "run-password-Zq49",
+    "run-env-arg-Zq48", "run-password-Zq49", "run-u-pw-Zq59", "run-user-pw-Zq60",
+    "run-p-attached-Zq61", SSHPASS_SECRET,
 ]  # fmt: skip
 
 GIT_REMOTES = [
@@ -263,6 +271,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         f"echo 'Warning: could not connect to http://u:{OLLAMA_OUTPUT_SECRET}@127.0.0.1:9' >&2\n",
     )
     _tool(bin_dir, "bench-tool", "echo 'prompt eval done'\n")
+    _tool(bin_dir, "sshpass", 'shift 2; exec "$@"\n')  # sshpass -p X CMD...: runs CMD
     checkouts = [_checkout(root / f"llama{i}", url) for i, (url, _) in enumerate(GIT_REMOTES)]
     builds = [arg for c in checkouts for arg in ("--llama-cpp", str(c))]
     with _planted(root) as mp:
@@ -291,8 +300,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         found.cli("compare --json", "compare", "--json", *manifests)
         results = root / "r.jsonl"
         argv = [part for flag, value in RUN_SECRETS.items()
-                for part in ([flag + value] if flag.endswith("=") else [flag, value])]  # fmt: skip
+                for part in ([flag + value] if flag.endswith("=") or flag in ATTACHED
+                             else [flag, value])]  # fmt: skip
         found.cli("run", "run", "--quiet", "-o", str(results), "--", "bench-tool", *argv)
+        found.cli("run sshpass", "run", "--quiet", "-o", str(results), "--",
+                  "sshpass", "-p", SSHPASS_SECRET, "bench-tool", "-p", "512")  # fmt: skip
         found.file("results log", results)
         found.cli("show results", "show", str(results))
         found.cli("show results --json", "show", "--json", str(results))
@@ -336,6 +348,8 @@ def test_the_planted_things_were_seen(world: World) -> None:
     assert "gpu-box.example:11434" in world.outputs["manifest 1"]  # the host, not its password
     results = world.outputs["results log"]
     assert '"--api-key"' in results and REDACTED in results
+    # sshpass's password went, the -p 512 of the command it ran stayed
+    assert f'["sshpass","-p","{REDACTED}","bench-tool","-p","512"]' in results
     recorded = "\n".join(t for label, t in world.outputs.items() if label.startswith("recording 0"))
     assert "127.0.0.1:9" in recorded  # OLLAMA_HOST was recorded, without its credentials
     assert "ollama version is 0.5.1" in recorded  # the fake ollama's output was recorded
