@@ -581,17 +581,19 @@ def default_signing_key(
 
 
 def trusted_keys() -> list[PublicKey]:
-    """The default public key and every key in the trusted-keys folder, each once.
+    """The default key's public half and every key in the trusted-keys folder, each once.
 
-    The folders and files must be safe from other users (:func:`check_key_folder`): anyone
-    who can write there could make their own signatures verify.
+    The default key's public half is derived from ``signing.pem`` itself, never read from
+    ``signing.pub.pem``: a replaced file would make someone else's signatures "yours".  An
+    encrypted default key is derived only when ``ENVSTAMP_PASSPHRASE`` unlocks it (verifying
+    never prompts); otherwise it is not trusted (:func:`default_key_locked` says so).  The
+    folders and files must be safe from other users (:func:`check_key_folder`): anyone who
+    can write there could make their own signatures verify.
     """
     found: list[PublicKey] = []
-    default_public = public_path_for(default_private_path())
-    check_key_folder(default_public.parent)
-    if default_public.is_file():
-        check_key_file(default_public)
-        found.append(load_public_key(default_public))
+    default = _default_public_key()
+    if default is not None:
+        found.append(default)
     folder = trusted_dir()
     if folder.is_dir():
         check_key_folder(folder, parents=False)
@@ -600,6 +602,43 @@ def trusted_keys() -> list[PublicKey]:
                 check_key_file(path)
                 found.append(load_public_key(path))
     return unique_keys(found)
+
+
+def _default_public_key() -> PublicKey | None:
+    """The public half of the default private key, derived from it; None when there is no
+    default key, or it is encrypted and no passphrase is set."""
+    private = default_private_path()
+    check_key_folder(private.parent)
+    if not private.exists():
+        return None
+    check_key_file(private)  # who may replace it matters for trust; who may read it, not here
+    data, _ = _read_limited(private, "private key")
+    fast = _fast_ed25519_private(data)
+    if fast is not None:
+        return PublicKey(fast.public_key())
+    if _is_encrypted(data):
+        passphrase = os.environ.get(ENV_PASSPHRASE) or None
+        if passphrase is None:
+            return None
+        return SigningKey.from_pem(data, source=str(private), passphrase=passphrase).public_key
+    return SigningKey.from_pem(data, source=str(private)).public_key
+
+
+def _is_encrypted(data: bytes) -> bool:
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
+
+
+def default_key_locked() -> bool:
+    """True when the default key exists but is encrypted and no passphrase is set: its
+    public half cannot be derived, so verification does not trust it."""
+    private = default_private_path()
+    if os.environ.get(ENV_PASSPHRASE) or not private.is_file():
+        return False
+    try:
+        data, _ = _read_limited(private, "private key")
+    except InputError:
+        return False
+    return _is_encrypted(data)
 
 
 # ------------------------------------------------------------------------ folder safety

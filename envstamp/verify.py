@@ -187,9 +187,14 @@ def _trusted_keys(trusted: Sequence[PublicKey] | None) -> list[PublicKey]:
 
     chosen = keys_module.trusted_keys() if trusted is None else list(trusted)
     if not chosen:
+        locked = (
+            f"; your default key is encrypted: set {keys_module.ENV_PASSPHRASE} to trust it"
+            if trusted is None and keys_module.default_key_locked()
+            else ""
+        )
         raise NoTrustedKeysError(
             "no trusted public key: pass --key PUB, or put public keys in "
-            f"{keys_module.trusted_dir()}"
+            f"{keys_module.trusted_dir()}{locked}"
         )
     return keys_module.unique_keys(chosen)
 

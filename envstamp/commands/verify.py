@@ -111,7 +111,16 @@ def _verify_results_log(data: bytes | str, trusted: Any, args: argparse.Namespac
     if report.problems:
         raise CheckFailed(f"{args.file}: {report.problems[0]}")
     if not report.signatures_checked:
-        raise InputError(f"{args.file}: no trusted public key to check the signatures with")
+        from envstamp.keys import ENV_PASSPHRASE, default_key_locked
+
+        locked = (
+            f" (your default key is encrypted: set {ENV_PASSPHRASE} to trust it)"
+            if trusted is None and default_key_locked()
+            else ""
+        )
+        raise InputError(
+            f"{args.file}: no trusted public key to check the signatures with{locked}"
+        )
     if not report.ok:
         raise CheckFailed(f"{args.file}: {_not_ok_reason(report)}")
     return 0

@@ -14,6 +14,7 @@ from sign_support import sample_manifest
 from envstamp import keys, sign
 from envstamp.cli import main
 from envstamp.keys import SigningKey
+from envstamp.serialize import to_json
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes and owners")
 
@@ -43,6 +44,55 @@ def test_pubkey_derives_the_key_from_the_private_key(
     out, err = capsys.readouterr()
     assert out.strip() == real.keyid != impostor.keyid
     assert "does not hold this key's public key" in err
+
+
+def _attacker_envelope(tmp_path: Path) -> Path:
+    """An attacker's key whose public half replaces signing.pub.pem, and a manifest it
+    signed (review gap 3: verify trusted whatever signing.pub.pem held)."""
+    attacker = SigningKey.generate()
+    pem = tmp_path / "attacker.pem"
+    pem.write_bytes(attacker.private_pem())
+    pem.chmod(0o600)
+    keys.public_path_for(keys.default_private_path()).write_text(attacker.public_key.pem())
+    plain = tmp_path / "plain.json"
+    plain.write_text(to_json(sample_manifest()), encoding="utf-8")
+    forged = tmp_path / "x.json"
+    assert main(["sign", "--key", str(pem), str(plain), "-o", str(forged)]) == 0
+    return forged
+
+
+def test_verify_trusts_the_key_derived_from_signing_pem_not_the_public_file(
+    envelope: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = _attacker_envelope(tmp_path)
+    capsys.readouterr()
+    assert main(["verify", str(forged)]) == 1
+    assert "valid" not in capsys.readouterr().out
+    assert main(["show", "--require-valid", str(forged)]) == 1
+    assert main(["verify", str(envelope)]) == 0  # the real key is still trusted
+    keys.public_path_for(keys.default_private_path()).unlink()
+    assert main(["verify", str(envelope)]) == 0  # with no public file at all
+    assert keys.default_signing_key(create=False).public_key in keys.trusted_keys()
+
+
+def test_an_encrypted_default_key_is_trusted_only_with_its_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = SigningKey.generate()
+    keys.store_key(key, keys.default_private_path(), passphrase="correct horse")
+    monkeypatch.setenv(keys.ENV_PASSPHRASE, "correct horse")
+    envelope = tmp_path / "box.json"
+    envelope.write_text(sign.envelope_json(sign.sign_manifest(sample_manifest())))
+    assert main(["verify", str(envelope)]) == 0
+    forged = _attacker_envelope(tmp_path)
+    assert main(["verify", str(forged)]) == 1
+    monkeypatch.delenv(keys.ENV_PASSPHRASE)
+    capsys.readouterr()
+    # Without the passphrase the key cannot be derived; signing.pub.pem is never the answer.
+    assert main(["verify", str(forged)]) == 2
+    err = capsys.readouterr().err
+    assert keys.ENV_PASSPHRASE in err and err.count("\n") == 1
+    assert key.public_key not in keys.trusted_keys()
 
 
 def test_pubkey_never_creates_a_key(capsys: pytest.CaptureFixture[str]) -> None:
