@@ -21,6 +21,7 @@ from envstamp.runner.answers import (
     Answer,
     AnswerStatus,
 )
+from envstamp.runner.recorded import answer_problem
 
 
 class NotRecorded(InputError):  # noqa: N818 - reads better at the raise site
@@ -570,9 +571,14 @@ def load_recording(folder: Path) -> dict[str, Answer]:
         data = files.read_regular(path, MAX_RECORDED_ANSWER_BYTES)
         try:
             record = json.loads(data.decode("utf-8"))
+            if not isinstance(record, dict):
+                raise TypeError("the file must hold a JSON object with op, key and answer")
             op, key, answer = record["op"], record["key"], record["answer"]
             if not (isinstance(op, str) and isinstance(key, dict) and isinstance(answer, dict)):
                 raise TypeError("op, key and answer must be a string and two objects")
+            problem = answer_problem(op, answer)
+            if problem is not None:
+                raise TypeError(problem)
             answers[answer_key(op, key)] = answer
         except RecursionError:
             raise InputError(f"bad recorded answer {path.name}: nested too deeply") from None
