@@ -647,12 +647,15 @@ def default_key_locked() -> bool:
 def check_key_folder(folder: Path, *, parents: bool = True) -> None:
     """Refuse a key folder (and, with ``parents``, the folder holding it) that another user
     could write to, as ssh refuses such a ``~/.ssh``: owned by someone other than you (or
-    root), or writable by group or others.  Missing folders pass (nothing to trust yet).
-    ``ENVSTAMP_INSECURE_KEY_PERMISSIONS=1`` skips the check; so does Windows (ACLs)."""
+    root), or writable by group or others.  The folders above them, up to your home folder
+    (or ``/`` outside it), must not let others replace them (:func:`_check_ancestors`).
+    Missing folders pass (nothing to trust yet).  ``ENVSTAMP_INSECURE_KEY_PERMISSIONS=1``
+    skips the check; so does Windows (ACLs)."""
     if _permissions_unchecked():
         return
     for path in (folder, folder.parent) if parents else (folder,):
         _check_safe(path, "folder")
+    _check_ancestors(folder.parent if parents else folder)
 
 
 def check_key_file(path: Path) -> None:
@@ -674,19 +677,129 @@ def _check_safe(path: Path, what: str) -> None:
         raise InputError(f"cannot check {what} {path}: {exc.strerror or exc}") from None
     owner, me = info.st_uid, os.geteuid()
     if owner not in (me, 0):
+        named, fix = _through_links(path, f"'chown {me} {{}}'")
         raise InputError(
-            f"{what} {path} belongs to another user (uid {owner}, you are {me}): they could "
-            f"replace the keys envstamp trusts; use your own folder, or 'chown {me} {path}'"
+            f"{what} {named} belongs to another user (uid {owner}, you are {me}): they could "
+            f"replace the keys envstamp trusts; use your own folder, or {fix}"
         )
     writable = info.st_mode & 0o022
     if writable:
         mode = stat.S_IMODE(info.st_mode)
+        named, fix = _through_links(path, "'chmod go-w {}'")
         raise InputError(
-            f"{what} {path} is writable by {'group' if writable & 0o020 else 'others'} "
-            f"(mode {mode:04o}): anyone who can write there can make their own signatures "
-            f"valid; run 'chmod go-w {path}' (or set {ENV_INSECURE_PERMISSIONS}=1 to skip this "
-            "check)"
+            f"{what} {named} is writable by {_writers(writable)} (mode {mode:04o}): anyone "
+            f"who can write there can make their own signatures valid; {fix} (or set "
+            f"{ENV_INSECURE_PERMISSIONS}=1 to skip this check)"
         )
+
+
+def _writers(bits: int) -> str:
+    """ "group and others", "group" or "others" for a mode's write bits."""
+    if bits & 0o022 == 0o022:
+        return "group and others"
+    return "group" if bits & 0o020 else "others"
+
+
+def _through_links(path: Path, command: str) -> tuple[str, str]:
+    """How a message names ``path``, and the fix it offers (``command`` formatted with the
+    path to change), never a chmod or chown that follows a symbolic link.
+
+    A path that is itself a link is named with its target and gets no command: changing
+    the target (a shared folder such as /tmp) is not the fix, pointing the link elsewhere
+    is.  A path reached through a linked folder above it gets the command on its real path.
+    """
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        real = path
+    if path.is_symlink():
+        kind = "folder" if real.is_dir() else "file"
+        return (
+            f"{path} (a symbolic link to {real})",
+            f"point {path} at a {kind} only you can write to, or remove the link (changing "
+            "modes through it would change its target)",
+        )
+    if real != path.absolute():
+        return f"{path} (really {real})", "run " + command.format(real)
+    return str(path), "run " + command.format(path)
+
+
+def _check_ancestors(start: Path) -> None:
+    """Refuse a folder above ``start`` that someone else could rename or replace entries in.
+
+    As ssh's StrictModes does for the folders above ``~/.ssh``, up to your home folder (or
+    ``/`` when ``start`` is outside it), each folder on the way - the link's folders and
+    its target's alike - must not be writable by others, nor by a group other than your
+    user-private group, unless it is sticky (``/tmp``: nobody may rename what is yours
+    there).  Ownership is not required of these folders: CI containers run as root under a
+    home that belongs to the runner's user, and refusing that would refuse a common setup.
+    """
+    try:
+        home = Path.home()
+    except (KeyError, RuntimeError):  # no home folder known: check up to /
+        home = Path("/")
+    real_home = _real(home)
+    seen: set[Path] = set()
+    for chain, stop in ((start.absolute().parents, home), (_real(start).parents, real_home)):
+        for folder in chain:
+            real = _real(folder)
+            if real not in seen:
+                seen.add(real)
+                _check_ancestor(real, start)
+            if folder == stop or real == real_home:
+                break
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _check_ancestor(folder: Path, below: Path) -> None:
+    try:
+        info = folder.stat()
+    except OSError:
+        return  # missing or unreadable: nothing below it is there to trust either
+    if info.st_mode & stat.S_ISVTX or not stat.S_ISDIR(info.st_mode):
+        return
+    by_others = info.st_mode & 0o002
+    by_group = info.st_mode & 0o020 and not _user_private_group(info.st_gid)
+    if not (by_others or by_group):
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    who = "others" if by_others else f"group {_group_name(info.st_gid)}"
+    if by_others and by_group:
+        who = f"group {_group_name(info.st_gid)} and others"
+    flags = ("g" if by_group else "") + ("o" if by_others else "")
+    raise InputError(
+        f"folder {folder}, above {below}, is writable by {who} (mode {mode:04o}): they could "
+        f"replace the folders below it and the keys envstamp trusts; run 'chmod {flags}-w "
+        f"{folder}' (or set {ENV_INSECURE_PERMISSIONS}=1 to skip this check)"
+    )
+
+
+def _user_private_group(gid: int) -> bool:
+    """True for your own primary group named like you (Debian's and Fedora's default: no
+    other user is in it), where a group-writable home is safe."""
+    try:
+        import grp
+        import pwd
+
+        me = pwd.getpwuid(os.geteuid())
+        return gid == me.pw_gid and grp.getgrgid(gid).gr_name == me.pw_name
+    except (ImportError, KeyError):
+        return False
+
+
+def _group_name(gid: int) -> str:
+    try:
+        import grp
+
+        return grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        return str(gid)
 
 
 def unique_keys(keys: list[PublicKey]) -> list[PublicKey]:

@@ -205,3 +205,114 @@ def test_verify_json_reports_the_refusal_as_an_error(
     assert main(["verify", "--json", str(envelope)]) == 2
     out, err = capsys.readouterr()
     assert "writable by group" in err and (not out or "valid" not in json.loads(out))
+
+
+# ------------------------------------------------- links, "group and others", ancestors (gap 4)
+
+
+@posix_only
+def test_a_trusted_folder_linked_to_a_shared_folder_names_link_and_target(
+    envelope: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = tmp_path / "shared"  # like /tmp: everyone may write, sticky
+    shared.mkdir()
+    shared.chmod(0o1777)
+    trusted = keys.trusted_dir()
+    trusted.symlink_to(shared, target_is_directory=True)
+    assert main(["verify", str(envelope)]) == 2
+    err = capsys.readouterr().err
+    assert str(trusted) in err and str(shared.resolve()) in err and "symbolic link" in err
+    assert "group and others" in err and err.count("\n") == 1
+    assert "chmod" not in err  # any chmod of the link would change the shared folder
+    assert _mode(shared) == 0o1777
+
+
+@posix_only
+def test_a_key_file_linked_elsewhere_gets_no_chmod_through_the_link(
+    envelope: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "their.pem"
+    elsewhere.write_text(SigningKey.generate().public_key.pem())
+    elsewhere.chmod(0o666)
+    trusted = keys.trusted_dir()
+    trusted.mkdir(mode=0o700)
+    (trusted / "alice.pem").symlink_to(elsewhere)
+    assert main(["verify", str(envelope)]) == 2
+    err = capsys.readouterr().err
+    assert str(elsewhere) in err and "symbolic link" in err and "chmod" not in err
+
+
+@posix_only
+@pytest.mark.parametrize(
+    ("mode", "named"),
+    [(0o777, "writable by group and others"), (0o770, "writable by group (mode"),
+     (0o702, "writable by others (mode")],
+)
+def test_who_may_write_is_named_exactly(
+    envelope: Path, capsys: pytest.CaptureFixture[str], mode: int, named: str
+) -> None:
+    keys.default_key_dir().chmod(mode)
+    assert main(["verify", str(envelope)]) == 2
+    assert named in capsys.readouterr().err
+
+
+@posix_only
+def test_a_folder_reached_through_a_linked_ancestor_gets_the_real_path_to_chmod(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = tmp_path / "real-config"
+    real.mkdir(mode=0o700)
+    config = keys.config_dir()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.symlink_to(real, target_is_directory=True)
+    box = tmp_path / "box.json"
+    box.write_text(sign.envelope_json(sign.sign_manifest(sample_manifest())))
+    (real / "keys").chmod(0o775)
+    capsys.readouterr()
+    assert main(["verify", str(box)]) == 2
+    err = capsys.readouterr().err
+    assert f"chmod go-w {real.resolve() / 'keys'}" in err, err
+    assert f"chmod go-w {keys.default_key_dir()}" not in err
+
+
+@posix_only
+def test_an_ancestor_others_can_write_is_refused_unless_sticky(
+    envelope: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As ssh refuses a home folder others can write: they could rename the config folder
+    # away and put their own keys in its place.  A sticky folder (/tmp) forbids that.
+    ancestor = keys.config_dir().parent
+    before = _mode(ancestor)
+    try:
+        ancestor.chmod(0o777)
+        assert main(["verify", str(envelope)]) == 2
+        err = capsys.readouterr().err
+        assert f"folder {ancestor}" in err and "writable by others" in err
+        assert f"chmod o-w {ancestor}" in err and err.count("\n") == 1
+        ancestor.chmod(0o1777)
+        assert main(["verify", str(envelope)]) == 0
+        ancestor.chmod(0o755)
+        assert main(["verify", str(envelope)]) == 0
+    finally:
+        ancestor.chmod(before)
+
+
+@posix_only
+@pytest.mark.skipif(os.name == "posix" and os.geteuid() != 0, reason="chgrp needs root")
+def test_an_ancestor_writable_by_a_shared_group_is_refused_by_a_private_one_not(
+    envelope: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import grp
+    import pwd
+
+    ancestor = keys.config_dir().parent
+    me = pwd.getpwuid(os.geteuid())
+    shared = next(g for g in grp.getgrall() if g.gr_gid != me.pw_gid)
+    os.chown(ancestor, -1, shared.gr_gid)
+    ancestor.chmod(0o775)
+    assert main(["verify", str(envelope)]) == 2
+    assert f"writable by group {shared.gr_name}" in capsys.readouterr().err
+    if grp.getgrgid(me.pw_gid).gr_name != me.pw_name:
+        pytest.skip("this user has no user-private group")
+    os.chown(ancestor, -1, me.pw_gid)  # a user-private group (Debian, Fedora default)
+    assert main(["verify", str(envelope)]) == 0
