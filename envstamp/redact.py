@@ -170,9 +170,20 @@ def _shareable_result(result: Any, shown: Any, home: str | None) -> Any:
     def text(value: Any) -> Any:
         return redact_text(value, salt, hostname, home=home) if isinstance(value, str) else value
 
+    from envstamp.secrets import redact_argv, redact_params
+
+    # A log written before names and parameters were redacted when stored (or edited): the
+    # secrets rule first, then the identifying values.
+    command = [text(arg) for arg in redact_argv(result.command)] if result.command else None
+    params = {key: _each_text(value, text) for key, value in redact_params(result.params).items()}
     return attrs.evolve(
         result,
         manifest=shown(manifest) if manifest is not None else None,
-        command=[text(arg) for arg in result.command] if result.command else result.command,
-        params={key: text(value) for key, value in result.params.items()},
+        name=text(result.name),
+        command=command if result.command else result.command,
+        params=params,
     )
+
+
+def _each_text(value: Any, text: Any) -> Any:
+    return [text(item) for item in value] if isinstance(value, list) else text(value)

@@ -346,16 +346,26 @@ def check_param(name: str, value: Any) -> None:
 
 
 def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters as stored: tuples become lists, other objects their ``str()``."""
+    """Parameters as stored: tuples become lists, other objects their ``str()``; secrets
+    redacted (results logs get shared: no ``api_key`` values, no URL passwords)."""
+    from envstamp.secrets import redact_params
+
     if all(v.__class__ in _PLAIN_PARAMS or v.__class__ is float for v in params.values()):
-        return {str(k): v for k, v in params.items()}
+        return redact_params(params)
     cleaned: dict[str, Any] = {}
     for name, given in params.items():
         value = list(given) if isinstance(given, tuple) else given
         if not (value is None or isinstance(value, (str, int, float, bool, list))):
             value = str(value)
         cleaned[str(name)] = value
-    return cleaned
+    return redact_params(cleaned)
+
+
+def clean_name(name: str) -> str:
+    """A result's name as stored: secrets inside it redacted (``-n "pp512 Bearer ..."``)."""
+    from envstamp.secrets import redact_value_cached
+
+    return redact_value_cached(name) if isinstance(name, str) else name
 
 
 # ------------------------------------------------------------------------------ encoding

@@ -650,6 +650,39 @@ def _user_password(value: str) -> bool:
     return not (user.isdigit() and password.isdigit())
 
 
+# ---------------------------------------------------------------------- results' names, params
+
+
+def redact_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A result's parameters as they are stored: a secret-named parameter's text goes
+    (``api_key``, ``hf_token``; a ``pwd`` that is no folder), every text through
+    :func:`redact_value` (``url=https://u:pw@h``), and a name holding a secret goes too.
+    Numbers, booleans and null stay whatever the name (``token=12`` is no credential)."""
+    return {redact_value_cached(str(k)): _param(str(k), value) for k, value in params.items()}
+
+
+def _param(name: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return _param_text(name, value)
+    if isinstance(value, list):
+        return [_param(name, item) for item in value]
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _param_text(name: str, value: str) -> str:
+    """Cached: a recorder stores the same parameters with every result."""
+    kept = _keep_or_redact(name, value)
+    return kept if kept != value else redact_value_cached(value)
+
+
+@lru_cache(maxsize=4096)
+def redact_value_cached(text: str) -> str:
+    """:func:`redact_value`, cached: for names and values that repeat (results' names and
+    parameters)."""
+    return redact_value(text)
+
+
 # ------------------------------------------------------------------------ recorded answers
 
 _BINARY_FIELDS = frozenset({"hex", "sha256"})

@@ -43,6 +43,7 @@ from envstamp.results import (
     ResultLog,
     Summary,
     check_number,
+    clean_name,
     clean_params,
     summarize,
 )
@@ -258,7 +259,7 @@ class Recorder:
                 self._printer.show(self._base_advice)
             result = Result(
                 manifest_digest=self.manifest_digest,
-                name=name,
+                name=clean_name(name),
                 at=_utc_stamp(time.time()),
                 origin=origin,
                 params=clean_params(params) if params else {},
@@ -339,7 +340,7 @@ class Recorder:
             memory = memory_use(region, self._memory_source())
         return Result(
             manifest_digest=self.manifest_digest,
-            name=name,
+            name=clean_name(name),
             at=at or _utc_stamp(time.time()),
             origin=origin,
             params=clean_params(params) if params else {},
@@ -358,6 +359,9 @@ class Recorder:
         """Queue a result built elsewhere (``envstamp run``); it must carry this manifest."""
         if result.manifest_digest != self.manifest_digest:
             raise InputError("the result names another manifest than this recorder's")
+        # Stored as every result is: secrets in its name and parameters redacted.
+        result.name = clean_name(result.name)
+        result.params = clean_params(result.params)
         self._queue(result)
         return result
 

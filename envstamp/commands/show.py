@@ -37,21 +37,20 @@ def run(args: argparse.Namespace) -> int:
         emit(to_json(manifest), None)
         return 0
     if args.format == "markdown":
-        view = None if args.no_redact else _shareable
-        if view is not None:
-            manifest = view(manifest)
-        emit(render.to_markdown(manifest, note=doc.note) + _results(doc, markdown=True, view=view),
-             None)
+        if not args.no_redact:  # the manifests, and the results' names, params and commands
+            doc = _shareable(doc)
+            manifest = doc.manifest
+        emit(render.to_markdown(manifest, note=doc.note) + _results(doc, markdown=True), None)
         return 0
     emit(render.to_text(manifest, note=doc.note) + _results(doc, markdown=False), None)
     return 0
 
 
-def _shareable(manifest: Any) -> Any:
-    """The manifest as --markdown shares it: redacted."""
-    from envstamp.redact import current_home, redact
+def _shareable(doc: Any) -> Any:
+    """The document as --markdown shares it: redacted."""
+    from envstamp.redact import current_home, shareable_document
 
-    return redact(manifest, home=current_home())
+    return shareable_document(doc, home=current_home())
 
 
 def _results(doc: object, *, markdown: bool, view: Callable[[Any], Any] | None = None) -> str:
