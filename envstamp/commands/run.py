@@ -9,9 +9,10 @@ runs the command ``W + K`` times with its output echoed, and appends stamped res
   llama-server log (``run:server``);
 * then the wrapper's result for the command (``origin="run"``): wall time per repetition
   (model load and start-up included), exit code and signal, stdout digest, the peak resident
-  memory of its process tree, peak GPU memory, and - when it printed them - the llama.cpp
-  timing lines (or the chat llama-cli's ``[ Prompt: X t/s | Generation: Y t/s ]``) or
-  ``ollama run --verbose`` statistics as metrics.
+  memory of its process tree, peak GPU memory, and - when it printed them and no results of
+  its own - the llama.cpp timing lines (or the chat llama-cli's ``[ Prompt: X t/s |
+  Generation: Y t/s ]``) or ``ollama run --verbose`` statistics as metrics.  Beside the
+  tool's own results its timing lines are a sum over many tests, not a speed: left out.
 
 A run that exited non-zero or was killed marks every result of the command ``failed``: its
 times are not speeds.  What the command runs is described in the manifest: a llama.cpp
@@ -494,7 +495,10 @@ def build_results(
         *batched_results(rec, texts, own),
         *server_results(rec, argv, texts, own, cut=stopped is not None),
     ]
-    samples = _perf_samples(texts)
+    # Timing lines are the command's measurement only when it printed no results of its
+    # own (llama-cli): beside them they add up every row or request (batched-bench's
+    # closing perf lines, a server's at exit) into a speed no test ran at.
+    samples = {} if parsed else _perf_samples(texts)
     wrapper = rec.make_result(
         name or tool_name(argv[0]),
         origin="run",

@@ -1,0 +1,91 @@
+"""``envstamp run`` over real llama.cpp outputs: what each result says is what the tool did.
+
+The fake tools print files recorded from the two real builds (tests/fixtures/llamacpp-real,
+their READMEs say how each was made), so every value asserted here is one llama.cpp printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_run_command import bin_dir, envstamp_run, make_tool, quick_capture
+
+from envstamp.results import load_results
+
+REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"
+__all__ = ["bin_dir", "quick_capture"]  # fixtures shared with test_run_command
+NEW = REAL / "0.5.0-dev-0c1e57098"
+OLD = REAL / "b5308-8733e0cf6"
+
+
+# ----------------------------------------------- the wrapper's result beside the tool's own
+
+
+def test_batched_bench_perf_lines_are_no_result_of_the_wrapper(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    """llama-batched-bench b5308 ends with ``llama_perf_context_print`` lines summing every
+    row (1296 prompt tokens at 21353.72 t/s): no test ran at that speed.  Its rows are the
+    results; the wrapper keeps its wall time only, as context."""
+    make_tool(bin_dir, "llama-batched-bench", stdout=str(OLD / "batched-bench.txt"),
+              stderr=str(OLD / "batched-bench.txt.stderr.txt"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "llama-batched-bench") == 0
+    *own, wrapper = load_results(out)
+    assert {r.origin for r in own} == {"run:batched-bench"} and len(own) == 4 * 3
+    assert wrapper.origin == "run"
+    assert wrapper.metrics == {} and wrapper.metric_samples == {}
+    assert set(wrapper.summary) == {"wall_s"} and len(wrapper.wall_s) == 2
+
+
+@pytest.mark.parametrize("folder", [NEW, OLD], ids=["0.5.0-dev", "b5308"])
+def test_server_perf_lines_are_no_result_of_the_wrapper(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, folder: Path
+) -> None:
+    """A server log's requests are the results; the perf lines llama-server prints at exit
+    sum them all (62 prompt tokens over four requests) and are kept nowhere."""
+    make_tool(bin_dir, "llama-server", stderr=str(folder / "server.log"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-server", "-m", "tiny.gguf") == 0
+    *requests, wrapper = load_results(out)
+    assert [r.origin for r in requests] == ["run:server"] * 4
+    assert sum(r.metrics["prompt_tokens"] for r in requests) == 62
+    assert wrapper.origin == "run" and wrapper.metrics == {} and wrapper.metric_samples == {}
+
+
+def test_the_context_row_of_two_batched_bench_runs_is_a_wall_time_on_both_sides(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    """The reviewer's case: b5308 (perf lines on stderr) against 0.5.0-dev (none).  Both
+    wrappers' results are wall times, so the diff pairs them as one context row."""
+    from envstamp.diff_results import compare_results
+
+    logs = []
+    for folder, stderr in ((OLD, "batched-bench.txt.stderr.txt"), (NEW, None)):
+        make_tool(bin_dir, "llama-batched-bench", stdout=str(folder / "batched-bench.txt"),
+                  stderr=str(folder / stderr) if stderr else None)
+        out = tmp_path / f"{folder.name}.jsonl"
+        assert envstamp_run("-q", "-o", str(out), "--", "llama-batched-bench") == 0
+        logs.append(load_results(out))
+    found = compare_results(*logs)
+    context = [t for t in found.tests if t.context]
+    assert len(context) == 1
+    (row,) = context
+    assert row.name == "llama-batched-bench" and row.metric == "wall_s"
+    assert row.a is not None and row.b is not None
+    # and the benchmark's own rows pair with each other, prompt/generation/total per B
+    assert sum(1 for t in found.tests if not t.context and t.a and t.b) == 4 * 3
+
+
+def test_llama_cli_perf_lines_stay_the_wrappers_one_measurement(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    """llama-cli prints no results of its own: its timing lines are the measurement."""
+    make_tool(bin_dir, "llama-cli", stdout=str(OLD / "cli.txt"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-cli", "-m", "tiny.gguf") == 0
+    (result,) = load_results(out)
+    assert result.origin == "run"
+    assert result.metrics == {"prompt_tps": 11904.76, "tokens_per_s": 1625.66,
+                              "prompt_tokens": 3.0, "gen_tokens": 15.0}
