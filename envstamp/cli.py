@@ -148,7 +148,7 @@ def _run_verb(verb: str, rest: list[str]) -> int:
         module = importlib.import_module(module_name)
         parser = Parser(prog=f"envstamp {verb}", description=summary)
         module.configure(parser)
-        options = parser.parse_args(rest)
+        options = _parse(parser, rest)
         return int(module.run(options))
     except EnvstampError as exc:
         sys.stderr.write(f"envstamp {verb}: error: {exc}\n")
@@ -166,6 +166,16 @@ def _run_verb(verb: str, rest: list[str]) -> int:
             "(set ENVSTAMP_DEBUG=1 for a traceback)\n"
         )
         return 2
+
+
+def _parse(parser: Parser, rest: list[str]) -> argparse.Namespace:
+    """Options may stand between file arguments (``compare a.json --require-valid
+    b.json``), as users type them; plain ``parse_args`` stops a ``nargs="+"`` list at the
+    first option.  A verb whose last argument takes the rest of the line (``run -- CMD``)
+    keeps plain parsing: what follows ``--`` is the command's."""
+    if any(action.nargs == argparse.REMAINDER for action in parser._actions):
+        return parser.parse_args(rest)
+    return parser.parse_intermixed_args(rest)
 
 
 def _interrupted(signum: int | None) -> int:

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         # A results log may be far larger than any envelope: verify_log streams it itself.
         return _verify_results_log(args.file, trusted, args)
     data = read_input(args.file, limit=verify.MAX_ENVELOPE_BYTES)
+    if not data.strip():
+        raise InputError(f"{args.file} is empty: neither a signed envelope nor a results log")
     if _is_results_log(data):
         return _verify_results_log(data, trusted, args)
     artifacts = {path: read_input(path) for path in args.artifact}
