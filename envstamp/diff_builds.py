@@ -121,21 +121,69 @@ def fold_engine_builds(walk: Walk, a: Any, b: Any) -> None:
 
 
 def _fold_identity(walk: Walk, path: str, build_a: Any, build_b: Any) -> str | None:
-    """One "llama.cpp build" finding for the build's changed identity; its path, or None."""
+    """One "llama.cpp build" finding when the build's identity changed; its path, or None.
+
+    Only what both sides know is compared: the same binary seen once with its checkout and
+    CMake cache and once as a lone copy has the same commit (and version) on both sides, and
+    is no build change.  What only one side knows (a number read from ``git describe``) is
+    one "unknown on A" entry, never a change."""
     prefix = path + "."
     parts = [d for d in walk.found if d.path.startswith(prefix) and d.pattern in BUILD_IDENTITY]
-    if not parts:
-        return None
+    lone = [d for d in walk.unknown
+            if d.path.startswith(prefix) and d.pattern in BUILD_IDENTITY]
     walk.found = [d for d in walk.found if d not in parts]
-    walk.unknown = [
-        d for d in walk.unknown
-        if not (d.path.startswith(prefix) and d.pattern in BUILD_IDENTITY)
-    ]
+    walk.unknown = [d for d in walk.unknown if d not in lone]
+    summary_a, summary_b = build_summary(build_a), build_summary(build_b)
     rule = rules.rule_for("llamacpp[].build")
     spot = Spot(f"{path}.build", "llamacpp[].build")
-    walk.found.append(_identity_difference(rule, spot, build_summary(build_a),
-                                           build_summary(build_b)))
-    return spot.path
+    if identity_changed(summary_a, summary_b):
+        walk.found.append(_identity_difference(rule, spot, summary_a, summary_b))
+        return spot.path
+    if one_sided_parts(summary_a, summary_b) != ([], []):
+        walk.unknown.append(_identity_unknown(rule, spot, summary_a, summary_b))
+    return None
+
+
+_PART_NAMES = {"build_number": "build number", "commit": "commit", "version": "version"}
+
+
+def identity_changed(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two builds differ in a part of their identity that both sides know."""
+    commit_a, commit_b = a.get("commit"), b.get("commit")
+    if commit_a and commit_b and not rules.same_commit(str(commit_a), str(commit_b)):
+        return True
+    number_a, number_b = a.get("build_number"), b.get("build_number")
+    if number_a is not None and number_b is not None and number_a != number_b:
+        return True
+    version_a, version_b = a.get("version"), b.get("version")
+    return bool(version_a and version_b) and (
+        rules.normalise_version(str(version_a)) != rules.normalise_version(str(version_b))
+    )
+
+
+def one_sided_parts(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The parts of a build's identity unknown on A, and those unknown on B."""
+    def known(summary: Mapping[str, Any], key: str) -> bool:
+        return summary.get(key) not in (None, "")
+
+    keys = list(_PART_NAMES)
+    return ([_PART_NAMES[k] for k in keys if known(b, k) and not known(a, k)],
+            [_PART_NAMES[k] for k in keys if known(a, k) and not known(b, k)])
+
+
+def _identity_unknown(rule: rules.Rule, spot: Spot, a: dict[str, Any],
+                      b: dict[str, Any]) -> Difference:
+    """ "unknown on A: build number, commit; B: b5308 (commit 8733e0cf6eef)"."""
+    lacks_a, lacks_b = one_sided_parts(a, b)
+    text_a, text_b = describe_build(a), describe_build(b)
+    if lacks_a and not lacks_b:
+        change = f"unknown on A: {', '.join(lacks_a)}; B: {text_b}"
+    elif lacks_b and not lacks_a:
+        change = f"unknown on B: {', '.join(lacks_b)}; A: {text_a}"
+    else:
+        change = (f"unknown on A: {', '.join(lacks_a)}; unknown on B: {', '.join(lacks_b)}; "
+                  f"A: {text_a}; B: {text_b}")
+    return make_difference(rule, spot, text_a, text_b, change=change)
 
 
 def _identity_difference(rule: rules.Rule, spot: Spot, a: dict[str, Any],

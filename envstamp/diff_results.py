@@ -741,7 +741,7 @@ def _environment_headline(report: DiffReport) -> str:
     ranked = [f"{report.counts.get(i, 0)} {i}" for i in ("high", "medium", "low")
               if report.counts.get(i)]
     top = next(d for d in report.differences if d.under is None)
-    return (
-        f"{sum(report.counts.get(i, 0) for i in ('high', 'medium', 'low'))} differences "
-        f"that may change speed ({', '.join(ranked)}); top: {top.label} {top.change}"
-    )
+    total = sum(report.counts.get(i, 0) for i in ("high", "medium", "low"))
+    noun = "difference" if total == 1 else "differences"
+    return (f"{total} {noun} that may change speed ({', '.join(ranked)}); "
+            f"top: {top.label} {top.change}")

@@ -300,7 +300,9 @@ def _key_of(item: Any, key: str) -> Any:
     return value
 
 
-_LABEL_FIELDS = ("name", "model_name", "path", "version", "backend", "uuid", "index")
+# A git checkout reads as its ``git describe`` ("b5308"), else its commit.
+_LABEL_FIELDS = ("name", "model_name", "path", "version", "backend", "uuid", "index",
+                 "describe", "commit")
 
 
 def _item_label(item: Any) -> Any:
