@@ -38,7 +38,6 @@ SECRET_WORDS = (
     "PASS",  # PASS, PASSWORD, PASSWD, PASSPHRASE, PGPASSFILE
     "TOKEN",
     "SECRET",
-    "KEY",
     "BEARER",
     "AUTH",  # AUTH, OAUTH, AUTHORIZATION, AUTHTOKEN
     "CREDENTIAL",
@@ -48,7 +47,22 @@ SECRET_WORDS = (
     "CERT",
     "SALT",
 )
-"""Inside any word of a name: OLLAMA_API_KEY, HF_TOKEN, MLX_PASSPHRASE, MYAPIKEY."""
+"""Inside any word of a name: HF_TOKEN, MLX_PASSPHRASE, OLLAMA_SECRET.  KEY is judged apart
+(:func:`_key_word`): HOTKEY, MONKEY and KEY_LENGTH say nothing secret."""
+
+_KEY_KINDS = (
+    "API", "ACCESS", "SECRET", "PRIVATE", "SIGNING", "SIGN", "MASTER", "ENCRYPTION", "CRYPT",
+    "CRYPTO", "AUTH", "SESSION", "LICENSE", "SSH", "GPG", "PGP", "CLIENT", "APP", "SERVICE",
+    "ADMIN", "DEPLOY", "SHARED", "HMAC", "AES", "RSA", "ROOT", "USER", "PASS",
+)  # fmt: skip
+"""What a word may say before a KEY glued to it to name a key: APIKEY, OLLAMAAPIKEY,
+ACCESSKEY (HOTKEY, MONKEY, TURKEY: no)."""
+_KEY_TAILS = frozenset({"", "S", "FILE", "FILES", "STORE", "RING", "CHAIN", "PAIR", "ID", "IDS"})
+"""What may follow KEY inside a word that still names a key or where one is kept: KEYS,
+KEYFILE, KEYSTORE, KEYRING (KEYBOARD, KEYMAP, KEYWORDS: no)."""
+_KEY_COUNTS = frozenset({"N", "NUM", "NB", "MAX", "MIN", "COUNT", "TOTAL"})
+_KEY_MEASURES = frozenset({"LENGTH", "LEN", "SIZE", "COUNT", "NUM", "NUMBER", "BITS", "LIMIT"})
+"""KEY as a word beside one of these is a count or a length: N_KEYS, MAX_KEYS, KEY_LENGTH."""
 
 SECRET_WHOLE_WORDS = frozenset(
     {"PW", "PWD", "PSWD", "PAT", "DSN", "CRED", "CREDS", "PSK", "OTP"}
@@ -114,8 +128,11 @@ def is_secret_name(name: str) -> bool:
     if name.upper() in _PATH_WORDS:
         return False
     words = name_words(name)
-    if any(_secret_word(word, words[i - 1] if i else "") for i, word in enumerate(words)):
-        return True
+    for i, word in enumerate(words):
+        previous = words[i - 1] if i else ""
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if _secret_word(word, previous) or _key_word(word, previous, following):
+            return True
     # A credential pasted into the name itself (GGML_ghp_...=1) is a secret too.
     return _TOKEN_SHAPES.search(name) is not None or any(
         looks_random(run) for run in _RANDOM_RUN.findall(name)
@@ -128,6 +145,21 @@ def is_secret_pair(name: str, value: str) -> bool:
     if name.upper() in _PATH_WORDS:
         return _FOLDER.match(value) is None
     return is_secret_name(name)
+
+
+def _key_word(word: str, previous: str, following: str) -> bool:
+    """KEY in a word names a key: a word of its own (``API_KEY``, ``apiKey``, ``KEY``) unless a
+    count or a length (``N_KEYS``, ``KEY_LENGTH``), or glued after what says which key
+    (``OLLAMAAPIKEY``) or before where one is kept (``SSL_KEYFILE``)."""
+    start = word.find("KEY")
+    while start >= 0:
+        before, after = word[:start], word[start + 3 :]
+        if after in _KEY_TAILS and (not before or before.endswith(_KEY_KINDS)):
+            alone = word in ("KEY", "KEYS")
+            if not (alone and (previous in _KEY_COUNTS or following in _KEY_MEASURES)):
+                return True
+        start = word.find("KEY", start + 1)
+    return False
 
 
 def _secret_word(word: str, previous: str) -> bool:
@@ -484,8 +516,26 @@ def _strip_bare_userinfo(word: str) -> str:
 # ------------------------------------------------------------------------ random strings
 
 
+_EXTENSION = re.compile(r"\.([A-Za-z][A-Za-z0-9]{0,15})(?![A-Za-z0-9])")
+"""A file name's extension right after a run: ``.gguf``, ``.Q4_K_M``'s ``.Q4``, ``.json``."""
+MODEL_EXTENSIONS = frozenset(
+    {"gguf", "ggml", "bin", "safetensors", "pt", "pth", "onnx", "llamafile", "mlmodel", "tflite",
+     "ckpt", "h5", "pb", "engine", "plan", "nemo", "mlpackage", "gguf-split", "q4", "q8"}
+)  # fmt: skip
+"""Extensions of model files: every folder of such a path names a model, an organisation or
+a quantisation, never a key (``/models/MetaLlama3x1x8BInstructQ4KM/model.gguf``)."""
+
+
 def _random_run(match: re.Match[str]) -> str:
     run = match.group()
+    extension = _EXTENSION.match(match.string, match.end())
+    if extension is not None:
+        # A file name with an extension is a name, not a key; its folders are judged one
+        # by one, unless the file is a model, whose folders all name it.
+        if extension.group(1).lower() in MODEL_EXTENSIONS:
+            return run
+        *folders, name = run.split("/")
+        return "/".join([*(REDACTED if looks_random(f) else f for f in folders), name])
     if looks_random(run):
         return REDACTED
     if "/" not in run:
