@@ -47,8 +47,11 @@ THROUGHPUT_METRICS = (
 THROUGHPUT_SUFFIXES = ("_per_s", "_per_second", "_tps", "_ts", "/s")
 TIME_METRICS = ("wall_s", "wall_time_s", "seconds", "time_s", "duration_s")
 
+# Identifiers within one log (a llama-server request's task_id): they find the result again
+# in that log and say nothing of how it ran, so they neither match tests nor differ.
+_IDENTIFIER_PARAMS = frozenset({"task_id"})
 # Parameters that say how a test was run but never which test it is.
-_NON_MATCHING_PARAMS = frozenset({"n_reps", "repetitions", "repeat", "warmup"})
+_NON_MATCHING_PARAMS = frozenset({"n_reps", "repetitions", "repeat", "warmup"}) | _IDENTIFIER_PARAMS
 # Origin of the wrapper's own result of ``envstamp run``; the benchmark's own results carry
 # "run:<parser>".
 WRAPPER_ORIGIN = "run"
@@ -475,7 +478,7 @@ def param_report(a: ResultView, b: ResultView) -> tuple[list[Difference], list[D
     unknown: list[Difference] = []
     for name in sorted(set(a.params) | set(b.params)):
         x, y = a.params.get(name), b.params.get(name)
-        if x is None and y is None:
+        if (x is None and y is None) or name in _IDENTIFIER_PARAMS:
             continue
         generic = f"tests[].params.{name}"
         rule = rules.rule_for(generic)

@@ -809,7 +809,7 @@ def test_server_log_timing_lines_become_one_result_per_request(
     *requests, wrapper = load_results(out)
     assert wrapper.origin == "run" and wrapper.name == "llama-server"
     assert [r.origin for r in requests] == ["run:server"] * 4
-    assert [r.params for r in requests] == [{"request": n} for n in (1, 2, 3, 4)]
+    assert [r.params["request"] for r in requests] == [1, 2, 3, 4]
     assert [r.metrics["tokens_per_s"] for r in requests] == [6635.07, 4475.70, 729.32, 4329.00]
     assert [r.metrics["prompt_tokens"] for r in requests] == [3.0, 1.0, 57.0, 1.0]
     assert requests[0].wall_s == [pytest.approx(0.00164)]

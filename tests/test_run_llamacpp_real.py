@@ -89,3 +89,69 @@ def test_llama_cli_perf_lines_stay_the_wrappers_one_measurement(
     assert result.origin == "run"
     assert result.metrics == {"prompt_tps": 11904.76, "tokens_per_s": 1625.66,
                               "prompt_tokens": 3.0, "gen_tokens": 15.0}
+
+
+# ------------------------------------------------------------------------- server requests
+
+
+@pytest.mark.parametrize("folder", [NEW, OLD], ids=["0.5.0-dev", "b5308"])
+def test_server_requests_keep_the_logs_task_ids(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, folder: Path
+) -> None:
+    """Each request keeps the task id the log printed (``task 9``) beside its order, so a
+    result can be found again in the server's log; both builds numbered them 0, 9, 18, 27."""
+    make_tool(bin_dir, "llama-server", stderr=str(folder / "server.log"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-server", "-m", "tiny.gguf") == 0
+    requests = [r for r in load_results(out) if r.origin == "run:server"]
+    assert [r.params for r in requests] == [
+        {"request": 1, "task_id": 0}, {"request": 2, "task_id": 9},
+        {"request": 3, "task_id": 18}, {"request": 4, "task_id": 27},
+    ]
+
+
+def test_a_log_without_task_ids_keeps_the_request_order_only(tmp_path: Path) -> None:
+    """The 2023 server's ``print_timings:`` lines name no task: no task param, never a
+    made-up one."""
+    from timing_support import open_recorder
+
+    from envstamp.commands.run import server_results
+
+    log = (
+        "print_timings: prompt eval time =     140.00 ms /   100 tokens (    1.40 ms per "
+        "token,   714.29 tokens per second)\n"
+        "print_timings:        eval time =     500.00 ms /    20 tokens (   25.00 ms per "
+        "token,    40.00 tokens per second)\n"
+        "print_timings:       total time =     640.00 ms\n"
+    )  # hand-made in the 2023 server's shape (examples/server, print_timings)
+    with open_recorder(tmp_path / "r.jsonl") as rec:
+        (result,) = server_results(rec, ["server"], [log], {})
+    assert result.params == {"request": 1}
+    assert result.metrics["tokens_per_s"] == 40.0
+
+
+def test_task_ids_neither_match_requests_nor_differ(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    """Another client's requests number the server's tasks otherwise: the diff pairs the
+    requests by their order and reports no parameter change for the ids."""
+    from envstamp.diff_results import compare_results
+
+    renumbered = tmp_path / "server.log"  # the real log, its tasks 9, 18, 27 renamed 3, 6, 12
+    text = (NEW / "server.log").read_text(encoding="utf-8")
+    for old, new in (("task 9 ", "task 3 "), ("task 18 ", "task 6 "), ("task 27 ", "task 12 ")):
+        text = text.replace(old, new)
+    renumbered.write_text(text, encoding="utf-8")
+    logs = []
+    for log in (NEW / "server.log", renumbered):
+        make_tool(bin_dir, "llama-server", stderr=str(log))
+        out = tmp_path / f"{len(logs)}.jsonl"
+        assert envstamp_run("-q", "-o", str(out), "--", "llama-server") == 0
+        logs.append(load_results(out))
+    assert [r.params.get("task_id") for r in logs[1]][:4] == [0, 3, 6, 12]
+    found = compare_results(*logs)
+    requests = [t for t in found.tests if not t.context]
+    assert [(t.a.mean, t.b.mean) for t in requests if t.a and t.b] == [
+        (rate, rate) for rate in (6635.07, 4475.70, 729.32, 4329.00)
+    ]
+    assert found.differences == [] and found.unknown == []

@@ -774,7 +774,8 @@ def server_results(
     cut: bool = False,
 ) -> list[Result]:
     """One result per request a llama.cpp server log reports (``slot print_timing`` lines:
-    llama-server, and llama-cli builds that run on the server code), in the order printed.
+    llama-server, and llama-cli builds that run on the server code), in the order printed:
+    params ``request`` (1, 2, ...) and, where the log prints it, the server's ``task_id``.
 
     ``cut``: the last run was stopped (a server's usual end), so its last report may have
     been cut short: see :func:`complete_reports`."""
@@ -805,11 +806,16 @@ def server_results(
             if "tokens_per_s" not in metrics and "prompt_tps" not in metrics:
                 continue
             total = timing.total_ms
+            # The order is what matches across runs; the task id finds the request again
+            # in the server's own log (0, 9, 18: the server counts its internal tasks too).
+            params = {"request": number}
+            if timing.task_id is not None:
+                params["task_id"] = timing.task_id
             results.append(
                 rec.make_result(
                     name,
                     origin="run:server",
-                    params={"request": number},
+                    params=params,
                     metrics=metrics,
                     wall_s=[total / 1000] if total is not None else [],
                     # One request is one event, not a series short of repetitions.
