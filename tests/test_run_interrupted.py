@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from envstamp.commands.run import complete_reports
@@ -277,11 +277,13 @@ def test_a_stopped_llama_bench_json_keeps_its_whole_objects(
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(min_value=0, max_value=len(BENCH_JSON)))
+@example(1133).via("the text ends just before the first object's closing brace")
+@example(1134).via("the text ends with it")
 def test_a_cut_json_array_gives_exactly_its_whole_objects(cut: int) -> None:
     text = BENCH_JSON[:cut]
     whole = json.loads(BENCH_JSON)
     # An object is whole once its closing brace was printed.
-    ends = [i + 3 for i in range(len(BENCH_JSON)) if BENCH_JSON.startswith("\n  }", i)]
+    ends = [i + 4 for i in range(len(BENCH_JSON)) if BENCH_JSON.startswith("\n  }", i)]
     expected = [r["test_time"] for r, end in zip(whole, ends, strict=True) if end <= cut]
     assert [row.test_time for row in parse_cut_json(text)] == expected
 
