@@ -6,9 +6,9 @@ The salt is the manifest's own hashed machine id, so two redacted captures of on
 still match each other, while nobody without the original can reverse a value.
 
 Home folders are replaced exactly: ``$HOME`` when the caller names it, ``/home/<user>``,
-``/Users/<user>``, ``C:\\Users\\<user>`` and ``/root``, each only where a path starts (the
-start of a value, or after a space, quote, ``=``, ``:``, ``,``...), so ``/mnt/data/home/x``
-and ``/srv/Users/x`` are left alone.
+``/var/home/<user>``, ``/Users/<user>``, ``C:\\Users\\<user>`` (any case) and ``/root``, each
+only where a path starts (the start of a value, or after a space, quote, ``=``, ``:``,
+``,``...), so ``/mnt/data/home/x`` and ``/srv/Users/x`` are left alone.
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ _MAC = re.compile(r"\b(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}\b")
 _PATH_START = r"""(?:^|(?<=[\s"'`=:,;(\[<>|])|(?<=file://))"""
 # Where a home folder ends: a separator, the end, or a character that ends a path.
 _HOME_END = r"""(?=[/\\]|$|[\s"'`:,;)\]<>|])"""
-# Folders under /Users or C:\Users that belong to no one user.
-_NOT_A_USER = r"(?!(?:Shared|Public|Default|Default User|All Users)" + _HOME_END + ")"
+# Folders under /Users or C:\Users that belong to no one user (any case: Windows and macOS
+# file names are case-insensitive).
+_NOT_A_USER = r"(?!(?i:Shared|Public|Default|Default User|All Users)" + _HOME_END + ")"
 _HOME = re.compile(
     _PATH_START
-    + r"(?:/home/|/Users/|[A-Za-z]:[\\/]Users[\\/])"
+    # /var/home: Fedora Atomic (Silverblue, Kinoite...); C:\Users in any case, as Windows.
+    + r"(?:/home/|/var/home/|/Users/|[A-Za-z]:[\\/](?i:users)[\\/])"
     + _NOT_A_USER
     + r"""[^/\\\s"'`:,;)\]<>|]+"""
     + _HOME_END
