@@ -188,6 +188,15 @@ class DiffReport:
         factory=list,
         metadata={"doc": "The setups of each side, listed when a side's log holds several."},
     )
+    setup_a: int | None = _opt(
+        "When A's log holds several setups: which one (1-based) the differences, state, "
+        "unknown fields and likely causes compare with B (the one behind the headline's "
+        "speed gap, else the first compared); null when A holds one."
+    )
+    setup_b: int | None = _opt(
+        "When B's log holds several setups: which one (1-based) the differences, state, "
+        "unknown fields and likely causes compare with A; null when B holds one."
+    )
 
     def at_or_above(self, impact: str, *, include_state: bool = False) -> list[Difference]:
         """Differences whose impact is ``impact`` or higher."""

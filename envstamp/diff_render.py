@@ -172,13 +172,25 @@ def _setups_text(setups: list[Setup]) -> list[str]:
     return out
 
 
+def compared_pair(report: DiffReport) -> str:
+    """ "A setup 2 against B" when a log holds several setups: whose manifests the
+    differences compare; "" otherwise."""
+    if report.setup_a is None and report.setup_b is None:
+        return ""
+    a = "A" if report.setup_a is None else f"A setup {report.setup_a}"
+    b = "B" if report.setup_b is None else f"B setup {report.setup_b}"
+    return f"{a} against {b}"
+
+
 def _differences_text(report: DiffReport, paint: _Paint, show_all: bool) -> list[str]:
+    pair = compared_pair(report)
     if not report.differences:
-        return ["No identity or configuration differences."]
+        return [f"No identity or configuration differences{f' ({pair})' if pair else ''}."]
     counts = ", ".join(
         f"{report.counts[i]} {i}" for i in ("high", "medium", "low", "none") if report.counts.get(i)
     )
-    return [f"Differences ({counts}):", *_entries_text(report.differences, paint, show_all)]
+    head = f"{pair}; {counts}" if pair else counts
+    return [f"Differences ({head}):", *_entries_text(report.differences, paint, show_all)]
 
 
 def _entries_text(entries: list[Difference], paint: _Paint, show_all: bool) -> list[str]:
@@ -254,7 +266,8 @@ def to_markdown(report: DiffReport) -> str:
                   "|---|---|---|"]
         lines += [f"| {f.side} | {md_cell(_failed_name(f))} | {md_cell(f.summary)} |"
                   for f in report.failed]
-    lines += ["", "#### Differences", ""]
+    pair = compared_pair(report)
+    lines += ["", f"#### Differences ({pair})" if pair else "#### Differences", ""]
     lines += _md_table(report.differences) or ["No identity or configuration differences."]
     if report.state:
         lines += ["", "#### State at capture", "", "Possible explanations, never a reason to "

@@ -667,30 +667,29 @@ def _per_component(entries: list[Difference]) -> list[str]:
     return found
 
 
-def headline(
-    report: DiffReport,
-    pair_causes: Mapping[tuple[int | None, int | None], list[str]] | None = None,
-) -> str:
-    """The one-line answer: the biggest real speed gap and its likely causes; then what was
-    not compared (failed runs) and how the logs' setups were paired.  ``pair_causes`` holds
-    the likely causes between setups other than the two sides' first ones."""
-    speed = _speed_headline(report, pair_causes or {})
+def headline(report: DiffReport) -> str:
+    """The one-line answer: the biggest real speed gap and its likely causes (those of the
+    report: of the setup pair behind that gap when a log holds several); then what was not
+    compared (failed runs) and how the logs' setups were paired."""
+    speed = _speed_headline(report)
     return "; ".join(filter(None, (speed, failed_note(report.failed), setups_note(report))))
 
 
-def _speed_headline(
-    report: DiffReport, pair_causes: Mapping[tuple[int | None, int | None], list[str]]
-) -> str:
-    own = [t for t in report.tests if not t.context]
-    gaps = [t for t in own if t.faster is not None and t.ratio]
-    # a gap beyond its spreads outranks one whose spread is unknown
+def top_gap(tests: Sequence[TestComparison]) -> TestComparison | None:
+    """The benchmark's own test with the biggest speed gap, a gap beyond its spreads
+    outranking one whose spread is unknown; None when no own test differs."""
+    gaps = [t for t in tests if not t.context and t.faster is not None and t.ratio]
     sure = [t for t in gaps if t.within_noise is False] or gaps
+    if not sure:
+        return None
+    return max(sure, key=lambda t: abs(math.log(t.ratio or 1.0)))
+
+
+def _speed_headline(report: DiffReport) -> str:
+    own = [t for t in report.tests if not t.context]
     causes = "; ".join(report.likely_causes)
-    if sure:
-        top = max(sure, key=lambda t: abs(math.log(t.ratio or 1.0)))
-        pair = (top.setup_a, top.setup_b)
-        if pair in pair_causes:
-            causes = "; ".join(pair_causes[pair])
+    top = top_gap(report.tests)
+    if top is not None:
         if causes:
             return f"{speed_phrase(top)}; likely causes: {causes}"
         return f"{speed_phrase(top)}; envstamp records no difference that explains it"

@@ -10,6 +10,7 @@ about real llama.cpp runs, and what they must say instead.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -156,8 +157,51 @@ def test_a_log_with_two_setups_is_compared_setup_by_setup(tmp_path: Path) -> Non
                                       "OpenMP threads unset -> 3; ")
     assert report.headline.endswith("B's log holds 2 setups, compared apart "
                                     "(setup 2: env.OMP_NUM_THREADS: unset -> 3)")
-    # the manifests' difference is the one of B's first setup: none
-    assert report.differences == []
+    # the differences are those of the setup pair the headline compares (review gap 7):
+    # A against B's setup 2, the cause it names among them, in the text and in JSON alike
+    assert (report.setup_a, report.setup_b) == (None, 2)
+    assert [(d.path, d.change) for d in report.differences] == [
+        ("env.OMP_NUM_THREADS", "unset -> 3")]
+    assert report.likely_causes == ["OpenMP threads unset -> 3"]
+
+
+def test_the_headline_names_only_causes_the_report_holds(tmp_path: Path) -> None:
+    """The review's case: A's log holds a run and one with OMP_NUM_THREADS=3; B is one run
+    of the same machine with -o json.  The biggest gap is A's setup 2 against B: its cause
+    is OpenMP threads, and the report lists that difference (text and JSON); when the gap
+    is between the two same setups, no cause is named and none is listed."""
+    from envstamp.diff_render import to_json, to_text
+
+    manifest = with_build(cpu_build("0c1e570-cpu.json"))
+    threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
+    md = bench_results((BENCH / "pp64-tg16-r3.md").read_text(), markdown=True)
+    js = bench_results((BENCH / "pp64-tg16-r3.json").read_text(), markdown=False)
+    slow = [dict(r, metrics={**r["metrics"], "tokens_per_s": r["metrics"]["tokens_per_s"] / 5})
+            for r in md if r["name"] != "llama-bench"]
+    two = write_log(tmp_path / "two.jsonl", [(manifest, md), (threads, slow)])
+    report = diff(two, write_log(tmp_path / "json.jsonl", [(manifest, js)]))
+    assert report.headline.startswith("B is 4.81x faster on pp64 [A setup 2]; likely causes: "
+                                      "OpenMP threads 3 -> unset; ")
+    assert (report.setup_a, report.setup_b) == (2, None)
+    assert [d.change for d in report.differences] == ["3 -> unset"]
+    assert report.likely_causes == ["OpenMP threads 3 -> unset"]
+    data = json.loads(to_json(report))
+    assert data["likely_causes"] == ["OpenMP threads 3 -> unset"]
+    assert [d["path"] for d in data["differences"]] == ["env.OMP_NUM_THREADS"]
+    assert (data["setup_a"], data["setup_b"]) == (2, None)
+    text = to_text(report)
+    assert "No identity or configuration differences" not in text
+    assert "Differences (A setup 2 against B; 1 high):" in text
+    # every cause the headline names is a difference the report lists
+    for cause in report.likely_causes:
+        assert any(cause == f"{d.label} {d.change}" for d in report.differences)
+
+    # the same logs without the slow second setup: setup 1 against B, nothing to name
+    one = write_log(tmp_path / "one.jsonl", [(manifest, md), (threads, md)])
+    report = diff(one, tmp_path / "json.jsonl")
+    assert report.likely_causes == [] and report.differences == []
+    assert "likely causes" not in report.headline
+    assert (report.setup_a, report.setup_b) == (1, None)
 
 
 # ------------------------------------------ the team's recordings of both real builds
