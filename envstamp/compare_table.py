@@ -28,7 +28,7 @@ from envstamp.diff_results import (
     read_side,
     same_test,
 )
-from envstamp.diff_walk import show_value
+from envstamp.diff_walk import item_label, show_value
 from envstamp.differ import Input, as_document, diff_manifests, input_info, rank_key
 from envstamp.documents import Document
 from envstamp.rules import Impact
@@ -52,6 +52,12 @@ class CompareRow:
     state: bool = _doc("A reading of the moment.", False)
     unknown: bool = _doc("Varies only between known and unknown.", False)
     values: list[Any] = attrs.field(factory=list, metadata={"doc": "Value per input."})
+    absent: list[int] = attrs.field(
+        factory=list,
+        metadata={"doc": "Positions (0-based) of the inputs that do not have the item this "
+                         "path belongs to (a llama.cpp build, a GPU, a model): their value "
+                         "is null, shown as \"absent\"."},
+    )
 
 
 @attrs.define(kw_only=True)
@@ -138,11 +144,14 @@ def _columns(docs: list[Document]) -> tuple[list[Document], list[str], list[str]
 
 
 def _rows(docs: list[Document]) -> list[CompareRow]:
+    """Every path that differs from the reference in some input, with each input's value:
+    the value its own walk found, else (no difference there) the reference's - unless the
+    input lacks the item the path belongs to, or holds another item at that place."""
     reference = docs[0].manifest
     rows: dict[str, CompareRow] = {}
     found_at: dict[str, dict[int, Any]] = {}
-    for i, doc in enumerate(docs[1:], start=1):
-        walk = diff_manifests(reference, doc.manifest)
+    walks = [diff_manifests(reference, doc.manifest, stable=True) for doc in docs[1:]]
+    for i, walk in enumerate(walks, start=1):
         for unknown, entries in ((False, walk.found), (True, walk.unknown)):
             for d in entries:
                 row = rows.get(d.path)
@@ -153,11 +162,52 @@ def _rows(docs: list[Document]) -> list[CompareRow]:
                     row.unknown = False
                 found_at[d.path][i] = d.b
                 row.values[0] = d.a
+                for position, value in ((0, d.a), (i, d.b)):
+                    if value is None and _is_item_presence(d) and position not in row.absent:
+                        row.absent.append(position)
     for path, row in rows.items():
         seen, ref = found_at[path], row.values[0]
-        # An input absent from ``seen`` equals the reference at this path.
-        row.values = [ref, *(seen.get(i, ref) for i in range(1, len(docs)))]
+        row.values = [ref]
+        for i, walk in enumerate(walks, start=1):
+            if i in seen:
+                row.values.append(seen[i])
+                continue
+            value, absent = value_without_difference(walk, path, ref)
+            row.values.append(value)
+            if absent:
+                row.absent.append(i)
+    for row in rows.values():
+        row.absent.sort()
     return sorted(rows.values(), key=lambda r: (r.state, r.unknown, *rank_key(_as_diff(r))))
+
+
+def _is_item_presence(d: Difference) -> bool:
+    """A list item (a build, a GPU, a model) present on one side only: the other lacks it."""
+    from envstamp import rules
+
+    return d.pattern.endswith("[]") and rules.rule_for(d.pattern).presence
+
+
+def value_without_difference(walk: Any, path: str, ref: Any) -> tuple[Any, bool]:
+    """An input's value at ``path`` where its walk against the reference found no difference:
+    (None, True) when it lacks an item the path lies in (its list was walked and has no item
+    at that place); its own item's label for a path naming an item; else the reference's."""
+    for item in item_paths(path):
+        if item[: item.rindex("[")] in walk.lists_seen and item not in walk.paired:
+            return None, True
+    if path in walk.paired:
+        return item_label(walk.paired[path]), False
+    return ref, False
+
+
+def item_paths(path: str) -> list[str]:
+    """The list items a display path lies in, outermost first: "llamacpp[0].devices[1].name"
+    -> ["llamacpp[0]", "llamacpp[0].devices[1]"]."""
+    found = []
+    for end, char in enumerate(path):
+        if char == "]" and (end + 1 == len(path) or path[end + 1] in ".["):
+            found.append(path[: end + 1])
+    return found
 
 
 def _row(d: Difference, unknown: bool, n: int) -> CompareRow:
@@ -268,8 +318,14 @@ def compare_schema() -> dict[str, Any]:
 CELL_ITEMS = 4
 
 
-def cell(row: CompareRow, value: Any) -> str:
-    """A table cell for one input's value."""
+def cell(row: CompareRow, value: Any, position: int | None = None) -> str:
+    """A table cell for one input's value (``position``: the input's, to say "absent")."""
+    if position is not None and position in row.absent:
+        return "absent"
+    if isinstance(value, dict):  # build options, settings: "K=V, ... (+110 more)"
+        shown = ", ".join(f"{k}={show_value(v)}" for k, v in list(value.items())[:CELL_ITEMS])
+        extra = len(value) - CELL_ITEMS
+        return shown + (f" (+{extra} more)" if extra > 0 else "")
     if isinstance(value, list) and len(value) > CELL_ITEMS:
         shown = ", ".join(show_value(v) for v in value[:CELL_ITEMS])
         return f"{shown} (+{len(value) - CELL_ITEMS} more)"

@@ -60,11 +60,20 @@ def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
 class Walk:
     """Collects differences while walking two values of the same shape."""
 
-    def __init__(self, failed: tuple[frozenset[str], frozenset[str]]) -> None:
+    def __init__(self, failed: tuple[frozenset[str], frozenset[str]], *,
+                 stable: bool = False) -> None:
         self.found: list[Difference] = []
         self.unknown: list[Difference] = []
         self.pairs: dict[str, list[tuple[str, Any, Any]]] = {}
         self.failed = failed
+        # ``compare`` walks the first input against each other one: an item is then named
+        # by the first input's position whatever it was matched by, so that one path means
+        # one item in every column (B's unmatched items follow A's positions).
+        self.stable = stable
+        # Display paths of the object lists walked, and of their items B has (paired, with
+        # B's item): an item of a walked list that is not paired is absent on B.
+        self.lists_seen: set[str] = set()
+        self.paired: dict[str, Any] = {}
 
     def value(self, a: Any, b: Any, spot: Spot) -> None:
         if a == b and type(a) is type(b):
@@ -85,7 +94,7 @@ class Walk:
             self.presence(a, b, spot)
             return
         if type(a) is not type(b):
-            self.scalar(_item_label(a), _item_label(b), spot)
+            self.scalar(item_label(a), item_label(b), spot)
             return
         for name, volatile in _fields(type(a)):
             self.value(getattr(a, name), getattr(b, name), spot.child(name, volatile=volatile))
@@ -111,15 +120,22 @@ class Walk:
             return
         how = rules.list_match(spot.generic)
         matched = match_items(a, b, how)
+        if self.stable and how.by_order:
+            matched = stable_segments(matched)
         self.pairs[spot.generic] = [
             (spot.item(segment).path, a[i], b[j]) for i, j, segment in matched.pairs
         ]
+        self.lists_seen.add(spot.path)
         for i, j, segment in matched.pairs:
+            self.paired[spot.item(segment).path] = b[j]
             self.value(a[i], b[j], spot.item(segment))
         for i in matched.only_a:
             self.presence(a[i], None, spot.item(lone_segment(a[i], i, how)))
-        for j in matched.only_b:
-            self.presence(None, b[j], spot.item(lone_segment(b[j], j, how)))
+        for k, j in enumerate(matched.only_b):
+            segment = str(len(a) + k) if self.stable and how.by_order else (
+                lone_segment(b[j], j, how))
+            self.paired[spot.item(segment).path] = b[j]
+            self.presence(None, b[j], spot.item(segment))
 
     def _section_failed(self, generic: str, a_has_items: bool) -> bool:
         # The empty side's probe failed: its list is unknown, not empty.
@@ -158,7 +174,7 @@ class Walk:
 
     def presence(self, a: Any, b: Any, spot: Spot) -> None:
         rule = rules.rule_for(spot.generic)
-        x, y = _item_label(a), _item_label(b)
+        x, y = item_label(a), item_label(b)
         if not rule.presence:
             self.one_sided(x, y, spot)
             return
@@ -217,7 +233,7 @@ def _named(label: str, generic: str) -> str:
 
 def _plain(value: Any) -> Any:
     if attrs.has(type(value)):
-        return _item_label(value)
+        return item_label(value)
     return value
 
 
@@ -274,6 +290,12 @@ def match_items(a: list[Any], b: list[Any], how: rules.ListMatch) -> Matched:
     return Matched(pairs, left, right)
 
 
+def stable_segments(matched: Matched) -> Matched:
+    """Pairs named by A's position alone (``compare``): "3", never "uuid=..." or "0~1"."""
+    return Matched([(i, j, str(i)) for i, j, _ in matched.pairs], matched.only_a,
+                   matched.only_b)
+
+
 def _segment(i: int, j: int, a: Any, b: Any, *, key: str, how: rules.ListMatch) -> str:
     if i == j and how.by_order:
         return str(i)
@@ -305,7 +327,7 @@ _LABEL_FIELDS = ("name", "model_name", "path", "version", "backend", "uuid", "in
                  "describe", "commit")
 
 
-def _item_label(item: Any) -> Any:
+def item_label(item: Any) -> Any:
     if item is None or not attrs.has(type(item)):
         return item
     for name in _LABEL_FIELDS:
@@ -316,7 +338,7 @@ def _item_label(item: Any) -> Any:
 
 
 def _labels(items: list[Any]) -> list[Any]:
-    return [_item_label(item) for item in items]
+    return [item_label(item) for item in items]
 
 
 def _set_minus(a: list[Any], b: list[Any]) -> list[Any]:

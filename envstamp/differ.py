@@ -201,9 +201,10 @@ def _failed_probes(manifest: Manifest) -> frozenset[str]:
     return frozenset(p.name for p in manifest.probes if p.status in _FAILED)
 
 
-def diff_manifests(a: Manifest, b: Manifest) -> Walk:
-    """Walk two manifests; the raw findings before ranking."""
-    walk = Walk((_failed_probes(a), _failed_probes(b)))
+def diff_manifests(a: Manifest, b: Manifest, *, stable: bool = False) -> Walk:
+    """Walk two manifests; the raw findings before ranking.  ``stable`` names list items by
+    A's positions (``compare``: one path is one item of the reference in every column)."""
+    walk = Walk((_failed_probes(a), _failed_probes(b)), stable=stable)
     walk.value(a, b, Spot())
     fold_engine_builds(walk, a, b)
     walk.found.extend(pcie_findings(walk))

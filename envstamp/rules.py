@@ -157,6 +157,8 @@ RULES: tuple[Rule, ...] = (
        "the commit is compared"),
     _r("llamacpp[].git.remote", "engine build", "low", "llama.cpp remote",
        "a fork may carry other kernels", compare="remote"),
+    _r("llamacpp[].git", "engine build", "low", "llama.cpp checkout",
+       "the git checkout beside the build"),
     _r("llamacpp[].git.*", "engine build", "low", "llama.cpp checkout", "for reference"),
     _r("llamacpp[].backends", "engine build", "high", "llama.cpp backends",
        "CUDA, HIP, Vulkan, Metal and CPU kernels differ widely in speed"),

@@ -102,3 +102,73 @@ def test_check_never_reads_a_failed_baseline_run_as_speed(
     assert [(f["name"], f["summary"]) for f in data["failed"]] == [
         ("llama-bench", "failed: exit 132 (128+SIGILL)")]
     assert "not compared as speed: 1 failed run" in data["headline"]
+
+
+# --------------------------------------------- a column shows only what its setup has (gap 6)
+
+
+def test_a_column_shows_only_what_its_setup_has(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The review's case: crash.jsonl holds a run of a wrapped llama-bench (a lone copy of the
+    binary, ./crashbin) that died with SIGILL, then a shell command under a setup with no
+    llama.cpp build at all; md.jsonl is a plain run of the build in its build folder."""
+    from envstamp.probes.llamacpp_log import parse_llama_log
+
+    real = Path(__file__).parent / "fixtures" / "llamacpp-real" / "0.5.0-dev-0c1e57098"
+    copy = attrs.evolve(parse_llama_log((real / "version.txt").read_text()),
+                        path="./crashbin/llama-bench", source="--version")
+    full = cpu_build("0c1e570-cpu.json")
+    crashed = with_build(copy)
+    shell = attrs.evolve(crashed, llamacpp=[], models=[])
+    died = {"origin": "run", "exit_code": 132, "failed": True, "exit_signal": "SIGILL",
+            "wall_s": [0.08]}
+    crash = write_log(tmp_path / "crash.jsonl", [
+        (crashed, [{"name": "llama-bench", "command": ["./crashbin/llama-bench"], **died}]),
+        (shell, [{"name": "sh", "command": ["sh", "-c", "echo hi; kill -ILL $$"], **died}]),
+    ])
+    md = write_log(tmp_path / "md.jsonl", [(with_build(full), bench_results(
+        (BENCH / "pp64-tg16-r3.md").read_text(), markdown=True))])
+    report = compare([crash, md])
+    assert [i.side for i in report.inputs] == ["1.1", "1.2", "2"]
+    rows = {r.path: r for r in report.rows}
+    # the shell's setup has no build: none of its cells holds the crashed build's values
+    path = rows["llamacpp[0].path"]
+    assert path.values == ["./crashbin/llama-bench", None, full.path]
+    assert path.absent == [1]
+    assert rows["llamacpp[0].source"].values == ["--version", None,
+                                                 "--version+CMakeCache.txt+git"]
+    # md.jsonl's build is its own, not the crashed copy it never ran; the shell's is absent
+    assert rows["llamacpp[0]"].values == ["./crashbin/llama-bench", None, full.path]
+    assert rows["llamacpp[0]"].absent == [1]
+    # the copy and the build folder are one build: no build row, and no row that does not vary
+    assert "llamacpp[0].build" not in rows
+    for row in report.rows:
+        shown = [repr(v) for i, v in enumerate(row.values) if i not in row.absent]
+        assert len(set(shown)) > 1 or row.absent, row
+    assert main(["compare", str(crash), str(md)]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "llama.cpp path" in x)
+    assert line.split() == ["low", "llama.cpp", "path", "./crashbin/llama-bench", "absent",
+                            full.path]
+    line = next(x for x in out.splitlines() if x.startswith("  high    llama.cpp build "))
+    assert line.split()[-3:] == ["./crashbin/llama-bench", "absent", full.path]
+
+
+def test_list_items_keep_the_first_inputs_positions_in_every_column() -> None:
+    """Input 2 holds a second build before the first input's one (matched by its path at
+    another position); input 3 holds the first input's build at a newer commit.  Each row
+    names one build in every column."""
+    build = cpu_build("0c1e570-cpu.json")
+    other = attrs.evolve(cpu_build("b5308-cpu.json"), path="~/old/build")
+    newer = attrs.evolve(build, commit="1a2b3c4d5", git=None)
+    report = compare([with_build(build), attrs.evolve(with_build(build), llamacpp=[other, build]),
+                      with_build(newer)])
+    rows = {r.path: r for r in report.rows}
+    # the second build is the extra item of input 2, after the first input's positions
+    assert rows["llamacpp[1]"].values == [None, "~/old/build", None]
+    assert rows["llamacpp[1]"].absent == [0, 2]
+    # input 2 holds the first input's build unchanged; input 3 a newer commit of it
+    assert rows["llamacpp[0].build"].values == [
+        "commit 0c1e57098, version 0.5.0-dev", "commit 0c1e57098, version 0.5.0-dev",
+        "commit 1a2b3c4d5, version 0.5.0-dev"]
+    assert not [p for p in rows if "path=" in p or "~" in p.split("]")[0]]

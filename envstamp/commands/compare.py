@@ -98,7 +98,7 @@ def _table(header: list[str], body: list[list[str]]) -> list[str]:
 def _row_values(row: CompareRow) -> list[str]:
     from envstamp.compare_table import cell
 
-    return [cell(row, v) for v in row.values]
+    return [cell(row, v, i) for i, v in enumerate(row.values)]
 
 
 def _distinct(row: CompareRow) -> str:
