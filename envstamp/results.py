@@ -224,14 +224,15 @@ class Result:
         repr=False,
         metadata={**_doc("The manifest, attached when loaded."), "internal": True},
     )
-    signed_by: tuple[str, ...] = attrs.field(
-        default=(),
+    signed_by: tuple[str, ...] | None = attrs.field(
+        default=None,
         eq=False,
         repr=False,
         metadata={
             **_doc(
                 "Keyids of the trusted keys whose signed heads cover this result, attached "
-                "when loaded with verification; empty: unsigned."
+                "when loaded with verification; empty: unsigned; None: not checked (no "
+                "trusted key, or loaded without verification)."
             ),
             "internal": True,
         },
@@ -465,7 +466,13 @@ def manifest_body(envelope: Mapping[str, Any], digest: str, identity: str | None
 
 
 def head_statement(
-    prev: str, *, final: bool, results: int, own_lines: Sequence[Sequence[int]] = ()
+    prev: str,
+    *,
+    final: bool,
+    results: int,
+    own_lines: Sequence[Sequence[int]] = (),
+    writer: str | None = None,
+    head_every: int | None = None,
 ) -> dict[str, Any]:
     """The statement a head signs: the hash of the line before it, and which lines are the
     writer's own since its previous head (byte ranges ``[start, end)`` in the file).
@@ -473,19 +480,24 @@ def head_statement(
     The chain head makes every earlier line tamper-evident; ``own_lines`` is what the writer
     vouches for.  Lines of other writers it signs over stay theirs to vouch for, so a
     writer that appends after a forgery never turns the forged lines into signed ones.
+    ``writer`` (an id the writer draws at random) ties a writer's heads together and
+    ``head_every`` is its promise to sign a head at least every that many results: what a
+    verifier needs to tell a writer's unsigned tail from results added after its final head
+    or after heads that were removed.
     """
     from envstamp.sign import make_statement
 
-    return make_statement(
-        [(HEAD_SUBJECT, prev)],
-        HEAD_PREDICATE,
-        {
-            "chain_head": prev,
-            "final": final,
-            "results_by_writer": results,
-            "own_lines": [[int(start), int(end)] for start, end in own_lines],
-        },
-    )
+    predicate: dict[str, Any] = {
+        "chain_head": prev,
+        "final": final,
+        "results_by_writer": results,
+        "own_lines": [[int(start), int(end)] for start, end in own_lines],
+    }
+    if writer is not None:
+        predicate["writer"] = writer
+    if head_every is not None:
+        predicate["head_every"] = head_every
+    return make_statement([(HEAD_SUBJECT, prev)], HEAD_PREDICATE, predicate)
 
 
 def head_body(envelope: Mapping[str, Any], *, final: bool) -> bytes:
@@ -548,6 +560,7 @@ class ResultLog:
         self._written = 0
         self._closed = False
         self._lock = threading.Lock()
+        self._writer = uuid.uuid4().hex  # names this writer's heads (head_statement)
         self._own: list[tuple[int, int]] = []  # this writer's lines since its last head
         self._appender = chainlog.LockedAppender(
             path, header=header_body, accepts_first_line=is_header, durable=durable
@@ -574,24 +587,30 @@ class ResultLog:
         if not results:
             return
         bodies = [result_body(r) for r in results]
-        self._since_head += len(bodies)
-        self._written += len(bodies)
-        due = (
-            self._since_head >= self._head_every
-            or self._clock() - self._last_head >= self._head_seconds
-        )
+        # Counted under the lock, with the append: the heads promise a head at least every
+        # head_every results (head_statement), which threads sharing this writer must keep.
         with self._lock:
-            if due:
-                appended = self._signed_append(bodies, final=False)
-            else:
-                appended = self._appender.append(bodies)
-                self._claim(appended.span)
+            since = self._since_head + len(bodies)
+            due = (
+                since >= self._head_every
+                or self._clock() - self._last_head >= self._head_seconds
+            )
+            self._written += len(bodies)  # the head signed with them counts them
+            try:
+                if due:
+                    appended = self._signed_append(bodies, final=False)
+                    since, self._last_head = 0, self._clock()
+                else:
+                    appended = self._appender.append(bodies)
+                    self._claim(appended.span)
+            except BaseException:
+                self._written -= len(bodies)  # nothing was written
+                raise
+            self._since_head = since
         prev = appended.prev
         for result, line_hash in zip(results, appended.hashes, strict=True):
             result.prev, result.hash = prev, line_hash
             prev = line_hash
-        if due:
-            self._since_head, self._last_head = 0, self._clock()
 
     def close(self) -> None:
         """Write the final signed head and close the file (idempotent)."""
@@ -626,7 +645,14 @@ class ResultLog:
             from envstamp.sign import sign_statement
 
             own = [*self._own, (start, end)] if end > start else self._own
-            statement = head_statement(prev, final=final, results=self._written, own_lines=own)
+            statement = head_statement(
+                prev,
+                final=final,
+                results=self._written,
+                own_lines=own,
+                writer=self._writer,
+                head_every=self._head_every,
+            )
             return head_body(sign_statement(statement, self._key), final=final)
 
         return make
@@ -668,6 +694,10 @@ class _SigningGuard:
             _Verifier(report, keys, start_prev=start_prev).run(data, lines)
         if report.problems:
             self._refuse(size, keys, report.problems[0])
+        if self._checked is None and start_prev is not None and _results_after_final(lines):
+            # Results after a final head are another open writer's - or added after the
+            # log was closed; only the whole file tells which (a rare case: it is read).
+            self._refuse_if_whole_has_problems(size, keys)
 
     def checked_through(self, size: int, last_hash: str) -> None:
         """Everything up to ``size`` bytes (ending with the line ``last_hash``) is vouched for."""
@@ -698,6 +728,15 @@ class _SigningGuard:
                 return data, None
             window *= 4
 
+    def _refuse_if_whole_has_problems(self, size: int, keys: list[PublicKey]) -> None:
+        data = self._appender.read_range(0, size)
+        whole = LogReport(source=str(self._appender.path))
+        lines = data.split(b"\n")
+        lines.pop()
+        _Verifier(whole, keys).run(data, lines)
+        if whole.problems:
+            self._refuse(size, keys, whole.problems[0])
+
     def _refuse(self, size: int, keys: list[PublicKey], problem: str) -> None:
         """Raise CheckFailed naming the first problem of the whole file (for its line number)."""
         path = self._appender.path
@@ -712,6 +751,16 @@ class _SigningGuard:
             f"{path}: refusing to sign over lines this writer cannot vouch for: {first}; "
             f"see 'envstamp verify {path}', and write to a new file"
         )
+
+
+def _results_after_final(lines: list[bytes]) -> bool:
+    """The part read from the last valid head (``lines[1]``) is a final head followed by
+    results."""
+    return (
+        len(lines) > 2
+        and lines[1].startswith(b'head","final":true', chainlog.KIND_START)
+        and any(chainlog.line_kind(line) == b"result" for line in lines[2:])
+    )
 
 
 def _valid_head(line: bytes, keys: list[PublicKey]) -> bool:
@@ -758,6 +807,8 @@ class LogReport:
     problems: list[str] = attrs.field(factory=list)
     notes: list[str] = attrs.field(factory=list)
     signers: list[str] = attrs.field(factory=list)
+    # Keys whose valid heads are in the log (``signers`` also counts manifest signatures).
+    head_signers: list[str] = attrs.field(factory=list)
     signatures_checked: bool = True
     allow_open: bool = False
     # Signed results as runs of positions (0-based, file order): (first, end, keyids).
@@ -817,6 +868,13 @@ class LogReport:
     def summary_lines(self) -> list[str]:
         """The report for a person, one finding per line, verdict first."""
         verdict = "OK" if self.ok else ("FAILED" if self.problems else "NOT FULLY VERIFIED")
+        if self.ok and (self.results_unsigned or not self.closed):
+            unsigned = self.results_unsigned
+            verdict = (
+                f"OK (open, {unsigned} result{'' if unsigned == 1 else 's'} unsigned)"
+                if unsigned
+                else "OK (open)"
+            )
         lines = [
             f"{verdict}: {self.source}: {self.results} results, {self.manifests} manifests, "
             f"{self.heads} signed heads, {self.lines} lines"
@@ -835,8 +893,14 @@ class LogReport:
             lines.append(f"  {self._chain_text()}")
             lines.append(f"  results: {self.coverage_text()}")
         lines += [f"  note: {n}" for n in self.notes]
-        if self.signers:
-            lines.append(f"  signed by: {', '.join(k[:16] for k in self.signers)}")
+        if self.head_signers:
+            lines.append(f"  heads signed by: {', '.join(k[:16] for k in self.head_signers)}")
+        manifests_only = [k for k in self.signers if k not in self.head_signers]
+        if manifests_only:
+            # A key that signed a manifest vouches for that manifest, not for any result.
+            lines.append(
+                f"  manifests signed by: {', '.join(k[:16] for k in manifests_only)}"
+            )
         return lines
 
     def open_text(self) -> str:
@@ -847,15 +911,19 @@ class LogReport:
                 "final one: the writer is still running or crashed, or the lines after that "
                 "head were removed"
             )
+        count = self.unsigned_lines
+        lines = "1 line" if count == 1 else f"{count} lines"
         return (
-            f"{self.unsigned_lines} lines after line {self.signed_lines} are not covered by a "
-            "signature (the writer is still running, crashed, or lines were removed from the "
-            "end)"
+            f"{lines} after line {self.signed_lines} {'is' if count == 1 else 'are'} not "
+            "covered by a signature (the writer is still running, crashed, or lines were "
+            "removed from the end)"
         )
 
     def _chain_text(self) -> str:
         if self.closed:
-            return f"chain intact; all {self.lines} lines signed (closed log)"
+            # Closed says how the log ends, not that every line is signed: a final head
+            # makes earlier lines tamper-evident but vouches only for its writer's own.
+            return f"chain intact through line {self.lines}; it ends with a final signed head"
         return f"chain intact through line {self.lines}; {self.open_text()}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -945,6 +1013,10 @@ class _Verifier:
         # Valid heads: (line index, keyids that signed it, byte ranges of its writer's lines).
         self.valid_heads: list[tuple[int, tuple[str, ...], list[tuple[int, int]]]] = []
         self.special: list[int] = []  # lines that are not results (headers, heads, ...)
+        self.digest_at: dict[int, bytes] = {}  # manifest line index -> its manifest digest
+        # Trusted heads: line index -> (writer id, final, head_every) as the head signed them.
+        self.head_info: dict[int, tuple[str | None, bool, int | None]] = {}
+        self.head_signers: dict[str, None] = {}
 
     def run(self, data: bytes, lines: list[bytes]) -> None:
         import hashlib
@@ -988,9 +1060,12 @@ class _Verifier:
         report.lines = len(lines)
         report.results = results
         report.signers = list(self.signers)
+        report.head_signers = list(self.head_signers)
         report.closed = self.final_at == len(lines) - 1 and not report.torn_last_line
         if check_refs:  # a whole log (a writer's check of a part needs no coverage)
             self._coverage(data)
+            if not report.problems:
+                self._check_unsigned(lines)
 
     def _check_manifest_heads(self) -> None:
         """Each writer signs a head right after its manifest line, in the same write."""
@@ -1019,6 +1094,95 @@ class _Verifier:
                 for keyid in keyids:
                     report.covered[keyid] = report.covered.get(keyid, 0) + stop - start
         report.results_signed = sum(stop - start for start, stop, _ in report.spans)
+
+    def _check_unsigned(self, lines: list[bytes]) -> None:
+        """Unsigned results must be what a writer may leave unsigned: the tail after its
+        last head, while it runs or after it crashed - never results after its final head,
+        and never more than it promised to leave between heads (``head_every``)."""
+        report = self.report
+        if self.keys is None or report.results_signed == report.results:
+            return
+        unsigned = self._unsigned_result_lines(report.results)
+        openings = [index for index in sorted(self.head_info) if index - 1 in self.digest_at]
+        if openings and all(self.head_info[index][0] is not None for index in openings):
+            self._check_writers(unsigned, lines)
+        else:  # heads written before they named their writer
+            self._check_open_count(unsigned, openings)
+
+    def _unsigned_result_lines(self, results: int) -> list[int]:
+        """Line indexes of the results no span covers, in file order."""
+        special, found, p, ordinal = self.special, [], 0, 0
+        bounds = [*((start, stop) for start, stop, _ in self.report.spans), (results, results)]
+        for start, stop in bounds:
+            for k in range(ordinal, start):
+                line = k + p
+                while p < len(special) and special[p] <= line:
+                    p += 1
+                    line = k + p
+                found.append(line)
+            ordinal = max(ordinal, stop)
+        return found
+
+    def _check_writers(self, unsigned: list[int], lines: list[bytes]) -> None:
+        """Each unsigned result must fit a writer of its manifest that was still open after
+        its last head, within what that writer may leave unsigned."""
+        writers: dict[str, _Writer] = {}
+        for index in sorted(self.head_info):
+            writer_id, final, every = self.head_info[index]
+            if writer_id is None:
+                continue
+            writer = writers.get(writer_id)
+            if writer is None:
+                if index - 1 not in self.digest_at:
+                    continue  # no opening head: not a writer of this log's
+                writer = writers[writer_id] = _Writer(self.digest_at[index - 1], every)
+            writer.last, writer.final = index, final
+        ref, ref_end = _RESULT_REF, _RESULT_REF + _DIGEST_LEN
+        seen: dict[bytes, int] = {}
+        for index in unsigned:
+            digest = lines[index][ref:ref_end]
+            mine = [w for w in writers.values() if w.digest == digest and w.last < index]
+            eligible = [w for w in mine if not w.final]
+            if not eligible:
+                closed = [w.last for w in mine if w.final]
+                self._problem(index, (
+                    f"a result after its writer's final head (line {max(closed) + 1}): it "
+                    "was added after that writer closed its log" if closed else
+                    "a result that no writer of this log left unsigned (its writer's later "
+                    "heads do not claim it): it was inserted"
+                ))
+                return
+            # The k-th unsigned result of a manifest needs room among the writers that may
+            # have left it; those grow as the file goes on, so checking each k suffices.
+            seen[digest] = count = seen.get(digest, 0) + 1
+            room = sum(w.room for w in eligible)
+            if count > room:
+                last = max(w.last for w in eligible)
+                promised = ", ".join(sorted({str(w.every) for w in eligible}))
+                self._problem(index, (
+                    f"{count} results of its manifest are unsigned after line {last + 1}, but "
+                    f"{'its writer signs' if len(eligible) == 1 else 'their writers sign'} a "
+                    f"head at least every {promised} results: signed heads after them were "
+                    "removed"
+                ))
+                return
+
+    def _check_open_count(self, unsigned: list[int], openings: list[int]) -> None:
+        """Without writer ids: an unsigned result needs some writer still open before it
+        (more writers opened than closed), as every writer opens with a head and closes
+        with a final one."""
+        import bisect
+
+        finals = sorted(index for index, info in self.head_info.items() if info[1])
+        for index in unsigned:
+            closed = bisect.bisect_left(finals, index)
+            if bisect.bisect_left(openings, index) - closed <= 0 and closed:
+                self._problem(
+                    index,
+                    "a result after every writer of the log signed its final head (the last "
+                    f"at line {finals[closed - 1] + 1}): it was added after the log was closed",
+                )
+                return
 
     def _claimed_lines(self, data: bytes) -> list[tuple[int, int, tuple[str, ...]]]:
         """Each valid head's byte ranges as line ranges [first, end), in file order.
@@ -1093,6 +1257,7 @@ class _Verifier:
             self._problem(index, "manifest line without an envelope or digest")
             return
         self.known.add(digest.encode())
+        self.digest_at[index] = digest.encode()
         self.report.manifests += 1
         predicate, _ = self._verified_predicate(index, envelope, None)
         if predicate is not None and manifest_digest_of(predicate) != digest:
@@ -1123,6 +1288,15 @@ class _Verifier:
         self.report.heads += 1
         self.report.signed_lines = index + 1
         self.valid_heads.append((index, keyids, ranges))
+        if keyids:
+            writer, every = predicate.get("writer"), predicate.get("head_every")
+            self.head_info[index] = (
+                writer if isinstance(writer, str) and writer else None,
+                bool(predicate.get("final")),
+                every if type(every) is int and every >= 1 else None,
+            )
+            for keyid in keyids:
+                self.head_signers[keyid] = None
         if predicate.get("final"):
             self.final_at = index
             if line != _canonical_line(data):
@@ -1197,6 +1371,21 @@ class _Verifier:
             problems.append("... more problems not shown")
 
 
+@attrs.define
+class _Writer:
+    """One writer of a log as its signed heads describe it."""
+
+    digest: bytes  # the manifest it opened with
+    every: int | None  # it signs a head at least every this many results (None: unknown)
+    last: int = -1  # line index of its last head
+    final: bool = False  # that head is its final one
+
+    @property
+    def room(self) -> float:
+        """How many results it may have left unsigned after its last head."""
+        return math.inf if self.every is None else self.every - 1
+
+
 def _byte_ranges(value: Any) -> list[tuple[int, int]] | None:
     """``own_lines`` of a head as (start, end) pairs, or None when malformed."""
     if not isinstance(value, list):
@@ -1241,19 +1430,24 @@ def load_results(
     verify: bool = True,
     trusted: Sequence[PublicKey] | None = None,
     include_failed: bool = False,
-    require_signed: bool = False,
+    require_signed: bool | None = None,
 ) -> list[Result]:
     """Every result of a log, each with its ``.manifest`` and its ``.signed_by``.
 
     ``verify`` (the default) checks the chain and signatures first and raises CheckFailed
-    on tampering; a log still being written (or cut short by a crash) loads, as far as it
-    is intact.  A result's ``signed_by`` names the trusted keys whose signed heads cover it;
-    it is empty for an *unsigned* result (after the last signed head - a writer still
-    running, a crash, or a forgery - or when no trusted key or ``verify=False`` checked
-    nothing).  ``require_signed`` raises CheckFailed instead of returning unsigned results.
-    Results marked ``failed`` (a command that exited non-zero or was killed, a
-    timed block that raised) are left out unless ``include_failed``: their times are not
-    speeds.
+    on tampering; a log still being written (or cut short by a crash) is intact as far as
+    it goes.  A result's ``signed_by`` names the trusted keys whose signed heads cover it;
+    it is empty for an *unsigned* result (after its writer's last signed head: a writer
+    still running, a crash - or a forgery), and None when nothing was checked (no trusted
+    key, or ``verify=False``).
+
+    ``require_signed`` decides what happens to unsigned results.  By default (None) a log
+    that a trusted key checked must have none: CheckFailed says how many, so a forged
+    number never reaches a caller who did not ask for unsigned ones.  ``False`` returns them,
+    marked ``signed_by=()`` (a benchmark in progress reading its own log).  ``True`` also
+    refuses a log that no trusted key could check.  Results marked ``failed`` (a command
+    that exited non-zero or was killed, a timed block that raised) are left out unless
+    ``include_failed``: their times are not speeds.
     """
     data, label = _read_source(source, None)
     report = None
@@ -1262,16 +1456,23 @@ def load_results(
         if report.problems:
             raise CheckFailed(f"{label}: {report.problems[0]}")
     results = _parse_log(data, label)[1]
-    if report is not None:
+    checked = report is not None and report.signatures_checked
+    if report is not None and checked:
         for position, result in enumerate(results):
             result.signed_by = report.signed_by(position)
-    if require_signed and (report is None or report.results_unsigned):
-        unsigned = len(results) if report is None else report.results_unsigned
-        raise CheckFailed(
-            f"{label}: {unsigned} of {len(results)} results are not covered by a signed head "
-            "from a trusted key"
-        )
-    return results if include_failed else [r for r in results if not r.failed]
+    kept = results if include_failed else [r for r in results if not r.failed]
+    if require_signed is None:
+        require_signed = checked
+    if require_signed:
+        unsigned = sum(not r.signed_by for r in kept)
+        if unsigned:
+            why = "" if checked else " (no trusted key checked it)"
+            raise CheckFailed(
+                f"{label}: {unsigned} of {len(kept)} results are not covered by a signed head "
+                f"from a trusted key{why}; load_results(..., require_signed=False) returns "
+                "them marked unsigned (signed_by=())"
+            )
+    return kept
 
 
 def _parse_log(
@@ -1337,12 +1538,18 @@ def load_results_document(text: str, *, source: str, verify: bool = True) -> Doc
 
     data = text.encode("utf-8")
     signature, signers = "not verified", []
+    report = None
     if verify:
         report = verify_log(data, allow_open=True, name=source)
         signature = results_signature(report)
         signers = list(report.covered) if report.intact else []
     edits: list[str] = []
     manifests, results = _parse_log(data, source, edits)
+    if report is not None and report.signatures_checked:
+        # Each result says whether a signed head vouches for it, so the views never pool
+        # an unsigned number with signed ones (None, the default: nothing was checked).
+        for position, result in enumerate(results):
+            result.signed_by = report.signed_by(position)
     if edits and not signature.startswith("invalid"):
         signature = f"invalid: {edits[0]}"
     if not manifests:

@@ -125,7 +125,7 @@ def test_kill_9_mid_write_leaves_earlier_lines_valid(tmp_path: Path, size: int) 
     assert report.intact, report.problems
     assert not report.closed
     assert report.torn_last_line == (not data.endswith(b"\n"))
-    survivors = load_results(path)
+    survivors = load_results(path, require_signed=False)  # the killed writer's tail
     assert [r.metrics["seq"] for r in survivors] == [float(i) for i in range(len(survivors))]
     # The next writer carries on: the torn fragment (if any) is accounted for.
     with open_recorder(path) as rec:
@@ -136,5 +136,5 @@ def test_kill_9_mid_write_leaves_earlier_lines_valid(tmp_path: Path, size: int) 
     # What the killed writer wrote after its last head is vouched for by nobody: unsigned.
     assert after.results_unsigned == report.results_unsigned
     assert verify_log(path, allow_open=True).ok
-    last = load_results(path)[-1]
+    last = load_results(path, require_signed=False)[-1]
     assert last.name == "after the crash" and last.signed_by

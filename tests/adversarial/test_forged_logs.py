@@ -114,7 +114,7 @@ def test_load_results_never_hands_out_the_forged_number(log: Path) -> None:
     with pytest.raises(CheckFailed):
         load_results(log, require_signed=True)
     # Without verification the number loads, but nothing marks it as signed.
-    assert all(not r.signed_by for r in load_results(log, verify=False))
+    assert all(r.signed_by is None for r in load_results(log, verify=False))
 
 
 def test_show_and_diff_call_the_forgery_invalid(
@@ -159,11 +159,11 @@ def test_results_after_the_last_head_read_unsigned_never_verified(log: Path) -> 
     assert report.intact and report.ok  # indistinguishable from a writer still running...
     assert (report.results_signed, report.results_unsigned) == (0, 4)  # ...but nothing vouches
     assert not verify_log(log).ok
-    loaded = load_results(log)
+    loaded = load_results(log, require_signed=False)
     assert loaded[0].metrics["tokens_per_s"] == FORGED_TPS and loaded[0].signed_by == ()
     assert all(r.signed_by == () for r in loaded)
     with pytest.raises(CheckFailed, match="4 of 4 results are not covered"):
-        load_results(log, require_signed=True)
+        load_results(log)  # by default: a library user never gets them without asking
     doc = load_document(str(log))
     assert doc.signature.startswith("unsigned: 0 of 4 results signed")
     assert verification_of(doc) != "verified"
@@ -177,27 +177,116 @@ def test_a_writer_appending_after_a_forgery_does_not_launder_it(log: Path) -> No
     assert report.intact and report.closed
     assert (report.results_signed, report.results_unsigned) == (1, 4)
     assert not report.ok  # plain verify: the forged results are still vouched for by nobody
-    by_name = {r.name: r for r in load_results(log)}
+    by_name = {r.name: r for r in load_results(log, require_signed=False)}
     assert by_name["pp512"].metrics["tokens_per_s"] == FORGED_TPS
     assert by_name["pp512"].signed_by == () and by_name["honest"].signed_by
     doc = load_document(str(log))
     assert doc.signature.startswith("partly signed: 1 of 5 results signed")
 
 
-def test_lines_forged_after_a_closed_log_stay_unsigned(
+def append_forged(log: Path, count: int = 1, tps: float = 123.0) -> None:
+    """Copies of the log's first result, raised to ``tps``, chained after its last line."""
+    lines = lines_of(log)
+    first = kinds_of(log).index("result")
+    for _ in range(count):
+        extra = edit_result(lines[first], tps=tps)
+        lines.append(
+            chainlog.chain_line(chainlog.line_hash(lines[-1]), chainlog.encode_body(_body(extra)))
+        )
+    write_lines(log, lines)
+
+
+def test_lines_forged_after_a_closed_log_are_tampering(
     log: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lines = lines_of(log)
-    extra = edit_result(lines[3], tps=123.0)
-    lines.append(chainlog.chain_line(chainlog.line_hash(lines[-1]), chainlog.encode_body(
-        _body(extra)
-    )))
-    write_lines(log, lines)
-    report = verify_log(log, allow_open=True)
-    assert report.ok and (report.results_signed, report.results_unsigned) == (4, 1)
-    assert cli("verify", str(log)) == 1
-    assert "1 lines after line 8 are not covered" in capsys.readouterr().err
-    assert [r.signed_by == () for r in load_results(log)] == [False] * 4 + [True]
+    # Review gap 1: results after their writer's final head (no new writer opened since)
+    # cannot be that writer's: they were added after it closed the log.
+    append_forged(log, count=3)
+    for allow_open in (False, True):
+        report = verify_log(log, allow_open=allow_open)
+        assert not report.ok and report.problems
+        assert "after its writer's final head (line 8)" in report.problems[0]
+    assert cli("verify", "--allow-open", str(log)) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAILED") and "still running" not in out
+    with pytest.raises(CheckFailed, match="final head"):
+        load_results(log)
+    assert load_document(str(log)).signature.startswith("invalid: line 9")
+    forged = log.read_bytes()
+    with pytest.raises(CheckFailed, match=r"refusing to sign over.*final head"):
+        open_recorder(log)  # an honest writer never signs over them
+    assert log.read_bytes() == forged
+
+
+def test_a_result_after_one_writers_final_head_while_another_writer_is_open(
+    log: Path,
+) -> None:
+    # A second writer (another setup) opens, then the first one's results are forged after
+    # its final head: the open writer did not write them - it runs under another manifest.
+    other = make_manifest(cpu=make_manifest().cpu.__class__(model_name="Apple M3 Max"))
+    rec = open_recorder(log, manifest=other)
+    rec.record("tg128", metrics={"tokens_per_s": 70.0})
+    rec._log._appender.close()  # still running (or crashed): its result stays unsigned
+    assert verify_log(log, allow_open=True).ok  # that much is a log still being written
+    append_forged(log)  # a copy of the *first* writer's result, after its final head
+    problems = verify_log(log, allow_open=True).problems
+    assert problems and "after its writer's final head (line 8)" in problems[0]
+
+
+def test_remaining_heads_bound_what_their_writer_left_unsigned(tmp_path: Path) -> None:
+    # A writer signs a head at least every head_every results and says so in its heads: a
+    # log cut after one of them and extended with more unsigned results than that lost
+    # signed heads.
+    path = tmp_path / "r.jsonl"
+    with open_recorder(path, head_every=2) as rec:
+        for i in range(6):
+            rec.record(f"r{i}", metrics={"tokens_per_s": 40.0 + i})
+    kinds = kinds_of(path)
+    first_periodic = [i for i, kind in enumerate(kinds) if kind == "head"][1]
+    lines = [
+        line for i, line in enumerate(lines_of(path))
+        if i <= first_periodic or kinds[i] == "result"
+    ]
+    write_lines(path, rechain(lines, first_periodic + 1))  # 4 results after that head
+    report = verify_log(path, allow_open=True)
+    assert not report.ok
+    assert any("signs a head at least every 2 results" in p for p in report.problems)
+    # One unsigned result is what a writer still running (or crashed) may leave.
+    write_lines(path, lines_of(path)[: first_periodic + 2])
+    report = verify_log(path, allow_open=True)
+    assert report.ok and (report.results_signed, report.results_unsigned) == (2, 1)
+
+
+def test_heads_name_their_writer_and_how_often_it_signs(log: Path) -> None:
+    heads = [
+        results.envelope_predicate(json.loads(line)["envelope"])
+        for line in lines_of(log) if is_kind("head")(line)
+    ]
+    assert len({h["writer"] for h in heads}) == 1 and all(h["head_every"] == 1000 for h in heads)
+
+
+def test_logs_written_before_heads_named_their_writer_are_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Heads as envstamp signed them before they named their writer and its head_every.
+    plain = results.head_statement
+
+    def old_format(prev: str, **fields: object) -> dict[str, object]:
+        fields.pop("writer", None)
+        fields.pop("head_every", None)
+        return plain(prev, **fields)  # type: ignore[arg-type]
+
+    log = tmp_path / "old.jsonl"
+    with monkeypatch.context() as patched:
+        patched.setattr(results, "head_statement", old_format)
+        with open_recorder(log) as rec:
+            rec.record("pp512", metrics={"tokens_per_s": 1024.5})
+    assert "writer" not in results.envelope_predicate(json.loads(lines_of(log)[-1])["envelope"])
+    assert verify_log(log).ok  # an honest log of that format verifies
+    append_forged(log)
+    problems = verify_log(log, allow_open=True).problems
+    assert problems and "after every writer of the log signed its final head" in problems[0]
+    assert "(the last at line 5)" in problems[0]
 
 
 def test_heads_signed_by_the_attackers_key_are_not_valid(log: Path) -> None:
@@ -292,7 +381,9 @@ def test_a_torn_write_keeps_what_was_signed_before_it(tmp_path: Path) -> None:
     report = verify_log(path, allow_open=True)
     assert report.ok and report.torn_last_line
     assert (report.results_signed, report.results_unsigned) == (2, 1)
-    assert [bool(r.signed_by) for r in load_results(path)] == [True, True, False]
+    assert [bool(r.signed_by) for r in load_results(path, require_signed=False)] == [
+        True, True, False
+    ]
 
 
 @pytest.mark.parametrize("kind", ["manifest", "head"])
@@ -318,3 +409,62 @@ def test_a_second_writers_manifest_without_its_head(log: Path) -> None:
         "not followed by its writer's signed head" in p
         for p in verify_log(log, allow_open=True).problems
     )
+
+
+# ----------------------------------------------------------- what verify says (review gap 2)
+
+
+def test_a_log_without_heads_names_no_head_signer(
+    log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forge_without_heads(log)
+    assert cli("verify", str(log)) == 1
+    out = capsys.readouterr().out
+    assert "0 signed heads" in out
+    assert "\n  signed by:" not in out and "heads signed by" not in out
+    assert "manifests signed by: " in out  # that key signed the manifest, and only that
+    report = verify_log(log)
+    assert report.head_signers == [] and report.signers
+
+
+def test_a_closed_log_with_unsigned_results_never_reads_all_signed(
+    log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forge_after_the_opening_head(log)
+    with open_recorder(log) as rec:  # an honest writer appends and closes the log
+        rec.record("honest", metrics={"tokens_per_s": 60.0})
+    assert cli("verify", str(log)) == 1
+    out = capsys.readouterr().out
+    assert "all" not in out.replace("allow", "") and "lines signed" not in out
+    assert "ends with a final signed head" in out and "4 unsigned" in out
+
+
+def test_counts_of_one_are_singular(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_lines(log, lines_of(log)[:-1])  # the final head cut: 4 results unsigned
+    assert cli("verify", str(log)) == 1
+    err = capsys.readouterr().err
+    assert "4 lines after line 3 are not covered" in err
+    write_lines(log, lines_of(log)[:4])
+    assert cli("verify", str(log)) == 1
+    err = capsys.readouterr().err
+    assert "1 line after line 3 is not covered" in err and "1 lines" not in err
+
+
+def test_allow_open_says_the_log_is_open_not_plain_ok(
+    log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_lines(log, lines_of(log)[:-1])  # the final head cut: 4 results unsigned
+    assert cli("verify", "--allow-open", str(log)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK (open, 4 results unsigned):")
+
+
+def test_load_results_without_a_trusted_key_says_nothing_was_checked(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forge_after_the_opening_head(log)
+    monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(tmp_path / "no-keys-here"))
+    loaded = load_results(log)  # nothing to check with: loaded, and marked so
+    assert loaded and all(r.signed_by is None for r in loaded)
+    with pytest.raises(CheckFailed, match="no trusted key checked it"):
+        load_results(log, require_signed=True)
