@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_run_command import bin_dir, envstamp_run, make_tool, quick_capture
 
 from envstamp.results import load_results
@@ -155,3 +157,145 @@ def test_task_ids_neither_match_requests_nor_differ(
         (rate, rate) for rate in (6635.07, 4475.70, 729.32, 4329.00)
     ]
     assert found.differences == [] and found.unknown == []
+
+
+# ----------------------------------------------------------------- llama-bench, several models
+
+MODELS = ("tiny.gguf", "tiny-seed2.gguf", "tiny-128.gguf")  # see the folders' READMEs
+MODELS_ARGS = ("-m", ",".join(MODELS), "-r", "3", "-p", "16", "-n", "8")
+
+
+@pytest.mark.parametrize("folder", [NEW, OLD], ids=["0.5.0-dev", "b5308"])
+def test_json_rows_of_several_models_stay_apart(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, folder: Path
+) -> None:
+    """Three models, two of one shape: each test of each model is its own result, holding
+    exactly the three samples of its json row, its model named by its file."""
+    import json
+
+    make_tool(bin_dir, "llama-bench", stdout=str(folder / "bench-models.json"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", *MODELS_ARGS, "-o",
+                        "json") == 0
+    own = [r for r in load_results(out) if r.origin == "run:llama-bench"]
+    printed = json.loads((folder / "bench-models.json").read_text(encoding="utf-8"))
+    assert [(r.name, r.params["model"]) for r in own] == [
+        (test, model) for model in MODELS for test in ("pp16", "tg8")
+    ]
+    assert [r.metric_samples["tokens_per_s"] for r in own] == [p["samples_ts"] for p in printed]
+    assert all(r.summary["tokens_per_s"].n == 3 for r in own)
+
+
+@pytest.mark.parametrize("folder", [NEW, OLD], ids=["0.5.0-dev", "b5308"])
+def test_markdown_rows_of_several_models_are_placed_by_the_m_list(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, folder: Path
+) -> None:
+    """Markdown names no file and prints identical rows for tiny.gguf and tiny-seed2.gguf:
+    llama-bench runs its tests model after model in -m order, so the row's place names it."""
+    from envstamp.probes.llama_bench import parse_llama_bench
+
+    make_tool(bin_dir, "llama-bench", stdout=str(folder / "bench-models.md"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "llama-bench", *MODELS_ARGS) == 0
+    own = [r for r in load_results(out) if r.origin == "run:llama-bench"]
+    rows, _ = parse_llama_bench((folder / "bench-models.md").read_text(encoding="utf-8"))
+    assert [(r.name, r.params["model"]) for r in own] == [
+        (test, model) for model in MODELS for test in ("pp16", "tg8")
+    ]
+    # two runs of -r 3: n=6, each model's own printed mean (the same each run)
+    assert [r.summary["tokens_per_s"].n for r in own] == [6] * 6
+    assert [r.metrics["tokens_per_s"] for r in own] == [pytest.approx(r.avg_ts) for r in rows]
+    assert [r.params["model_size"] for r in own][-1] == round(0.67 * 1024**2)
+
+
+def test_a_markdown_m_list_that_does_not_fit_the_rows_names_no_model(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    """Two -m models for six rows of three models' shapes: the blocks hold other tests
+    (pp16, tg8, pp16 | tg8, pp16, tg8), so no row is given a model it may not have run -
+    and the same test printed twice still stays two results."""
+    make_tool(bin_dir, "llama-bench", stdout=str(NEW / "bench-models.md"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-m", "a.gguf,b.gguf",
+                        "-r", "3") == 0
+    own = [r for r in load_results(out) if r.origin == "run:llama-bench"]
+    assert all("model" not in r.params for r in own)
+    assert [(r.name, r.params.get("instance"), r.params["model_size"]) for r in own] == [
+        ("pp16", None, 304087), ("tg8", None, 304087),
+        ("pp16", 2, 304087), ("tg8", 2, 304087),
+        ("pp16", None, 702546), ("tg8", None, 702546),
+    ]
+
+
+def test_markdown_through_a_script_never_pools_two_models(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    """A script hides llama-bench's -m: the second identical row of one output is another
+    instance of the test (another model of that shape), kept apart from the first."""
+    make_tool(bin_dir, "llama-bench", stdout=str(NEW / "bench-models.md"))
+    script = bin_dir / "bench.sh"
+    script.write_text("#!/bin/sh\nllama-bench \"$@\"\n", encoding="utf-8")
+    script.chmod(0o755)
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "bench.sh") == 0
+    own = [r for r in load_results(out) if r.origin == "run:llama-bench"]
+    assert len(own) == 6
+    # the -r of a hidden llama-bench is unknown: each printed mean is one sample, per run
+    assert all(len(r.metric_samples["tokens_per_s"]) == 2 for r in own)
+    assert own[0].metric_samples["tokens_per_s"] == [54485.12] * 2
+    assert own[2].metric_samples["tokens_per_s"] == [95499.34] * 2
+
+
+def test_models_sharing_a_file_name_are_named_by_their_path(
+    tmp_path: Path, bin_dir: Path, quick_capture: None
+) -> None:
+    make_tool(bin_dir, "llama-bench", stdout=str(NEW / "bench-models.md"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-m", "a/m.gguf",
+                        "--model", "b/m.gguf,/models/x.gguf", "-r", "3") == 0
+    own = [r for r in load_results(out) if r.origin == "run:llama-bench"]
+    assert [r.params["model"] for r in own] == [
+        "a/m.gguf", "a/m.gguf", "b/m.gguf", "b/m.gguf", "x.gguf", "x.gguf"
+    ]
+
+
+def test_show_tells_the_models_apart(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from envstamp import cli
+
+    make_tool(bin_dir, "llama-bench", stdout=str(NEW / "bench-models.json"))
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", *MODELS_ARGS, "-o",
+                        "json") == 0
+    capsys.readouterr()
+    assert cli.main(["show", str(out)]) == 0
+    shown = capsys.readouterr().out
+    labels = [line.split("  ")[0] for line in shown.splitlines()
+              if line.startswith(("pp16 ", "tg8 "))]
+    assert len(labels) == 6 and len(set(labels)) == 6, shown
+    assert all(f"model={model}" in shown for model in MODELS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tests=st.lists(st.sampled_from(["pp16", "tg8", "pp512", "tg128", "pp16+tg8"]),
+                   min_size=1, max_size=4, unique=True),
+    shapes=st.lists(st.sampled_from(["llama 7B Q4_0", "qwen2 1B F16"]), min_size=1,
+                    max_size=4),
+    data=st.data(),
+)
+def test_a_row_is_given_only_the_model_it_ran(
+    tests: list[str], shapes: list[str], data: st.DataObject
+) -> None:
+    """Whole outputs get each row's model; an output cut anywhere gets its rows' own models
+    or none at all - never another model's."""
+    from envstamp.probes.llama_bench import BenchRow, models_by_block
+
+    models = [f"m{i}.gguf" for i in range(len(shapes))]
+    rows = [BenchRow(test=test, model_type=shape) for shape in shapes for test in tests]
+    truth = [model for model in models for _ in tests]
+    assert models_by_block(rows, models) == truth
+    cut = data.draw(st.integers(min_value=0, max_value=len(rows)))
+    found = models_by_block(rows[:cut], models)
+    assert found in ([None] * cut, truth[:cut])

@@ -617,15 +617,77 @@ def bench_results(
     5) when the command is llama-bench; a script that ran it hides it (None).  ``cut``: the
     last run was stopped, so its ``-o json`` array may lack its end (its complete tests
     count: llama-bench prints a test when all its repetitions are done)."""
-    reps = llama_bench_repetitions(argv) if tool_name(argv[0]) == "llama-bench" else None
-    groups: dict[str, list[BenchRow]] = {}
+    is_bench = tool_name(argv[0]) == "llama-bench"
+    reps = llama_bench_repetitions(argv) if is_bench else None
+    given = bench_models(argv) if is_bench else []
+    groups: dict[str, _BenchGroup] = {}
     for run_number, text in enumerate(stdouts, 1):
-        for row in _bench_rows(text, cut=cut and run_number == len(stdouts)):
+        last = cut and run_number == len(stdouts)
+        rows = _bench_rows(text, cut=last)
+        occurrences: dict[str, int] = {}
+        for row, model in zip(rows, row_models(rows, [] if last else given), strict=True):
             if row.avg_ts is None:
                 continue
-            key = repr((row.test, sorted(_row_params(row).items())))
-            groups.setdefault(key, []).append(row)
-    return [_bench_result(rec, rows, reps, common) for rows in groups.values()]
+            key = repr((row.test, model, sorted(_row_params(row).items())))
+            instance = occurrences[key] = occurrences.get(key, 0) + 1
+            if model is not None:
+                instance = 1  # the same model and test twice (-m a,a): one test, repeated
+            key = f"{key}#{instance}"
+            groups.setdefault(key, _BenchGroup(model, instance)).rows.append(row)
+    labels = model_labels([g.model for g in groups.values() if g.model is not None])
+    return [
+        _bench_result(rec, g.rows, reps, common, g.params(labels)) for g in groups.values()
+    ]
+
+
+@attrs.define
+class _BenchGroup:
+    """One llama-bench test of one model: its rows over the runs."""
+
+    model: str | None  # the model file as llama-bench was given it; None when unknown
+    instance: int  # the k-th test of these settings in an output whose models are unknown
+    rows: list[BenchRow] = attrs.field(factory=list)
+
+    def params(self, labels: dict[str, str]) -> dict[str, Any]:
+        """What tells this test apart from the same test of another model."""
+        if self.model is not None:
+            return {"model": labels[self.model]}
+        return {"instance": self.instance} if self.instance > 1 else {}
+
+
+def bench_models(argv: Sequence[str]) -> list[str]:
+    """llama-bench's models in the order it runs them: every ``-m``/``--model`` value, lists
+    split at commas, a model given twice kept twice (it is run twice)."""
+    from envstamp.run_argv import flag_values
+
+    values = flag_values(argv[1:], ("-m", "--model"))
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def row_models(rows: list[BenchRow], given: list[str]) -> list[str | None]:
+    """Each row's model file: as json, jsonl, csv and sql name it (model_filename), else -
+    Markdown - by the row's place among the ``-m`` models (see models_by_block)."""
+    from envstamp.probes.llama_bench import models_by_block
+
+    if any(row.model_filename for row in rows):
+        return [row.model_filename for row in rows]
+    return models_by_block(rows, given)
+
+
+def model_labels(files: Sequence[str]) -> dict[str, str]:
+    """The ``model`` parameter of each model file: its file name, so that the same test of
+    the same model matches across machines whatever folder holds it; the path as given where
+    two files of one command share a name."""
+    names: dict[str, set[str]] = {}
+    for path in files:
+        names.setdefault(_file_name(path), set()).add(path)
+    return {path: path if len(names[_file_name(path)]) > 1 else _file_name(path) for path in files}
+
+
+def _file_name(path: str) -> str:
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    return (PureWindowsPath(path) if "\\" in path else PurePosixPath(path)).name or path
 
 
 def _bench_rows(text: str, *, cut: bool = False) -> list[BenchRow]:
@@ -645,13 +707,18 @@ def _row_params(row: BenchRow) -> dict[str, Any]:
 
 
 def _bench_result(
-    rec: Recorder, rows: list[BenchRow], reps: int | None, common: dict[str, Any]
+    rec: Recorder,
+    rows: list[BenchRow],
+    reps: int | None,
+    common: dict[str, Any],
+    model: dict[str, Any],
 ) -> Result:
     """The test's result: its samples (json/jsonl), or llama-bench's printed mean, stddev
-    and repetition count (md/csv/sql); params read from rounded text carry their precision."""
+    and repetition count (md/csv/sql); params read from rounded text carry their precision.
+    ``model`` (the model's name, or which instance of the test) leads its params."""
     from envstamp.results import summarize_stats
 
-    params = _row_params(rows[0])
+    params = {**model, **_row_params(rows[0])}
     tolerance = {k: max(r.tolerance.get(k, 0.0) for r in rows) for k in rows[0].tolerance}
     samples_ts: list[float] = []
     wall: list[float] = []

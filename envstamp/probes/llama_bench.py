@@ -453,6 +453,40 @@ def _non_json(lines: list[str]) -> list[str]:
     return [line for line in lines if not line.lstrip().startswith(("{", "[", "]", "}", '"'))]
 
 
+# What a row says of its model, and what it measured: the rest is the point of llama-bench's
+# test grid that the row ran.
+_MODEL_FIELDS = frozenset({"model_type", "model_filename", "model_size", "n_params"})
+_MEASURED_FIELDS = frozenset(
+    {"avg_ts", "stddev_ts", "avg_ns", "stddev_ns", "samples_ts", "samples_ns", "test_time"}
+)
+
+
+def grid_point(row: BenchRow) -> tuple[Any, ...]:
+    """The test and settings a row ran, apart from its model."""
+    skip = _MODEL_FIELDS | _MEASURED_FIELDS | {"extra", "tolerance"}
+    names = [f.name for f in attrs.fields(BenchRow) if f.name not in skip]
+    own = tuple((name, getattr(row, name)) for name in names)
+    return own + tuple(sorted((k, repr(v)) for k, v in row.extra.items()))
+
+
+def models_by_block(rows: list[BenchRow], models: list[str]) -> list[str | None]:
+    """The model file of each row of one llama-bench output, from the ``-m`` list it ran.
+
+    llama-bench runs its whole test grid for each model in turn, in ``-m`` order (the models
+    are the outermost loop of its test instances), so the output of n models is n equal
+    blocks holding the same tests.  Markdown names no file, and two models of one shape print
+    identical rows: their place is what tells them apart.  Any other shape - a run cut short,
+    a model that failed to load - names no model (None for every row)."""
+    if not models or not rows or len(rows) % len(models):
+        return [None] * len(rows)
+    size = len(rows) // len(models)
+    grid = [grid_point(row) for row in rows[:size]]
+    for start in range(size, len(rows), size):
+        if [grid_point(row) for row in rows[start : start + size]] != grid:
+            return [None] * len(rows)
+    return [models[index // size] for index in range(len(rows))]
+
+
 def _builds(rows: list[BenchRow], rest: list[str]) -> list[LlamaCppBuild]:
     """One llamacpp entry per build the rows name (or the Markdown footer names)."""
     from envstamp.probes.llamacpp_log import backend_name, build_from_state, read_log
