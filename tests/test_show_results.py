@@ -94,3 +94,74 @@ def test_every_setup_of_a_log_is_listed_with_its_results(
     assert rows(lines[second + 1:]) == ["result", "tg16", "pp64"]
     md = show(capsys, log, "--markdown")
     assert "#### Setup 2 (" in md and "differs from setup 1 in env.OMP_NUM_THREADS" in md
+
+
+# ---------------------------------------------------- show --json of a results log (gap 8)
+
+
+def _validator() -> Any:
+    """A validator of show --json output against the committed schemas, its references to
+    the manifest and result-line schemas resolved from the same folder."""
+    import json
+
+    import jsonschema
+    from referencing import Registry, Resource
+
+    folder = Path(__file__).parent.parent / "schemas"
+    schemas = {name: json.loads((folder / name).read_text(encoding="utf-8"))
+               for name in ("show.v1.schema.json", "manifest.v1.schema.json",
+                            "results.v1.schema.json")}
+    registry: Registry[Any] = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values())
+    return jsonschema.Draft202012Validator(schemas["show.v1.schema.json"], registry=registry)
+
+
+def test_show_json_of_a_log_gives_every_setup_with_its_results(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The review's two.jsonl: a run, then one with OMP_NUM_THREADS=3 (one of its results
+    a crash).  Before, show --json printed setup 1's manifest alone, without results."""
+    import json
+
+    from envstamp.results import LOG_SCHEMA
+
+    threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
+    md = bench_results((BENCH / "pp64-tg16-r3.md").read_text(), markdown=True)
+    crash = {"name": "llama-bench", "origin": "run", "command": COMMAND, "exit_code": 132,
+             "failed": True, "exit_signal": "SIGILL", "wall_s": [0.012]}
+    log = write_log(tmp_path / "two.jsonl", [(manifest, md), (threads, [md[0], crash])])
+    data = json.loads(show(capsys, log, "--json"))
+    _validator().validate(data)
+    assert data["schema"] == "envstamp.show/1"
+    assert (data["kind"], data["source"], data["log_schema"]) == ("results", str(log),
+                                                                    LOG_SCHEMA)
+    assert data["signature"].startswith("verified")
+    assert data["results"] == 5
+    one, two = data["setups"]
+    assert (one["index"], two["index"]) == (1, 2)
+    assert (one["changes"], two["changes"]) == ([], ["env.OMP_NUM_THREADS: unset -> 3"])
+    # each setup: its identity digest first, the manifest digests its results name, its
+    # manifest, and its results as the log stores them (failed ones marked)
+    assert list(two)[:3] == ["index", "identity_digest", "manifest_digests"]
+    assert two["manifest"]["env"]["OMP_NUM_THREADS"] == "3"
+    assert two["identity_digest"] == two["manifest"]["identity_digest"]
+    assert one["identity_digest"] != two["identity_digest"]
+    assert [r["name"] for r in one["results"]] == ["pp64", "tg16", "llama-bench"]
+    assert [r["name"] for r in two["results"]] == ["pp64", "llama-bench"]
+    assert two["results"][1]["failed"] is True and two["results"][1]["exit_signal"] == "SIGILL"
+    for setup in (one, two):
+        assert {r["manifest_digest"] for r in setup["results"]} == set(
+            setup["manifest_digests"])
+    assert one["results"][0]["metrics"] == {"tokens_per_s": 183573.05, "stddev_ts": 13472.1}
+
+
+def test_show_json_of_a_manifest_is_the_manifest(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from tests.diff_support import write
+
+    data = json.loads(show(capsys, write(manifest, tmp_path / "m.json"), "--json"))
+    assert data["schema"] == "envstamp.manifest/1"
+    assert data["llamacpp"][0]["commit"] == "0c1e57098"

@@ -34,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
         require_valid([(args.file, doc.signature)], strict=True)
     manifest = doc.manifest
     if args.format == "json":
+        if doc.kind == "results":  # every setup with its results (show.v1.schema.json)
+            from envstamp import show_json
+
+            emit(show_json.to_json(show_json.shown_log(doc)), None)
+            return 0
         emit(to_json(manifest), None)
         return 0
     if args.format == "markdown":
