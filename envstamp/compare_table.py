@@ -72,6 +72,11 @@ class CompareTest:
         "its own results: context, not the speed.",
         False,
     )
+    unsigned: bool = _doc(
+        "Results that no signed head vouches for (their log was checked): a row apart, "
+        "never pooled with signed results.",
+        False,
+    )
     values: list[Spread | None] = attrs.field(
         factory=list,
         metadata={"doc": "Summary per input (null: not run there, or only failed there)."},
@@ -284,7 +289,7 @@ def _tests(docs: list[Document], sides: list[str]) -> tuple[list[CompareTest], l
             home[1][i].append(view)
     tests = [
         CompareTest(name=first.name, metric=first.metric, params=first.params,
-                    context=first.context,
+                    context=first.context, unsigned=first.unsigned,
                     values=[pool(views) if views else None for views in columns])
         for first, columns in rows
     ]

@@ -111,6 +111,12 @@ class TestComparison:
     setup_b: int | None = _opt(
         "Which of B's setups ran it (1-based), when B's log holds several; else null."
     )
+    unsigned: bool = _opt(
+        "Results that no signed head vouches for (their log was checked): compared only "
+        "with unsigned ones, never pooled with signed results, never the headline while "
+        "signed results compare.",
+        False,
+    )
     summary: str = _opt("One line.", "")
 
 

@@ -71,6 +71,7 @@ class ResultView:
     origin: str | None = None
     context: bool = False
     setup: int | None = None
+    unsigned: bool = False  # checked, and no signed head vouches for it: never pooled
 
 
 @attrs.define
@@ -294,8 +295,17 @@ def read_side(records: Iterable[Any], side: str, setup: int | None = None) -> Si
             continue
         view.context = id(record) in context
         view.setup = setup
+        view.unsigned = is_unsigned(record)
         found.views.append(view)
     return found
+
+
+def is_unsigned(record: Any) -> bool:
+    """A result whose log was checked with a trusted key and that no signed head vouches
+    for (``signed_by == ()``): anyone may have written its numbers.  Not one whose log
+    nothing could check (``signed_by`` None): the log's label says that once."""
+    signed_by = _get(record, "signed_by")
+    return isinstance(signed_by, tuple) and not signed_by
 
 
 def context_records(records: Sequence[Any]) -> set[int]:
@@ -342,7 +352,14 @@ def same_param(key: str, x: Any, y: Any, tol_a: Mapping[str, float] | None = Non
 
 
 def same_test(a: ResultView, b: ResultView) -> bool:
-    return a.name == b.name and a.metric == b.metric and a.context == b.context
+    """The same test, and both signed or both unsigned: an unsigned number is never pooled
+    with signed ones, nor compared with them; unsigned ones are compared apart."""
+    return (
+        a.name == b.name
+        and a.metric == b.metric
+        and a.context == b.context
+        and a.unsigned == b.unsigned
+    )
 
 
 def params_same(a: ResultView, b: ResultView) -> bool:
@@ -548,6 +565,7 @@ def compare_test(views_a: list[ResultView], views_b: list[ResultView]) -> TestCo
         context=first.context,
         setup_a=first.setup,
         setup_b=other.setup,
+        unsigned=first.unsigned,
     )
     if spread_a is None or spread_b is None or spread_a.mean <= 0 or spread_b.mean <= 0:
         comparison.summary = f"{test_label(comparison)}: no usable numbers on both sides"
@@ -585,6 +603,7 @@ def one_sided(views: list[ResultView], side: str, failed_other: Sequence[FailedR
         context=first.context,
         setup_a=first.setup if side == "A" else None,
         setup_b=first.setup if side == "B" else None,
+        unsigned=first.unsigned,
     )
     crashed = next((f for f in failed_other if f.name == first.name), None)
     why = f"{other}'s run {crashed.summary}" if crashed else f"no matching test on {other}"
@@ -618,7 +637,8 @@ def test_label(t: TestComparison) -> str:
     """ "tg128", or "tg128 [B setup 2]" when a side's log holds several setups."""
     setups = [f"{side} setup {n}" for side, n in (("A", t.setup_a), ("B", t.setup_b))
               if n is not None]
-    return f"{t.name} [{', '.join(setups)}]" if setups else t.name
+    label = f"{t.name} [{', '.join(setups)}]" if setups else t.name
+    return f"{label} [unsigned]" if t.unsigned else label
 
 
 def speed_phrase(t: TestComparison) -> str:
@@ -678,15 +698,24 @@ def headline(report: DiffReport) -> str:
 def top_gap(tests: Sequence[TestComparison]) -> TestComparison | None:
     """The benchmark's own test with the biggest speed gap, a gap beyond its spreads
     outranking one whose spread is unknown; None when no own test differs."""
-    gaps = [t for t in tests if not t.context and t.faster is not None and t.ratio]
+    gaps = [t for t in headline_tests(tests) if t.faster is not None and t.ratio]
     sure = [t for t in gaps if t.within_noise is False] or gaps
     if not sure:
         return None
     return max(sure, key=lambda t: abs(math.log(t.ratio or 1.0)))
 
 
+def headline_tests(tests: Sequence[TestComparison]) -> list[TestComparison]:
+    """The tests a headline speaks of: the benchmark's own (not context), and of those the
+    signed ones while any of them compares - unsigned results only when nothing else does
+    (their label says "[unsigned]")."""
+    own = [t for t in tests if not t.context]
+    signed = [t for t in own if not t.unsigned]
+    return signed if any(t.ratio for t in signed) or not any(t.ratio for t in own) else own
+
+
 def _speed_headline(report: DiffReport) -> str:
-    own = [t for t in report.tests if not t.context]
+    own = headline_tests(report.tests)
     causes = "; ".join(report.likely_causes)
     top = top_gap(report.tests)
     if top is not None:

@@ -102,13 +102,14 @@ def is_failed(result: Result) -> bool:
 
 def _status(result: Result, failed: bool, median: str) -> str:
     """ "ok", "ok (exit 0)", "failed: exit 132 (SIGILL) after 12.00 ms"."""
-    from envstamp.diff_results import failure_text
+    from envstamp.diff_results import failure_text, is_unsigned
 
     code = result.exit_code
+    unsigned = ", unsigned" if is_unsigned(result) else ""  # no signed head vouches for it
     if not failed:
-        return "ok" if code is None else f"ok (exit {code})"
+        return ("ok" if code is None else f"ok (exit {code})") + unsigned
     text = failure_text(code, getattr(result, "exit_signal", None))
-    return f"{text} after {median}" if median != "-" else text
+    return (f"{text} after {median}" if median != "-" else text) + unsigned
 
 
 def _label(result: Result) -> str:

@@ -140,7 +140,8 @@ def to_text(report: CompareReport, rows: list[CompareRow]) -> str:
 
 
 def _test_name(test: CompareTest) -> str:
-    return f"{test.name} (context)" if test.context else test.name
+    name = f"{test.name} [unsigned]" if test.unsigned else test.name
+    return f"{name} (context)" if test.context else name
 
 
 def to_markdown(report: CompareReport, rows: list[CompareRow]) -> str:
