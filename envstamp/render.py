@@ -8,6 +8,28 @@ from envstamp.model import Gpu, LlamaCppBuild, Manifest, NamedVersion
 
 Row = tuple[str, str]
 
+# The two digests of a capture, named alike wherever one is printed (run, show, diff): the
+# identity digest hashes what identifies the machine and its configuration (the same for
+# every capture of one setup); the manifest digest hashes the signed manifest's bytes (what
+# each result of a results log names).  Printed shortened, the identity first.
+IDENTITY_DIGEST = "identity digest"
+MANIFEST_DIGEST = "manifest digest"
+
+
+def short_digest(digest: str | None) -> str:
+    """ "sha256:036c03cee16d" (12 hex digits), or "unknown"."""
+    return digest[:19] if digest else "unknown"
+
+
+def identity_text(digest: str | None) -> str:
+    """ "identity digest sha256:036c03cee16d"."""
+    return f"{IDENTITY_DIGEST} {short_digest(digest)}"
+
+
+def digests_text(identity: str | None, manifest: str | None) -> str:
+    """ "identity digest sha256:036c03cee16d, manifest digest sha256:e077acbb08bd"."""
+    return f"{identity_text(identity)}, {MANIFEST_DIGEST} {short_digest(manifest)}"
+
 
 def _join(parts: Iterable[object | None], sep: str = ", ") -> str:
     return sep.join(str(p) for p in parts if p not in (None, "", [], False, 0))
@@ -321,11 +343,11 @@ def rows(manifest: Manifest) -> list[Row]:
 
 
 def _header(manifest: Manifest, note: str | None) -> str:
-    digest = (manifest.identity_digest or "")[:19]
     extra = f", {note}" if note else ""
     return (
         f"envstamp manifest: captured {manifest.captured_at}, "
-        f"envstamp {manifest.envstamp_version}, {digest}{extra}"
+        f"envstamp {manifest.envstamp_version}, {identity_text(manifest.identity_digest)}"
+        f"{extra}"
     )
 
 
@@ -346,7 +368,8 @@ def to_markdown(manifest: Manifest, *, note: str | None = None) -> str:
     """A Markdown table ready to paste into a GitHub issue."""
     lines = [
         f"**envstamp** {manifest.envstamp_version} · captured {manifest.captured_at} · "
-        f"`{(manifest.identity_digest or '')[:19]}`" + (f" · {note}" if note else ""),
+        f"{IDENTITY_DIGEST} `{short_digest(manifest.identity_digest)}`"
+        + (f" · {note}" if note else ""),
         "",
         "| | |",
         "|---|---|",

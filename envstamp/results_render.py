@@ -42,19 +42,25 @@ def results_section(
     for group in groups:
         manifest = view(group.manifest) if view else group.manifest
         changes = changes_from(first, manifest) if group.index > 1 else []
+        digests = [d for d in group.digests if d.startswith("sha256:")]
         parts += ["", _setup_heading(group.index, manifest, len(group.results), changes,
-                                     markdown=markdown)]
+                                     digests, markdown=markdown)]
         parts.append(results_table(group.results, markdown=markdown).rstrip("\n"))
     return "\n".join(parts) + "\n"
 
 
-def _setup_heading(index: int, manifest: Any, count: int, changes: list[str], *,
-                   markdown: bool) -> str:
-    digest = (manifest.identity_digest or "")[:19]
+def _setup_heading(index: int, manifest: Any, count: int, changes: list[str],
+                   digests: list[str], *, markdown: bool) -> str:
+    from envstamp.render import MANIFEST_DIGEST, identity_text, short_digest
+
     what = ("differs from setup 1 in " + "; ".join(changes)) if changes else (
         "the first setup" if index == 1 else "no difference from setup 1 that may change speed")
     noun = "result" if count == 1 else "results"
-    text = f"Setup {index} ({digest}, captured {manifest.captured_at}): {count} {noun}; {what}"
+    # the identity digest (the machine's setup), then the manifest digests its results name
+    named = f"{MANIFEST_DIGEST}{'s' if len(digests) > 1 else ''} " + ", ".join(
+        short_digest(d) for d in digests) if digests else ""
+    ids = ", ".join(filter(None, (identity_text(manifest.identity_digest), named)))
+    text = f"Setup {index} ({ids}, captured {manifest.captured_at}): {count} {noun}; {what}"
     return f"#### {text}" if markdown else text
 
 

@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         rec.close()  # signs the final head, after a stop too
     if done.stopped is not None:
-        _say_stopped(done.stopped, results, args.output, rec.manifest_digest)
+        _say_stopped(done.stopped, results, args.output, _digests(rec))
         return 128 + _signal_number(done.stopped)
     ended = how_it_ended(done.runs)
     if ended.failed:
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         )
     sys.stderr.write(
         f"envstamp run: {len(results)} result(s) appended to {args.output} "
-        f"(manifest {rec.manifest_digest[:19]}...); check with 'envstamp verify {args.output}'\n"
+        f"({_digests(rec)}); check with 'envstamp verify {args.output}'\n"
     )
     return ended.exit_code
 
@@ -385,7 +385,14 @@ def _signal_number(name: str) -> int:
     return int(signal.Signals[name])
 
 
-def _say_stopped(stopped: str, results: Sequence[Result], output: str, digest: str) -> None:
+def _digests(rec: Any) -> str:
+    """ "identity digest sha256:..., manifest digest sha256:...", as show and diff name them."""
+    from envstamp.render import digests_text
+
+    return digests_text(rec.manifest.identity_digest, rec.manifest_digest)
+
+
+def _say_stopped(stopped: str, results: Sequence[Result], output: str, digests: str) -> None:
     """The one line after a stop: what was recorded, and where."""
     own = sum(1 for r in results if r.origin != "run")
     if not results:
@@ -395,7 +402,7 @@ def _say_stopped(stopped: str, results: Sequence[Result], output: str, digest: s
         kept = f"{own} result(s) completed before the stop and " if own else ""
         line = (
             f"stopped by {stopped}: {kept}the command's result (failed: stopped) appended to "
-            f"{output} (manifest {digest[:19]}...); check with 'envstamp verify {output}'"
+            f"{output} ({digests}); check with 'envstamp verify {output}'"
         )
     with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
         sys.stderr.write(f"envstamp run: {line}\n")
