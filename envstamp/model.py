@@ -259,8 +259,11 @@ class LlamaCppBuild(Record):
     commit: str | None = field("Commit hash as the build prints it.")
     compiler: str | None = field("Compiler the build reports.")
     target: str | None = field("Target triple the build reports.")
-    backends: list[str] = list_field(
-        'Backends compiled in or loaded ("CUDA", "HIP", "Vulkan", "Metal", "SYCL", "CPU"...).'
+    backends: list[str] | None = field(
+        'Backends compiled in or loaded ("CUDA", "HIP", "Vulkan", "Metal", "SYCL", "CPU"...), '
+        "as the build folder's CMakeCache.txt, the backend libraries beside the binaries or "
+        "the build's own output name them; null when nothing did (a binary alone, whose "
+        "--version names no backend), [] when its options switch every backend off."
     )
     devices: list[LlamaDevice] = list_field("Devices the build reported.")
     git: GitInfo | None = field("Source checkout, when the path is one.")

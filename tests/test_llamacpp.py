@@ -65,7 +65,7 @@ def test_old_main_build_and_cublas_device() -> None:
 def test_2024_server_json_log_build_info() -> None:
     build = version("b2600-server-json-log.txt")
     assert (build.build_number, build.commit) == (2600, "e3c337d8")
-    assert build.backends == []  # the old "BLAS = 0 | ..." system info names no backend
+    assert build.backends is None  # the old "BLAS = 0 | ..." system info names no backend
 
 
 def test_metal_m2_start_up_log() -> None:

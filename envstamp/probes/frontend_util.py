@@ -213,8 +213,9 @@ def engine_from_llama_output(text: str, source: str) -> BundledEngine | None:
         build = parse_llama_log(text)
     except ParseError:
         return None
-    gpu = [name for name in build.backends if name not in ("CPU", "BLAS", "RPC")]
-    backend = gpu[0] if gpu else ("CPU" if "CPU" in build.backends else None)
+    named = build.backends or []
+    gpu = [name for name in named if name not in ("CPU", "BLAS", "RPC")]
+    backend = gpu[0] if gpu else ("CPU" if "CPU" in named else None)
     engine = BundledEngine(
         name="llama.cpp",
         version=build.version,

@@ -507,7 +507,7 @@ def _builds(rows: list[BenchRow], rest: list[str]) -> list[LlamaCppBuild]:
     if builds:
         first = builds[0]
         named = [backend_name(b) for r in rows for b in (r.backend or "").split(",") if b.strip()]
-        first.backends = list(dict.fromkeys([*logged.backends, *named]))
+        first.backends = list(dict.fromkeys([*(logged.backends or []), *named])) or None
         first.devices = logged.devices
         first.compiler, first.target = logged.compiler, logged.target
     return builds

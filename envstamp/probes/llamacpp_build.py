@@ -387,8 +387,16 @@ def _with_listed_devices(runner: Runner, binary: str, build: LlamaCppBuild) -> L
         found = parse_llama_log(listed.output)
     except ParseError:
         return build
-    backends = [*build.backends, *(b for b in found.backends if b not in build.backends)]
+    backends = joined(build.backends, found.backends)
     return attrs.evolve(build, devices=found.devices, backends=backends)
+
+
+def joined(first: list[str] | None, second: list[str] | None) -> list[str] | None:
+    """The backends two sources name, in order, once each; None when neither names any:
+    what no source named is unknown, not "no backend"."""
+    if first is None and second is None:
+        return None
+    return list(dict.fromkeys([*(first or []), *(second or [])]))
 
 
 def describe(ctx: ProbeContext, candidate: Candidate) -> _Described:
@@ -410,12 +418,12 @@ def describe(ctx: ProbeContext, candidate: Candidate) -> _Described:
         if cache is not None:
             build.build_flags = cache.flags
             sources.append("CMakeCache.txt")
-            extra = [b for b in backends_from_flags(cache.flags) if b not in build.backends]
-            build.backends = [*build.backends, *extra]
+            # The build's own options: known from here on, [] when they switch all off.
+            build.backends = joined(build.backends, backends_from_flags(cache.flags))
             candidate.checkout = candidate.checkout or cache.source_dir
     if candidate.binary:
         libraries = _backend_libraries(runner, candidate.key or _dirname(candidate.binary))
-        build.backends = [*build.backends, *(b for b in libraries if b not in build.backends)]
+        build.backends = joined(build.backends, libraries or None)  # none there says nothing
     if candidate.checkout:
         build.git = git_from_answer(runner.git_info(candidate.checkout))
         if build.git is not None:

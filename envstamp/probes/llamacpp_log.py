@@ -639,6 +639,6 @@ def build_from_state(state: _State) -> LlamaCppBuild:
         commit=state.commit,
         compiler=state.compiler,
         target=state.target,
-        backends=list(state.backends),
+        backends=list(state.backends) or None,  # a text naming no backend says nothing of them
         devices=[dev.to_model() for dev in state.devices],
     )
