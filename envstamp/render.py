@@ -183,13 +183,21 @@ def _runtime_rows(m: Manifest) -> list[Row]:
 
 
 def llama_line(build: LlamaCppBuild) -> str:
-    """One line per llama.cpp build: version/build, commit, backends, where."""
-    ident = build.version or (build.build_number is not None and f"b{build.build_number}")
-    commit = build.commit or (build.git.commit[:10] if build.git and build.git.commit else None)
+    """One line per llama.cpp build: version and build number, commit, backends, where.
+
+    The build is named as ``diff`` names it: a number the binary did not print is read from
+    its checkout's ``git describe`` or its CMake cache ("b5308"), a commit likewise; a build
+    that says nothing of itself reads "build unknown"."""
+    from envstamp.diff_builds import build_summary
+
+    summary = build_summary(build)
+    version, number = summary["version"], summary["build_number"]
+    tag = f"b{number}" if number is not None and str(number) != str(version) else None
+    commit = summary["commit"]
+    ident = _join([version, tag, commit and f"({str(commit)[:10]})"], " ")
     return _join(
         [
-            ident,
-            commit and f"({commit})",
+            ident or "build unknown",
             build.backends and "+".join(build.backends),
             build.git and build.git.dirty and "dirty",
             build.path,
@@ -245,12 +253,16 @@ def _frontend_rows(m: Manifest) -> list[Row]:
 
 
 def _parameters(count: int | None) -> str | None:
-    """8030261248 -> "8.03B params" (llama-bench's way of counting)."""
+    """8030261248 -> "8.03B params", 7241732 -> "7.24M", 149824 -> "150K" (three
+    significant digits, llama-bench's way of counting; a tiny model is not "0M")."""
     if not count:
         return None
-    if count >= 10**9:
-        return f"{count / 1e9:.2f}B params"
-    return f"{count / 1e6:.0f}M params"
+    for scale, unit in ((10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if count >= scale:
+            value = count / scale
+            places = 2 if value < 10 else 1 if value < 100 else 0
+            return f"{value:.{places}f}{unit} params"
+    return f"{count} params"
 
 
 def _model_rows(m: Manifest) -> list[Row]:
