@@ -12,6 +12,7 @@ name what changed between a log's setups.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -71,9 +72,32 @@ def setup_differences(a: Manifest, b: Manifest) -> list[Any]:
     return distinct(sorted(found, key=rank_key))
 
 
-def changes_from(first: Manifest, other: Manifest) -> list[str]:
-    """ "env.OMP_NUM_THREADS: unset -> 3": what differs from the log's first setup."""
-    return [f"{d.path}: {d.change}" for d in setup_differences(first, other)]
+def changes_from(first: Manifest, other: Manifest, index: int | None = None) -> list[str]:
+    """ "env.OMP_NUM_THREADS: unset -> 3": what differs from the log's first setup.  The
+    diff's words for its two sides become the setups' ("only on A: ./llama-bench" -> "only
+    in setup 1: ./llama-bench"): these are two setups of one log, not a diff's A and B."""
+    names = ("setup 1", f"setup {index}" if index is not None else "this setup")
+    return [f"{d.path}: {name_sides(d.change, names)}"
+            for d in setup_differences(first, other)]
+
+
+_SIDE_WORDS = re.compile(r"\b(?:(only on|on) ([AB])\b|([AB]) newer\b|([AB])'s version\b)")
+
+
+def name_sides(text: str, names: tuple[str, str]) -> str:
+    """A difference's text with A and B named: "only on A" -> "only in setup 1", "B newer"
+    -> "setup 2 newer", "only in A's version" -> "only in setup 1's version"."""
+
+    def named(match: re.Match[str]) -> str:
+        words, side_on, side_newer, side_version = match.groups()
+        if side_on is not None:
+            place = "only in" if words == "only on" else "in"
+            return f"{place} {names[side_on == 'B']}"
+        if side_newer is not None:
+            return f"{names[side_newer == 'B']} newer"
+        return f"{names[side_version == 'B']}'s version"
+
+    return _SIDE_WORDS.sub(named, text)
 
 
 def describe_setups(groups: Sequence[SetupGroup], side: str) -> list[Setup]:
@@ -88,7 +112,7 @@ def describe_setups(groups: Sequence[SetupGroup], side: str) -> list[Setup]:
             identity_digest=g.manifest.identity_digest,
             captured_at=g.manifest.captured_at,
             results=len(g.results),
-            changes=[] if g.index == 1 else changes_from(first, g.manifest),
+            changes=[] if g.index == 1 else changes_from(first, g.manifest, g.index),
         )
         for g in groups
     ]

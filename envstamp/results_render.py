@@ -41,7 +41,7 @@ def results_section(
     parts = ["", f"**{lead}**" if markdown else lead]
     for group in groups:
         manifest = view(group.manifest) if view else group.manifest
-        changes = changes_from(first, manifest) if group.index > 1 else []
+        changes = changes_from(first, manifest, group.index) if group.index > 1 else []
         digests = [d for d in group.digests if d.startswith("sha256:")]
         parts += ["", _setup_heading(group.index, manifest, len(group.results), changes,
                                      digests, markdown=markdown)]

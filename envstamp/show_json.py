@@ -85,7 +85,7 @@ def shown_log(doc: Any) -> ShownLog:
             identity_digest=g.manifest.identity_digest,
             manifest_digests=[d for d in g.digests if d.startswith("sha256:")],
             captured_at=g.manifest.captured_at,
-            changes=changes_from(first, g.manifest) if g.index > 1 else [],
+            changes=changes_from(first, g.manifest, g.index) if g.index > 1 else [],
             manifest=unstructure(g.manifest),
             results=[result_line(r) for r in g.results],
         )

@@ -165,3 +165,45 @@ def test_show_json_of_a_manifest_is_the_manifest(
     data = json.loads(show(capsys, write(manifest, tmp_path / "m.json"), "--json"))
     assert data["schema"] == "envstamp.manifest/1"
     assert data["llamacpp"][0]["commit"] == "0c1e57098"
+
+
+def test_a_setup_heading_names_setups_not_diff_sides(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review item 10d: a single-file view said "only on A: ./crashbin/llama-bench"; there
+    is no A there.  What differs from setup 1 names setup 1 and this setup."""
+    from envstamp.differ import diff
+
+    shell = attrs.evolve(manifest, llamacpp=[])
+    newer = attrs.evolve(manifest, llamacpp=[attrs.evolve(
+        manifest.llamacpp[0], commit="1a2b3c4d5", build_number=None)])
+    log = write_log(tmp_path / "crash.jsonl", [
+        (manifest, [speed("tg16", [26400.0, 25700.0])]),
+        (shell, [speed("sh", [1.0, 1.1])]),
+        (newer, [speed("tg16", [26100.0, 25900.0])]),
+    ])
+    out = show(capsys, log)
+    built = manifest.llamacpp[0].path
+    assert f"differs from setup 1 in llamacpp[0]: only in setup 1: {built}" in out
+    assert "only on A" not in out and "only on B" not in out
+    report = diff(log, log)
+    changes = [c for s in report.setups for c in s.changes]
+    assert f"llamacpp[0]: only in setup 1: {built}" in changes
+    assert not [c for c in changes if " on A" in c or " on B" in c]
+    data = __import__("json").loads(show(capsys, log, "--json"))
+    assert data["setups"][1]["changes"] == [f"llamacpp[0]: only in setup 1: {built}"]
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("only on A: ./crashbin/llama-bench", "only in setup 1: ./crashbin/llama-bench"),
+    ("only on A: CUDA; only on B: Vulkan", "only in setup 1: CUDA; only in setup 3: Vulkan"),
+    ("b5308 -> b5311 (3 builds apart, B newer)", "b5308 -> b5311 (3 builds apart, setup 3 newer)"),
+    ("52 options: 3 only in A's version; 24 only in B's version",
+     "52 options: 3 only in setup 1's version; 24 only in setup 3's version"),
+    ("on B (gen 3 x8 of gen 4 x16)", "in setup 3 (gen 3 x8 of gen 4 x16)"),
+    ("AVX on BAR unset -> 3", "AVX on BAR unset -> 3"),  # no side named: unchanged
+])
+def test_setup_changes_name_the_setups(text: str, named: str) -> None:
+    from envstamp.diff_setups import name_sides
+
+    assert name_sides(text, ("setup 1", "setup 3")) == named
