@@ -136,15 +136,27 @@ def _seconds(value: float) -> str:
 
 
 def _speed(result: Result) -> str:
+    name = _speed_metric(result)
+    if name is None:
+        return "-"
+    summary: Summary | None = result.summary.get(name)
+    stddev = summary.stddev if summary else None
+    if stddev is None and name in ("tokens_per_s", "avg_ts"):
+        stddev = result.metrics.get("stddev_ts")  # as llama-bench printed it
+    spread = f" ± {stddev:.2f}" if stddev is not None else ""
+    return f"{result.metrics[name]:.2f}{spread} {name}"
+
+
+def _speed_metric(result: Result) -> str | None:
+    """The metric shown as the speed: the most telling of _SPEED, else any throughput metric
+    the result holds (llama-batched-bench's total_tps), as diff chooses it."""
+    from envstamp.diff_results import is_throughput
+
     for name in _SPEED:
         if name in result.metrics:
-            summary: Summary | None = result.summary.get(name)
-            stddev = summary.stddev if summary else None
-            if stddev is None and name in ("tokens_per_s", "avg_ts"):
-                stddev = result.metrics.get("stddev_ts")  # as llama-bench printed it
-            spread = f" ± {stddev:.2f}" if stddev is not None else ""
-            return f"{result.metrics[name]:.2f}{spread} {name}"
-    return "-"
+            return name
+    return next((name for name in result.metrics
+                 if is_throughput(name) and not name.lower().startswith("stddev")), None)
 
 
 def _memory(result: Result) -> str:

@@ -3,6 +3,7 @@ with a speed), and every setup of a log listed with its own results."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,22 @@ def test_setup_changes_name_the_setups(text: str, named: str) -> None:
     from envstamp.diff_setups import name_sides
 
     assert name_sides(text, ("setup 1", "setup 3")) == named
+
+
+def test_every_batched_bench_row_shows_its_speed(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review item 10e: the "total" rows of llama-batched-bench store total_tps, and show
+    printed "-" for them.  Rows of the real recording of the current build."""
+    from tests.test_diff_real_runs import batched_results
+
+    results = batched_results("0.5.0-dev-0c1e57098")
+    out = show(capsys, write_log(tmp_path / "bb.jsonl", [(manifest, results)]))
+    totals = [line for line in out.splitlines() if " total (" in line]
+    assert len(totals) == 4
+    first_total = next(r for r in results if r["name"].endswith(" total"))
+    value = first_total["metrics"]["total_tps"]
+    assert f"{value:.2f} total_tps" in totals[0]
+    rows = [line for line in out.splitlines() if line.startswith("pp")]
+    assert len(rows) == 12
+    assert all(re.search(r"\d\.\d\d (prompt_tps|tokens_per_s|total_tps) ", row) for row in rows)
