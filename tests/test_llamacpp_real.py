@@ -76,10 +76,30 @@ def test_old_banner_of_a_build_without_git() -> None:
 def test_list_devices_of_a_cpu_build_names_no_device(folder: Path) -> None:
     listed = read(folder, "list-devices.txt")
     assert listed.startswith("Available devices:")
-    with pytest.raises(ParseError):  # the header alone says nothing about the build
-        parse_llama_log(listed)
+    # the header alone is a list that names no device (review item 10g): devices [],
+    # no backend and no identity, not "nothing recognised"
+    alone = parse_llama_log(listed)
+    assert (alone.devices, alone.version, alone.commit) == ([], None, None)
+    assert not alone.backends
     build = parse_llama_log(read(folder, "version.txt") + listed)
     assert build.devices == []
+
+
+@pytest.mark.parametrize("folder", [NEW, OLD], ids=["0.5.0-dev", "b5308"])
+def test_parse_command_reads_a_list_of_no_device(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from envstamp.cli import main
+
+    assert main(["parse", "llama-version", str(folder / "list-devices.txt")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (build,) = data["llamacpp"]
+    assert build["devices"] == []
+
+
+def test_a_device_list_header_is_not_text_without_it() -> None:
+    with pytest.raises(ParseError):
+        parse_llama_log("Available memory: 12 GiB\n(none)\n")
 
 
 @pytest.mark.parametrize(

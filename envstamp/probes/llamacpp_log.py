@@ -115,6 +115,7 @@ _OPENCL_DEVICE = re.compile(r"^ggml_opencl:\s*(?:selecting device|device):\s*'([
 _LISTED = re.compile(
     r"^([A-Za-z][A-Za-z_]*?)(\d+|\[[^\]]*\])?:\s*(.+?)\s*\((\d+) MiB,\s*\d+ MiB free\)$"
 )
+_DEVICE_LIST = re.compile(r"^available devices\s*:\s*$", re.IGNORECASE)
 _USING_DEVICE = re.compile(r"using device ([A-Za-z][A-Za-z_]*?)(\d*) \((.+)\)(?: - \d+ MiB free)?")
 _REGISTERED_DEVICE = re.compile(r"registered device ([A-Za-z][A-Za-z_]*?)(\d*) \((.+)\)\s*$")
 _LOADED_BACKEND = re.compile(r"loaded (\w+) backend from ")
@@ -461,6 +462,16 @@ def _listed_device(state: _State, line: str) -> bool:
     return True
 
 
+def _device_list_header(state: _State, line: str) -> bool:
+    """``--list-devices`` opens with "Available devices:"; the devices follow (or none: a
+    CPU-only build lists nothing, or "(none)").  The header alone is a device list that
+    names no device: devices [], not "nothing recognised"."""
+    if _DEVICE_LIST.match(line):
+        state.recognised = True
+        return True
+    return False
+
+
 def _named_device(state: _State, line: str) -> bool:
     """``using device CUDA0 (NAME) - N MiB free`` and ``registered device CUDA0 (NAME)``."""
     match = _USING_DEVICE.search(line) or _REGISTERED_DEVICE.search(line)
@@ -519,6 +530,7 @@ _HANDLERS = (
     _cuda_device,
     _vulkan_device,
     _metal_line,
+    _device_list_header,
     _listed_device,
     _named_device,
     _backend_line,
