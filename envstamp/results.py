@@ -286,10 +286,11 @@ def _any_negative(result: Result) -> bool:
         return True
     if result.metrics and min(result.metrics.values()) < 0:
         return True
-    if any(values and min(values) < 0 for values in result.metric_samples.values()):
+    samples, summary = result.metric_samples, result.summary
+    if samples and any(values and min(values) < 0 for values in samples.values()):
         return True
-    return any(
-        s.mean < 0 or (s.min is not None and s.min < 0) for s in result.summary.values()
+    return bool(summary) and any(
+        s.mean < 0 or (s.min is not None and s.min < 0) for s in summary.values()
     )
 
 
