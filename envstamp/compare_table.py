@@ -248,7 +248,10 @@ def only_difference(rows: list[CompareRow]) -> str | None:
         shown = show_value(value, path=first.pattern)
         if not values or values[-1] != shown:
             values.append(shown)
-    return f"{first.component}: {' -> '.join(values)}"
+    # one row alone is named by its own label: a build found at another path is "the
+    # llama.cpp path", not "the llama.cpp build" (its component), which reads as a new build
+    name = first.label if len({r.label for r in identity}) == 1 else first.component
+    return f"{name}: {' -> '.join(values)}"
 
 
 def _summary(report: CompareReport, n: int) -> str:

@@ -172,3 +172,17 @@ def test_list_items_keep_the_first_inputs_positions_in_every_column() -> None:
         "commit 0c1e57098, version 0.5.0-dev", "commit 0c1e57098, version 0.5.0-dev",
         "commit 1a2b3c4d5, version 0.5.0-dev"]
     assert not [p for p in rows if "path=" in p or "~" in p.split("]")[0]]
+
+
+def test_the_same_build_at_another_path_is_named_as_a_path() -> None:
+    """A lone copy of a binary and its build folder: the only difference is where it lives
+    (review gap 1), and the summary says the path, not "the llama.cpp build"."""
+    from envstamp.probes.llamacpp_log import parse_llama_log
+
+    real = Path(__file__).parent / "fixtures" / "llamacpp-real" / "0.5.0-dev-0c1e57098"
+    copy = attrs.evolve(parse_llama_log((real / "version.txt").read_text()),
+                        path="./copybin/llama-bench", source="--version")
+    full = cpu_build("0c1e570-cpu.json")
+    report = compare([with_build(copy), with_build(full)])
+    assert report.only_difference == f"llama.cpp path: ./copybin/llama-bench -> {full.path}"
+    assert not [r for r in report.rows if r.impact == "high" and not r.unknown]
