@@ -11,7 +11,10 @@ Linux carries the high-water mark across ``exec``, so a small command reports en
 peak.  The figure is therefore trusted only when it exceeds what this process has reached
 by the time the command ended; otherwise the child's own high-water mark after ``exec``
 (``VmHWM`` in /proc/PID/status, watched while it runs) is used, or nothing (null, never a
-start-up reading of a few KiB) when it ended before it was read twice.
+start-up reading of a few KiB) when it ended before it was read twice.  That mark is the
+child's alone: when the child waited for processes of its own (``sh -c 'llama-bench ...;
+true'``: seen in its ``/proc/PID/stat`` once it has ended, before it is reaped) it is not the
+tree's peak - the shell's few MiB are not the benchmark's - and the peak is null.
 
 The command is measured, not what it leaves behind: the run ends when the command exits
 (not when a background process it started lets go of its output), the wall time is the
@@ -116,11 +119,12 @@ def run_child(
     watcher = _HighWaterWatcher(proc.pid)
     stopped_by: int | None = None
     try:
-        code, rss = _wait(proc)
+        code, rss, waited = _wait(proc)
     except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM / SIGHUP through the CLI
         stopped_by = _signum(interrupt)
         _interrupted(proc, tree, stopped_by)
-        code, rss = proc.returncode if proc.returncode is not None else -stopped_by, None
+        code = proc.returncode if proc.returncode is not None else -stopped_by
+        rss, waited = None, None
     finally:
         watcher.stop()
     wall = perf_counter() - start  # the command's own time, whatever it left running
@@ -130,7 +134,7 @@ def run_child(
         _say_stopped(argv, left, held)
     # This process's high-water mark only grows: read now, it is at least what the fork
     # carried into the command's rusage (read before the spawn, it could be less).
-    rss, rss_source = trusted_peak(rss, max_rss_self(), watcher.seen_peak())
+    rss, rss_source = trusted_peak(rss, max_rss_self(), watcher.seen_peak(), waited)
     child = ChildRun(
         argv=list(argv),
         wall_s=wall,
@@ -150,13 +154,15 @@ def run_child(
     return child
 
 
-def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
-    """Exit status (negative -N for signal N, as Popen has it) and peak RSS of the tree,
-    bytes.  Sets ``proc.returncode``."""
+def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None, bool | None]:
+    """Exit status (negative -N for signal N, as Popen has it), peak RSS of the tree, bytes,
+    and whether the command waited for processes of its own (None: not known).  Sets
+    ``proc.returncode``."""
     if not hasattr(os, "wait4"):
-        return proc.wait(), None
+        return proc.wait(), None, None
     from envstamp.sampler import rusage_bytes
 
+    waited = _waited_for_others(proc.pid)
     while True:
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -164,10 +170,33 @@ def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None]:
         except InterruptedError:
             continue
         except ChildProcessError:  # reaped elsewhere
-            return proc.wait(), None
+            return proc.wait(), None, None
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
-    return code, rusage_bytes(usage.ru_maxrss)
+    return code, rusage_bytes(usage.ru_maxrss), waited
+
+
+def _waited_for_others(pid: int) -> bool | None:
+    """Once the command has ended, before it is reaped: did it wait for processes it started?
+
+    Its ``/proc/PID/stat`` still counts the page faults of every process it waited for
+    (``cminflt``), and any program that ran faulted.  Linux only; None when not known."""
+    if not sys.platform.startswith("linux"):
+        return None
+    while True:
+        try:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # ended, left unreaped
+            break
+        except InterruptedError:
+            continue
+        except OSError:  # reaped elsewhere
+            return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # noqa: PTH123 - one small read
+            fields = handle.read().rpartition(b")")[2].split()
+        return int(fields[8]) > 0  # cminflt, the 11th field (the 3rd after the name)
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _signum(interrupt: KeyboardInterrupt) -> int:
@@ -221,12 +250,16 @@ def _signal_of(returncode: int | None) -> str | None:
 
 
 def trusted_peak(
-    rusage: int | None, inherited: int | None, watched: int | None
+    rusage: int | None, inherited: int | None, watched: int | None, waited: bool | None
 ) -> tuple[int | None, str | None]:
-    """The child's peak RSS and its source: rusage when it is above what a fork of ours
-    starts with, else the VmHWM seen while it ran (None when it ended unseen)."""
+    """The peak RSS of the command's tree and its source: rusage (the largest of the command
+    and the processes it waited for) when it is above what a fork of ours starts with, else
+    the command's VmHWM seen while it ran - the tree's only when it ``waited`` for no process
+    of its own (None when it did, when that is not known, or when it ended unseen)."""
     if rusage is not None and (inherited is None or rusage > inherited):
         return rusage, "rusage"
+    if waited is not False:
+        return None, None  # a wrapper's own peak is not what it ran
     return watched, ("procfs" if watched is not None else None)
 
 

@@ -347,3 +347,24 @@ def test_stopped_server_keeps_the_requests_it_answered(work: dict[str, Any]) -> 
     for result, rate in zip(requests, rates, strict=True):
         assert result.metrics["tokens_per_s"] == pytest.approx(rate, abs=0.0051)
     assert (wrapper.origin, wrapper.failed, wrapper.exit_signal) == ("run", True, "SIGINT")
+
+
+def test_run_through_a_shell_never_stores_the_shells_peak_as_the_trees(
+    work: dict[str, Any]
+) -> None:
+    """``sh -c 'llama-bench ...; true'``: the shell (a MiB or two) is not what ran; the peak
+    stored is the tree's (at least the loaded llama-bench's, several MiB) or null."""
+    from envstamp.results import load_results
+
+    assert BIN is not None
+    bench = f"{BIN / 'llama-bench'} -m tiny.gguf -r 3 -o json; true"  # the review's command
+    done = envstamp(work, "run", "-q", "-o", "shell.jsonl", "--", "sh", "-c", bench)
+    assert done.returncode == 0, done.stderr
+    results = load_results(work["dir"] / "shell.jsonl", verify=False)
+    assert sorted(r.name for r in results if r.origin == "run:llama-bench") == [
+        "pp512", "tg128"
+    ]
+    for result in results:
+        assert result.memory is not None
+        peak = result.memory.child_rss_peak_bytes
+        assert peak is None or peak >= 4 << 20, (result.name, peak)

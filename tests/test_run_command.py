@@ -520,11 +520,12 @@ def test_peak_rss_of_a_small_command_is_not_envstamps_own() -> None:
 def test_trusted_peak_rules() -> None:
     from envstamp.childrun import trusted_peak
 
-    assert trusted_peak(500, 100, 7) == (500, "rusage")  # above anything inherited
-    assert trusted_peak(100, 100, 7) == (7, "procfs")  # could be inherited: the watched figure
-    assert trusted_peak(100, 100, None) == (None, None)
-    assert trusted_peak(None, None, 9) == (9, "procfs")
-    assert trusted_peak(5, None, 9) == (5, "rusage")
+    # (a command that waited for no process of its own: its VmHWM is the tree's)
+    assert trusted_peak(500, 100, 7, False) == (500, "rusage")  # above anything inherited
+    assert trusted_peak(100, 100, 7, False) == (7, "procfs")  # could be inherited: watched
+    assert trusted_peak(100, 100, None, False) == (None, None)
+    assert trusted_peak(None, None, 9, False) == (9, "procfs")
+    assert trusted_peak(5, None, 9, False) == (5, "rusage")
 
 
 # ------------------------------------------------------------------- memory not observed

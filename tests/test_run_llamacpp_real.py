@@ -6,6 +6,8 @@ their READMEs say how each was made), so every value asserted here is one llama.
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -299,3 +301,70 @@ def test_a_row_is_given_only_the_model_it_ran(
     cut = data.draw(st.integers(min_value=0, max_value=len(rows)))
     found = models_by_block(rows[:cut], models)
     assert found in ([None] * cut, truth[:cut])
+
+
+# --------------------------------------------------------------- peak memory under a wrapper
+
+ALLOCATE = """
+import time
+block = bytearray(24 << 20)
+block[::4096] = b"x" * len(block[::4096])
+time.sleep(0.3)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM and zombies of /proc")
+def test_a_wrapper_shells_own_peak_is_never_the_trees(
+    tmp_path: Path, quick_capture: None
+) -> None:
+    """``sh -c 'BENCH; true'``: the shell waits for the benchmark (24 MiB here), so its
+    rusage holds the benchmark's peak - but under the peak this process reached, which a
+    fork carries into it.  The shell's own VmHWM (a MiB or two) is not the tree's peak:
+    stored is the tree's peak or null."""
+    script = tmp_path / "alloc.py"
+    script.write_text(ALLOCATE, encoding="utf-8")
+    ballast = bytearray(96 << 20)  # this process clearly above the benchmark
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    out = tmp_path / "r.jsonl"
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}; true"
+    assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "sh", "-c", command) == 0
+    del ballast
+    (result,) = load_results(out)
+    assert result.memory is not None
+    peak = result.memory.child_rss_peak_bytes
+    assert peak is None or peak >= 24 << 20, peak
+    assert (peak is None) == (result.memory.source is None)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="zombies of /proc")
+@pytest.mark.parametrize(
+    ("command", "waited"),
+    [
+        (["sh", "-c", "/bin/true; true"], True),  # the shell ran a program and waited for it
+        (["sh", "-c", "true"], False),  # a builtin: the shell alone
+        ([sys.executable, "-c", "pass"], False),
+    ],
+)
+def test_whether_a_command_waited_for_processes_of_its_own(
+    command: list[str], waited: bool
+) -> None:
+    import subprocess
+
+    from envstamp import childrun
+
+    proc = subprocess.Popen(command)
+    try:
+        assert childrun._waited_for_others(proc.pid) is waited
+    finally:
+        proc.wait()
+
+
+def test_trusted_peak_of_a_command_that_waited_for_others() -> None:
+    from envstamp.childrun import trusted_peak
+
+    # rusage above anything inherited: the largest process of the tree, children included
+    assert trusted_peak(500, 100, 7, True) == (500, "rusage")
+    # under it: the command's own VmHWM is not its children's peak
+    assert trusted_peak(100, 100, 7, True) == (None, None)
+    assert trusted_peak(100, 100, 7, None) == (None, None)  # not known whether it had any
+    assert trusted_peak(100, 100, 7, False) == (7, "procfs")  # alone: its peak is the tree's
