@@ -220,9 +220,11 @@ def entry() -> NoReturn:
 
 
 def _end_descendants() -> None:
-    # envstamp is exiting: nothing it started may outlive it.  Its own commands were ended
-    # already; this catches what a library started (GPUtil's, py-cpuinfo's, GitPython's
-    # processes, none of which carry envstamp's marks) and a call that timed out left.
+    # envstamp is exiting: nothing it started may outlive it.  Its own commands (GPUtil's
+    # and GitPython's included) were ended already; this catches what carries none of
+    # envstamp's marks (py-cpuinfo's commands, GitPython's import-time check, a daemon that
+    # closed every descriptor).  It first stops new starts, so a probe thread still running
+    # cannot start a process just after the sweep looked.
     if "subprocess" not in sys.modules:
         return  # nothing was ever started
     from envstamp.runner.processes import end_descendants

@@ -432,13 +432,17 @@ class Runner:
     def git_info(self, path: str, *, timeout: float | None = None) -> Answer:
         """Commit, describe, branch, dirty and remote of a git checkout (GitPython)."""
         limit = self._limit(timeout)
-        return self._answer("git", {"path": path}, lambda: _libraries().git_answer(path, limit))
+        return self._answer(
+            "git", {"path": path}, lambda: _libraries().git_answer(path, limit, self._registry())
+        )
 
     def library(self, name: str, *, timeout: float | None = None) -> Answer:
         """Ask a third-party library (``py-cpuinfo``, ``gputil``) under a timeout."""
         limit = self._limit(timeout)
         return self._answer(
-            "library", {"name": name}, lambda: _libraries().library_answer(name, limit)
+            "library",
+            {"name": name},
+            lambda: _libraries().library_answer(name, limit, self._registry()),
         )
 
     def finish(self) -> None:

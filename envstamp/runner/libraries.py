@@ -1,23 +1,51 @@
-"""Third-party libraries used only as fallbacks (GitPython, py-cpuinfo, GPUtil), under timeouts."""
+"""Third-party libraries used only as fallbacks (GitPython, py-cpuinfo, GPUtil), under timeouts.
+
+Two of them start processes themselves: GitPython runs ``git``, GPUtil runs ``nvidia-smi``.
+GitPython's spawn function is routed (:class:`~envstamp.runner.processes.Route`) for the
+length of envstamp's call, so its processes are process trees like the runner's commands,
+ended with everything they started when the call returns, times out or the capture's deadline
+passes.  GPUtil runs in a child Python started by the runner (see ``_GPUTIL_CHILD``), which
+makes it and its nvidia-smi one such tree.  (py-cpuinfo, used only where the system offers no
+native description, is neither.)
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from envstamp.runner.answers import Answer, call_with_timeout
+from envstamp.runner.processes import Route, install_route
+
+
+def _routed_call(fn: Callable[[], Answer], timeout: float, what: str, registry: Any) -> Answer:
+    """``fn()`` under a timeout, the processes it starts routed: ended when it returns or
+    is given up on."""
+    route = Route(registry)
+
+    def call() -> Answer:
+        with route.active():
+            return fn()
+
+    try:
+        return call_with_timeout(call, timeout, what)
+    finally:
+        route.close()
 
 # ------------------------------------------------------------------------ git and libraries
 
 
-def git_answer(path: str, timeout: float) -> Answer:
+def git_answer(path: str, timeout: float, registry: Any = None) -> Answer:
     """Describe a git checkout with GitPython (imported only here: it costs ~50 ms)."""
 
     def ask() -> Answer:
         try:
             import git
+            import git.cmd
         except ImportError as exc:
             return {"status": "absent", "detail": f"GitPython unavailable: {exc}"}
+        install_route(git.cmd, "safer_popen")
         try:
             repo = git.Repo(path, search_parent_directories=False)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -27,7 +55,7 @@ def git_answer(path: str, timeout: float) -> Answer:
         with repo:
             return _describe_repo(repo, timeout)
 
-    return call_with_timeout(ask, timeout, "git")
+    return _routed_call(ask, timeout, "git", registry)
 
 
 def _describe_repo(repo: Any, timeout: float) -> Answer:
@@ -64,12 +92,13 @@ def _describe_repo(repo: Any, timeout: float) -> Answer:
     }
 
 
-def library_answer(name: str, timeout: float) -> Answer:
-    """Third-party libraries envstamp uses only as fallbacks, each under a timeout."""
+def library_answer(name: str, timeout: float, registry: Any = None) -> Answer:
+    """Third-party libraries envstamp uses only as fallbacks, each under a timeout;
+    ``registry`` (a runner's) is where the processes a library starts are registered."""
     if name == "py-cpuinfo":
         return call_with_timeout(_py_cpuinfo, timeout, name)
     if name == "gputil":
-        return call_with_timeout(_gputil, timeout, name)
+        return _gputil(timeout, registry)
     return {"status": "unsupported", "detail": f"unknown library {name}"}
 
 
@@ -82,29 +111,54 @@ def _py_cpuinfo() -> Answer:
     return {"status": "ok", "info": {k: v for k, v in info.items() if _jsonable(v)}}
 
 
-def _gputil() -> Answer:
+# GPUtil runs in a child Python, a command of the runner's like any other.  In this process
+# its import is not safe: it imports distutils, which setuptools' shim (_distutils_hack)
+# answers by importing setuptools from inside a meta-path finder, holding the interpreter's
+# global import lock, while probe threads import modules of their own - a deadlock that hung
+# `envstamp run` for good (seen once in 40 runs).  In a child, the import costs only that
+# child, and nvidia-smi, which GPUtil starts itself, is part of the command's process tree:
+# the child keeps inherited descriptors open for it (close_fds=False), so the tree's marker
+# reaches whatever nvidia-smi leaves behind.  The child prints one JSON answer.
+_GPUTIL_CHILD = """
+import json, sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # never a GPUtil.py of the cwd
+try:
+    import functools, subprocess
+    import GPUtil
+    import GPUtil.GPUtil as module
+except Exception as exc:  # it imports distutils, gone in Python 3.12
+    print(json.dumps({"status": "unsupported", "detail": f"GPUtil does not import here: {exc}"}))
+    sys.exit(0)
+module.Popen = functools.partial(subprocess.Popen, close_fds=False)
+keys = {"id": "id", "uuid": "uuid", "name": "name", "driver": "driver", "serial": "serial",
+        "memory_total_mib": "memoryTotal", "memory_used_mib": "memoryUsed",
+        "temperature_c": "temperature", "load": "load"}
+gpus = [{k: getattr(g, a, None) for k, a in keys.items()} for g in GPUtil.getGPUs()]
+print(json.dumps({"status": "ok", "gpus": gpus}, default=str))
+"""
+
+
+def _gputil(timeout: float, registry: Any) -> Answer:
+    """GPUtil's GPUs, asked of a child Python (see _GPUTIL_CHILD); failure is data."""
+    import sys
+
+    from envstamp.runner.commands import run_command
+
+    if not sys.executable:
+        return {"status": "unsupported", "detail": "no Python interpreter to run GPUtil in"}
+    ran = run_command([sys.executable, "-c", _GPUTIL_CHILD], timeout, {}, registry)
+    if ran["status"] != "ok":
+        return {"status": ran["status"], "detail": f"gputil: {ran.get('detail')}"}
+    lines = str(ran.get("stdout", "")).strip().splitlines()
     try:
-        import GPUtil  # the package's own name
-    except Exception as exc:  # noqa: BLE001 - it imports distutils, gone in Python 3.12
-        return {"status": "unsupported", "detail": f"GPUtil does not import here: {exc}"}
-    gpus = GPUtil.getGPUs()
-    return {
-        "status": "ok",
-        "gpus": [
-            {
-                "id": g.id,
-                "uuid": g.uuid,
-                "name": g.name,
-                "driver": g.driver,
-                "serial": g.serial,
-                "memory_total_mib": g.memoryTotal,
-                "memory_used_mib": g.memoryUsed,
-                "temperature_c": g.temperature,
-                "load": g.load,
-            }
-            for g in gpus
-        ],
-    }
+        answer = json.loads(lines[-1]) if lines and ran.get("returncode") == 0 else None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or answer.get("status") not in ("ok", "unsupported"):
+        last = str(ran.get("stderr", "")).strip().splitlines()
+        why = last[-1][:200] if last else f"exited {ran.get('returncode')}"
+        return {"status": "error", "detail": f"gputil: {why}"}
+    return answer
 
 
 def _jsonable(value: Any) -> bool:

@@ -6,6 +6,9 @@ root of a :class:`Tree`:
 * its environment carries ``ENVSTAMP_TREE=<token>`` (a random token per tree, appended to
   any tokens already there, so nested envstamps find each other's trees), which every
   descendant inherits unless it clears its environment;
+* it inherits a *marker*, an extra open descriptor on a pipe of the tree's own, which every
+  descendant inherits too unless it closes descriptors it does not know (``env -i``,
+  ``setsid`` and redirecting stdin/stdout/stderr keep it);
 * a probe's command runs in a session and process group of its own, so one ``killpg`` ends
   all of it that stayed in the group (``envstamp run``'s benchmark stays in envstamp's own
   group, where the terminal's Ctrl-C and stdin reach it as they would without envstamp);
@@ -17,9 +20,16 @@ root of a :class:`Tree`:
 When the root exits (or times out, or envstamp is interrupted) :meth:`Tree.end` kills what
 is left, round after round until nothing is: the tree's process group, then every child of
 envstamp that belongs to the tree - it carries the token, is in the tree's group, or holds
-one of the tree's output pipes - together with the group it leads; those re-parented to
-envstamp are reaped.  A process that clears its environment, leaves the session and closes
-its output is not found (a cgroup would find it; envstamp does not require one).
+one of the tree's output pipes or its marker - together with the group it leads; those
+re-parented to envstamp are reaped.  A process that clears its environment, leaves the
+session and closes every descriptor it inherited is not found (a cgroup would find it;
+envstamp does not require one).  Processes the host program started are never touched:
+they carry none of these marks.
+
+A third-party library that starts processes itself (GitPython runs ``git``) has its spawn
+function routed for the length of envstamp's call (:class:`Route`): each process it starts
+is a tree too.  And once the CLI is exiting (:func:`stop_spawning`), nothing new is
+started, so its last sweep cannot miss a process forked just after it looked.
 
 Output is read by :class:`Pump` threads that keep at most a cap of each stream (the rest is
 read and counted, never kept), so a tool that prints without end costs time, not memory.
@@ -28,16 +38,17 @@ read and counted, never kept), so a tool that prints without end costs time, not
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
 TREE_ENV = "ENVSTAMP_TREE"
 PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
@@ -84,6 +95,46 @@ def signal_name(returncode: int | None) -> str | None:
         return f"signal {-returncode}"
 
 
+# --------------------------------------------------------------------- starting at all
+
+
+class _Spawning:
+    """The gate every process envstamp starts goes through (``with SPAWNING:`` around the
+    spawn).  :meth:`stop` closes it for good and waits for the spawns under way: the CLI's
+    last sweep must not miss a process that a probe thread still starting a command (past
+    the capture, in a state reading) forks just after the sweep looked."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._under_way = 0
+        self._stopped = False
+
+    def __enter__(self) -> None:
+        with self._cond:
+            if self._stopped:
+                raise OSError("envstamp is exiting: no new process is started")
+            self._under_way += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._cond:
+            self._under_way -= 1
+            self._cond.notify_all()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.wait_for(lambda: self._under_way == 0, timeout)
+
+
+SPAWNING = _Spawning()
+
+
+def stop_spawning() -> None:
+    """No process is started from now on (envstamp is exiting); returns once the spawns
+    under way are done, so that a sweep after it sees every process there will be."""
+    SPAWNING.stop()
+
+
 # ------------------------------------------------------------------------------- the tree
 
 
@@ -100,7 +151,8 @@ class Tree:
         self.own_group = own_group and os.name == "posix"
         self._windows_group = own_group and os.name == "nt"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.pipe_inodes: set[int] = set()
+        self.pipe_inodes: set[int] = set()  # its output pipes and its marker (see popen)
+        self._marker: int | None = None
         self.aborted = False  # ended from outside (a capture's deadline, an interruption)
         self._seen: set[int] = set()  # pids found belonging to the tree (to reap them later)
         self._ended = False
@@ -112,19 +164,50 @@ class Tree:
         env[TREE_ENV] = (env.get(TREE_ENV, "") + " " + self.token).strip()
         return env
 
-    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        """Start the command (``subprocess.Popen`` keywords; ``env`` gets the token)."""
+    def popen(self, argv: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        """Start the command (``subprocess.Popen`` keywords; ``env`` gets the token).
+
+        On POSIX the command also inherits a *marker*: one end of a pipe of the tree's own,
+        open on an extra descriptor.  Descriptors pass through ``fork``, ``exec``, ``env -i``,
+        ``setsid`` and redirections of stdin/stdout/stderr alike, so a descendant that
+        cleared its environment and left the session is still found by it (only one that
+        also closes every descriptor it does not know, as a daemon may, goes unseen).  The
+        other end is closed at once: reading the marker gives end-of-file, and nothing can
+        be written to it.  This process keeps its end until the tree has ended, so the
+        pipe's inode cannot be reused meanwhile.  Raises OSError once envstamp is exiting
+        (:func:`stop_spawning`).
+        """
         enable_subreaper()
         kwargs["env"] = self.environ(kwargs.get("env") or os.environ)
         if self.own_group:
             kwargs["start_new_session"] = True
         elif self._windows_group:
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-        self.proc = subprocess.Popen(argv, **kwargs)
+        with SPAWNING:
+            if os.name == "posix":
+                self._open_marker()
+                kwargs["pass_fds"] = (*kwargs.get("pass_fds", ()), self._marker)
+            try:
+                self.proc = subprocess.Popen(argv, **kwargs)
+            except BaseException:
+                self._close_marker()
+                raise
         for pipe in (self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 self.pipe_inodes.add(os.fstat(pipe.fileno()).st_ino)
         return self.proc
+
+    def _open_marker(self) -> None:
+        read_end, write_end = os.pipe()
+        os.close(write_end)
+        self._marker = read_end
+        self.pipe_inodes.add(os.fstat(read_end).st_ino)
+
+    def _close_marker(self) -> None:
+        marker, self._marker = self._marker, None
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                os.close(marker)
 
     # -- ending ---------------------------------------------------------------------------
 
@@ -156,6 +239,7 @@ class Tree:
                 self._rounds(proc, signal.SIGTERM, term_grace, left)
             self._rounds(proc, signal.SIGKILL, limit, left)
             self._ended = True
+            self._close_marker()  # every process of the tree that could be found has ended
             return [f"{name} (pid {pid})" for pid, name in left.items()]
 
     def _rounds(
@@ -244,6 +328,85 @@ class Tree:
             self._seen.discard(pid)
 
 
+# ------------------------------------------------------------- processes a library starts
+
+
+class _Registry(Protocol):
+    def add(self, tree: Tree) -> None: ...
+    def discard(self, tree: Tree) -> None: ...
+
+
+_ROUTES = threading.local()  # .route: the Route of the library call on this thread
+_INSTALL_LOCK = threading.Lock()
+
+
+class Route:
+    """The processes that a third-party library starts during one call (GitPython runs
+    ``git`` itself): each is started as a :class:`Tree` -
+    token, session of its own, marker - and registered where the runner's commands are, so
+    a capture's deadline ends it, and :meth:`close` ends whatever is left of them when the
+    call returns or is given up on.  Only spawns made on a thread inside :meth:`active`
+    are routed: the same library used by the host program elsewhere is left alone."""
+
+    def __init__(self, registry: _Registry | None = None) -> None:
+        self.registry = registry
+        self.trees: list[Tree] = []
+        self.closed = False
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """Route the spawns of this thread (through :func:`install_route`'d functions)."""
+        previous = getattr(_ROUTES, "route", None)
+        _ROUTES.route = self
+        try:
+            yield
+        finally:
+            _ROUTES.route = previous
+
+    def popen(self, args: Any, kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
+        with self._lock:  # held through the spawn: close() cannot slip in between
+            if self.closed:
+                raise OSError("the library call was given up on: no new process is started")
+            tree = Tree(own_group=True)
+            proc = tree.popen(args, **kwargs)
+            self.trees.append(tree)
+            if self.registry is not None:
+                self.registry.add(tree)
+            return proc
+
+    def close(self) -> None:
+        """End every tree started through this route and refuse new ones."""
+        with self._lock:
+            self.closed = True
+            trees = list(self.trees)
+        for tree in trees:
+            tree.end()
+            if self.registry is not None:
+                self.registry.discard(tree)
+
+
+def install_route(module: Any, name: str) -> None:
+    """Replace ``module.name`` (a library's ``Popen``-like function) by one that starts the
+    process through the thread's :class:`Route` while a routed call runs on that thread,
+    and calls the original everywhere else.  Once per function; a missing name (another
+    version of the library) is left alone."""
+    with _INSTALL_LOCK:
+        original = getattr(module, name, None)
+        if original is None or getattr(original, "_envstamp_route", False):
+            return
+
+        @functools.wraps(original)
+        def spawn(args: Any, *rest: Any, **kwargs: Any) -> Any:
+            route: Route | None = getattr(_ROUTES, "route", None)
+            if route is None or rest:  # not ours (or a call shape Popen does not use)
+                return original(args, *rest, **kwargs)
+            return route.popen(args, kwargs)
+
+        spawn._envstamp_route = True  # type: ignore[attr-defined]
+        setattr(module, name, spawn)
+
+
 def _end_windows(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
@@ -261,7 +424,9 @@ def _end_windows(proc: subprocess.Popen[bytes]) -> None:
 
 def end_descendants(limit: float = 1.0) -> None:
     """Kill every descendant of this process and reap its children: it is about to exit
-    (the CLI's last step).  Linux; elsewhere nothing can be found this way."""
+    (the CLI's last step).  Linux; elsewhere nothing can be found this way.  Starts nothing
+    new afterwards (:func:`stop_spawning`)."""
+    stop_spawning()
     stop_at = time.monotonic() + limit
     signalled: set[int] = set()
     while True:

@@ -84,6 +84,21 @@ class Tools:
             'echo "version: 1 (abc1234)"',
         )
 
+    def daemonizer(self, name: str = "llama-cli") -> Path:
+        """Starts a grandchild the way a daemon leaves: environment cleared (no token),
+        a session of its own, stdin/stdout/stderr away from the tool's pipes; waits until it
+        has done all that, and exits.  Only what it inherited beyond fd 2 can tell it is the
+        tool's."""
+        ready = self.bin / f"{name}.ready"
+        return self.write(
+            name,
+            f"rm -f {ready}\n"
+            f"env -i setsid sh -c 'echo $$ >> {self.pids}; : > {ready}; exec sleep "
+            f"{self._sleep()}' </dev/null >/dev/null 2>&1 &\n"
+            f"i=0; while [ ! -e {ready} ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n"
+            'echo "version: 1 (abc1234)"',
+        )
+
     def hanger(self, name: str = "llama-cli") -> Path:
         """Starts an escaping grandchild, then never answers."""
         return self.write(
@@ -179,7 +194,7 @@ def _in_thread(fn: Any, timeout: float = RETURN_WITHIN) -> Any:
 # -------------------------------------------------------------- item 9: orphans, capture
 
 
-@pytest.mark.parametrize("kind", ["forker", "escaper", "hanger"])
+@pytest.mark.parametrize("kind", ["forker", "escaper", "hanger", "daemonizer"])
 def test_capture_in_process_leaves_no_process_of_its_tools(tools: Tools, kind: str) -> None:
     tool = getattr(tools, kind)()
     options = CaptureOptions(
@@ -190,7 +205,7 @@ def test_capture_in_process_leaves_no_process_of_its_tools(tools: Tools, kind: s
     assert tools.survivors() == []
 
 
-@pytest.mark.parametrize("kind", ["forker", "escaper", "hanger"])
+@pytest.mark.parametrize("kind", ["forker", "escaper", "hanger", "daemonizer"])
 def test_capture_cli_leaves_no_process_of_its_tools(
     tools: Tools, kind: str, tmp_path: Path
 ) -> None:
@@ -206,6 +221,175 @@ def test_capture_cli_leaves_no_process_of_its_tools(
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["probes"]
     assert tools.survivors() == []
+
+
+def _gputil_imports() -> bool:
+    try:
+        import GPUtil  # noqa: F401
+    except Exception:  # noqa: BLE001 - it imports distutils, gone in Python 3.12
+        return False
+    return True
+
+
+def _nvidia_smi_leaving_everything(tools: Tools) -> None:
+    """An nvidia-smi on PATH that fails (no driver answers) after leaving every kind of
+    process behind: a background child, a setsid escapee, TERM-ignoring ones and a daemon
+    (environment cleared, own session, no pipe).  GPUtil runs it too, itself."""
+    tools.write(
+        "nvidia-smi",
+        f"sleep {tools._sleep()} &\n"
+        f"setsid sleep {tools._sleep()} &\n"
+        f"( trap '' TERM; exec sleep {tools._sleep()} ) &\n"
+        f"sh -c 'trap \"\" TERM HUP INT; sleep {tools._sleep()}' &\n"
+        f"env -i setsid sh -c 'exec sleep {tools._sleep()}' </dev/null >/dev/null 2>&1 &\n"
+        "echo 'NVIDIA-SMI has failed'\n"
+        "exit 9",
+    )
+
+
+def test_capture_in_process_ends_what_its_gpu_tools_and_gputil_left(
+    tools: Tools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # capture() used as a library: no CLI sweep at exit; every process that the probes'
+    # commands, and GPUtil's own nvidia-smi, left must be gone when it returns.
+    _nvidia_smi_leaving_everything(tools)
+    monkeypatch.setenv("PATH", f"{tools.bin}{os.pathsep}{os.environ['PATH']}")
+    wanted = {"gpu_nvidia", "gpu_nvidia_state"}
+    options = CaptureOptions(
+        skip=frozenset(s.name for s in PROBES if s.name not in wanted),
+        command_timeout=1,
+        deadline=3,
+    )
+    manifest = _in_thread(lambda: capture(options, refresh=True))
+    gpu = next(p for p in manifest.probes if p.name == "gpu_nvidia")
+    if _gputil_imports():  # GPUtil ran nvidia-smi itself, after the runner's attempts
+        assert "gputil" in (gpu.detail or ""), gpu.detail
+    assert tools.survivors() == []
+
+
+def test_capture_in_process_never_ends_the_host_programs_own_processes(
+    tools: Tools, tmp_path: Path
+) -> None:
+    # The host's children look like an escaped daemon (no token, a session of their own,
+    # no pipe of envstamp's): one started before the capture, one while it runs.
+    tool = tools.daemonizer()
+    options = CaptureOptions(
+        llama_cpp=(str(tool),), skip=ALL_PROBES_BUT_LLAMACPP, command_timeout=1, deadline=3
+    )
+    host: list[subprocess.Popen[bytes]] = []
+
+    def start_host_process() -> None:
+        quiet = subprocess.DEVNULL
+        env = {"PATH": os.environ["PATH"]}
+        argv = ["sleep", tools._sleep()]
+        host.append(
+            subprocess.Popen(
+                argv, env=env, start_new_session=True, stdin=quiet, stdout=quiet, stderr=quiet
+            )
+        )
+
+    start_host_process()
+    during = threading.Timer(0.05, start_host_process)
+    try:
+        during.start()
+        _in_thread(lambda: capture(options, refresh=True))
+        during.join()
+        time.sleep(0.3)
+        assert len(host) == 2
+        assert all(proc.poll() is None for proc in host), "a host process was ended"
+    finally:
+        for proc in host:
+            proc.kill()
+            proc.wait()
+    assert tools.survivors() == []
+
+
+def test_a_routed_spawn_is_a_tree_and_the_same_function_elsewhere_is_left_alone(
+    tools: Tools,
+) -> None:
+    # What GitPython's spawn function becomes once envstamp used it: on the thread of
+    # envstamp's call a process tree (session, token), ended by the route with what it left;
+    # anywhere else - the host's own calls - the original, unchanged.
+    import types
+
+    from envstamp.runner.processes import Route, install_route
+
+    library = types.SimpleNamespace(Popen=subprocess.Popen)
+    install_route(library, "Popen")
+    report = "echo $(ps -o sid= -p $$) ${ENVSTAMP_TREE:-}"
+    env = {k: v for k, v in os.environ.items() if k != "ENVSTAMP_TREE"}
+
+    def ask() -> list[str]:
+        proc = library.Popen(["sh", "-c", report], stdout=subprocess.PIPE, env=env)
+        out, _ = proc.communicate(timeout=RETURN_WITHIN)
+        return out.decode().split()
+
+    route = Route()
+    with route.active():
+        sid, *token = ask()
+        leaver = library.Popen([str(tools.forker())], stdout=subprocess.DEVNULL, env=env)
+        leaver.wait(RETURN_WITHIN)
+    assert int(sid) != os.getsid(0) and token
+    route.close()
+    assert tools.survivors() == []
+    with route.active(), pytest.raises(OSError, match="given up on"):
+        library.Popen(["true"])  # a closed route starts nothing
+    sid, *token = ask()  # the host's call
+    assert int(sid) == os.getsid(0) and not token
+
+
+def test_git_info_in_process_ends_what_git_left(
+    tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GitPython runs git itself: a git that leaves a background child and a daemon behind
+    # (then does its work) must leave nothing once git_info returned.  (GitPython's import
+    # checks "git version" once per process, before envstamp can route anything: that one
+    # call is left to the CLI's sweep, so the fake behaves there.)
+    import shutil
+
+    real_git = shutil.which("git")
+    if real_git is None:
+        pytest.skip("needs git to make a checkout")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    subprocess.run([real_git, "init", "-q", str(checkout)], check=True)
+    ready = tools.bin / "git.ready"
+    tools.write(
+        "git",
+        f'[ "$1" = version ] && exec {real_git} "$@"\n'
+        f"sleep {tools._sleep()} </dev/null >/dev/null 2>&1 &\n"
+        f"env -i setsid sh -c 'echo $$ >> {tools.pids}; : > {ready}; exec sleep "
+        f"{tools._sleep()}' </dev/null >/dev/null 2>&1 &\n"
+        f"i=0; while [ ! -e {ready} ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n"
+        f"rm -f {ready}\n"
+        f'exec {real_git} "$@"',
+    )
+    monkeypatch.setenv("PATH", f"{tools.bin}{os.pathsep}{os.environ['PATH']}")
+    answer = _in_thread(lambda: LiveRunner().git_info(str(checkout), timeout=30))
+    assert answer["status"] == "ok", answer
+    assert len(tools.pids.read_text().split()) >= 2  # the fake git ran and left its daemon
+    assert tools.survivors() == []
+
+
+def test_nothing_is_started_once_envstamp_is_exiting() -> None:
+    # The CLI's last sweep first closes the gate: a probe thread still running (past the
+    # capture's deadline, in a state reading) cannot start a command the sweep would miss.
+    script = (
+        "from envstamp.runner.processes import stop_spawning, Tree\n"
+        "from envstamp.runner.commands import run_command\n"
+        "stop_spawning()\n"
+        "print(run_command(['true'], 5.0, {})['detail'])\n"
+        "try:\n"
+        "    Tree(own_group=True).popen(['true'])\n"
+        "except OSError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    done = subprocess.run(
+        [PY, "-c", script], capture_output=True, text=True, timeout=RETURN_WITHIN, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("envstamp is exiting") == 2, done.stdout
+    assert "refused:" in done.stdout
 
 
 def test_a_timed_out_command_is_reported_and_its_whole_tree_ended(tools: Tools) -> None:
@@ -283,7 +467,7 @@ def test_run_child_names_the_signal_that_ended_the_command() -> None:
     assert child.signal == "SIGILL" and child.exit_code == 128 + signal.SIGILL
 
 
-@pytest.mark.parametrize("kind", ["forker", "escaper"])
+@pytest.mark.parametrize("kind", ["forker", "escaper", "daemonizer"])
 def test_envstamp_run_leaves_no_process_behind(tools: Tools, kind: str, tmp_path: Path) -> None:
     tool = getattr(tools, kind)("bench")
     log = tmp_path / "r.jsonl"
