@@ -453,6 +453,18 @@ def test_run_child_returns_when_the_command_exits_and_ends_what_it_left(
     assert tools.survivors() == []
 
 
+def test_the_peak_memory_watcher_reads_often_at_first_then_backs_off() -> None:
+    # VmHWM is a high-water mark: after the first second a reading every half second loses
+    # at most the child's last half second, and a long benchmark is not woken at 50 Hz.
+    from envstamp.childrun import _HighWaterWatcher as Watcher
+
+    assert Watcher.interval_after(0.0) == Watcher.INTERVAL <= 0.02
+    assert Watcher.interval_after(Watcher.FAST_FOR - 0.01) == Watcher.INTERVAL
+    assert Watcher.interval_after(Watcher.FAST_FOR) == Watcher.SLOW_INTERVAL == 0.5
+    assert Watcher.interval_after(3600.0) == Watcher.SLOW_INTERVAL
+    assert Watcher.FAST_FOR / Watcher.INTERVAL >= Watcher.MIN_READINGS * 10
+
+
 def test_run_child_of_a_tidy_command_reports_no_descendants() -> None:
     from envstamp.childrun import run_child
 
