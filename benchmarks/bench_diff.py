@@ -34,7 +34,7 @@ def write_variants(folder: Path, count: int) -> list[str]:
     """``count`` manifests: the workstation with a few identity fields varied."""
     import attrs
 
-    from envstamp.serialize import manifest_from_json, to_json
+    from envstamp.manifest.serialize import manifest_from_json, to_json
 
     base = manifest_from_json(A.read_bytes())
     drivers = ["550.54.14", "555.42.06", "560.35.03", "565.57.01"]

@@ -45,7 +45,7 @@ from envstamp.collect import capture
 manifest = capture()
 wall, cpu = time.perf_counter(), time.thread_time()
 if mode == "plain":
-    from envstamp.serialize import to_json
+    from envstamp.manifest.serialize import to_json
     text = to_json(manifest)
 else:
     from envstamp.keys import load_signing_key
@@ -145,7 +145,7 @@ def signing_step(env: dict[str, str], runs: int) -> None:
 def warm_signing() -> tuple[Any, Any]:
     from envstamp.collect import capture
     from envstamp.keys import load_signing_key
-    from envstamp.serialize import to_json
+    from envstamp.manifest.serialize import to_json
     from envstamp.sign import envelope_json, sign_manifest
 
     manifest = capture()

@@ -16,15 +16,15 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "capture": "envstamp.collect",
     "CaptureOptions": "envstamp.collect",
-    "Manifest": "envstamp.model",
+    "Manifest": "envstamp.manifest.model",
     "parse": "envstamp.kinds",
     "KINDS": "envstamp.kinds",
     "EnvstampError": "envstamp.errors",
     "InputError": "envstamp.errors",
     "ParseError": "envstamp.errors",
     "CheckFailed": "envstamp.errors",
-    "to_json": "envstamp.serialize",
-    "manifest_from_json": "envstamp.serialize",
+    "to_json": "envstamp.manifest.serialize",
+    "manifest_from_json": "envstamp.manifest.serialize",
     "load_document": "envstamp.documents",
     "sign_manifest": "envstamp.sign",
     "verify_envelope": "envstamp.verify",
@@ -65,9 +65,8 @@ if TYPE_CHECKING:
     from envstamp.errors import ParseError as ParseError
     from envstamp.kinds import KINDS as KINDS
     from envstamp.kinds import parse as parse
-    from envstamp.model import Manifest as Manifest
-    from envstamp.serialize import manifest_from_json as manifest_from_json
-    from envstamp.serialize import to_json as to_json
+    from envstamp.manifest.model import Manifest
+    from envstamp.manifest.serialize import manifest_from_json, to_json
 
 
 def __getattr__(name: str) -> Any:

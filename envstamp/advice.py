@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
-from envstamp.model import Manifest, Volatile
+from envstamp.manifest.model import Manifest, Volatile
 from envstamp.results import Advice, Summary
 
 SPREAD_LIMIT = 0.10

@@ -20,9 +20,9 @@ from typing import Any
 import attrs
 
 from envstamp import __version__
-from envstamp.model import Manifest, ProbeRecord, ProbeStatus
+from envstamp.manifest.model import Manifest, ProbeRecord, ProbeStatus
+from envstamp.manifest.records import FrozenRecord, frozen_record
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
-from envstamp.records import FrozenRecord, frozen_record
 from envstamp.runner import DEFAULT_COMMAND_TIMEOUT, Runner, make_runner
 
 DEFAULT_DEADLINE = 5.0
@@ -292,7 +292,7 @@ def _settled(slot: _Slot) -> tuple[Outcome, ProbeRecord]:
 
 
 def _record(name: str, outcome: Outcome, duration_ms: float | None) -> ProbeRecord:
-    from envstamp.secrets import redact_value
+    from envstamp.manifest.secrets import redact_value
 
     return ProbeRecord(
         name=name,
@@ -341,7 +341,7 @@ def assemble(outcomes: Sequence[Outcome]) -> Sections:
 
 def build_manifest(sections: Sections, records: list[ProbeRecord], captured_at: str) -> Manifest:
     """A Manifest from merged sections and probe records, with its identity digest."""
-    from envstamp.serialize import with_digest
+    from envstamp.manifest.serialize import with_digest
 
     known = {a.name for a in attrs.fields(Manifest)}
     values = {name: value for name, value in sections.items() if name in known}

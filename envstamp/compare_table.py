@@ -30,7 +30,7 @@ from envstamp.diff_results import (
 )
 from envstamp.diff_walk import item_label, show_value
 from envstamp.differ import Input, as_document, diff_manifests, input_info, rank_key
-from envstamp.documents import Document
+from envstamp.manifest.document import Document
 from envstamp.rules import Impact
 
 COMPARE_SCHEMA_ID = "envstamp.compare/1"
@@ -312,7 +312,7 @@ def _row_for(
 
 def compare_schema() -> dict[str, Any]:
     """JSON Schema of ``envstamp compare --json``."""
-    from envstamp.schema import schema_for
+    from envstamp.manifest.schema import schema_for
 
     return schema_for(
         CompareReport,

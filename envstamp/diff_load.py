@@ -24,8 +24,8 @@ from typing import Any
 
 import attrs
 
-from envstamp.documents import Document
-from envstamp.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
+from envstamp.manifest.document import Document
+from envstamp.manifest.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
 
 _MAX_SAFE_INT = 2**53 - 1
 # The schema ids the lean path takes; any other goes to the loader of record (which accepts

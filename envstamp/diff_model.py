@@ -213,7 +213,7 @@ class DiffReport:
 
 def diff_schema() -> dict[str, Any]:
     """JSON Schema of ``envstamp diff --json``."""
-    from envstamp.schema import schema_for
+    from envstamp.manifest.schema import schema_for
 
     return schema_for(
         DiffReport,

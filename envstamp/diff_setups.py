@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from envstamp.diff_model import Setup
-from envstamp.model import Manifest
+from envstamp.manifest.model import Manifest
 
 
 @attrs.define

@@ -42,8 +42,8 @@ from envstamp.diff_model import (
     diff_schema,
 )
 from envstamp.diff_walk import Spot, Walk, make_difference, show_value
-from envstamp.documents import Document
-from envstamp.model import Manifest
+from envstamp.manifest.document import Document
+from envstamp.manifest.model import Manifest
 from envstamp.rules import IMPACT_RANK, Impact, Rule
 
 __all__ = [

@@ -7,34 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from envstamp.errors import InputError
-from envstamp.model import Manifest
-
-
-@attrs.define
-class Document:
-    """A loaded input: its manifest, and what kind of file carried it."""
-
-    kind: str  # "manifest" | "envelope" | "results"
-    manifest: Manifest
-    source: str
-    results: list[Any] = attrs.field(factory=list)
-    signature: str = "unsigned"  # "unsigned" | "not verified" | "verified" | "invalid: ..."
-    signers: list[str] = attrs.field(factory=list)
-
-    @property
-    def note(self) -> str:
-        """How this input reached us, in a few words."""
-        if self.kind == "manifest":
-            edited = self.signature.startswith("invalid")
-            return f"plain manifest (unsigned; {self.signature})" if edited else (
-                "plain manifest (unsigned)"
-            )
-        if self.kind == "envelope":
-            return f"signed envelope ({self.signature})"
-        return f"results log, {len(self.results)} results ({self.signature})"
+from envstamp.manifest.document import Document
+from envstamp.manifest.model import Manifest
 
 
 def load_document(path: str, *, verify: bool = True) -> Document:
@@ -46,7 +21,7 @@ def load_document(path: str, *, verify: bool = True) -> Document:
 
 def document_from_bytes(data: bytes, *, source: str, verify: bool = True) -> Document:
     """Recognise and load an envstamp document from its bytes."""
-    from envstamp.serialize import manifest_from_data, parse_json_strict
+    from envstamp.manifest.serialize import manifest_from_data, parse_json_strict
 
     text = _as_text(data, source)
     stripped = text.lstrip()
@@ -65,7 +40,7 @@ def document_from_bytes(data: bytes, *, source: str, verify: bool = True) -> Doc
 def plain_manifest_document(manifest: Manifest, source: str, data: Any = None) -> Document:
     """A plain manifest loaded from a file: its identity digest is recomputed, and one that
     does not match what is stored reads "invalid: edited after capture ..." (issue 12)."""
-    from envstamp.serialize import checked_identity
+    from envstamp.manifest.serialize import checked_identity
 
     manifest, edited = checked_identity(manifest, data)
     signature = f"invalid: {edited}" if edited else "unsigned"

@@ -128,6 +128,6 @@ def parse(kind: str, text: str) -> Sections:
 
 def parse_to_data(kind: str, text: str) -> dict[str, Any]:
     """Parse into the plain JSON fragment that ``envstamp parse`` prints."""
-    from envstamp.serialize import unstructure
+    from envstamp.manifest.serialize import unstructure
 
     return {name: unstructure(value) for name, value in parse(kind, text).items()}

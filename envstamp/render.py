@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from envstamp.model import Gpu, LlamaCppBuild, Manifest, NamedVersion
+from envstamp.manifest.model import Gpu, LlamaCppBuild, Manifest, NamedVersion
 
 Row = tuple[str, str]
 

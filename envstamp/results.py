@@ -33,11 +33,11 @@ import attrs
 
 from envstamp import chainlog
 from envstamp.errors import CheckFailed, InputError, input_error
-from envstamp.model import Manifest, Volatile, field, list_field
+from envstamp.manifest.model import Manifest, Volatile, field, list_field
 
 if TYPE_CHECKING:
-    from envstamp.documents import Document
     from envstamp.keys import PublicKey, SigningKey
+    from envstamp.manifest.document import Document
 
 LOG_SCHEMA = "envstamp.results/1"
 HEAD_PREDICATE = "https://envstamp.dev/results-chain/v1"
@@ -350,7 +350,7 @@ def check_param(name: str, value: Any) -> None:
 def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as stored: tuples become lists, other objects their ``str()``; secrets
     redacted (results logs get shared: no ``api_key`` values, no URL passwords)."""
-    from envstamp.secrets import redact_params
+    from envstamp.manifest.secrets import redact_params
 
     if all(v.__class__ in _PLAIN_PARAMS or v.__class__ is float for v in params.values()):
         return redact_params(params)
@@ -365,7 +365,7 @@ def clean_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def clean_name(name: str) -> str:
     """A result's name as stored: secrets inside it redacted (``-n "pp512 Bearer ..."``)."""
-    from envstamp.secrets import redact_value_cached
+    from envstamp.manifest.secrets import redact_value_cached
 
     return redact_value_cached(name) if isinstance(name, str) else name
 
@@ -396,7 +396,7 @@ def result_body(result: Result) -> bytes:
     if r.summary:
         data["summary"] = {k: _summary_data(v) for k, v in r.summary.items()}
     if r.memory is not None or r.state_before is not None or r.state_after is not None:
-        from envstamp.serialize import unstructure
+        from envstamp.manifest.serialize import unstructure
 
         for name, value in (
             ("memory", r.memory),
@@ -519,7 +519,7 @@ def envelope_predicate(envelope: Mapping[str, Any]) -> dict[str, Any]:
 
 def manifest_digest_of(predicate: Mapping[str, Any]) -> str:
     """``sha256:`` of a manifest's canonical JSON (what results name)."""
-    from envstamp.serialize import canonical_bytes, sha256_digest
+    from envstamp.manifest.serialize import canonical_bytes, sha256_digest
 
     return sha256_digest(canonical_bytes(dict(predicate)))
 
@@ -766,7 +766,7 @@ def _results_after_final(lines: list[bytes]) -> bool:
 
 def _valid_head(line: bytes, keys: list[PublicKey]) -> bool:
     """True when a head line's signature verifies with ``keys`` and it covers its ``prev``."""
-    from envstamp.serialize import parse_json_strict
+    from envstamp.manifest.serialize import parse_json_strict
     from envstamp.verify import verify_envelope
 
     try:
@@ -1235,7 +1235,7 @@ class _Verifier:
             self._problem(index, f"unknown line kind {kind!r}")
 
     def _parse(self, index: int, line: bytes) -> dict[str, Any] | None:
-        from envstamp.serialize import parse_json_strict
+        from envstamp.manifest.serialize import parse_json_strict
 
         try:
             data = parse_json_strict(line, what=f"line {index + 1}")
@@ -1481,7 +1481,7 @@ def _parse_log(
 ) -> tuple[dict[str, Manifest], list[Result]]:
     """Manifests and results of a log (not verified); a manifest whose stored identity digest
     does not match its contents gets the recomputed one, and ``edits`` says where."""
-    from envstamp.serialize import (
+    from envstamp.manifest.serialize import (
         check_fields,
         checked_identity,
         manifest_from_data,
@@ -1535,7 +1535,7 @@ def _parse_log(
 
 def load_results_document(text: str, *, source: str, verify: bool = True) -> Document:
     """A :class:`~envstamp.documents.Document` of a results log (``show``, ``diff``)."""
-    from envstamp.documents import Document
+    from envstamp.manifest.document import Document
 
     data = text.encode("utf-8")
     signature, signers = "not verified", []
@@ -1593,7 +1593,7 @@ def is_results_log(data: bytes) -> bool:
 
 def results_schema() -> dict[str, Any]:
     """JSON Schema of one result line of a results log."""
-    from envstamp.schema import schema_for
+    from envstamp.manifest.schema import schema_for
 
     schema = schema_for(
         Result,

@@ -25,7 +25,7 @@ import attrs
 from envstamp.runner import NvmlCall, Runner
 
 if TYPE_CHECKING:
-    from envstamp.model import Volatile
+    from envstamp.manifest.model import Volatile
     from envstamp.results import MemoryUse
 
 DEFAULT_HZ = 10.0
@@ -410,7 +410,7 @@ def memory_use(region: Region, source: str) -> MemoryUse:
 def volatile_state(runner: Runner | None = None, *, deadline: float = 1.0) -> Volatile | None:
     """Readings of the moment from the volatile probes; None when none answered."""
     from envstamp.collect import PROBES, CaptureOptions, assemble, run_probes
-    from envstamp.model import Power, Volatile
+    from envstamp.manifest.model import Power, Volatile
     from envstamp.probes import ProbeContext
     from envstamp.runner import LiveRunner
 

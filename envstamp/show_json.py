@@ -74,8 +74,8 @@ class ShownLog:
 def shown_log(doc: Any) -> ShownLog:
     """The JSON view of a loaded results log (a :class:`~envstamp.documents.Document`)."""
     from envstamp.diff_setups import changes_from, group_setups
+    from envstamp.manifest.serialize import unstructure
     from envstamp.results import LOG_SCHEMA
-    from envstamp.serialize import unstructure
 
     groups = group_setups(doc.results, doc.manifest)
     first = groups[0].manifest if groups else doc.manifest
@@ -115,7 +115,7 @@ def to_json(view: ShownLog) -> str:
 def show_schema() -> dict[str, Any]:
     """JSON Schema of ``envstamp show --json`` of a results log; a setup's manifest and
     results refer to the manifest and result-line schemas."""
-    from envstamp.schema import schema_for
+    from envstamp.manifest.schema import schema_for
 
     schema = schema_for(
         ShownLog,

@@ -17,7 +17,7 @@ from envstamp.errors import InputError
 
 if TYPE_CHECKING:
     from envstamp.keys import SigningKey
-    from envstamp.model import Manifest
+    from envstamp.manifest.model import Manifest
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -116,7 +116,7 @@ def sign_statement(
     beyond 2**53 make this fail (InputError) rather than sign a lossy value.
     ``key`` None signs with :func:`envstamp.keys.load_signing_key`.
     """
-    from envstamp.serialize import canonical_bytes
+    from envstamp.manifest.serialize import canonical_bytes
 
     if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
         raise InputError(f"not an in-toto statement: _type must be {STATEMENT_TYPE!r}")
@@ -128,7 +128,7 @@ def sign_manifest(
 ) -> dict[str, Any]:
     """A signed envelope of a manifest: predicate = the manifest, subject "manifest" = its
     identity digest (recomputed here, so an edited manifest is signed as it now is)."""
-    from envstamp.serialize import unstructure, with_digest
+    from envstamp.manifest.serialize import unstructure, with_digest
 
     manifest = with_digest(manifest)
     assert manifest.identity_digest is not None

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
     from envstamp.collect import CaptureOptions
     from envstamp.keys import SigningKey
-    from envstamp.model import Manifest, Volatile
+    from envstamp.manifest.model import Manifest, Volatile
     from envstamp.runner import Runner
     from envstamp.sampler import MemorySampler, Region
 
@@ -510,9 +510,9 @@ def _signed_manifest(
 ) -> tuple[dict[str, Any], Manifest]:
     """The signed envelope and the manifest; CaptureError when either cannot be had."""
     from envstamp import sign
-    from envstamp.model import Manifest
+    from envstamp.manifest.model import Manifest
+    from envstamp.manifest.serialize import manifest_from_data, with_digest
     from envstamp.results import envelope_predicate
-    from envstamp.serialize import manifest_from_data, with_digest
 
     if manifest is None:
         manifest = _capture(options, runner)

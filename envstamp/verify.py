@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp.errors import CheckFailed, InputError
-from envstamp.serialize import StrictJSONError, strict_loads
+from envstamp.manifest.serialize import StrictJSONError, strict_loads
 from envstamp.sign import (
     MANIFEST_PREDICATE,
     MANIFEST_SUBJECT,
@@ -35,8 +35,8 @@ from envstamp.sign import (
 )
 
 if TYPE_CHECKING:
-    from envstamp.documents import Document
     from envstamp.keys import PublicKey
+    from envstamp.manifest.document import Document
 
 MAX_ENVELOPE_BYTES = 32 << 20
 MAX_SIGNATURES = 64
@@ -321,7 +321,7 @@ def load_envelope_document(data: bytes, *, source: str, verify: bool) -> Documen
     With ``verify`` and no trusted key anywhere, or with ``verify=False``, the payload is
     decoded strictly but marked "not verified"; a bad signature is reported as "invalid: ...".
     """
-    from envstamp.documents import Document
+    from envstamp.manifest.document import Document
 
     signature, signers = "not verified", []
     statement: dict[str, Any] | None = None
@@ -339,7 +339,7 @@ def load_envelope_document(data: bytes, *, source: str, verify: bool) -> Documen
         if not signature.startswith("invalid"):
             signers = claimed
     raw, results = _manifest_data(statement, source)
-    from envstamp.serialize import checked_identity, manifest_from_data
+    from envstamp.manifest.serialize import checked_identity, manifest_from_data
 
     manifest, edited = checked_identity(manifest_from_data(raw, what=source), raw)
     if edited and not signature.startswith("invalid"):

@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
-from envstamp.model import LlamaCppBuild, Manifest
-from envstamp.serialize import manifest_from_json, structure, to_json, with_digest
+from envstamp.manifest.model import LlamaCppBuild, Manifest
+from envstamp.manifest.serialize import manifest_from_json, structure, to_json, with_digest
 
 DIFF_FIXTURES = Path(__file__).parent / "fixtures" / "diff"
 WORKSTATION = DIFF_FIXTURES / "workstation-b3447.json"

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from envstamp.collect import CaptureOptions
-from envstamp.model import Gpu
+from envstamp.manifest.model import Gpu
 from envstamp.probes import ProbeContext, ProbeFailure, gpu_nvidia
 from envstamp.probes.gpus import normalize_bus_id
 from envstamp.probes.nvidia_smi import parse_xml

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from envstamp.keys import PublicKey, SigningKey
-from envstamp.model import Cpu, Gpu, Host, Manifest, OperatingSystem
-from envstamp.serialize import with_digest
+from envstamp.manifest.model import Cpu, Gpu, Host, Manifest, OperatingSystem
+from envstamp.manifest.serialize import with_digest
 
 # RFC 8032 section 7.1, tests 1-3: (secret seed, public key, message, signature), all hex.
 RFC8032 = [

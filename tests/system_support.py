@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from envstamp.collect import PROBES, CaptureOptions, capture
-from envstamp.model import Manifest
+from envstamp.manifest.model import Manifest
 from envstamp.runner import Answer, RecordingRunner, answer_file_name
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"

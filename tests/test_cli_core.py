@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from envstamp.cli import VERBS, main
-from envstamp.model import Manifest
-from envstamp.serialize import to_json, unstructure, with_digest
+from envstamp.manifest.model import Manifest
+from envstamp.manifest.serialize import to_json, unstructure, with_digest
 
 
 def _manifest_file(tmp_path: Path, **changes: object) -> Path:

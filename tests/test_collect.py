@@ -11,10 +11,10 @@ import pytest
 
 from envstamp import collect
 from envstamp.collect import CaptureOptions, ProbeSpec, capture, combine
-from envstamp.model import Cpu, Frontends, Gpu, Memory, Ollama, Power, Volatile
+from envstamp.manifest.model import Cpu, Frontends, Gpu, Memory, Ollama, Power, Volatile
+from envstamp.manifest.serialize import identity_digest
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure
 from envstamp.runner import LiveRunner, ReplayRunner
-from envstamp.serialize import identity_digest
 
 CALLS: dict[str, int] = {}
 _LOCK = threading.Lock()

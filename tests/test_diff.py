@@ -10,14 +10,9 @@ import pytest
 from envstamp import rules
 from envstamp.collect import capture, forget_static
 from envstamp.differ import Difference, DiffReport, diff
-from envstamp.documents import Document, load_document
-from envstamp.model import (
-    Gpu,
-    LlamaCppBuild,
-    LmStudio,
-    NamedVersion,
-    ProbeRecord,
-)
+from envstamp.documents import load_document
+from envstamp.manifest.document import Document
+from envstamp.manifest.model import Gpu, LlamaCppBuild, LmStudio, NamedVersion, ProbeRecord
 from tests.diff_support import (
     OLDER,
     RENDER_NODE,

@@ -17,9 +17,9 @@ from envstamp.diff_builds import (
     same_in_effect,
 )
 from envstamp.differ import diff
-from envstamp.model import BundledEngine, LlamaCppBuild, Manifest
+from envstamp.manifest.model import BundledEngine, LlamaCppBuild, Manifest
+from envstamp.manifest.serialize import structure
 from envstamp.rules import normalise_compiler, normalise_target
-from envstamp.serialize import structure
 from tests.diff_support import DIFF_FIXTURES, base, edit_build
 
 BUILDS = DIFF_FIXTURES / "cpu-builds"

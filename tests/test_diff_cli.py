@@ -99,7 +99,7 @@ def test_json_matches_its_schema(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_schema_file_is_fresh() -> None:
-    from envstamp import schema
+    from envstamp.manifest import schema
 
     for name in ("diff.v1.schema.json", "compare.v1.schema.json"):
         assert (SCHEMAS / name).read_text(encoding="utf-8") == schema.dumps(schema.build(name))
@@ -234,7 +234,7 @@ def test_json_is_what_the_converter_would_write(tmp_path: Path) -> None:
     from envstamp.compare_table import compare
     from envstamp.diff_render import to_json
     from envstamp.differ import diff
-    from envstamp.serialize import to_json as converter_json
+    from envstamp.manifest.serialize import to_json as converter_json
 
     for report in (diff(A, B), compare([A, B, A])):
         assert to_json(report) == converter_json(report)

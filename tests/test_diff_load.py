@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from envstamp.diff_load import _Fallback, lean_manifest, load
 from envstamp.documents import document_from_bytes
 from envstamp.errors import InputError
-from envstamp.model import Manifest
-from envstamp.serialize import to_json
+from envstamp.manifest.model import Manifest
+from envstamp.manifest.serialize import to_json
 from tests.diff_support import DIFF_FIXTURES, NEWER_MAJOR, OLDER, RENDER_NODE, WORKSTATION
 from tests.test_diff_props import MANIFESTS
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envstamp.differ import DiffReport, diff
-from envstamp.model import Manifest
+from envstamp.manifest.model import Manifest
 
 # Small pools, so that two generated manifests often agree, and lists often share keys.
 WORDS = st.sampled_from(["CUDA", "cuda", "Vulkan", "NVIDIA GeForce RTX 4090", "GeForce RTX 4090",

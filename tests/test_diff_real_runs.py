@@ -18,7 +18,7 @@ import attrs
 import pytest
 
 from envstamp.differ import diff
-from envstamp.model import LlamaCppBuild
+from envstamp.manifest.model import LlamaCppBuild
 from tests.diff_support import (
     BENCH,
     COMMAND,

@@ -17,7 +17,7 @@ import pytest
 
 from envstamp.diff_render import to_text
 from envstamp.differ import diff
-from envstamp.model import LlamaCppBuild
+from envstamp.manifest.model import LlamaCppBuild
 from envstamp.probes.llamacpp_log import parse_llama_log
 from tests.diff_support import cpu_build, speed, with_build, write_log
 

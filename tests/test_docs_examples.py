@@ -328,7 +328,7 @@ def _host_manifest(hosts: list[str]) -> Any:
 
 def _manifests(session: Session) -> None:
     """Manifests of recorded machines under the names the diff examples use."""
-    from envstamp.serialize import to_json
+    from envstamp.manifest.serialize import to_json
 
     for hosts, out in (
         (["linux-debian12-vm"], "mine.json"),

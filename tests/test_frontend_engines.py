@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
 from envstamp.kinds import parse_to_data
-from envstamp.model import BundledEngine, NamedVersion
+from envstamp.manifest.model import BundledEngine, NamedVersion
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, jan, lmstudio, ollama
 from envstamp.probes.frontend_util import agreed_engine, backend_in_name
 from envstamp.runner import LiveRunner, ReplayRunner

@@ -218,7 +218,7 @@ def test_driver_version_from_proc_version_quirk() -> None:
 
 
 def test_merge_matches_tool_and_sysfs_by_bus_and_keeps_sysfs_only_devices() -> None:
-    from envstamp.model import Gpu
+    from envstamp.manifest.model import Gpu
 
     tool = [Gpu(index=0, name="Radeon", pci_bus_id="0000:03:00.0", power_limit_w=300.0,
                 source="amd-smi")]

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 
 from envstamp.collect import PROBES, assemble, capture
-from envstamp.model import Gpu
+from envstamp.manifest.model import Gpu
+from envstamp.manifest.serialize import unstructure
 from envstamp.probes import Outcome
 from envstamp.render import to_text
-from envstamp.serialize import unstructure
 from tests.gpu_support import HOSTS, MY_PROBES, SPECS, HostSpec, record, replay
 
 SCHEMA = Path(__file__).parent.parent / "schemas" / "manifest.v1.schema.json"

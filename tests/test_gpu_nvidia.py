@@ -14,7 +14,7 @@ import pytest
 from nvidia_support import A100_NVML, SpecRunner, _hosts, record_host
 
 from envstamp.collect import CaptureOptions
-from envstamp.model import Gpu
+from envstamp.manifest.model import Gpu
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, gpu_nvidia
 from envstamp.probes.gpus import normalize_bus_id
 from envstamp.probes.nvidia_smi import parse_xml
@@ -332,7 +332,7 @@ def test_capture_on_recorded_hosts_gives_schema_valid_manifests(name: str) -> No
     import jsonschema
 
     from envstamp.collect import capture
-    from envstamp.serialize import unstructure
+    from envstamp.manifest.serialize import unstructure
 
     manifest = capture(replay=str(HOSTS / name))
     data = unstructure(manifest)

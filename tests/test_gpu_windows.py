@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
 from envstamp.kinds import parse_to_data
-from envstamp.model import Gpu
+from envstamp.manifest.model import Gpu
 from envstamp.probes.gpu_windows import (
     adapter_ram_mib,
     adapters,

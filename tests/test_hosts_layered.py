@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 
 from envstamp.collect import PROBES, capture
+from envstamp.manifest.serialize import unstructure
 from envstamp.runner import ReplayRunner
-from envstamp.serialize import unstructure
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"
 SCHEMA = json.loads(

@@ -122,7 +122,7 @@ def test_open_key_file_is_a_clean_error(
     manifest = tmp_path / "m.json"
     from sign_support import sample_manifest
 
-    from envstamp.serialize import to_json
+    from envstamp.manifest.serialize import to_json
 
     manifest.write_text(to_json(sample_manifest()))
     code, _, err = _run(capsys, "sign", str(manifest), "--key", str(private))
@@ -136,7 +136,7 @@ def test_no_key_material_in_any_output(
 ) -> None:
     from sign_support import sample_manifest
 
-    from envstamp.serialize import to_json
+    from envstamp.manifest.serialize import to_json
 
     manifest = tmp_path / "m.json"
     manifest.write_text(to_json(sample_manifest()))

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
 from envstamp.kinds import parse, parse_to_data
+from envstamp.manifest.serialize import structure, unstructure
 from envstamp.probes.llama_bench import BenchRow, bench_test_name, normalise_test
-from envstamp.serialize import structure, unstructure
 
 BENCH = Path(__file__).parent / "fixtures" / "llamacpp" / "bench"
 

@@ -18,7 +18,7 @@ from envstamp import render
 from envstamp.collect import PROBES, CaptureOptions, capture
 from envstamp.errors import ParseError
 from envstamp.kinds import parse, parse_to_data
-from envstamp.model import LlamaCppBuild
+from envstamp.manifest.model import LlamaCppBuild
 from envstamp.probes import ProbeContext, ProbeFailure, llamacpp
 from envstamp.probes.llamacpp_build import (
     backends_from_flags,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from envstamp.collect import CaptureOptions
-from envstamp.model import LlamaCppBuild
+from envstamp.manifest.model import LlamaCppBuild
 from envstamp.probes import ProbeContext, llamacpp
 from envstamp.probes.llamacpp_build import joined
 from envstamp.runner import LiveRunner
@@ -130,8 +130,8 @@ def test_the_manifest_schema_allows_null_backends() -> None:
     import jsonschema
     from diff_support import base, edit_build
 
-    from envstamp import schema
-    from envstamp.serialize import unstructure, with_digest
+    from envstamp.manifest import schema
+    from envstamp.manifest.serialize import unstructure, with_digest
 
     manifest = with_digest(edit_build(base(), backends=None))
     data = unstructure(manifest)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
 from envstamp.kinds import parse, parse_to_data
-from envstamp.model import Gpu, GpuState, Runtimes, Volatile
+from envstamp.manifest.model import Gpu, GpuState, Runtimes, Volatile
 from envstamp.probes import nvidia_smi, nvidia_smi_text, nvidia_values, nvml
 
 SAMPLES = Path(__file__).parent / "fixtures" / "nvidia"

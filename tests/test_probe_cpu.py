@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
 from envstamp.kinds import parse_to_data
-from envstamp.model import Cpu
+from envstamp.manifest.model import Cpu
 from envstamp.probes.cpu import sysfs_cpu, windows_cpu
 from envstamp.probes.cpu_parsers import (
     ISA_NAMES,

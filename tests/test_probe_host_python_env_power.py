@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
+from envstamp.manifest.secrets import SECRET_WORDS, redact_value
+from envstamp.manifest.secrets import is_secret_name as looks_secret
 from envstamp.probes.env import ALLOWED_NAMES, ALLOWED_PREFIXES, is_allowed, select
 from envstamp.probes.host import hash_machine_id, machine_model, parse_ioreg_uuid
 from envstamp.probes.power import (
@@ -24,8 +26,6 @@ from envstamp.probes.power import (
 from envstamp.probes.python import RELEVANT_DISTRIBUTIONS, is_virtualenv
 from envstamp.probes.state import parse_loadavg, policy_mhz_mean
 from envstamp.runner import Answer, Runner
-from envstamp.secrets import SECRET_WORDS, redact_value
-from envstamp.secrets import is_secret_name as looks_secret
 
 # ------------------------------------------------------------------------------------ host
 

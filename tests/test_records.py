@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from envstamp.records import FrozenRecord, Record, frozen_record, record
+from envstamp.manifest.records import FrozenRecord, Record, frozen_record, record
 
 
 @frozen_record

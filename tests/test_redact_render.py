@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envstamp import render
-from envstamp.model import (
+from envstamp.manifest.model import (
     Cpu,
     Gpu,
     Host,
@@ -19,8 +19,8 @@ from envstamp.model import (
     Power,
     PythonInfo,
 )
-from envstamp.redact import redact, redact_text
-from envstamp.serialize import identity_digest, to_json, with_digest
+from envstamp.manifest.redact import redact, redact_text
+from envstamp.manifest.serialize import identity_digest, to_json, with_digest
 
 UUID = "GPU-513536b6-7d19-9063-b049-1e69664bb298"
 

@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 from envstamp import render
-from envstamp.model import ModelFile
+from envstamp.manifest.model import ModelFile
 from envstamp.probes.llamacpp_log import parse_llama_log
 from tests.diff_support import cpu_build
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from timing_support import lines_of, make_manifest, open_recorder
 
+from envstamp.manifest.serialize import to_json
 from envstamp.results import load_results, verify_log
-from envstamp.serialize import to_json
 
 pytestmark = pytest.mark.slow  # subprocesses: seconds each
 
 WORKER = """
 import sys
-from envstamp.serialize import manifest_from_json
+from envstamp.manifest.serialize import manifest_from_json
 from envstamp.timing import Recorder
 
 path, manifest_path, worker, count, buffer, size = sys.argv[1:]

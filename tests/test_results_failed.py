@@ -80,7 +80,7 @@ def test_a_tolerance_must_be_a_finite_non_negative_number(tmp_path: Path, bad: o
 def test_the_line_body_round_trips(
     failed: bool, signal: str | None, tolerance: dict[str, float]
 ) -> None:
-    from envstamp.serialize import structure
+    from envstamp.manifest.serialize import structure
 
     digest = "sha256:" + "ab" * 32
     result = Result(

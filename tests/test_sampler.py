@@ -276,7 +276,7 @@ def test_volatile_state_tolerates_probes_that_cannot_answer(tmp_path: Path) -> N
 
 
 def test_state_cache_reuses_a_fresh_reading() -> None:
-    from envstamp.model import Volatile
+    from envstamp.manifest.model import Volatile
 
     calls: list[int] = []
     cache = sampler.StateCache(lambda: calls.append(1) or Volatile(), max_age=60.0)

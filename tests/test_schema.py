@@ -8,10 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from envstamp import schema
 from envstamp.cli import main
-from envstamp.model import Cpu, Gpu, Manifest
-from envstamp.serialize import unstructure, with_digest
+from envstamp.manifest import schema
+from envstamp.manifest.model import Cpu, Gpu, Manifest
+from envstamp.manifest.serialize import unstructure, with_digest
 
 SCHEMAS = Path(__file__).parent.parent / "schemas"
 

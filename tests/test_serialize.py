@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import InputError
-from envstamp.model import Cpu, Gpu, Manifest, ProbeRecord
-from envstamp.serialize import (
+from envstamp.manifest.model import Cpu, Gpu, Manifest, ProbeRecord
+from envstamp.manifest.serialize import (
     canonical_bytes,
     check_schema,
     manifest_from_json,
@@ -159,7 +159,7 @@ def test_canonical_bytes_equal_rfc8785_whichever_path_writes_them(value: object)
 
 
 def test_canonical_bytes_take_the_fast_path_for_a_manifest() -> None:
-    from envstamp.serialize import _GENERAL, _as_stdlib_canonical
+    from envstamp.manifest.serialize import _GENERAL, _as_stdlib_canonical
 
     plain = unstructure(_manifest())
     assert _as_stdlib_canonical(plain) is not _GENERAL
@@ -171,13 +171,13 @@ def test_canonical_bytes_take_the_fast_path_for_a_manifest() -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.from_type(Manifest))
 def test_fast_unstructure_equals_the_converter(manifest: Manifest) -> None:
-    from envstamp.serialize import converter
+    from envstamp.manifest.serialize import converter
 
     assert unstructure(manifest) == converter().unstructure(manifest)
 
 
 def test_records_compare_by_value_and_show_their_fields() -> None:
-    from envstamp.model import Cpu, Memory
+    from envstamp.manifest.model import Cpu, Memory
 
     a, b = Cpu(model_name="x", logical_cpus=4), Cpu(model_name="x", logical_cpus=4)
     assert a == b

@@ -17,7 +17,7 @@ from envstamp import keys, sign, verify
 from envstamp.cli import main
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
-from envstamp.serialize import identity_digest, manifest_from_data, to_json, unstructure
+from envstamp.manifest.serialize import identity_digest, manifest_from_data, to_json, unstructure
 
 # --------------------------------------------------------------------------------- format
 

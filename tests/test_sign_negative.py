@@ -457,7 +457,7 @@ case("statement-duplicate-keys")(lambda ks: _case(sign.sign_payload(
 
 @case("manifest-subject-does-not-match-identity")
 def _manifest_subject(ks: Keys) -> Case:
-    from envstamp.serialize import unstructure
+    from envstamp.manifest.serialize import unstructure
 
     statement = sign.make_statement(
         [("manifest", "b" * 64)], sign.MANIFEST_PREDICATE, unstructure(sample_manifest())

@@ -16,7 +16,7 @@ from timing_support import kinds_of, open_recorder
 
 import envstamp
 from envstamp.errors import InputError
-from envstamp.model import GpuState, Volatile
+from envstamp.manifest.model import GpuState, Volatile
 from envstamp.results import load_results, verify_log
 from envstamp.timing import Recorder, timed
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from timing_support import make_manifest, open_recorder
 
 from envstamp import advice
-from envstamp.model import Cpu, GpuState, Power, Volatile
+from envstamp.manifest.model import Cpu, GpuState, Power, Volatile
 from envstamp.results import Advice, load_results, summarize
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from envstamp.model import Cpu, Gpu, Manifest, OperatingSystem, Power
-from envstamp.serialize import with_digest
+from envstamp.manifest.model import Cpu, Gpu, Manifest, OperatingSystem, Power
+from envstamp.manifest.serialize import with_digest
 from envstamp.timing import Recorder
 
 

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         on_stall = keys.load_signing_code  # cryptography and the key folder, while probes wait
     manifest = capture(options, record=args.raw, replay=args.replay, on_stall=on_stall)
     if args.redact or (fmt == "markdown" and not args.no_redact):
-        from envstamp.redact import current_home, redact
+        from envstamp.manifest.redact import current_home, redact
 
         # A replayed recording is another machine: this user's home is not its home.
         manifest = redact(manifest, home=None if args.replay else current_home())
@@ -129,8 +129,8 @@ def _check_raw_folder(raw: str | None) -> None:
 def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str:
     """The manifest in the chosen format."""
     from envstamp import render
-    from envstamp.model import Manifest
-    from envstamp.serialize import to_json
+    from envstamp.manifest.model import Manifest
+    from envstamp.manifest.serialize import to_json
 
     assert isinstance(manifest, Manifest)
     if fmt == "json":

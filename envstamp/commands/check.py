@@ -17,8 +17,8 @@ from envstamp.commands.diff import add_gate_flags, add_redact_flag
 
 if TYPE_CHECKING:
     from envstamp.diff_model import DiffReport
-    from envstamp.documents import Document
-    from envstamp.model import Manifest
+    from envstamp.manifest.document import Document
+    from envstamp.manifest.model import Manifest
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from envstamp.commands.diff import emit_report, gate
     from envstamp.differ import as_document, diff
-    from envstamp.documents import Document
+    from envstamp.manifest.document import Document
 
     check_capture_timing(args)
     from envstamp.commands import check_named_inputs
@@ -85,7 +85,7 @@ def shareable_report(a: Document, b: Document, report: DiffReport, args: argpars
     if args.format != "markdown" or args.no_redact:
         return report
     from envstamp.differ import diff
-    from envstamp.redact import current_home, shareable_document
+    from envstamp.manifest.redact import current_home, shareable_document
 
     home = current_home()
     return diff(shareable_document(a, home=home), shareable_document(b, home=home))

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("compare needs at least two files")
     inputs: list[Any] = list(args.files)
     if args.format == "markdown" and not args.no_redact:
-        from envstamp.redact import current_home, shareable_document
+        from envstamp.manifest.redact import current_home, shareable_document
 
         inputs = [shareable_document(path, home=current_home()) for path in inputs]
     report = compare(inputs)

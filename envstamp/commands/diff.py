@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     report = diff(doc_a, doc_b)
     shown = report
     if args.format == "markdown" and not args.no_redact:
-        from envstamp.redact import current_home, shareable_document
+        from envstamp.manifest.redact import current_home, shareable_document
 
         home = current_home()  # the gate below still judges the unredacted inputs
         shown = diff(shareable_document(doc_a, home=home), shareable_document(doc_b, home=home))

@@ -49,7 +49,7 @@ from envstamp.run_argv import (
 
 if TYPE_CHECKING:
     from envstamp.childrun import ChildRun
-    from envstamp.model import Volatile
+    from envstamp.manifest.model import Volatile
     from envstamp.probes.llama_batched_bench import BatchedBenchRow
     from envstamp.probes.llama_bench import BenchRow
     from envstamp.probes.llama_server import ServerTiming
@@ -480,7 +480,7 @@ def build_results(
     line - is a complete measurement and is kept as an ordinary result (failed only when an
     earlier run failed on its own); the command's own result is failed, ended by that signal.
     """
-    from envstamp.secrets import redact_argv
+    from envstamp.manifest.secrets import redact_argv
 
     stdouts = [_output(r.stdout, r) for r in runs]
     texts = [out + "\n" + _output(r.stderr, r) for out, r in zip(stdouts, runs, strict=True)]

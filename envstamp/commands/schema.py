@@ -26,9 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp import schema
     from envstamp.commands import emit
     from envstamp.errors import CheckFailed, InputError
+    from envstamp.manifest import schema
 
     if args.check is not None:
         stale = [

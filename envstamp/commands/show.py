@@ -25,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from envstamp import render
     from envstamp.documents import load_document
-    from envstamp.serialize import to_json
+    from envstamp.manifest.serialize import to_json
 
     doc = load_document(args.file)
     if args.require_valid:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _shareable(doc: Any) -> Any:
     """The document as --markdown shares it: redacted."""
-    from envstamp.redact import current_home, shareable_document
+    from envstamp.manifest.redact import current_home, shareable_document
 
     return shareable_document(doc, home=current_home())
 

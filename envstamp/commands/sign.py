@@ -110,7 +110,7 @@ def _classify(name: str, target: str, data: bytes) -> Prepared:
             target = name  # co-signing keeps the envelope where it is
         return Prepared(name, target, "co-signed", data)
     if isinstance(parsed, dict) and "schema" in parsed:
-        from envstamp.serialize import manifest_from_data
+        from envstamp.manifest.serialize import manifest_from_data
 
         manifest = manifest_from_data(parsed, what=name)
         return Prepared(name, target, "signed manifest", data, manifest)
@@ -165,7 +165,7 @@ def _json_document(name: str, data: bytes) -> Any:
     else (text, JSONL, binary).  JSON that reads only leniently - or not at all - is refused:
     it may be a manifest whose content the signature would not mean."""
     from envstamp.errors import InputError
-    from envstamp.serialize import parse_json_strict
+    from envstamp.manifest.serialize import parse_json_strict
 
     try:
         text = data.decode("utf-8")

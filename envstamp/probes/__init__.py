@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from envstamp.model import ProbeStatus
-from envstamp.records import Record, record
+from envstamp.manifest.model import ProbeStatus
+from envstamp.manifest.records import Record, record
 
 if TYPE_CHECKING:
     from envstamp.collect import CaptureOptions

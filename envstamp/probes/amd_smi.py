@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu
+from envstamp.manifest.model import Gpu
 from envstamp.probes.pci import (
     AMD_VENDOR_ID,
     device_id_text,

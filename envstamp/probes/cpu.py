@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import Cpu, fill_missing
+from envstamp.manifest.model import Cpu, fill_missing
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections, failure_from, first_ok
 from envstamp.probes.cpu_parsers import (
     cpuinfo_entries,

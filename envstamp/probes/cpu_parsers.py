@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import Cpu, Host, Memory
+from envstamp.manifest.model import Cpu, Host, Memory
 from envstamp.textutil import clean, collapse, size_to_bytes, sorted_unique, to_float, to_int
 
 # ------------------------------------------------------------------------------------- isa

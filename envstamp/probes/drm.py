@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from envstamp.manifest.records import FrozenRecord, frozen_record
 from envstamp.probes.pci import hex_id, pcie_gen_from_speed
-from envstamp.records import FrozenRecord, frozen_record
 from envstamp.textutil import clean, to_int
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import BundledEngine, KoboldCpp, Llamafile, PythonEngine, VersionOnly
+from envstamp.manifest.model import BundledEngine, KoboldCpp, Llamafile, PythonEngine, VersionOnly
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.frontend_util import (
     VERSION,

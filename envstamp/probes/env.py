@@ -2,14 +2,14 @@
 
 Only names on the allow-list are read at all (the runner is asked for every name, then for
 the values of allowed names only).  A name that looks like it holds a secret is dropped even
-when allowed (``envstamp.secrets.is_secret_name``), and every kept value passes through
-``envstamp.secrets.redact_value`` (URL credentials, tokens, secret ``key=value`` pairs).
+when allowed (``envstamp.manifest.secrets.is_secret_name``), and every kept value passes through
+``envstamp.manifest.secrets.redact_value`` (URL credentials, tokens, secret ``key=value`` pairs).
 """
 
 from __future__ import annotations
 
+from envstamp.manifest.secrets import is_secret_name, redact_value
 from envstamp.probes import Outcome, ProbeContext
-from envstamp.secrets import is_secret_name, redact_value
 
 ALLOWED_NAMES: frozenset[str] = frozenset(
     {

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from envstamp.errors import InputError, ParseError
-from envstamp.model import BundledEngine, Frontends
+from envstamp.manifest.model import BundledEngine, Frontends
 from envstamp.probes import Sections
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def _split_at(cell: tuple[int, str], starts: list[int]) -> list[tuple[int, str]]
 
 def load_json(text: str, what: str) -> Any:
     """Strict JSON, or ParseError with a one-line reason."""
-    from envstamp.serialize import parse_json_strict
+    from envstamp.manifest.serialize import parse_json_strict
 
     require_text(text, what)
     try:
@@ -145,8 +145,9 @@ def load_json(text: str, what: str) -> Any:
 
 
 def strip_credentials(value: str) -> str:
-    """A value (URL, host, setting) without credentials or tokens (``envstamp.secrets``)."""
-    from envstamp.secrets import redact_value
+    """A value (URL, host, setting) without credentials or tokens
+    (``envstamp.manifest.secrets``)."""
+    from envstamp.manifest.secrets import redact_value
 
     return redact_value(value)
 

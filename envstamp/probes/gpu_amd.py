@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu, fill_missing
+from envstamp.manifest.model import Gpu, fill_missing
+from envstamp.manifest.records import FrozenRecord, frozen_record
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.drm import (
     DrmDevice,
@@ -33,7 +34,6 @@ from envstamp.probes.pci import (
     gfx_target,
     pcie_gen_from_speed,
 )
-from envstamp.records import FrozenRecord, frozen_record
 from envstamp.textutil import key_values, to_int
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import Cpu, Gpu, Host, Memory, Runtimes
+from envstamp.manifest.model import Cpu, Gpu, Host, Memory, Runtimes
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections, failure_from
 from envstamp.probes.pci import device_id_text, hex_id, vendor_from_id, vendor_from_name
 from envstamp.probes.tooljson import json_in_text

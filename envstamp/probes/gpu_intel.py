@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu, Runtimes, fill_missing
+from envstamp.manifest.model import Gpu, Runtimes, fill_missing
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.drm import DrmDevice, drm_devices, read_int
 from envstamp.probes.pci import INTEL_VENDOR_ID, device_id_text

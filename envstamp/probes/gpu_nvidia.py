@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from envstamp.model import PROBE_STATUSES, Runtimes, Volatile
+from envstamp.manifest.model import PROBE_STATUSES, Runtimes, Volatile
 from envstamp.probes import (
     Outcome,
     ProbeContext,
@@ -33,7 +33,7 @@ from envstamp.probes import (
 )
 
 if TYPE_CHECKING:
-    from envstamp.model import ProbeStatus
+    from envstamp.manifest.model import ProbeStatus
     from envstamp.probes.nvml import NvmlSystem
     from envstamp.runner import CommandResult, Runner
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu
+from envstamp.manifest.model import Gpu
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.pci import device_id_text, vendor_from_id, vendor_from_name
 from envstamp.probes.windows_listing import Record, parse_records

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from envstamp.model import Gpu, fill_missing
+from envstamp.manifest.model import Gpu, fill_missing
 
 
 def _identity(gpu: Gpu) -> str | None:

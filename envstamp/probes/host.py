@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
-from envstamp.model import Host
+from envstamp.manifest.model import Host
 from envstamp.probes import Outcome, ProbeContext
 from envstamp.probes.cpu_parsers import parse_sysctl
 from envstamp.probes.shared import command_text, darwin_sysctl

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import BundledEngine, Jan, NamedVersion
+from envstamp.manifest.model import BundledEngine, Jan, NamedVersion
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.frontend_util import (
     agreed_engine,

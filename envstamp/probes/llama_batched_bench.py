@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import field
+from envstamp.manifest.model import field
 from envstamp.probes import Sections
 from envstamp.probes.llamacpp_log import clean_line
 from envstamp.textutil import to_float, to_int

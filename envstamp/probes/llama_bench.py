@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import LlamaCppBuild, field
+from envstamp.manifest.model import LlamaCppBuild, field
 from envstamp.probes import Sections
 from envstamp.textutil import clean, collapse, csv_row, to_bool, to_float, to_int
 

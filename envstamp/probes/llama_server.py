@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import LlamaCppBuild, field
+from envstamp.manifest.model import LlamaCppBuild, field
 from envstamp.probes import Sections
 from envstamp.probes.llamacpp_log import (
     build_from_state,

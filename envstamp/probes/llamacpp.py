@@ -7,7 +7,7 @@ build is in sight: with no llama.cpp installed the probe costs a few ``which`` c
 
 from __future__ import annotations
 
-from envstamp.model import ProbeStatus
+from envstamp.manifest.model import ProbeStatus
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 
 PATH_NAMES = ("llama-cli", "llama-server", "llama-bench", "main")

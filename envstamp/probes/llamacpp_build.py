@@ -24,7 +24,7 @@ from types import ModuleType
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import GitInfo, LlamaCppBuild, ProbeStatus
+from envstamp.manifest.model import GitInfo, LlamaCppBuild, ProbeStatus
 from envstamp.probes import ProbeContext
 from envstamp.probes.llamacpp_log import parse_llama_log
 from envstamp.runner import Answer, CommandResult, Runner
@@ -158,7 +158,7 @@ def strip_credentials(url: str | None) -> str | None:
     text = clean(url)
     if text is None:
         return None
-    from envstamp.secrets import redact_value
+    from envstamp.manifest.secrets import redact_value
 
     return redact_value(text)
 

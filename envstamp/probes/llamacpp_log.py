@@ -36,7 +36,7 @@ from collections.abc import Iterable
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import LlamaCppBuild, LlamaDevice
+from envstamp.manifest.model import LlamaCppBuild, LlamaDevice
 from envstamp.textutil import clean, collapse, to_int
 
 # Backend names as logs spell them (lower case) -> the vocabulary's spelling.

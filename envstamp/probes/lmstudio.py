@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import BundledEngine, LmStudio, LmStudioModel, NamedVersion
+from envstamp.manifest.model import BundledEngine, LmStudio, LmStudioModel, NamedVersion
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.frontend_util import (
     VERSION,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from envstamp.errors import ParseError
-from envstamp.model import Memory
+from envstamp.manifest.model import Memory
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections, failure_from, first_ok
 from envstamp.probes.cpu_parsers import parse_sysctl
 from envstamp.probes.shared import command_text, darwin_sysctl

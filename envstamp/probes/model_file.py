@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple, TextIO
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import ModelFile, ProbeStatus
+from envstamp.manifest.model import ModelFile, ProbeStatus
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure
 
 if TYPE_CHECKING:

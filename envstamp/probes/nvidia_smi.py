@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu, GpuState, Runtimes, Volatile
+from envstamp.manifest.model import Gpu, GpuState, Runtimes, Volatile
 from envstamp.probes import Sections
 from envstamp.probes.nvidia_smi_text import (
     parse_csv_kind,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu, GpuState, Runtimes, Volatile
+from envstamp.manifest.model import Gpu, GpuState, Runtimes, Volatile
 from envstamp.probes import Sections
 from envstamp.probes.nvidia_values import (
     NO_DEVICES,

@@ -1,9 +1,9 @@
 """Shared by the NVIDIA parsers (nvidia-smi in every format, NVML): values -> typed fields.
 
 Every source is first reduced to a flat mapping of canonical names (the attribute names of
-:class:`~envstamp.model.Gpu` and :class:`~envstamp.model.GpuState`) to the raw value it printed;
-:func:`build_gpu` and :func:`build_state` then convert those values the same way whatever the
-source, so "[N/A]", "N/A", "Not Supported" and friends become null everywhere.
+:class:`~envstamp.manifest.model.Gpu` and :class:`~envstamp.manifest.model.GpuState`) to the
+raw value it printed; :func:`build_gpu` and :func:`build_state` then convert those values the
+same way whatever the source, so "[N/A]", "N/A", "Not Supported" and friends become null everywhere.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from envstamp.model import Gpu, GpuState
+from envstamp.manifest.model import Gpu, GpuState
 from envstamp.textutil import clean, to_bool, to_float, to_int
 
 Raw = Mapping[str, Any]

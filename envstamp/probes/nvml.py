@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from envstamp.model import Gpu, GpuState
+from envstamp.manifest.model import Gpu, GpuState
 from envstamp.probes.nvidia_values import (
     NVML_ARCHITECTURES,
     build_gpu,

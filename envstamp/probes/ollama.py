@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import BundledEngine, ModelFile, Ollama, OllamaModel, ProbeStatus
+from envstamp.manifest.model import BundledEngine, ModelFile, Ollama, OllamaModel, ProbeStatus
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
 from envstamp.probes.frontend_util import (
     VERSION,
@@ -464,8 +464,9 @@ def gpu_library_variants(names: list[str]) -> list[str]:
 
 
 def secret_name_rule() -> Callable[[str], bool]:
-    """The one rule of what names are secret (``envstamp.secrets``), shared with the env probe."""
-    from envstamp.secrets import is_secret_name
+    """The one rule of what names are secret (``envstamp.manifest.secrets``), shared with the
+    env probe."""
+    from envstamp.manifest.secrets import is_secret_name
 
     return is_secret_name
 
@@ -495,7 +496,7 @@ class _Findings:
         self.status: ProbeStatus = "ok"
 
     def add(self, other: Ollama, source: str) -> None:
-        from envstamp.model import fill_missing
+        from envstamp.manifest.model import fill_missing
 
         self.ollama = fill_missing(self.ollama, other)
         self.sources.append(source)

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
-from envstamp.model import OperatingSystem
+from envstamp.manifest.model import OperatingSystem
 from envstamp.probes import Outcome, ProbeContext, Sections, failure_from
 from envstamp.probes.shared import command_text, darwin_sysctl, proc_cpuinfo
 from envstamp.textutil import clean, collapse, key_values, to_int

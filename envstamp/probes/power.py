@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
-from envstamp.model import Power
+from envstamp.manifest.model import Power
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, by_system, failure_from
 from envstamp.textutil import clean, to_float, to_int
 

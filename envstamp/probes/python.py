@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.model import PythonInfo
+from envstamp.manifest.model import PythonInfo
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure, failure_from
 from envstamp.textutil import clean
 

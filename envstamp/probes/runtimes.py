@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import attrs
 
-from envstamp.model import Runtimes
+from envstamp.manifest.model import Runtimes
+from envstamp.manifest.records import FrozenRecord, frozen_record
 from envstamp.probes import Outcome, ProbeContext, ProbeFailure
-from envstamp.records import FrozenRecord, frozen_record
 from envstamp.textutil import clean
 
 _VERSION = r"\d+(?:\.\d+)+"

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
-from envstamp.model import Power, Volatile
+from envstamp.manifest.model import Power, Volatile
 from envstamp.probes import Outcome, ProbeContext, by_system
 from envstamp.probes.cpu_parsers import cpu_mhz_mean, parse_cpu_list
 from envstamp.probes.memory import parse_meminfo

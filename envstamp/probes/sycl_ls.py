@@ -17,7 +17,7 @@ import re
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu, Runtimes
+from envstamp.manifest.model import Gpu, Runtimes
 from envstamp.probes import Sections
 from envstamp.probes.pci import device_id_text, vendor_from_name
 from envstamp.textutil import clean, collapse

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from envstamp.errors import ParseError
-from envstamp.model import Gpu, Runtimes
+from envstamp.manifest.model import Gpu, Runtimes
 from envstamp.probes import Sections
 from envstamp.probes.pci import device_id_text, hex_id, vendor_from_id
 from envstamp.textutil import clean

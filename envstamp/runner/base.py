@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from envstamp.errors import InputError
-from envstamp.records import FrozenRecord, frozen_record
+from envstamp.manifest.records import FrozenRecord, frozen_record
 from envstamp.runner import files, system
 from envstamp.runner.answers import (
     DEFAULT_COMMAND_TIMEOUT,
@@ -460,7 +460,7 @@ class RecordingRunner(Runner):
     """Asks the live system and writes every answer into ``folder``.
 
     Recordings are made to be shared (bug reports): questions and answers are written with
-    secrets redacted (``envstamp.secrets.redact_key`` / ``redact_answer``), and the probes
+    secrets redacted (``envstamp.manifest.secrets.redact_key`` / ``redact_answer``), and the probes
     get the redacted answer too, so replaying a recording gives the manifest its recording
     capture gave.
     """
@@ -483,7 +483,7 @@ class RecordingRunner(Runner):
         self._lock = threading.Lock()
 
     def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
-        from envstamp.secrets import redact_answer, redact_key
+        from envstamp.manifest.secrets import redact_answer, redact_key
 
         answer = redact_answer(op, key, compute())
         key = redact_key(op, key)
@@ -521,7 +521,7 @@ class ReplayRunner(Runner):
     def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
         found = self._answers.get(answer_key(op, key))
         if found is None:  # recorded with its secrets redacted (see RecordingRunner)
-            from envstamp.secrets import redact_key
+            from envstamp.manifest.secrets import redact_key
 
             found = self._answers.get(answer_key(op, redact_key(op, key)))
         if found is None:

@@ -19,7 +19,7 @@ from envstamp import sign
 from envstamp.cli import main
 from envstamp.differ import diff, verification_of
 from envstamp.documents import load_document
-from envstamp.serialize import canonical_bytes, identity_data, sha256_digest, to_json
+from envstamp.manifest.serialize import canonical_bytes, identity_data, sha256_digest, to_json
 
 
 def _write(path: Path, data: Any) -> Path:

@@ -14,7 +14,7 @@ from sign_support import sample_manifest
 from envstamp import keys, sign
 from envstamp.cli import main
 from envstamp.keys import SigningKey
-from envstamp.serialize import to_json
+from envstamp.manifest.serialize import to_json
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes and owners")
 

@@ -13,7 +13,7 @@ from timing_support import lines_of, open_recorder, write_lines
 from envstamp import sign
 from envstamp.cli import main
 from envstamp.keys import SigningKey
-from envstamp.serialize import to_json
+from envstamp.manifest.serialize import to_json
 
 HOST = Path(__file__).parent.parent / "fixtures" / "hosts" / "linux-debian12-vm"
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from envstamp import cli, collect, runner
-from envstamp.secrets import REDACTED
+from envstamp.manifest.secrets import REDACTED
 
 pytestmark = [
     pytest.mark.skipif(os.name != "posix", reason="fake tools are sh scripts"),

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.secrets import REDACTED, redact_argv, redact_value
+from envstamp.manifest.secrets import REDACTED, redact_argv, redact_value
 
 R = REDACTED
 

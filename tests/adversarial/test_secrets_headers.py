@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.secrets import REDACTED, redact_argv, redact_value
+from envstamp.manifest.secrets import REDACTED, redact_argv, redact_value
 
 AWS_SIGNATURE = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
 DIGEST_RESPONSE = "6629fae49393a05397450978507c4ef1"

@@ -1,4 +1,4 @@
-"""envstamp.secrets, the one module that decides what is secret (issue 12, item 6).
+"""envstamp.manifest.secrets, the one module that decides what is secret (issue 12, item 6).
 
 Names and values: secret-looking names of every shape, URL userinfo (malformed and
 scheme-less too), secret-named query parameters and key=value pairs, Authorization headers,
@@ -15,10 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.probes import ProbeContext, ProbeFailure, env, frontend_util, ollama
-from envstamp.probes.llamacpp_build import strip_credentials as strip_git_remote
-from envstamp.runner import Runner
-from envstamp.secrets import (
+from envstamp.manifest.secrets import (
     REDACTED,
     is_secret_name,
     looks_random,
@@ -27,6 +24,9 @@ from envstamp.secrets import (
     redact_key,
     redact_value,
 )
+from envstamp.probes import ProbeContext, ProbeFailure, env, frontend_util, ollama
+from envstamp.probes.llamacpp_build import strip_credentials as strip_git_remote
+from envstamp.runner import Runner
 
 # ------------------------------------------------------------------------------------ names
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from timing_support import make_manifest
 
 from envstamp import cli
+from envstamp.manifest.secrets import REDACTED, is_secret_name, redact_argv, redact_value
 from envstamp.probes import env
 from envstamp.results import load_results
-from envstamp.secrets import REDACTED, is_secret_name, redact_argv, redact_value
 
 MODEL = "MetaLlama3x1x8BInstructQ4KM"  # a model named without separators: reads random
 KEY = "aZ3kP9qLm2Xv8Rt5Wn1Yb7Hc4Jd6Fg0"  # a made-up key

@@ -22,8 +22,8 @@ from timing_support import make_manifest, open_recorder
 
 from envstamp import cli
 from envstamp.keys import SigningKey
+from envstamp.manifest.secrets import REDACTED, redact_params
 from envstamp.results import Result, ResultLog, load_results
-from envstamp.secrets import REDACTED, redact_params
 from envstamp.sign import sign_manifest
 
 GHP = "ghp_" + "Pq7Lm3Xz9Kw2Vb5Nr8Ty4Hj6Gf1Sd0Ac3Ee5Ui"

@@ -1,4 +1,4 @@
-"""Paths against random-looking runs (envstamp.secrets, issue 12 items 6 and 8).
+"""Paths against random-looking runs (envstamp.manifest.secrets, issue 12 items 6 and 8).
 
 A path's segments are separate values: ``/.056789abcdg/000112234`` is two short names, not one
 random key of 20 characters (hypothesis found it mangled into ``/.<redacted>``).  Base64 keys
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.secrets import REDACTED, looks_random, redact_value
+from envstamp.manifest.secrets import REDACTED, looks_random, redact_value
 
 KEY = "aZ3kP9qLm2Xv8Rt5Wn1Yb7Hc4Jd6Fg0"  # letters of both cases and digits, no word
 

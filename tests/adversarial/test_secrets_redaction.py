@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp import cli
-from envstamp.model import Host, LlamaCppBuild, Manifest, ModelFile
-from envstamp.redact import redact, redact_text
-from envstamp.serialize import to_json, with_digest
+from envstamp.manifest.model import Host, LlamaCppBuild, Manifest, ModelFile
+from envstamp.manifest.redact import redact, redact_text
+from envstamp.manifest.serialize import to_json, with_digest
 
 SALT = "salt"
 

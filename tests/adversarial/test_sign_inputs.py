@@ -14,7 +14,7 @@ from timing_support import open_recorder
 
 from envstamp import keys
 from envstamp.cli import main
-from envstamp.serialize import to_json
+from envstamp.manifest.serialize import to_json
 
 
 @pytest.fixture

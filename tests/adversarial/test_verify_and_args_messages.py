@@ -11,7 +11,7 @@ from sign_support import sample_manifest
 
 from envstamp import keys, sign
 from envstamp.cli import main
-from envstamp.serialize import to_json
+from envstamp.manifest.serialize import to_json
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from envstamp.errors import InputError
-from envstamp.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
+from envstamp.manifest.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
 
 T = TypeVar("T")
 

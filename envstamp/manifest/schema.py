@@ -99,7 +99,7 @@ def schema_for(
 
 def manifest_schema() -> dict[str, Any]:
     """The manifest's JSON Schema."""
-    from envstamp.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
+    from envstamp.manifest.model import SCHEMA_MAJOR, SCHEMA_NAME, Manifest
 
     return schema_for(
         Manifest,
@@ -112,7 +112,7 @@ def manifest_schema() -> dict[str, Any]:
 # Every schema envstamp publishes: file name -> "module:function" that builds it.  Other
 # documents (results, diff) register theirs here.
 SCHEMAS: dict[str, str] = {
-    "manifest.v1.schema.json": "envstamp.schema:manifest_schema",
+    "manifest.v1.schema.json": "envstamp.manifest.schema:manifest_schema",
     "diff.v1.schema.json": "envstamp.differ:diff_schema",
     "compare.v1.schema.json": "envstamp.compare_table:compare_schema",
     "results.v1.schema.json": "envstamp.results:results_schema",
@@ -136,12 +136,12 @@ def dumps(schema: dict[str, Any]) -> str:
 
 def field_reference(root: type | None = None) -> str:
     """Markdown reference of every manifest field, from the model's docstrings."""
-    from envstamp.model import Manifest
+    from envstamp.manifest.model import Manifest
 
     root = root or Manifest
     defs: dict[str, Any] = {}
     _define(root, defs)
-    lines = ["# Manifest field reference", "", "Generated from `envstamp/model.py`.", ""]
+    lines = ["# Manifest field reference", "", "Generated from `envstamp/manifest/model.py`.", ""]
     lines.append("Fields marked *volatile* are readings of the moment, left out of the digest.")
     for name, entry in [(root.__name__, defs.pop(root.__name__)), *sorted(defs.items())]:
         lines += ["", f"## {name}", "", entry.get("description", ""), ""]

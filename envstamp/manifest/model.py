@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import attrs
 
-from envstamp.records import Record, record
+from envstamp.manifest.records import Record, record
 
 SCHEMA_NAME = "envstamp.manifest"
 SCHEMA_MAJOR = 1

@@ -1,6 +1,6 @@
 """Shareable manifests: hostnames, machine ids, serials, UUIDs, MAC addresses and home paths
 replaced by salted hashes or ``~``, and any secret that reached a manifest (one written by an
-older envstamp, or edited by hand) through :mod:`envstamp.secrets`.
+older envstamp, or edited by hand) through :mod:`envstamp.manifest.secrets`.
 
 The salt is the manifest's own hashed machine id, so two redacted captures of one machine
 still match each other, while nobody without the original can reverse a value.
@@ -18,7 +18,7 @@ import re
 import secrets
 from typing import Any
 
-from envstamp.model import Manifest
+from envstamp.manifest.model import Manifest
 
 _UUID = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
@@ -72,7 +72,7 @@ def redact_text(
     text: str, salt: str, hostname: str | None = None, *, home: str | None = None
 ) -> str:
     """Redact identifying substrings and secrets of one string."""
-    from envstamp.secrets import redact_value
+    from envstamp.manifest.secrets import redact_value
 
     text = replace_home(redact_value(text), home)
     text = _UUID.sub(lambda m: _hash(salt, m.group().lower()), text)
@@ -110,7 +110,7 @@ def _walk(node: Any, path: str, salt: str, hostname: str | None, home: str | Non
 
 
 def _secret_name(name: str) -> bool:
-    from envstamp.secrets import is_secret_name
+    from envstamp.manifest.secrets import is_secret_name
 
     return is_secret_name(name)
 
@@ -129,7 +129,7 @@ def redact(manifest: Manifest, *, salt: str | None = None, home: str | None = No
     ``home``: the home folder of the user who captured it, when known (``$HOME`` of a live
     capture), replaced wherever a path starts with it, whatever its form.
     """
-    from envstamp.serialize import structure, unstructure, with_digest
+    from envstamp.manifest.serialize import structure, unstructure, with_digest
 
     salt = salt or manifest.host.machine_id or secrets.token_hex(16)
     data = unstructure(manifest)
@@ -172,7 +172,7 @@ def _shareable_result(result: Any, shown: Any, home: str | None) -> Any:
     def text(value: Any) -> Any:
         return redact_text(value, salt, hostname, home=home) if isinstance(value, str) else value
 
-    from envstamp.secrets import redact_argv, redact_params
+    from envstamp.manifest.secrets import redact_argv, redact_params
 
     # A log written before names and parameters were redacted when stored (or edited): the
     # secrets rule first, then the identifying values.
