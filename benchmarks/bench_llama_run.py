@@ -238,7 +238,7 @@ def watcher_share(argv: list[str], runs: int) -> tuple[float, float] | None:
     """(CPU seconds, seconds) of the peak-memory watcher ``envstamp run`` starts beside each
     child (``childrun._HighWaterWatcher``: it polls the child's VmHWM), over ``runs`` runs of
     llama-bench.  None where there is no such watcher or no thread CPU clock."""
-    from envstamp import childrun
+    from envstamp.runner import childrun
 
     watcher_class = getattr(childrun, "_HighWaterWatcher", None)  # internal: may change
     if watcher_class is None or not hasattr(time, "pthread_getcpuclockid"):

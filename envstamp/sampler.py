@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp.runner import NvmlCall, Runner
+from envstamp.runner.system import max_rss_self
 
 if TYPE_CHECKING:
     from envstamp.manifest.model import Volatile
@@ -233,20 +234,6 @@ class ProcessTree:
                 return False
             current = parent
         return False
-
-
-def max_rss_self() -> int | None:
-    """This process's resident high-water mark, bytes (None where unknown)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    return rusage_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-def rusage_bytes(max_rss: int) -> int:
-    """``ru_maxrss`` in bytes: the kernel counts KiB on Linux and bytes on macOS."""
-    return int(max_rss) if sys.platform == "darwin" else int(max_rss) * 1024
 
 
 def _has_proc() -> bool:

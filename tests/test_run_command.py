@@ -504,8 +504,8 @@ def test_peak_rss_of_a_small_command_is_not_envstamps_own() -> None:
     """A fork inherits this process's high-water mark: it must not be reported as the child's."""
     import sys
 
-    from envstamp.childrun import run_child
-    from envstamp.sampler import max_rss_self
+    from envstamp.runner.childrun import run_child
+    from envstamp.runner.system import max_rss_self
 
     ballast = bytearray(64 << 20)  # make this process clearly bigger than the child
     ballast[::4096] = b"x" * len(ballast[::4096])
@@ -518,7 +518,7 @@ def test_peak_rss_of_a_small_command_is_not_envstamps_own() -> None:
 
 
 def test_trusted_peak_rules() -> None:
-    from envstamp.childrun import trusted_peak
+    from envstamp.runner.childrun import trusted_peak
 
     # (a command that waited for no process of its own: its VmHWM is the tree's)
     assert trusted_peak(500, 100, 7, False) == (500, "rusage")  # above anything inherited
@@ -546,7 +546,7 @@ def test_a_start_up_reading_is_not_a_peak(
     import os
     import time
 
-    from envstamp import childrun
+    from envstamp.runner import childrun
 
     values = iter(readings)
     done = __import__("threading").Event()
@@ -584,7 +584,7 @@ def test_the_peak_of_a_short_command_is_null_not_zero(
     capfd.readouterr()
     assert cli.main(["show", str(out)]) == 0
     assert "RSS 0 MiB" not in capfd.readouterr().out
-    from envstamp.childrun import run_child
+    from envstamp.runner.childrun import run_child
 
     for _ in range(30):  # cheap: each a millisecond or two
         peak = run_child(["true"], echo=False).rss_peak_bytes
@@ -594,7 +594,7 @@ def test_the_peak_of_a_short_command_is_null_not_zero(
 def test_a_peak_unknown_for_one_run_is_unknown_for_all(
     tmp_path: Path, bin_dir: Path, quick_capture: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from envstamp import childrun
+    from envstamp.runner import childrun
 
     make_tool(bin_dir, "tick")
     peaks = iter([5 << 20, None, 7 << 20])
@@ -822,8 +822,8 @@ def test_gpu_memory_counts_only_when_read_while_the_command_ran(tmp_path: Path) 
     before the next one was never seen on the GPU: unknown, not that reading's 0 MiB."""
     from timing_support import open_recorder
 
-    from envstamp.childrun import ChildRun
     from envstamp.commands.run import build_results
+    from envstamp.runner.childrun import ChildRun
     from envstamp.sampler import Reading, Region
 
     child = ChildRun(

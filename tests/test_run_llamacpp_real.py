@@ -350,7 +350,7 @@ def test_whether_a_command_waited_for_processes_of_its_own(
 ) -> None:
     import subprocess
 
-    from envstamp import childrun
+    from envstamp.runner import childrun
 
     proc = subprocess.Popen(command)
     try:
@@ -360,7 +360,7 @@ def test_whether_a_command_waited_for_processes_of_its_own(
 
 
 def test_trusted_peak_of_a_command_that_waited_for_others() -> None:
-    from envstamp.childrun import trusted_peak
+    from envstamp.runner.childrun import trusted_peak
 
     # rusage above anything inherited: the largest process of the tree, children included
     assert trusted_peak(500, 100, 7, True) == (500, "rusage")

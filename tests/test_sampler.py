@@ -14,7 +14,7 @@ import pytest
 from timing_support import open_recorder
 
 from envstamp import sampler
-from envstamp.runner import FileResult, NvmlCall, NvmlResult, ReplayRunner, Runner
+from envstamp.runner import FileResult, NvmlCall, NvmlResult, ReplayRunner, Runner, system
 from envstamp.sampler import MemoryReader, MemorySampler, ProcessTree, Reading, Region
 
 MIB = 1 << 20
@@ -142,7 +142,7 @@ def test_no_gpu_and_no_proc_leave_unknowns() -> None:
     assert reading.gpu_total_mib is None and reading.gpu_ours_mib is None
     if sys.platform.startswith("linux"):
         # /proc/self/statm is not in the fake: the high-water mark is the fallback
-        assert reading.rss_bytes == sampler.max_rss_self()
+        assert reading.rss_bytes == system.max_rss_self()
 
 
 def test_resident_memory_from_statm() -> None:
@@ -154,9 +154,9 @@ def test_resident_memory_from_statm() -> None:
 
 def test_ru_maxrss_units(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
-    assert sampler.rusage_bytes(2048) == 2048 * 1024
+    assert system.rusage_bytes(2048) == 2048 * 1024
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert sampler.rusage_bytes(2048) == 2048
+    assert system.rusage_bytes(2048) == 2048
 
 
 # ------------------------------------------------------------------------------ sampling

@@ -48,13 +48,13 @@ from envstamp.run_argv import (
 )
 
 if TYPE_CHECKING:
-    from envstamp.childrun import ChildRun
     from envstamp.manifest.model import Volatile
     from envstamp.probes.llama_batched_bench import BatchedBenchRow
     from envstamp.probes.llama_bench import BenchRow
     from envstamp.probes.llama_server import ServerTiming
     from envstamp.results import Advice, MemoryUse, Result
     from envstamp.runner import Runner
+    from envstamp.runner.childrun import ChildRun
     from envstamp.sampler import Region
     from envstamp.timing import Recorder
 
@@ -327,7 +327,7 @@ def _run_all(
     """Run the warm-ups and the timed runs.  An interruption (SIGINT, SIGTERM, SIGHUP) ends
     the series: the command was stopped with everything it started (see run_child), and what
     ran until then is returned with the signal's name, for the caller to record."""
-    from envstamp.childrun import Stopped, run_child
+    from envstamp.runner.childrun import Stopped, run_child
     from envstamp.sampler import MemoryReader, MemorySampler, ProcessTree
 
     tool = tool_name(binary)

@@ -29,6 +29,7 @@ from envstamp.runner.answers import (
     MAX_FILE_BYTES,
     Answer,
     AnswerStatus,
+    NvmlCall,
     call_with_timeout,
     decode,
 )
@@ -38,7 +39,6 @@ from envstamp.runner.base import (
     HttpResult,
     LiveRunner,
     NotRecorded,
-    NvmlCall,
     NvmlResult,
     RecordingRunner,
     ReplayRunner,
@@ -50,7 +50,8 @@ from envstamp.runner.base import (
     make_runner,
 )
 from envstamp.runner.caches import reset_process_state
-from envstamp.runner.files import read_text_answer, sha256_answer, write_atomic
+from envstamp.runner.files import read_text_answer, write_atomic
+from envstamp.runner.hashing import sha256_answer
 from envstamp.runner.system import installed_distributions, normalize_distribution
 
 __all__ = [

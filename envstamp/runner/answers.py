@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal
 
+from envstamp.manifest.records import FrozenRecord, frozen_record
+
 AnswerStatus = Literal["ok", "absent", "permission", "timeout", "error", "unsupported"]
 Answer = dict[str, Any]
 
@@ -37,3 +39,12 @@ def call_with_timeout(fn: Callable[[], Answer], timeout: float, what: str) -> An
     if not box:
         return {"status": "timeout", "detail": f"{what} gave no answer within {timeout:g} s"}
     return box[0]
+
+
+@frozen_record
+class NvmlCall(FrozenRecord):
+    """One NVML function call: ``fn(handle_of(index), *args)``, or ``fn(*args)`` without index."""
+
+    fn: str
+    index: int | None = None
+    args: tuple[Any, ...] = ()

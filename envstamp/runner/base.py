@@ -20,6 +20,7 @@ from envstamp.runner.answers import (
     MAX_FILE_BYTES,
     Answer,
     AnswerStatus,
+    NvmlCall,
 )
 from envstamp.runner.recorded import answer_problem
 
@@ -110,15 +111,6 @@ class HttpResult(FrozenRecord):
     code: int | None = None
     body: str = ""
     detail: str | None = None
-
-
-@frozen_record
-class NvmlCall(FrozenRecord):
-    """One NVML function call: ``fn(handle_of(index), *args)``, or ``fn(*args)`` without index."""
-
-    fn: str
-    index: int | None = None
-    args: tuple[Any, ...] = ()
 
 
 @frozen_record
@@ -312,7 +304,7 @@ class Runner:
         self, path: str, *, progress: Callable[[int, int], None] | None = None
     ) -> str | None:
         """Hex sha256 of a file's contents, streamed; cached by (path, size, mtime)."""
-        answer = self._answer("sha256", {"path": path}, lambda: files.sha256_answer(path, progress))
+        answer = self._answer("sha256", {"path": path}, lambda: _sha256(path, progress))
         value = answer.get("sha256")
         return str(value) if answer["status"] == "ok" and value else None
 
@@ -623,3 +615,9 @@ def _libraries() -> Any:
     from envstamp.runner import libraries
 
     return libraries
+
+
+def _sha256(path: str, progress: Callable[[int, int], None] | None) -> Answer:
+    from envstamp.runner.hashing import sha256_answer  # the hash cache, only when hashing
+
+    return sha256_answer(path, progress)

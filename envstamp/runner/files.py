@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat as stat_mod
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -142,46 +140,6 @@ def stat_answer(path: str) -> Answer:
         "mtime_ns": st.st_mtime_ns,
         "mode": stat_mod.S_IMODE(st.st_mode),
     }
-
-
-def sha256_answer(path: str, progress: Callable[[int, int], None] | None) -> Answer:
-    """Hash a regular file live, through the hash cache.  Anything else (a FIFO would wait
-    for a writer for ever, /dev/zero never ends) is refused without reading."""
-    try:
-        handle = _open_for_reading(path)
-    except NotRegularError as exc:
-        return {"status": "error", "detail": f"not hashed: {exc}"}
-    except OSError as exc:
-        return _os_error_answer(exc)
-    with handle:
-        return _hash_open_file(path, handle, progress)
-
-
-def _hash_open_file(
-    path: str, handle: IO[bytes], progress: Callable[[int, int], None] | None
-) -> Answer:
-    st = os.fstat(handle.fileno())
-    from envstamp.runner.caches import hash_cache
-
-    cache = hash_cache()
-    cache_key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
-    hit = cache.get(cache_key)
-    if hit is not None:
-        return {"status": "ok", "sha256": hit, "cached": True}
-    digest = hashlib.sha256()
-    done = 0
-    try:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, st.st_size)
-    except OSError as exc:
-        return _os_error_answer(exc)
-    value = digest.hexdigest()
-    cache.put(cache_key, value)
-    cache.save()
-    return {"status": "ok", "sha256": value, "cached": False}
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644) -> None:

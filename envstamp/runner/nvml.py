@@ -8,8 +8,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from envstamp.runner.answers import Answer, call_with_timeout
-from envstamp.runner.base import NvmlCall
+from envstamp.runner.answers import Answer, NvmlCall, call_with_timeout
 from envstamp.runner.caches import static_cache
 
 # ----------------------------------------------------------------------------------- NVML

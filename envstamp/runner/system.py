@@ -212,3 +212,20 @@ def power_status_answer() -> Answer:
         "ac_online": ac,
         "battery_percent": None if no_battery or percent > 100 else float(percent),
     }
+
+
+# ------------------------------------------------------------------------ resident memory
+
+
+def max_rss_self() -> int | None:
+    """This process's resident high-water mark, bytes (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return rusage_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def rusage_bytes(max_rss: int) -> int:
+    """``ru_maxrss`` in bytes: the kernel counts KiB on Linux and bytes on macOS."""
+    return int(max_rss) if sys.platform == "darwin" else int(max_rss) * 1024

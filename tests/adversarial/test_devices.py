@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from envstamp.errors import InputError
-from envstamp.runner import files
+from envstamp.runner import files, hashing
 from envstamp.runner.base import ReplayRunner, load_recording
 
 pytestmark = pytest.mark.skipif(
@@ -218,7 +218,7 @@ def test_capture_model_on_a_fifo_or_dev_zero_returns_and_says_what_it_is(
 
 
 def test_sha256_and_reads_of_a_fifo_do_not_wait_for_a_writer(fifo: Path) -> None:
-    answer = _in_thread(lambda: files.sha256_answer(str(fifo), None))
+    answer = _in_thread(lambda: hashing.sha256_answer(str(fifo), None))
     assert answer["status"] == "error" and "FIFO" in answer["detail"]
     answer = _in_thread(lambda: files.read_text_answer(str(fifo), 1 << 20))
     assert answer["status"] == "error" and "FIFO" in answer["detail"]
@@ -227,7 +227,7 @@ def test_sha256_and_reads_of_a_fifo_do_not_wait_for_a_writer(fifo: Path) -> None
 
 
 def test_sha256_of_dev_zero_is_refused_not_streamed() -> None:
-    answer = _in_thread(lambda: files.sha256_answer("/dev/zero", None))
+    answer = _in_thread(lambda: hashing.sha256_answer("/dev/zero", None))
     assert answer["status"] == "error" and "character device" in answer["detail"]
 
 

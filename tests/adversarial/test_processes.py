@@ -436,7 +436,7 @@ def test_without_a_pidfd_the_answer_still_comes_when_the_command_exits(
 def test_run_child_returns_when_the_command_exits_and_ends_what_it_left(
     tools: Tools, capfd: pytest.CaptureFixture[str], background: str
 ) -> None:
-    from envstamp.childrun import run_child
+    from envstamp.runner.childrun import run_child
 
     bg_pid = tools.bin / "bg.pid"
     command = background.format(sleep=tools._sleep())
@@ -456,7 +456,7 @@ def test_run_child_returns_when_the_command_exits_and_ends_what_it_left(
 def test_the_peak_memory_watcher_reads_often_at_first_then_backs_off() -> None:
     # VmHWM is a high-water mark: after the first second a reading every half second loses
     # at most the child's last half second, and a long benchmark is not woken at 50 Hz.
-    from envstamp.childrun import _HighWaterWatcher as Watcher
+    from envstamp.runner.childrun import _HighWaterWatcher as Watcher
 
     assert Watcher.interval_after(0.0) == Watcher.INTERVAL <= 0.02
     assert Watcher.interval_after(Watcher.FAST_FOR - 0.01) == Watcher.INTERVAL
@@ -466,14 +466,14 @@ def test_the_peak_memory_watcher_reads_often_at_first_then_backs_off() -> None:
 
 
 def test_run_child_of_a_tidy_command_reports_no_descendants() -> None:
-    from envstamp.childrun import run_child
+    from envstamp.runner.childrun import run_child
 
     child = run_child(["sh", "-c", "sleep 0 & wait; echo done"], echo=False)
     assert child.stdout == b"done\n" and child.descendants_outlived is False
 
 
 def test_run_child_names_the_signal_that_ended_the_command() -> None:
-    from envstamp.childrun import run_child
+    from envstamp.runner.childrun import run_child
 
     child = run_child(["sh", "-c", "kill -ILL $$"], echo=False)
     assert child.signal == "SIGILL" and child.exit_code == 128 + signal.SIGILL
@@ -496,8 +496,8 @@ def test_envstamp_run_leaves_no_process_behind(tools: Tools, kind: str, tmp_path
 
 
 def test_a_tidy_run_carries_no_descendants_advice() -> None:
-    from envstamp.childrun import run_child
     from envstamp.commands.run import outlived_advice
+    from envstamp.runner.childrun import run_child
 
     tidy = run_child(["sh", "-c", "sleep 0 & wait; echo done"], echo=False)
     assert outlived_advice([tidy, tidy]) == []
@@ -557,7 +557,7 @@ def test_capture_under_an_endlessly_printing_tool_keeps_its_memory(
     tool = tools.flooder()
     out = tmp_path / "m.json"
     # The peak resident memory of the capturing process itself (VmHWM of its own address
-    # space: a fork's inherited high-water mark does not count, see envstamp/childrun.py).
+    # space: a fork's inherited high-water mark does not count, see envstamp/runner/childrun.py).
     script = (
         "import sys\n"
         "from envstamp.cli import main\n"

@@ -96,7 +96,7 @@ def run_child(
 ) -> ChildRun:
     """Run ``argv`` to completion (stdin inherited); ``on_start(pid)`` right after spawn."""
     from envstamp.runner.processes import Pump, Tree
-    from envstamp.sampler import max_rss_self
+    from envstamp.runner.system import max_rss_self
 
     out_echo = _binary(sys.stdout) if echo else None
     err_echo = _binary(sys.stderr) if echo else None
@@ -160,7 +160,7 @@ def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int | None, bool | None]:
     ``proc.returncode``."""
     if not hasattr(os, "wait4"):
         return proc.wait(), None, None
-    from envstamp.sampler import rusage_bytes
+    from envstamp.runner.system import rusage_bytes
 
     waited = _waited_for_others(proc.pid)
     while True:
@@ -192,7 +192,7 @@ def _waited_for_others(pid: int) -> bool | None:
         except OSError:  # reaped elsewhere
             return None
     try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:  # noqa: PTH123 - one small read
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # one small read
             fields = handle.read().rpartition(b")")[2].split()
         return int(fields[8]) > 0  # cminflt, the 11th field (the 3rd after the name)
     except (OSError, ValueError, IndexError):
@@ -318,7 +318,7 @@ class _HighWaterWatcher:
 
 def _vm_hwm(path: str) -> int | None:
     try:
-        with open(path, "rb") as handle:  # noqa: PTH123 - hot loop, no Path objects
+        with open(path, "rb") as handle:  # hot loop, no Path objects
             for line in handle:
                 if line.startswith(b"VmHWM:"):
                     return int(line.split()[1]) * 1024
