@@ -17,8 +17,8 @@ _EXPORTS = {
     "capture": "envstamp.collect",
     "CaptureOptions": "envstamp.collect",
     "Manifest": "envstamp.manifest.model",
-    "parse": "envstamp.kinds",
-    "KINDS": "envstamp.kinds",
+    "parse": "envstamp.parsers.kinds",
+    "KINDS": "envstamp.parsers.kinds",
     "EnvstampError": "envstamp.errors",
     "InputError": "envstamp.errors",
     "ParseError": "envstamp.errors",
@@ -63,10 +63,9 @@ if TYPE_CHECKING:
     from envstamp.errors import EnvstampError as EnvstampError
     from envstamp.errors import InputError as InputError
     from envstamp.errors import ParseError as ParseError
-    from envstamp.kinds import KINDS as KINDS
-    from envstamp.kinds import parse as parse
     from envstamp.manifest.model import Manifest
     from envstamp.manifest.serialize import manifest_from_json, to_json
+    from envstamp.parsers.kinds import KINDS, parse
 
 
 def __getattr__(name: str) -> Any:

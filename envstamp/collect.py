@@ -20,9 +20,9 @@ from typing import Any
 import attrs
 
 from envstamp import __version__
-from envstamp.manifest.model import Manifest, ProbeRecord, ProbeStatus
+from envstamp.manifest.model import Manifest, ProbeRecord, ProbeStatus, Sections
 from envstamp.manifest.records import FrozenRecord, frozen_record
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure, Sections
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.runner import DEFAULT_COMMAND_TIMEOUT, Runner, make_runner
 
 DEFAULT_DEADLINE = 5.0
@@ -87,27 +87,27 @@ class ProbeSpec(FrozenRecord):
 
 
 PROBES: tuple[ProbeSpec, ...] = (
-    ProbeSpec("host", "envstamp.probes.host:probe"),
-    ProbeSpec("os", "envstamp.probes.os_:probe"),
-    ProbeSpec("cpu", "envstamp.probes.cpu:probe"),
-    ProbeSpec("memory", "envstamp.probes.memory:probe"),
-    ProbeSpec("python", "envstamp.probes.python:probe"),
-    ProbeSpec("env", "envstamp.probes.env:probe"),
-    ProbeSpec("power", "envstamp.probes.power:probe"),
-    ProbeSpec("gpu_nvidia", "envstamp.probes.gpu_nvidia:probe", waits=True),
-    ProbeSpec("gpu_amd", "envstamp.probes.gpu_amd:probe", systems=("Linux", "Windows")),
-    ProbeSpec("gpu_apple", "envstamp.probes.gpu_apple:probe", systems=("Darwin",)),
-    ProbeSpec("gpu_windows", "envstamp.probes.gpu_windows:probe", systems=("Windows",)),
-    ProbeSpec("gpu_intel", "envstamp.probes.gpu_intel:probe", systems=("Linux", "Windows")),
-    ProbeSpec("runtimes", "envstamp.probes.runtimes:probe", waits=True),
-    ProbeSpec("llamacpp", "envstamp.probes.llamacpp:probe", waits=True),
-    ProbeSpec("ollama", "envstamp.probes.ollama:probe", waits=True),
-    ProbeSpec("lmstudio", "envstamp.probes.lmstudio:probe"),
-    ProbeSpec("jan", "envstamp.probes.jan:probe"),
-    ProbeSpec("engines", "envstamp.probes.engines:probe"),
-    ProbeSpec("models", "envstamp.probes.model_file:probe", outlives_deadline=True),
-    ProbeSpec("state", "envstamp.probes.state:probe", volatile=True),
-    ProbeSpec("gpu_nvidia_state", "envstamp.probes.gpu_nvidia:state", volatile=True, waits=True),
+    ProbeSpec("host", "envstamp.probes.system.host:probe"),
+    ProbeSpec("os", "envstamp.probes.system.os_:probe"),
+    ProbeSpec("cpu", "envstamp.probes.system.cpu:probe"),
+    ProbeSpec("memory", "envstamp.probes.system.memory:probe"),
+    ProbeSpec("python", "envstamp.probes.system.python:probe"),
+    ProbeSpec("env", "envstamp.probes.system.env:probe"),
+    ProbeSpec("power", "envstamp.probes.system.power:probe"),
+    ProbeSpec("gpu_nvidia", "envstamp.probes.gpu.nvidia:probe", waits=True),
+    ProbeSpec("gpu_amd", "envstamp.probes.gpu.amd:probe", systems=("Linux", "Windows")),
+    ProbeSpec("gpu_apple", "envstamp.probes.gpu.apple:probe", systems=("Darwin",)),
+    ProbeSpec("gpu_windows", "envstamp.probes.gpu.windows:probe", systems=("Windows",)),
+    ProbeSpec("gpu_intel", "envstamp.probes.gpu.intel:probe", systems=("Linux", "Windows")),
+    ProbeSpec("runtimes", "envstamp.probes.gpu.runtimes:probe", waits=True),
+    ProbeSpec("llamacpp", "envstamp.probes.llm.llamacpp:probe", waits=True),
+    ProbeSpec("ollama", "envstamp.probes.llm.ollama:probe", waits=True),
+    ProbeSpec("lmstudio", "envstamp.probes.llm.lmstudio:probe"),
+    ProbeSpec("jan", "envstamp.probes.llm.jan:probe"),
+    ProbeSpec("engines", "envstamp.probes.llm.engines:probe"),
+    ProbeSpec("models", "envstamp.probes.llm.model_file:probe", outlives_deadline=True),
+    ProbeSpec("state", "envstamp.probes.system.state:probe", volatile=True),
+    ProbeSpec("gpu_nvidia_state", "envstamp.probes.gpu.nvidia:state", volatile=True, waits=True),
 )
 
 
@@ -333,7 +333,7 @@ def assemble(outcomes: Sequence[Outcome]) -> Sections:
         for name, value in outcome.sections.items():
             merged[name] = combine(merged.get(name), value)
     if "gpus" in merged:
-        from envstamp.probes.gpus import consolidate
+        from envstamp.probes.gpu.consolidate import consolidate
 
         merged["gpus"] = consolidate(merged["gpus"])
     return merged

@@ -398,7 +398,7 @@ def volatile_state(runner: Runner | None = None, *, deadline: float = 1.0) -> Vo
     """Readings of the moment from the volatile probes; None when none answered."""
     from envstamp.collect import PROBES, CaptureOptions, assemble, run_probes
     from envstamp.manifest.model import Power, Volatile
-    from envstamp.probes import ProbeContext
+    from envstamp.probes.context import ProbeContext
     from envstamp.runner import LiveRunner
 
     runner = runner or LiveRunner(command_timeout=deadline)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from envstamp.collect import CaptureOptions
-from envstamp.probes import ProbeContext, ProbeFailure
+from envstamp.probes.context import ProbeContext, ProbeFailure
 from envstamp.runner import Answer, RecordingRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"
@@ -105,7 +105,7 @@ def run_probe(name: str, runner: Any, options: CaptureOptions | None = None) -> 
     """One frontend probe's Outcome (or its ProbeFailure) against ``runner``."""
     import importlib
 
-    module = importlib.import_module(f"envstamp.probes.{name}")
+    module = importlib.import_module(f"envstamp.probes.llm.{name}")
     ctx = ProbeContext(runner=runner, options=options or CaptureOptions())
     try:
         return module.probe(ctx)

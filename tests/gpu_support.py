@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from envstamp.collect import CaptureOptions
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.runner import Answer, RecordingRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"
@@ -355,7 +355,7 @@ GPU1:
 
 def windows_host() -> HostSpec:
     """Windows 11 desktop: RTX 4090 (AdapterRAM capped) + UHD 770; CUDA 12.6 via CUDA_PATH."""
-    from envstamp.probes.gpu_windows import POWERSHELL_SCRIPT
+    from envstamp.probes.gpu.windows import POWERSHELL_SCRIPT
 
     powershell = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
     listing = fixture("windows", "ps-list-rtx4090-uhd770.txt").replace("\r\n", "\n")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from envstamp.collect import CaptureOptions
-from envstamp.probes import ProbeContext, ProbeFailure
+from envstamp.probes.context import ProbeContext, ProbeFailure
 from envstamp.runner import Answer, RecordingRunner
 
 TESTS = Path(__file__).parent
@@ -108,7 +108,7 @@ def _nvml(nvml: dict[str, Any], calls: list[list[Any]]) -> Answer:
 
 def record_host(folder: Path, spec: dict[str, Any]) -> None:
     """Write what the NVIDIA probes ask of ``spec`` into ``folder`` (emptied first)."""
-    from envstamp.probes import gpu_nvidia
+    from envstamp.probes.gpu import nvidia as gpu_nvidia
 
     if folder.exists():
         shutil.rmtree(folder)
@@ -306,7 +306,7 @@ def _csv_argv(smi: str, fields: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _hosts() -> dict[str, dict[str, Any]]:
-    from envstamp.probes.gpu_nvidia import STATIC_CSV_FIELDS, VOLATILE_CSV_FIELDS
+    from envstamp.probes.gpu.nvidia import STATIC_CSV_FIELDS, VOLATILE_CSV_FIELDS
 
     no_cc = tuple(f for f in STATIC_CSV_FIELDS if f != "compute_cap")
     return {

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from envstamp.collect import CaptureOptions
 from envstamp.manifest.model import Gpu
-from envstamp.probes import ProbeContext, ProbeFailure, gpu_nvidia
-from envstamp.probes.gpus import normalize_bus_id
-from envstamp.probes.nvidia_smi import parse_xml
+from envstamp.parsers.nvidia_smi import parse_xml
+from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.gpu import nvidia as gpu_nvidia
+from envstamp.probes.gpu.consolidate import normalize_bus_id
 from envstamp.runner import RecordingRunner, ReplayRunner
 
 KEEP = ("system", "release", "machine", "python_version", "python_implementation", "cpu_count")

@@ -13,7 +13,7 @@ from envstamp import collect
 from envstamp.collect import CaptureOptions, ProbeSpec, capture, combine
 from envstamp.manifest.model import Cpu, Frontends, Gpu, Memory, Ollama, Power, Volatile
 from envstamp.manifest.serialize import identity_digest
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.runner import LiveRunner, ReplayRunner
 
 CALLS: dict[str, int] = {}

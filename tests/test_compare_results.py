@@ -112,7 +112,7 @@ def test_a_column_shows_only_what_its_setup_has(tmp_path: Path,
     """The review's case: crash.jsonl holds a run of a wrapped llama-bench (a lone copy of the
     binary, ./crashbin) that died with SIGILL, then a shell command under a setup with no
     llama.cpp build at all; md.jsonl is a plain run of the build in its build folder."""
-    from envstamp.probes.llamacpp_log import parse_llama_log
+    from envstamp.parsers.llamacpp_log import parse_llama_log
 
     real = Path(__file__).parent / "fixtures" / "llamacpp-real" / "0.5.0-dev-0c1e57098"
     copy = attrs.evolve(parse_llama_log((real / "version.txt").read_text()),
@@ -177,7 +177,7 @@ def test_list_items_keep_the_first_inputs_positions_in_every_column() -> None:
 def test_the_same_build_at_another_path_is_named_as_a_path() -> None:
     """A lone copy of a binary and its build folder: the only difference is where it lives
     (review gap 1), and the summary says the path, not "the llama.cpp build"."""
-    from envstamp.probes.llamacpp_log import parse_llama_log
+    from envstamp.parsers.llamacpp_log import parse_llama_log
 
     real = Path(__file__).parent / "fixtures" / "llamacpp-real" / "0.5.0-dev-0c1e57098"
     copy = attrs.evolve(parse_llama_log((real / "version.txt").read_text()),

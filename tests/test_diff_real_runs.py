@@ -224,7 +224,7 @@ def test_each_real_build_md_and_json_runs_match(tmp_path: Path, build: str) -> N
 
 
 def test_real_cmake_caches_of_two_builds_give_one_build_finding() -> None:
-    from envstamp.probes.llamacpp_build import parse_cmake_cache
+    from envstamp.probes.llm.llamacpp_build import parse_cmake_cache
 
     def build(name: str, folder: str) -> LlamaCppBuild:
         flags = parse_cmake_cache((REAL / folder / "CMakeCache.txt").read_text()).flags
@@ -240,7 +240,7 @@ def test_real_cmake_caches_of_two_builds_give_one_build_finding() -> None:
 def batched_results(folder: str) -> list[dict[str, Any]]:
     """llama-batched-bench rows as ``envstamp run`` stores them: per row, one result for
     its prompt, generation and total speed (origin run:batched-bench)."""
-    from envstamp.probes.llama_batched_bench import parse_batched_bench
+    from envstamp.parsers.llama_batched_bench import parse_batched_bench
 
     bench = parse_batched_bench((REAL / folder / "batched-bench.txt").read_text())
     found = []

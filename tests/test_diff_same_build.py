@@ -18,7 +18,7 @@ import pytest
 from envstamp.diff_render import to_text
 from envstamp.differ import diff
 from envstamp.manifest.model import LlamaCppBuild
-from envstamp.probes.llamacpp_log import parse_llama_log
+from envstamp.parsers.llamacpp_log import parse_llama_log
 from tests.diff_support import cpu_build, speed, with_build, write_log
 
 REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"

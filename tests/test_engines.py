@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from envstamp.collect import PROBES, CaptureOptions, capture
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure, engines
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.llm import engines
 from envstamp.render import to_text
 from envstamp.runner import Answer, LiveRunner, ReplayRunner
 

@@ -31,10 +31,11 @@ from hypothesis import strategies as st
 
 from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
 from envstamp.manifest.model import BundledEngine, NamedVersion
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure, jan, lmstudio, ollama
-from envstamp.probes.frontend_util import agreed_engine, backend_in_name
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.llm import jan, lmstudio, ollama
+from envstamp.probes.llm.frontend_util import agreed_engine, backend_in_name
 from envstamp.runner import LiveRunner, ReplayRunner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frontends"

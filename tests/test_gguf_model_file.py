@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from envstamp import runner as runner_module
 from envstamp.collect import PROBES, CaptureOptions, capture
 from envstamp.errors import ParseError
-from envstamp.probes import ProbeContext, ProbeFailure, model_file
-from envstamp.probes.gguf import ArraySummary, NeedMoreDataError, read_header
-from envstamp.probes.model_file import Progress, model_layer_digest, parse_ollama_name
+from envstamp.parsers.gguf import ArraySummary, NeedMoreDataError, read_header
+from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.llm import model_file
+from envstamp.probes.llm.model_file import Progress, model_layer_digest, parse_ollama_name
 from envstamp.runner import LiveRunner, ReplayRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "llamacpp" / "hosts"

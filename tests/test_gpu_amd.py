@@ -11,15 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
-from envstamp.probes.amd_smi import kernel_driver_version, parse_amd_smi, parse_rocm_smi
-from envstamp.probes.gpu_amd import (
-    ROCM_SMI_ARGS,
-    merge,
-    parse_kfd_properties,
-    parse_pp_dpm_pcie,
-)
-from envstamp.probes.pci import gfx_target, pcie_gen_from_speed
+from envstamp.parsers.amd_smi import kernel_driver_version, parse_amd_smi, parse_rocm_smi
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.parsers.pci import gfx_target, pcie_gen_from_speed
+from envstamp.probes.gpu.amd import ROCM_SMI_ARGS, merge, parse_kfd_properties, parse_pp_dpm_pcie
 from tests.gpu_support import HOSTS, SpecRunner, asked, bare_linux_host, replay, run_probe
 
 AMD = Path(__file__).parent / "fixtures" / "amd"
@@ -336,7 +331,7 @@ def test_amd_parsers_raise_only_parse_error_on_json(value: object) -> None:
 
 
 def test_absurd_values_are_null_not_errors() -> None:
-    from envstamp.probes.units import bytes_from_size, to_mhz, to_mib, to_watts
+    from envstamp.parsers.units import bytes_from_size, to_mhz, to_mib, to_watts
 
     assert to_mib({"value": 1e308, "unit": "TB"}) is None
     assert to_mhz({"value": 1e308, "unit": "GHz"}) is None

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
-from envstamp.probes.gpu_apple import core_split, metal_support, parse_system_profiler
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.gpu.apple import core_split, metal_support, parse_system_profiler
 from tests.gpu_support import SpecRunner, apple_host, asked, replay, run_probe
 
 APPLE = Path(__file__).parent / "fixtures" / "apple"

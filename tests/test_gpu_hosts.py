@@ -12,7 +12,7 @@ import pytest
 from envstamp.collect import PROBES, assemble, capture
 from envstamp.manifest.model import Gpu
 from envstamp.manifest.serialize import unstructure
-from envstamp.probes import Outcome
+from envstamp.probes.context import Outcome
 from envstamp.render import to_text
 from tests.gpu_support import HOSTS, MY_PROBES, SPECS, HostSpec, record, replay
 

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
-from envstamp.probes.gpu_intel import comparable_name
-from envstamp.probes.sycl_ls import parse_line, parse_sycl_ls
-from envstamp.probes.vulkaninfo import parse_vulkaninfo
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.parsers.sycl_ls import parse_line, parse_sycl_ls
+from envstamp.parsers.vulkaninfo import parse_vulkaninfo
+from envstamp.probes.gpu.intel import comparable_name
 from tests.gpu_support import (
     DRM,
     SpecRunner,

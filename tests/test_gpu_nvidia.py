@@ -15,9 +15,10 @@ from nvidia_support import A100_NVML, SpecRunner, _hosts, record_host
 
 from envstamp.collect import CaptureOptions
 from envstamp.manifest.model import Gpu
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure, gpu_nvidia
-from envstamp.probes.gpus import normalize_bus_id
-from envstamp.probes.nvidia_smi import parse_xml
+from envstamp.parsers.nvidia_smi import parse_xml
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.gpu import nvidia as gpu_nvidia
+from envstamp.probes.gpu.consolidate import normalize_bus_id
 from envstamp.runner import Answer, LiveRunner, ReplayRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"
@@ -222,7 +223,7 @@ def _replay_spec(tmp_path: Path, spec: dict[str, Any]) -> CountingReplay:
 
 def test_gputil_is_the_last_resort(tmp_path: Path) -> None:
     garbage = {"status": "ok", "returncode": 0, "stdout": "Segmentation fault\n", "stderr": ""}
-    from envstamp.probes.gpu_nvidia import STATIC_CSV_FIELDS
+    from envstamp.probes.gpu.nvidia import STATIC_CSV_FIELDS
 
     csv_argv = ("/usr/bin/nvidia-smi", f"--query-gpu={','.join(STATIC_CSV_FIELDS)}",
                 "--format=csv")
@@ -372,7 +373,8 @@ def test_live_probe_without_nvidia_loads_nothing() -> None:
     code = (
         "import sys\n"
         "from envstamp.collect import CaptureOptions\n"
-        "from envstamp.probes import ProbeContext, ProbeFailure, gpu_nvidia\n"
+        "from envstamp.probes.context import ProbeContext, ProbeFailure\n"
+        "from envstamp.probes.gpu import nvidia as gpu_nvidia\n"
         "from envstamp.runner import LiveRunner\n"
         "ctx = ProbeContext(runner=LiveRunner(), options=CaptureOptions())\n"
         "for probe in (gpu_nvidia.probe, gpu_nvidia.state):\n"

@@ -10,16 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
 from envstamp.manifest.model import Gpu
-from envstamp.probes.gpu_windows import (
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.gpu.consolidate import consolidate
+from envstamp.probes.gpu.windows import (
     adapter_ram_mib,
     adapters,
     bus_id_from_location,
     parse_windows_gpu_kind,
     registry_bytes,
 )
-from envstamp.probes.gpus import consolidate
 from envstamp.runner import decode
 from tests.gpu_support import SpecRunner, replay, run_probe, windows_host
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure, jan
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.llm import jan
 from envstamp.runner import ReplayRunner
 
 

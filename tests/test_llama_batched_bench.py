@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.probes.llama_batched_bench import BatchedBench, half_unit, parse_batched_bench
+from envstamp.parsers.llama_batched_bench import BatchedBench, half_unit, parse_batched_bench
 
 # The C printf formats, as batched-bench.cpp writes them (hence % formatting).
 HEADER = (

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse, parse_to_data
 from envstamp.manifest.serialize import structure, unstructure
-from envstamp.probes.llama_bench import BenchRow, bench_test_name, normalise_test
+from envstamp.parsers.kinds import parse, parse_to_data
+from envstamp.parsers.llama_bench import BenchRow, bench_test_name, normalise_test
 
 BENCH = Path(__file__).parent / "fixtures" / "llamacpp" / "bench"
 
@@ -340,8 +340,8 @@ def test_parser_raises_only_parse_error(lines: list[str]) -> None:
 
 def test_module_imports_cheaply() -> None:
     code = (
-        "import sys, envstamp.probes.llama_bench;"
-        "print([m for m in ('csv', 'envstamp.probes.llamacpp_log', 'cattrs') if m in sys.modules])"
+        "import sys, envstamp.parsers.llama_bench;"
+        "print([m for m in ('csv', 'envstamp.parsers.llamacpp_log', 'cattrs') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

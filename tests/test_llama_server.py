@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.probes.llama_server import (
+from envstamp.parsers.llama_server import (
     parse_metrics,
     parse_props,
     parse_response_timings,

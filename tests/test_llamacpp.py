@@ -17,17 +17,18 @@ from hypothesis import strategies as st
 from envstamp import render
 from envstamp.collect import PROBES, CaptureOptions, capture
 from envstamp.errors import ParseError
-from envstamp.kinds import parse, parse_to_data
 from envstamp.manifest.model import LlamaCppBuild
-from envstamp.probes import ProbeContext, ProbeFailure, llamacpp
-from envstamp.probes.llamacpp_build import (
+from envstamp.parsers.kinds import parse, parse_to_data
+from envstamp.parsers.llamacpp_log import backend_name, parse_llama_log
+from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.llm import llamacpp
+from envstamp.probes.llm.llamacpp_build import (
     backends_from_flags,
     backends_from_libraries,
     git_from_answer,
     parse_cmake_cache,
     strip_credentials,
 )
-from envstamp.probes.llamacpp_log import backend_name, parse_llama_log
 from envstamp.runner import LiveRunner, ReplayRunner
 
 HERE = Path(__file__).parent / "fixtures" / "llamacpp"
@@ -632,10 +633,10 @@ def test_nothing_installed_costs_only_which_and_env_calls(monkeypatch: pytest.Mo
 
 def test_probe_modules_import_lazily() -> None:
     code = (
-        "import sys, envstamp.probes.llamacpp, envstamp.probes.model_file;"
+        "import sys, envstamp.probes.llm.llamacpp, envstamp.probes.llm.model_file;"
         "print(sorted(m for m in sys.modules if m.startswith('envstamp.probes.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "llamacpp_log" not in out.stdout and "llamacpp_build" not in out.stdout
-    assert "envstamp.probes.gguf" not in out.stdout
+    assert "envstamp.parsers.gguf" not in out.stdout
 

@@ -16,8 +16,9 @@ import pytest
 
 from envstamp.collect import CaptureOptions
 from envstamp.manifest.model import LlamaCppBuild
-from envstamp.probes import ProbeContext, llamacpp
-from envstamp.probes.llamacpp_build import joined
+from envstamp.probes.context import ProbeContext
+from envstamp.probes.llm import llamacpp
+from envstamp.probes.llm.llamacpp_build import joined
 from envstamp.runner import LiveRunner
 
 REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"
@@ -95,7 +96,7 @@ def test_options_that_switch_every_backend_off_are_none_not_unknown(
 @BUILDS
 def test_a_version_text_names_no_backend(folder: Path) -> None:
     """``envstamp parse llama-version`` of what --version printed: backends unknown."""
-    from envstamp.kinds import parse
+    from envstamp.parsers.kinds import parse
 
     (build,) = parse("llama-version", (folder / "version.txt").read_text(encoding="utf-8"))[
         "llamacpp"

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.probes.llamacpp_log import (
+from envstamp.parsers.llamacpp_log import (
     BannerValue,
     banner_value,
     parse_llama_log,

@@ -224,7 +224,7 @@ def test_run_of_batched_bench_gives_the_rows_it_printed(work: dict[str, Any]) ->
     0c1e57098 drops its last row in about one run in three, wrapped or not.  So the rows
     are compared with the ones the tool printed this time (envstamp echoes its stdout).
     """
-    from envstamp.probes.llama_batched_bench import parse_batched_bench
+    from envstamp.parsers.llama_batched_bench import parse_batched_bench
     from envstamp.results import load_results
 
     assert BIN is not None

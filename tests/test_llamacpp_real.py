@@ -21,17 +21,17 @@ from typing import Any
 import pytest
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse, parse_to_data
-from envstamp.probes.llama_batched_bench import BatchedBenchRow, parse_batched_bench
-from envstamp.probes.llama_server import (
+from envstamp.parsers.kinds import parse, parse_to_data
+from envstamp.parsers.llama_batched_bench import BatchedBenchRow, parse_batched_bench
+from envstamp.parsers.llama_server import (
     ServerTiming,
     parse_metrics,
     parse_props,
     parse_response_timings,
     parse_server_log_timings,
 )
-from envstamp.probes.llamacpp_build import backends_from_flags, parse_cmake_cache
-from envstamp.probes.llamacpp_log import parse_llama_log
+from envstamp.parsers.llamacpp_log import parse_llama_log
+from envstamp.probes.llm.llamacpp_build import backends_from_flags, parse_cmake_cache
 
 REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"
 NEW = REAL / "0.5.0-dev-0c1e57098"

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
-from envstamp.probes import Outcome, ProbeContext, ProbeFailure, lmstudio
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.llm import lmstudio
 from envstamp.runner import ReplayRunner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frontends"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from envstamp.probes.gguf import read_header
+from envstamp.parsers.gguf import read_header
 
 SCRIPT = Path(__file__).parents[1] / "scripts" / "make-tiny-gguf"
 

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse, parse_to_data
 from envstamp.manifest.model import Gpu, GpuState, Runtimes, Volatile
-from envstamp.probes import nvidia_smi, nvidia_smi_text, nvidia_values, nvml
+from envstamp.parsers import nvidia_smi, nvidia_smi_text, nvidia_values
+from envstamp.parsers.kinds import parse, parse_to_data
+from envstamp.probes.gpu import nvml
 
 SAMPLES = Path(__file__).parent / "fixtures" / "nvidia"
 NVIDIA_KINDS = (
@@ -563,7 +564,7 @@ def test_damaged_samples_raise_only_parse_error(kind: str, cut: float, noise: st
 
 @pytest.mark.parametrize("kind", NVIDIA_KINDS)
 def test_kind_functions_are_the_registered_ones(kind: str) -> None:
-    from envstamp.kinds import parser_for
+    from envstamp.parsers.kinds import parser_for
 
     assert parser_for(kind) is KIND_FUNCTIONS[kind]
     assert parse(kind, text(KIND_SAMPLES[kind])) == KIND_FUNCTIONS[kind](text(KIND_SAMPLES[kind]))

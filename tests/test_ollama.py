@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
-from envstamp.probes import ProbeContext, ProbeFailure, ollama
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.llm import ollama
 from envstamp.runner import LiveRunner, ReplayRunner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frontends"

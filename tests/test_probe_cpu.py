@@ -11,10 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
 from envstamp.manifest.model import Cpu
-from envstamp.probes.cpu import sysfs_cpu, windows_cpu
-from envstamp.probes.cpu_parsers import (
+from envstamp.parsers.cpu import (
     ISA_NAMES,
     arm_core_name,
     cpu_from_py_cpuinfo,
@@ -28,6 +26,8 @@ from envstamp.probes.cpu_parsers import (
     parse_swapusage,
     parse_sysctl,
 )
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.system.cpu import sysfs_cpu, windows_cpu
 from envstamp.runner import Answer, Runner
 
 TEXT = Path(__file__).parent / "fixtures" / "text"

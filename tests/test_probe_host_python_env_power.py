@@ -14,17 +14,17 @@ from hypothesis import strategies as st
 from envstamp.errors import ParseError
 from envstamp.manifest.secrets import SECRET_WORDS, redact_value
 from envstamp.manifest.secrets import is_secret_name as looks_secret
-from envstamp.probes.env import ALLOWED_NAMES, ALLOWED_PREFIXES, is_allowed, select
-from envstamp.probes.host import hash_machine_id, machine_model, parse_ioreg_uuid
-from envstamp.probes.power import (
+from envstamp.probes.system.env import ALLOWED_NAMES, ALLOWED_PREFIXES, is_allowed, select
+from envstamp.probes.system.host import hash_machine_id, machine_model, parse_ioreg_uuid
+from envstamp.probes.system.power import (
     parse_pmset_batt,
     parse_pmset_settings,
     parse_ppd_state,
     supply_state,
     windows_plan_name,
 )
-from envstamp.probes.python import RELEVANT_DISTRIBUTIONS, is_virtualenv
-from envstamp.probes.state import parse_loadavg, policy_mhz_mean
+from envstamp.probes.system.python import RELEVANT_DISTRIBUTIONS, is_virtualenv
+from envstamp.probes.system.state import parse_loadavg, policy_mhz_mean
 from envstamp.runner import Answer, Runner
 
 # ------------------------------------------------------------------------------------ host

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.probes.memory import numa_node_count, parse_meminfo, parse_thp
+from envstamp.probes.system.memory import numa_node_count, parse_meminfo, parse_thp
 
 MEMINFO = """\
 MemTotal:       65536004 kB

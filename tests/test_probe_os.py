@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.kinds import parse_to_data
-from envstamp.probes.os_ import (
+from envstamp.parsers.kinds import parse_to_data
+from envstamp.probes.system.os_ import (
     codename_from_version,
     container_from_cgroup,
     hypervisor_flag,

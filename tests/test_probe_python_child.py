@@ -17,8 +17,8 @@ from timing_support import make_manifest
 from envstamp import cli
 from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
-from envstamp.probes import ProbeContext, ProbeFailure
-from envstamp.probes.python import (
+from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.system.python import (
     INTERPRETER_SCRIPT,
     RELEVANT_DISTRIBUTIONS,
     interpreter_probe,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from envstamp.collect import capture
-from envstamp.kinds import parser_for
-from envstamp.probes.gpus import normalize_bus_id
+from envstamp.parsers.kinds import parser_for
+from envstamp.probes.gpu.consolidate import normalize_bus_id
 
 HERE = Path(__file__).parent
 SMI = HERE / "fixtures" / "nvidia" / "real-h200-580"

@@ -15,7 +15,7 @@ import pytest
 
 from envstamp import render
 from envstamp.manifest.model import ModelFile
-from envstamp.probes.llamacpp_log import parse_llama_log
+from envstamp.parsers.llamacpp_log import parse_llama_log
 from tests.diff_support import cpu_build
 
 REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"

@@ -15,7 +15,7 @@ from timing_support import make_manifest
 
 from envstamp import cli
 from envstamp.errors import ParseError
-from envstamp.perf_lines import (
+from envstamp.parsers.perf_lines import (
     parse_go_duration,
     parse_llama_chat_summary,
     parse_llama_perf,

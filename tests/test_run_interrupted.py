@@ -30,8 +30,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from envstamp.commands.run import complete_reports
-from envstamp.probes.llama_bench import parse_cut_json, parse_llama_bench
-from envstamp.probes.llama_server import parse_server_log_timings
+from envstamp.parsers.llama_bench import parse_cut_json, parse_llama_bench
+from envstamp.parsers.llama_server import parse_server_log_timings
 from envstamp.results import load_results, verify_log
 
 pytestmark = pytest.mark.skipif(

@@ -194,7 +194,7 @@ def test_markdown_rows_of_several_models_are_placed_by_the_m_list(
 ) -> None:
     """Markdown names no file and prints identical rows for tiny.gguf and tiny-seed2.gguf:
     llama-bench runs its tests model after model in -m order, so the row's place names it."""
-    from envstamp.probes.llama_bench import parse_llama_bench
+    from envstamp.parsers.llama_bench import parse_llama_bench
 
     make_tool(bin_dir, "llama-bench", stdout=str(folder / "bench-models.md"))
     out = tmp_path / "r.jsonl"
@@ -292,7 +292,7 @@ def test_a_row_is_given_only_the_model_it_ran(
 ) -> None:
     """Whole outputs get each row's model; an output cut anywhere gets its rows' own models
     or none at all - never another model's."""
-    from envstamp.probes.llama_bench import BenchRow, models_by_block
+    from envstamp.parsers.llama_bench import BenchRow, models_by_block
 
     models = [f"m{i}.gguf" for i in range(len(shapes))]
     rows = [BenchRow(test=test, model_type=shape) for shape in shapes for test in tests]

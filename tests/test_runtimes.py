@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.collect import CaptureOptions
-from envstamp.probes import ProbeContext, ProbeFailure
-from envstamp.probes.runtimes import (
+from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.gpu.runtimes import (
     parse_cuda_version_json,
     parse_cuda_version_txt,
     parse_cudnn_header,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from envstamp.textutil import (
+from envstamp.parsers.textutil import (
     bare_version,
     clean,
     collapse,

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from envstamp.commands import emit, read_text_input
-from envstamp.kinds import KINDS, parse_to_data
+from envstamp.parsers.kinds import KINDS, parse_to_data
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.kinds import parser_for
+    from envstamp.parsers.kinds import parser_for
 
     parser_for(args.kind)  # unknown kind: fail before reading the input
     fragment = parse_to_data(args.kind, read_text_input(args.file))

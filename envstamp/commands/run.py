@@ -49,9 +49,9 @@ from envstamp.run_argv import (
 
 if TYPE_CHECKING:
     from envstamp.manifest.model import Volatile
-    from envstamp.probes.llama_batched_bench import BatchedBenchRow
-    from envstamp.probes.llama_bench import BenchRow
-    from envstamp.probes.llama_server import ServerTiming
+    from envstamp.parsers.llama_batched_bench import BatchedBenchRow
+    from envstamp.parsers.llama_bench import BenchRow
+    from envstamp.parsers.llama_server import ServerTiming
     from envstamp.results import Advice, MemoryUse, Result
     from envstamp.runner import Runner
     from envstamp.runner.childrun import ChildRun
@@ -595,7 +595,7 @@ def _memory(runs: list[ChildRun], region: Region | None, gpu_source: str) -> Mem
 
 def _perf_samples(texts: list[str]) -> dict[str, list[float]]:
     """llama.cpp / ollama speed figures of each run, as metric samples."""
-    from envstamp.perf_lines import parse_perf
+    from envstamp.parsers.perf_lines import parse_perf
 
     samples: dict[str, list[float]] = {}
     for text in texts:
@@ -674,7 +674,7 @@ def bench_models(argv: Sequence[str]) -> list[str]:
 def row_models(rows: list[BenchRow], given: list[str]) -> list[str | None]:
     """Each row's model file: as json, jsonl, csv and sql name it (model_filename), else -
     Markdown - by the row's place among the ``-m`` models (see models_by_block)."""
-    from envstamp.probes.llama_bench import models_by_block
+    from envstamp.parsers.llama_bench import models_by_block
 
     if any(row.model_filename for row in rows):
         return [row.model_filename for row in rows]
@@ -699,7 +699,7 @@ def _file_name(path: str) -> str:
 
 def _bench_rows(text: str, *, cut: bool = False) -> list[BenchRow]:
     from envstamp.errors import ParseError
-    from envstamp.probes.llama_bench import parse_cut_json, parse_llama_bench
+    from envstamp.parsers.llama_bench import parse_cut_json, parse_llama_bench
 
     try:
         rows, _ = parse_llama_bench(text)
@@ -785,7 +785,7 @@ def batched_results(rec: Recorder, texts: list[str], common: dict[str, Any]) -> 
     speed (one metric each), samples gathered over the runs; the settings line's values
     (n_kv_max, n_batch, flash_attn...) and the row's PP, TG and B are its parameters."""
     from envstamp.errors import ParseError
-    from envstamp.probes.llama_batched_bench import parse_batched_bench
+    from envstamp.parsers.llama_batched_bench import parse_batched_bench
 
     groups: dict[str, tuple[dict[str, Any], list[Any]]] = {}
     for text in texts:
@@ -854,7 +854,7 @@ def server_results(
     ``cut``: the last run was stopped (a server's usual end), so its last report may have
     been cut short: see :func:`complete_reports`."""
     from envstamp.errors import ParseError
-    from envstamp.probes.llama_server import parse_server_log_timings
+    from envstamp.parsers.llama_server import parse_server_log_timings
 
     results = []
     name = f"{tool_name(argv[0])} request"

@@ -59,6 +59,11 @@ def section_field(cls: type, doc: str) -> Any:
 # --------------------------------------------------------------------------------------- host
 
 
+Sections = dict[str, Any]
+"""Manifest section name -> typed value (an attrs object, or a list of them for ``gpus``):
+what a parser or a probe contributes to a manifest."""
+
+
 @record
 class Host(Record):
     """Which machine this is.  Shareable output replaces these with salted hashes."""

@@ -17,7 +17,7 @@ from envstamp.commands import check_named_inputs
 from envstamp.errors import InputError
 from envstamp.keys import SigningKey
 from envstamp.manifest.serialize import to_json, unstructure
-from envstamp.probes.llama_bench import parse_llama_bench
+from envstamp.parsers.llama_bench import parse_llama_bench
 
 HOST = Path(__file__).parent.parent / "fixtures" / "hosts" / "linux-debian12-vm"
 HUGE = "x" * (200 << 10)  # beyond csv's 128 KiB field limit

@@ -24,8 +24,10 @@ from envstamp.manifest.secrets import (
     redact_key,
     redact_value,
 )
-from envstamp.probes import ProbeContext, ProbeFailure, env, frontend_util, ollama
-from envstamp.probes.llamacpp_build import strip_credentials as strip_git_remote
+from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.llm import frontend_util, ollama
+from envstamp.probes.llm.llamacpp_build import strip_credentials as strip_git_remote
+from envstamp.probes.system import env
 from envstamp.runner import Runner
 
 # ------------------------------------------------------------------------------------ names

@@ -22,7 +22,7 @@ from timing_support import make_manifest
 
 from envstamp import cli
 from envstamp.manifest.secrets import REDACTED, is_secret_name, redact_argv, redact_value
-from envstamp.probes import env
+from envstamp.probes.system import env
 from envstamp.results import load_results
 
 MODEL = "MetaLlama3x1x8BInstructQ4KM"  # a model named without separators: reads random

@@ -1,0 +1,1 @@
+"""GPU probes: NVIDIA, AMD, Apple, Intel, Windows; compute runtimes; one merged GPU list."""

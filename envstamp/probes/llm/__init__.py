@@ -1,0 +1,1 @@
+"""Inference software: llama.cpp builds, frontends (Ollama, LM Studio, Jan), engines, models."""

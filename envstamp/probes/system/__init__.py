@@ -1,0 +1,1 @@
+"""System probes: host, OS, CPU, memory, Python, environment variables, power, state."""
