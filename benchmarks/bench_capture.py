@@ -36,7 +36,7 @@ STACK_PROBES = "llamacpp,ollama,lmstudio,jan,engines,models"
 IN_PROCESS = """
 import sys, time
 t0 = time.perf_counter()
-from envstamp.collect import capture
+from envstamp.capturing.capture import capture
 capture(skip=set(filter(None, sys.argv[1].split(","))))
 print(time.perf_counter() - t0)
 """
@@ -58,7 +58,7 @@ def timed_capture(skip: str, cache_dir: str) -> float:
 
 def second_capture_ms(n: int) -> list[float]:
     """Milliseconds of repeated in-process captures after the first."""
-    from envstamp.collect import capture
+    from envstamp.capturing.capture import capture
 
     capture()
     samples = []

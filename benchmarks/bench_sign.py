@@ -41,7 +41,7 @@ INNER = r"""
 import sys, time
 start = time.perf_counter()
 mode = sys.argv[1]
-from envstamp.collect import capture
+from envstamp.capturing.capture import capture
 manifest = capture()
 wall, cpu = time.perf_counter(), time.thread_time()
 if mode == "plain":
@@ -143,7 +143,7 @@ def signing_step(env: dict[str, str], runs: int) -> None:
 
 
 def warm_signing() -> tuple[Any, Any]:
-    from envstamp.collect import capture
+    from envstamp.capturing.capture import capture
     from envstamp.keys import load_signing_key
     from envstamp.manifest.serialize import to_json
     from envstamp.sign import envelope_json, sign_manifest

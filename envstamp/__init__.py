@@ -14,8 +14,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it; resolved lazily by __getattr__ below
 _EXPORTS = {
-    "capture": "envstamp.collect",
-    "CaptureOptions": "envstamp.collect",
+    "capture": "envstamp.capturing.capture",
+    "CaptureOptions": "envstamp.capturing.capture",
     "Manifest": "envstamp.manifest.model",
     "parse": "envstamp.parsers.kinds",
     "KINDS": "envstamp.parsers.kinds",
@@ -57,8 +57,7 @@ __all__ = [  # noqa: RUF022 - grouped as in _EXPORTS
 ]
 
 if TYPE_CHECKING:
-    from envstamp.collect import CaptureOptions as CaptureOptions
-    from envstamp.collect import capture as capture
+    from envstamp.capturing.capture import capture
     from envstamp.errors import CheckFailed as CheckFailed
     from envstamp.errors import EnvstampError as EnvstampError
     from envstamp.errors import InputError as InputError
@@ -66,6 +65,7 @@ if TYPE_CHECKING:
     from envstamp.manifest.model import Manifest
     from envstamp.manifest.serialize import manifest_from_json, to_json
     from envstamp.parsers.kinds import KINDS, parse
+    from envstamp.probes.context import CaptureOptions
 
 
 def __getattr__(name: str) -> Any:

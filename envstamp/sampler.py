@@ -396,35 +396,9 @@ def memory_use(region: Region, source: str) -> MemoryUse:
 
 def volatile_state(runner: Runner | None = None, *, deadline: float = 1.0) -> Volatile | None:
     """Readings of the moment from the volatile probes; None when none answered."""
-    from envstamp.collect import PROBES, CaptureOptions, assemble, run_probes
-    from envstamp.manifest.model import Power, Volatile
-    from envstamp.probes.context import ProbeContext
-    from envstamp.runner import LiveRunner
+    from envstamp.capturing.capture import capture_volatile
 
-    runner = runner or LiveRunner(command_timeout=deadline)
-    options = CaptureOptions(deadline=deadline, command_timeout=deadline)
-    specs = [spec for spec in PROBES if spec.volatile]
-    deadline_at = time.monotonic() + deadline
-    # The deadline belongs to this reading, not to the caller's runner (which the memory
-    # sampler may be using from its own thread meanwhile): a bounded copy carries it.
-    bounded = runner.bounded(deadline_at)
-    try:
-        ran = run_probes(specs, ProbeContext(runner=bounded, options=options), deadline_at)
-    except Exception:  # noqa: BLE001 - no platform answer (a partial recording): no state
-        return None
-    finally:
-        bounded.abort()  # a command still running at the deadline ends with it
-    outcomes = [outcome for _, outcome, _ in ran if outcome.status == "ok"]
-    if not outcomes:
-        return None
-    sections = assemble(outcomes)
-    state = sections.get("volatile")
-    if not isinstance(state, Volatile):
-        state = Volatile()
-    power = sections.get("power")
-    if state.ac_online is None and isinstance(power, Power):
-        state = attrs.evolve(state, ac_online=power.ac_online)
-    return state
+    return capture_volatile(runner, deadline=deadline)
 
 
 class StateCache:

@@ -51,9 +51,9 @@ from envstamp.results import (
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from envstamp.collect import CaptureOptions
     from envstamp.keys import SigningKey
     from envstamp.manifest.model import Manifest, Volatile
+    from envstamp.probes.context import CaptureOptions
     from envstamp.runner import Runner
     from envstamp.sampler import MemorySampler, Region
 
@@ -531,7 +531,8 @@ def _signed_manifest(
 
 
 def _capture(options: CaptureOptions | None, runner: Runner | None) -> Manifest:
-    from envstamp.collect import CaptureOptions, capture
+    from envstamp.capturing.capture import capture
+    from envstamp.probes.context import CaptureOptions
 
     try:
         return capture(options or CaptureOptions(), runner=runner)

@@ -16,16 +16,17 @@ def _isolated_state(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     """No test reads or writes the real user cache or config, or sees another test's memo."""
-    from envstamp import collect, runner
+    from envstamp import runner
+    from envstamp.capturing import capture as capture_module
 
     home = tmp_path_factory.mktemp("envstamp-home")
     monkeypatch.setenv("ENVSTAMP_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(home / "config"))
     runner.reset_process_state()
-    collect.forget_static()
+    capture_module.forget_static()
     yield
     runner.reset_process_state()
-    collect.forget_static()
+    capture_module.forget_static()
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ from typing import Any
 
 import attrs
 
-from envstamp.collect import CaptureOptions
-from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.runner import Answer, RecordingRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"
@@ -121,7 +120,8 @@ class SpecRunner(RecordingRunner):
 
 def record(spec: HostSpec, folder: Path) -> None:
     """Run the GPU and runtime probes against the spec, recording into ``folder``."""
-    from envstamp.collect import PROBES, _load
+    from envstamp.probes.registry import PROBES
+    from envstamp.probes.registry import load as _load
 
     if folder.exists():
         shutil.rmtree(folder)
@@ -139,7 +139,8 @@ def record(spec: HostSpec, folder: Path) -> None:
 
 def run_probe(runner: Any, name: str) -> Outcome:
     """Run one of the GPU/runtime probes; a ProbeFailure becomes a failed Outcome."""
-    from envstamp.collect import PROBES, _load
+    from envstamp.probes.registry import PROBES
+    from envstamp.probes.registry import load as _load
 
     target = next(spec.target for spec in PROBES if spec.name == name)
     ctx = ProbeContext(runner=runner, options=CaptureOptions())

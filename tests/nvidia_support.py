@@ -21,8 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from envstamp.collect import CaptureOptions
-from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.runner import Answer, RecordingRunner
 
 TESTS = Path(__file__).parent

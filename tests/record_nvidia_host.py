@@ -17,10 +17,9 @@ import json
 import sys
 from pathlib import Path
 
-from envstamp.collect import CaptureOptions
 from envstamp.manifest.model import Gpu
 from envstamp.parsers.nvidia_smi import parse_xml
-from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.gpu import nvidia as gpu_nvidia
 from envstamp.probes.gpu.consolidate import normalize_bus_id
 from envstamp.runner import RecordingRunner, ReplayRunner

@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from envstamp.collect import PROBES, CaptureOptions, capture
+from envstamp.capturing.capture import capture
 from envstamp.manifest.model import Manifest
+from envstamp.probes.context import CaptureOptions
+from envstamp.probes.registry import PROBES
 from envstamp.runner import Answer, RecordingRunner, answer_file_name
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"

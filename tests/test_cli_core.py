@@ -170,7 +170,7 @@ def test_to_json_is_stable_text() -> None:
 def test_capture_hands_its_signing_imports_to_a_stall_only_when_it_signs(
     extra: list[str], signs: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import envstamp.collect
+    import envstamp.capturing.capture
     from envstamp import keys
 
     seen: list[object] = []
@@ -183,7 +183,7 @@ def test_capture_hands_its_signing_imports_to_a_stall_only_when_it_signs(
         return with_digest(Manifest(envstamp_version="0", captured_at="2026-11-27T00:00:00Z"))
 
     monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setattr(envstamp.collect, "capture", fake_capture)
+    monkeypatch.setattr(envstamp.capturing.capture, "capture", fake_capture)
     assert main(["capture", "-o", str(tmp_path / "m.json"), *extra]) == 0
     assert (seen[0] is keys.load_signing_code) is signs
     if not signs:

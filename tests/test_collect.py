@@ -9,11 +9,14 @@ from pathlib import Path
 import attrs
 import pytest
 
-from envstamp import collect
-from envstamp.collect import CaptureOptions, ProbeSpec, capture, combine
+from envstamp.capturing import capture as capture_module
+from envstamp.capturing import pool
+from envstamp.capturing.assembly import combine
+from envstamp.capturing.capture import capture
 from envstamp.manifest.model import Cpu, Frontends, Gpu, Memory, Ollama, Power, Volatile
 from envstamp.manifest.serialize import identity_digest
-from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.registry import ProbeSpec
 from envstamp.runner import LiveRunner, ReplayRunner
 
 CALLS: dict[str, int] = {}
@@ -62,7 +65,7 @@ def _specs(*pairs: tuple[str, str, bool]) -> tuple[ProbeSpec, ...]:
 def fake_probes(monkeypatch: pytest.MonkeyPatch) -> None:
     CALLS.clear()
     monkeypatch.setattr(
-        collect,
+        capture_module,
         "PROBES",
         _specs(
             ("cpu", "probe_cpu", False),
@@ -105,7 +108,9 @@ def test_second_capture_reruns_only_volatile_probes(fake_probes: None) -> None:
 
 def test_hanging_probe_costs_the_deadline_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        collect, "PROBES", _specs(("cpu", "probe_cpu", False), ("hang", "probe_hangs", False))
+        capture_module,
+        "PROBES",
+        _specs(("cpu", "probe_cpu", False), ("hang", "probe_hangs", False)),
     )
     start = time.monotonic()
     manifest = capture(deadline=0.5)
@@ -119,7 +124,7 @@ def test_hanging_probe_costs_the_deadline_only(monkeypatch: pytest.MonkeyPatch) 
 def test_a_blocked_probe_does_not_hold_up_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
     # The first worker is stuck in "hang"; the pool grows and runs the others.
     specs = _specs(("hang", "probe_hangs", False), ("cpu", "probe_cpu", False))
-    monkeypatch.setattr(collect, "PROBES", (*specs, *_specs(("state", "probe_state", True))))
+    monkeypatch.setattr(capture_module, "PROBES", (*specs, *_specs(("state", "probe_state", True))))
     CALLS.clear()
     records = {r.name: r for r in capture(deadline=1.0).probes}
     assert records["hang"].status == "timeout"
@@ -128,9 +133,11 @@ def test_a_blocked_probe_does_not_hold_up_the_rest(monkeypatch: pytest.MonkeyPat
 
 
 def test_probes_not_begun_by_the_deadline_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)  # one worker only, stuck in "hang"
+    monkeypatch.setattr(pool, "GROW_AFTER", 60.0)  # one worker only, stuck in "hang"
     monkeypatch.setattr(
-        collect, "PROBES", _specs(("hang", "probe_hangs", False), ("cpu", "probe_cpu", False))
+        capture_module,
+        "PROBES",
+        _specs(("hang", "probe_hangs", False), ("cpu", "probe_cpu", False)),
     )
     records = {r.name: r for r in capture(deadline=0.3).probes}
     assert records["cpu"].status == "timeout"
@@ -139,9 +146,9 @@ def test_probes_not_begun_by_the_deadline_say_so(monkeypatch: pytest.MonkeyPatch
 
 
 def test_model_hashing_queued_at_the_deadline_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)
+    monkeypatch.setattr(pool, "GROW_AFTER", 60.0)
     late = ProbeSpec("models", f"{__name__}:probe_cpu", outlives_deadline=True)
-    monkeypatch.setattr(collect, "PROBES", (*_specs(("hang", "probe_hangs", False)), late))
+    monkeypatch.setattr(capture_module, "PROBES", (*_specs(("hang", "probe_hangs", False)), late))
     manifest = capture(deadline=0.3)
     records = {r.name: r for r in manifest.probes}
     assert records["models"].status == "ok"  # begun after the deadline, and waited for
@@ -153,7 +160,7 @@ def test_skip_and_platform_filters(monkeypatch: pytest.MonkeyPatch) -> None:
         ProbeSpec("cpu", f"{__name__}:probe_cpu"),
         ProbeSpec("mac_only", f"{__name__}:probe_buggy", systems=("Darwin",)),
     )
-    monkeypatch.setattr(collect, "PROBES", specs)
+    monkeypatch.setattr(capture_module, "PROBES", specs)
     manifest = capture(skip={"cpu"})
     if LiveRunner().platform()["system"] != "Darwin":
         records = {r.name: r for r in manifest.probes}
@@ -176,9 +183,9 @@ def test_replay_answers_missing_for_one_probe_error_that_probe_only(
 ) -> None:
     from envstamp.runner import RecordingRunner
 
-    monkeypatch.setattr(collect, "PROBES", _specs(("cpu", "probe_cpu", False)))
+    monkeypatch.setattr(capture_module, "PROBES", _specs(("cpu", "probe_cpu", False)))
     RecordingRunner(tmp_path / "rec").platform()
-    monkeypatch.setattr(collect, "PROBES", _specs(("which", "probe_which", False)))
+    monkeypatch.setattr(capture_module, "PROBES", _specs(("which", "probe_which", False)))
     manifest = capture(runner=ReplayRunner(tmp_path / "rec"))
     assert manifest.probes[0].status == "error"
     assert "not in the recording" in (manifest.probes[0].detail or "")
@@ -223,7 +230,9 @@ def test_the_callers_work_runs_once_while_every_probe_waits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        collect, "PROBES", _specs(("cpu", "probe_cpu", False), ("hang", "probe_hangs", False))
+        capture_module,
+        "PROBES",
+        _specs(("cpu", "probe_cpu", False), ("hang", "probe_hangs", False)),
     )
     done: list[str] = []
     manifest = capture(deadline=0.3, on_stall=lambda: done.append("imported"))
@@ -232,14 +241,14 @@ def test_the_callers_work_runs_once_while_every_probe_waits(
 
 
 def test_no_stall_no_callers_work(fake_probes: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)  # a loaded machine must not fake a stall
+    monkeypatch.setattr(pool, "GROW_AFTER", 60.0)  # a loaded machine must not fake a stall
     done: list[str] = []
     capture(on_stall=lambda: done.append("imported"))
     assert done == []  # probes that keep finishing never all wait: the caller works later
 
 
 def test_a_failing_stall_task_does_not_fail_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collect, "PROBES", _specs(("hang", "probe_hangs", False)))
+    monkeypatch.setattr(capture_module, "PROBES", _specs(("hang", "probe_hangs", False)))
 
     def broken() -> None:
         raise RuntimeError("no module")
@@ -262,12 +271,12 @@ def probe_note_gpu(ctx: ProbeContext) -> Outcome:
 
 
 def test_probes_apt_to_wait_are_begun_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collect, "GROW_AFTER", 60.0)  # one worker: the queue order shows
+    monkeypatch.setattr(pool, "GROW_AFTER", 60.0)  # one worker: the queue order shows
     specs = (
         ProbeSpec("cpu", f"{__name__}:probe_note_cpu"),
         ProbeSpec("gpu", f"{__name__}:probe_note_gpu", waits=True),
     )
-    monkeypatch.setattr(collect, "PROBES", specs)
+    monkeypatch.setattr(capture_module, "PROBES", specs)
     BEGUN.clear()
     manifest = capture()
     assert BEGUN == ["gpu", "cpu"]

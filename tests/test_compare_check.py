@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from envstamp.capturing.capture import capture
 from envstamp.cli import main
-from envstamp.collect import capture
 from envstamp.compare_table import compare, only_difference
 from tests.diff_support import (
     NOT_A_MANIFEST,

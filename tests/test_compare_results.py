@@ -88,7 +88,7 @@ def test_check_never_reads_a_failed_baseline_run_as_speed(
 ) -> None:
     import json
 
-    from envstamp.collect import capture
+    from envstamp.capturing.capture import capture
 
     host = sorted((Path(__file__).parent / "fixtures" / "hosts").glob("linux-*"))[0]
     captured = capture(replay=str(host))

@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from envstamp import rules
-from envstamp.collect import capture, forget_static
+from envstamp.capturing.capture import capture, forget_static
 from envstamp.differ import Difference, DiffReport, diff
 from envstamp.documents import load_document
 from envstamp.manifest.document import Document

@@ -18,11 +18,12 @@ from frontends_support import PROBES as FRONTEND_PROBES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.collect import PROBES, CaptureOptions, capture
+from envstamp.capturing.capture import capture
 from envstamp.errors import ParseError
 from envstamp.parsers.kinds import parse_to_data
-from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm import engines
+from envstamp.probes.registry import PROBES
 from envstamp.render import to_text
 from envstamp.runner import Answer, LiveRunner, ReplayRunner
 

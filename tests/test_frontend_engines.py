@@ -29,11 +29,10 @@ from frontends_support import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
 from envstamp.manifest.model import BundledEngine, NamedVersion
 from envstamp.parsers.kinds import parse_to_data
-from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm import jan, lmstudio, ollama
 from envstamp.probes.llm.frontend_util import agreed_engine, backend_in_name
 from envstamp.runner import LiveRunner, ReplayRunner

@@ -16,12 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp import runner as runner_module
-from envstamp.collect import PROBES, CaptureOptions, capture
+from envstamp.capturing.capture import capture
 from envstamp.errors import ParseError
 from envstamp.parsers.gguf import ArraySummary, NeedMoreDataError, read_header
-from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.llm import model_file
 from envstamp.probes.llm.model_file import Progress, model_layer_digest, parse_ollama_name
+from envstamp.probes.registry import PROBES
 from envstamp.runner import LiveRunner, ReplayRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "llamacpp" / "hosts"

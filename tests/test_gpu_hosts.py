@@ -9,10 +9,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from envstamp.collect import PROBES, assemble, capture
+from envstamp.capturing.assembly import assemble
+from envstamp.capturing.capture import capture
 from envstamp.manifest.model import Gpu
 from envstamp.manifest.serialize import unstructure
 from envstamp.probes.context import Outcome
+from envstamp.probes.registry import PROBES
 from envstamp.render import to_text
 from tests.gpu_support import HOSTS, MY_PROBES, SPECS, HostSpec, record, replay
 

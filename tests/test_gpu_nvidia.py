@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from nvidia_support import A100_NVML, SpecRunner, _hosts, record_host
 
-from envstamp.collect import CaptureOptions
 from envstamp.manifest.model import Gpu
 from envstamp.parsers.nvidia_smi import parse_xml
-from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.gpu import nvidia as gpu_nvidia
 from envstamp.probes.gpu.consolidate import normalize_bus_id
 from envstamp.runner import Answer, LiveRunner, ReplayRunner
@@ -332,7 +331,7 @@ def test_nvml_and_nvidia_smi_agree_on_real_recordings(folder: Path) -> None:
 def test_capture_on_recorded_hosts_gives_schema_valid_manifests(name: str) -> None:
     import jsonschema
 
-    from envstamp.collect import capture
+    from envstamp.capturing.capture import capture
     from envstamp.manifest.serialize import unstructure
 
     manifest = capture(replay=str(HOSTS / name))
@@ -372,7 +371,7 @@ def test_live_probe_without_nvidia_loads_nothing() -> None:
         pytest.skip("this machine has an NVIDIA driver; the GPU-less path cannot be observed")
     code = (
         "import sys\n"
-        "from envstamp.collect import CaptureOptions\n"
+        "from envstamp.capturing.capture import CaptureOptions\n"
         "from envstamp.probes.context import ProbeContext, ProbeFailure\n"
         "from envstamp.probes.gpu import nvidia as gpu_nvidia\n"
         "from envstamp.runner import LiveRunner\n"

@@ -10,8 +10,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from envstamp.collect import PROBES, capture
+from envstamp.capturing.capture import capture
 from envstamp.manifest.serialize import unstructure
+from envstamp.probes.registry import PROBES
 from envstamp.runner import ReplayRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"

@@ -20,11 +20,12 @@ import jsonschema
 import pytest
 from system_support import HOSTS, OTHER_PROBES, SYSTEM_PROBES, edited_copy, ok, replay_system
 
-from envstamp.collect import CaptureOptions, capture
+from envstamp.capturing.capture import capture
 from envstamp.manifest import schema
 from envstamp.manifest.model import Manifest, ProbeRecord
 from envstamp.manifest.secrets import is_secret_name as looks_secret
 from envstamp.manifest.serialize import unstructure
+from envstamp.probes.context import CaptureOptions
 from envstamp.runner import Answer, LiveRunner, ReplayRunner, read_text_answer
 
 LINUX_VM = HOSTS / "linux-debian12-vm"

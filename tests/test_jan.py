@@ -11,9 +11,8 @@ from frontends_support import HOSTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
-from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm import jan
 from envstamp.runner import ReplayRunner
 

@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp import render
-from envstamp.collect import PROBES, CaptureOptions, capture
+from envstamp.capturing.capture import capture
 from envstamp.errors import ParseError
 from envstamp.manifest.model import LlamaCppBuild
 from envstamp.parsers.kinds import parse, parse_to_data
 from envstamp.parsers.llamacpp_log import backend_name, parse_llama_log
-from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.llm import llamacpp
 from envstamp.probes.llm.llamacpp_build import (
     backends_from_flags,
@@ -29,6 +29,7 @@ from envstamp.probes.llm.llamacpp_build import (
     parse_cmake_cache,
     strip_credentials,
 )
+from envstamp.probes.registry import PROBES
 from envstamp.runner import LiveRunner, ReplayRunner
 
 HERE = Path(__file__).parent / "fixtures" / "llamacpp"

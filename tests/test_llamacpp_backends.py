@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from envstamp.collect import CaptureOptions
 from envstamp.manifest.model import LlamaCppBuild
-from envstamp.probes.context import ProbeContext
+from envstamp.probes.context import CaptureOptions, ProbeContext
 from envstamp.probes.llm import llamacpp
 from envstamp.probes.llm.llamacpp_build import joined
 from envstamp.runner import LiveRunner

@@ -13,10 +13,9 @@ from frontends_support import HOSTS, SPECS, SpecRunner, http, ok
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
 from envstamp.parsers.kinds import parse_to_data
-from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm import lmstudio
 from envstamp.runner import ReplayRunner
 

@@ -19,10 +19,9 @@ from frontends_support import HOSTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
 from envstamp.parsers.kinds import parse_to_data
-from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.llm import ollama
 from envstamp.runner import LiveRunner, ReplayRunner
 

@@ -15,9 +15,8 @@ import pytest
 from timing_support import make_manifest
 
 from envstamp import cli
-from envstamp.collect import CaptureOptions
 from envstamp.errors import ParseError
-from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.system.python import (
     INTERPRETER_SCRIPT,
     RELEVANT_DISTRIBUTIONS,
@@ -109,7 +108,7 @@ def test_the_capture_records_the_failure_and_goes_on(tmp_path: Path) -> None:
 
 
 def _all_but_python() -> frozenset[str]:
-    from envstamp.collect import PROBES
+    from envstamp.probes.registry import PROBES
 
     return frozenset(spec.name for spec in PROBES if spec.name != "python")
 

@@ -56,7 +56,7 @@ def test_without_the_option_nothing_is_imported_or_written(tmp_path: Path) -> No
         "import sys\n"
         "def test_nothing_loaded():\n"
         "    assert 'envstamp.timing' not in sys.modules\n"
-        "    assert 'envstamp.collect' not in sys.modules\n",
+        "    assert 'envstamp.capturing.capture' not in sys.modules\n",
         encoding="utf-8",
     )
     done = subprocess.run(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from envstamp.collect import capture
+from envstamp.capturing.capture import capture
 from envstamp.parsers.kinds import parser_for
 from envstamp.probes.gpu.consolidate import normalize_bus_id
 
@@ -95,6 +95,6 @@ def test_capture_replayed_from_nvml_matches_the_machine() -> None:
 
 
 def _non_nvidia_probes() -> set[str]:
-    from envstamp.collect import PROBES
+    from envstamp.probes.registry import PROBES
 
     return {s.name for s in PROBES if not s.name.startswith("gpu_nvidia")}

@@ -425,12 +425,12 @@ def test_recorder_fails_at_construction_when_signing_fails(
 def test_recorder_fails_at_construction_when_capture_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from envstamp import collect
+    from envstamp.capturing import capture as capture_module
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("probe machinery exploded")
 
-    monkeypatch.setattr(collect, "capture", broken)
+    monkeypatch.setattr(capture_module, "capture", broken)
     with pytest.raises(CaptureError, match="cannot capture the manifest"):
         open_recorder(tmp_path / "r.jsonl", manifest=None)
 

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.collect import CaptureOptions
-from envstamp.probes.context import ProbeContext, ProbeFailure
+from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.gpu.runtimes import (
     parse_cuda_version_json,
     parse_cuda_version_txt,

@@ -68,8 +68,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.collect import CaptureOptions, capture
+    from envstamp.capturing.capture import capture
     from envstamp.errors import InputError
+    from envstamp.probes.context import CaptureOptions
 
     check_capture_timing(args)
     if args.no_sign and args.key:

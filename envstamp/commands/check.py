@@ -93,7 +93,8 @@ def shareable_report(a: Document, b: Document, report: DiffReport, args: argpars
 
 def capture_like(baseline: Manifest, args: argparse.Namespace) -> Manifest:
     """Capture this machine, describing the same llama.cpp builds and models as the baseline."""
-    from envstamp.collect import CaptureOptions, capture
+    from envstamp.capturing.capture import capture
+    from envstamp.probes.context import CaptureOptions
 
     named = not args.no_baseline_paths
     llama = _paths([b.path for b in baseline.llamacpp] if named else [], args.llama_cpp)

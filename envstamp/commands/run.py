@@ -289,7 +289,7 @@ def python_interpreter(binary: str, runner: Runner) -> str | None:
 
 
 def _recorder(args: argparse.Namespace, target: Target) -> Recorder:
-    from envstamp.collect import CaptureOptions
+    from envstamp.probes.context import CaptureOptions
     from envstamp.timing import Recorder
 
     options = CaptureOptions(

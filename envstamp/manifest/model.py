@@ -17,6 +17,7 @@ the JSON Schema and the field reference in the docs are generated from it.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 import attrs
@@ -56,12 +57,18 @@ def section_field(cls: type, doc: str) -> Any:
     return attrs.field(factory=cls, metadata={"doc": doc, "volatile": False})
 
 
-# --------------------------------------------------------------------------------------- host
-
-
 Sections = dict[str, Any]
 """Manifest section name -> typed value (an attrs object, or a list of them for ``gpus``):
 what a parser or a probe contributes to a manifest."""
+
+
+def utc_now() -> str:
+    """Now, UTC, RFC 3339 with milliseconds (time, not datetime: one import less)."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+# --------------------------------------------------------------------------------------- host
 
 
 @record

@@ -13,17 +13,18 @@ probe's record with a status, so one broken tool never costs the rest of the cap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from envstamp.manifest.model import ProbeStatus, Sections
-from envstamp.manifest.records import Record, record
+from envstamp.manifest.records import FrozenRecord, Record, frozen_record, record
+from envstamp.runner.answers import DEFAULT_COMMAND_TIMEOUT
 
 if TYPE_CHECKING:
-    from envstamp.collect import CaptureOptions
     from envstamp.runner import CommandResult, FileResult, Runner
+
 
 @record
 class Outcome(Record):
@@ -114,3 +115,50 @@ def first_ok(
     worst = telling[0]
     detail = "; ".join(f"{f.source}: {f.detail}" for f in failures)
     raise ProbeFailure(worst.status, detail, worst.source)
+
+
+# ------------------------------------------------------------------------ capture options
+
+DEFAULT_DEADLINE = 5.0
+
+
+# Converters are plain functions, not the tuple / frozenset builtins: attrs reads a converter's
+# signature, and a builtin's goes through inspect's tokenizer (~3 ms of regex compiling).
+def _tuple_of(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _set_of(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def _seconds(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    """A time limit is a positive, finite number (NaN would pass every comparison)."""
+    if not 0 < value < float("inf"):
+        from envstamp.errors import InputError
+
+        raise InputError(f"{attribute.name} must be a positive number of seconds, not {value!r}")
+
+
+@frozen_record
+class CaptureOptions(FrozenRecord):
+    """What to capture and how long to wait."""
+
+    llama_cpp: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of)
+    """llama.cpp binaries, build folders or checkouts to describe (beside those on PATH)."""
+    models: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of)
+    """Model files (or Ollama model names) to fingerprint."""
+    ollama_models: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of)
+    """Ollama model names (``ollama run MODEL``) whose digest and details the ollama probe
+    asks the Ollama server for; each becomes an entry of ``models``."""
+    command_timeout: float = attrs.field(default=DEFAULT_COMMAND_TIMEOUT, validator=_seconds)
+    """Seconds any one external command may take."""
+    deadline: float = attrs.field(default=DEFAULT_DEADLINE, validator=_seconds)
+    """Seconds the whole capture may take."""
+    skip: frozenset[str] = attrs.field(default=frozenset(), converter=_set_of)
+    """Probe names not to run (recorded as unsupported)."""
+    progress: bool = False
+    """Show progress (hashing large model files) on a terminal."""
+    python: str | None = None
+    """An interpreter whose version and packages the ``python`` section describes instead of
+    envstamp's own (``envstamp run`` of a Python program: the child's interpreter)."""

@@ -28,8 +28,10 @@ from typing import Any
 import attrs
 import pytest
 
-from envstamp.collect import PROBES, CaptureOptions, capture
+from envstamp.capturing.capture import capture
 from envstamp.errors import InputError
+from envstamp.probes.context import CaptureOptions
+from envstamp.probes.registry import PROBES
 from envstamp.runner import LiveRunner
 
 pytestmark = pytest.mark.skipif(

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from envstamp import cli, collect, runner
+from envstamp import cli, runner
+from envstamp.capturing import capture as capture_module
 from envstamp.manifest.secrets import REDACTED
 
 pytestmark = [
@@ -251,12 +252,12 @@ def _planted(root: Path) -> Iterator[pytest.MonkeyPatch]:
         for name, (value, _) in PLANTED_ENV.items():
             mp.setenv(name, value)
         runner.reset_process_state()
-        collect.forget_static()
+        capture_module.forget_static()
         try:
             yield mp
         finally:
             runner.reset_process_state()
-            collect.forget_static()
+            capture_module.forget_static()
 
 
 @pytest.fixture(scope="module")

@@ -279,7 +279,7 @@ class _EnvRunner(Runner):
     "host", ["user:pw0rd@gpu-box:11434", "http://user:p/pw0rd@gpu-box:11434", "u:x@pw0rd@gpu-box"]
 )
 def test_ollama_probe_detail_never_carries_the_host_credentials(host: str) -> None:
-    from envstamp.collect import CaptureOptions
+    from envstamp.probes.context import CaptureOptions
 
     ctx = ProbeContext(runner=_EnvRunner({"OLLAMA_HOST": host}), options=CaptureOptions())
     with pytest.raises(ProbeFailure) as failure:
@@ -316,9 +316,10 @@ def probe_quoting_a_failure(ctx: ProbeContext) -> Any:
 
 
 def test_every_probe_detail_passes_through_the_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    from envstamp import collect
+    from envstamp.capturing import capture as capture_module
+    from envstamp.probes.registry import ProbeSpec
 
-    spec = collect.ProbeSpec("quoting", f"{__name__}:probe_quoting_a_failure")
-    monkeypatch.setattr(collect, "PROBES", (spec,))
-    (record,) = collect.capture(runner=_EnvRunner({})).probes
+    spec = ProbeSpec("quoting", f"{__name__}:probe_quoting_a_failure")
+    monkeypatch.setattr(capture_module, "PROBES", (spec,))
+    (record,) = capture_module.capture(runner=_EnvRunner({})).probes
     assert record.detail == "tool exited 1: cannot reach https://mirror.example/x"
