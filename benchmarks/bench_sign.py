@@ -41,6 +41,7 @@ INNER = r"""
 import sys, time
 start = time.perf_counter()
 mode = sys.argv[1]
+from envstamp.signing import dsse
 from envstamp.capturing.capture import capture
 manifest = capture()
 wall, cpu = time.perf_counter(), time.thread_time()
@@ -48,8 +49,8 @@ if mode == "plain":
     from envstamp.manifest.serialize import to_json
     text = to_json(manifest)
 else:
-    from envstamp.keys import load_signing_key
-    from envstamp.sign import envelope_json, sign_manifest
+    from envstamp.signing.keys import load_signing_key
+    from envstamp.signing.sign import envelope_json, sign_manifest
     text = envelope_json(sign_manifest(manifest, load_signing_key()))
 print((time.perf_counter() - wall) * 1e3, (time.thread_time() - cpu) * 1e3, (wall - start) * 1e3)
 """
@@ -144,9 +145,9 @@ def signing_step(env: dict[str, str], runs: int) -> None:
 
 def warm_signing() -> tuple[Any, Any]:
     from envstamp.capturing.capture import capture
-    from envstamp.keys import load_signing_key
     from envstamp.manifest.serialize import to_json
-    from envstamp.sign import envelope_json, sign_manifest
+    from envstamp.signing.keys import load_signing_key
+    from envstamp.signing.sign import envelope_json, sign_manifest
 
     manifest = capture()
     key = load_signing_key()
@@ -158,12 +159,12 @@ def warm_signing() -> tuple[Any, Any]:
 
 
 def verification(manifest: Any, key: Any) -> None:
-    from envstamp import sign, verify
+    from envstamp.signing import dsse, sign, verify
 
     envelope = sign.envelope_json(sign.sign_manifest(manifest, key)).encode()
     trusted = [key.public_key]
     opened = verify.open_envelope(envelope)
-    message = sign.pae(opened.payload_type, opened.payload)
+    message = dsse.pae(opened.payload_type, opened.payload)
     signature = opened.signatures[0][1]
     raw_key = key.public_key.crypto_key
     raw, full = per_call_pair(
@@ -187,7 +188,7 @@ def main() -> int:
         keys_env = key_folder_env(folder)  # a temporary key, looked up as a user's is
         env = {**os.environ, **keys_env}
         os.environ.update(keys_env)
-        from envstamp.keys import default_signing_key
+        from envstamp.signing.keys import default_signing_key
 
         default_signing_key()  # made once, before anything is timed
         cli_capture(env, args.runs, Path(folder))

@@ -62,7 +62,7 @@ def _looks_like_jsonl(text: str) -> bool:
 
 
 def _load_envelope(data: bytes, *, source: str, verify: bool) -> Document:
-    from envstamp.verify import load_envelope_document
+    from envstamp.signing.verify import load_envelope_document
 
     return load_envelope_document(data, source=source, verify=verify)
 

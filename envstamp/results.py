@@ -36,8 +36,8 @@ from envstamp.errors import CheckFailed, InputError, input_error
 from envstamp.manifest.model import Manifest, Volatile, field, list_field
 
 if TYPE_CHECKING:
-    from envstamp.keys import PublicKey, SigningKey
     from envstamp.manifest.document import Document
+    from envstamp.signing.keys import PublicKey, SigningKey
 
 LOG_SCHEMA = "envstamp.results/1"
 HEAD_PREDICATE = "https://envstamp.dev/results-chain/v1"
@@ -486,7 +486,7 @@ def head_statement(
     verifier needs to tell a writer's unsigned tail from results added after its final head
     or after heads that were removed.
     """
-    from envstamp.sign import make_statement
+    from envstamp.signing.dsse import make_statement
 
     predicate: dict[str, Any] = {
         "chain_head": prev,
@@ -508,7 +508,7 @@ def head_body(envelope: Mapping[str, Any], *, final: bool) -> bytes:
 
 def envelope_predicate(envelope: Mapping[str, Any]) -> dict[str, Any]:
     """The statement predicate inside an envelope, decoded without checking the signature."""
-    from envstamp.verify import open_envelope, parse_statement
+    from envstamp.signing.verify import open_envelope, parse_statement
 
     statement = parse_statement(open_envelope(envelope).payload)
     predicate = statement.get("predicate")
@@ -643,7 +643,7 @@ class ResultLog:
 
     def _head(self, final: bool) -> Any:
         def make(prev: str, start: int, end: int) -> bytes:
-            from envstamp.sign import sign_statement
+            from envstamp.signing.sign import sign_statement
 
             own = [*self._own, (start, end)] if end > start else self._own
             statement = head_statement(
@@ -706,7 +706,7 @@ class _SigningGuard:
 
     def _trusted(self) -> list[PublicKey]:
         if self._keys is None:
-            from envstamp import keys
+            from envstamp.signing import keys
 
             self._keys = keys.unique_keys([self._key.public_key, *keys.trusted_keys()])
         return self._keys
@@ -767,7 +767,7 @@ def _results_after_final(lines: list[bytes]) -> bool:
 def _valid_head(line: bytes, keys: list[PublicKey]) -> bool:
     """True when a head line's signature verifies with ``keys`` and it covers its ``prev``."""
     from envstamp.manifest.serialize import parse_json_strict
-    from envstamp.verify import verify_envelope
+    from envstamp.signing.verify import verify_envelope
 
     try:
         data = parse_json_strict(line, what="head")
@@ -979,7 +979,7 @@ def _resolve_trusted(
 ) -> list[PublicKey] | None:
     if trusted is not None:
         return list(trusted)
-    from envstamp import keys
+    from envstamp.signing import keys
 
     found = keys.trusted_keys()
     if not found:
@@ -1308,7 +1308,7 @@ class _Verifier:
     ) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
         """The envelope's predicate and the trusted keys that signed it (none when the
         signatures are not checked); (None, ()) after reporting a problem."""
-        from envstamp.verify import verify_envelope
+        from envstamp.signing.verify import verify_envelope
 
         if self.keys is None:
             try:

@@ -51,11 +51,11 @@ from envstamp.results import (
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from envstamp.keys import SigningKey
     from envstamp.manifest.model import Manifest, Volatile
     from envstamp.probes.context import CaptureOptions
     from envstamp.runner import Runner
     from envstamp.sampler import MemorySampler, Region
+    from envstamp.signing.keys import SigningKey
 
 __all__ = ["Lap", "Recorder", "Series", "Summary", "Timer", "WatchedTimer", "summarize", "timed"]
 
@@ -495,7 +495,7 @@ class Recorder:
 
 
 def _signing_key(key: SigningKey | str | os.PathLike[str] | None) -> SigningKey:
-    from envstamp import keys
+    from envstamp.signing import keys
 
     if isinstance(key, keys.SigningKey):
         return key
@@ -509,10 +509,10 @@ def _signed_manifest(
     runner: Runner | None,
 ) -> tuple[dict[str, Any], Manifest]:
     """The signed envelope and the manifest; CaptureError when either cannot be had."""
-    from envstamp import sign
     from envstamp.manifest.model import Manifest
     from envstamp.manifest.serialize import manifest_from_data, with_digest
     from envstamp.results import envelope_predicate
+    from envstamp.signing import sign
 
     if manifest is None:
         manifest = _capture(options, runner)

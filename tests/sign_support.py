@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from envstamp.keys import PublicKey, SigningKey
 from envstamp.manifest.model import Cpu, Gpu, Host, Manifest, OperatingSystem
 from envstamp.manifest.serialize import with_digest
+from envstamp.signing.keys import PublicKey, SigningKey
 
 # RFC 8032 section 7.1, tests 1-3: (secret seed, public key, message, signature), all hex.
 RFC8032 = [

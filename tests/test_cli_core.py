@@ -171,7 +171,7 @@ def test_capture_hands_its_signing_imports_to_a_stall_only_when_it_signs(
     extra: list[str], signs: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import envstamp.capturing.capture
-    from envstamp import keys
+    from envstamp.signing import keys
 
     seen: list[object] = []
 

@@ -151,7 +151,7 @@ def test_state_counts_only_when_asked(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_signed_inputs_say_whether_they_verified(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from envstamp import keys, sign
+    from envstamp.signing import keys, sign
 
     key = keys.default_signing_key()  # made in the test's own config folder: trusted
     envelope = sign.sign_manifest(base(), key)
@@ -171,7 +171,7 @@ def test_signed_inputs_say_whether_they_verified(
 def test_signed_input_without_a_trusted_key(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from envstamp import keys, sign
+    from envstamp.signing import keys, sign
 
     stranger = keys.SigningKey.generate()
     envelope = tmp_path / "stranger.json"

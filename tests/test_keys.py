@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sign_support import RFC8032, rfc_key
 
-from envstamp import keys
 from envstamp.errors import InputError
+from envstamp.signing import keys
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
 
@@ -406,7 +406,8 @@ def test_cryptography_is_imported_only_when_used() -> None:
     import sys
 
     code = (
-        "import sys, envstamp, envstamp.keys, envstamp.sign, envstamp.verify\n"
+        "import sys, envstamp\n"
+        "import envstamp.signing.keys, envstamp.signing.sign, envstamp.signing.verify\n"
         "import envstamp.commands.capture\n"
         "import envstamp.commands.verify, envstamp.commands.keygen, envstamp.commands.sign\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('cryptography'))\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sign_support import rfc_key
 
-from envstamp import keys
 from envstamp.cli import main
+from envstamp.signing import keys
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

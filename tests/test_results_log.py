@@ -239,7 +239,7 @@ def test_load_results_refuses_a_tampered_log(log: Path) -> None:
 
 
 def test_another_key_is_not_trusted(log: Path) -> None:
-    from envstamp.keys import SigningKey
+    from envstamp.signing.keys import SigningKey
 
     stranger = SigningKey.generate().public_key
     report = verify_log(log, trusted=[stranger])
@@ -411,7 +411,7 @@ def test_durable_appends_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_recorder_fails_at_construction_when_signing_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from envstamp import sign
+    from envstamp.signing import sign
 
     def refuse(*_args: object, **_kwargs: object) -> dict[str, object]:
         raise InputError("the key is locked")
@@ -441,7 +441,7 @@ def test_a_missing_key_file_fails_at_construction(tmp_path: Path) -> None:
 
 
 def test_a_signed_envelope_can_be_given_as_the_manifest(tmp_path: Path) -> None:
-    from envstamp import sign
+    from envstamp.signing import sign
 
     envelope = sign.sign_manifest(make_manifest())
     with open_recorder(tmp_path / "r.jsonl", manifest=envelope) as rec:
@@ -469,8 +469,8 @@ def test_non_ascii_names_and_params_round_trip(tmp_path: Path) -> None:
 def test_cli_verifies_a_log_larger_than_any_envelope(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp import verify
     from envstamp.cli import main
+    from envstamp.signing import verify
 
     path = tmp_path / "big.jsonl"
     with open_recorder(path) as rec:

@@ -13,17 +13,17 @@ import pytest
 import rfc8785
 from sign_support import p256_key, payload_of, rfc_key, sample_manifest, write_public
 
-from envstamp import keys, sign, verify
 from envstamp.cli import main
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
 from envstamp.manifest.serialize import identity_digest, manifest_from_data, to_json, unstructure
+from envstamp.signing import dsse, keys, sign, verify
 
 # --------------------------------------------------------------------------------- format
 
 
 def test_statement_shape() -> None:
-    statement = sign.make_statement(
+    statement = dsse.make_statement(
         [("a.txt", "sha256:" + "0" * 64), ("b", "f" * 64)], "urn:example:p/v1", {"k": 1}
     )
     assert statement == {
@@ -50,12 +50,12 @@ def test_statement_shape() -> None:
 )
 def test_statement_refuses_bad_parts(subjects: Any, predicate_type: Any, predicate: Any) -> None:
     with pytest.raises(InputError):
-        sign.make_statement(subjects, predicate_type, predicate)
+        dsse.make_statement(subjects, predicate_type, predicate)
 
 
 def test_envelope_format() -> None:
     key = rfc_key(0)
-    statement = sign.make_statement([("x", "1" * 64)], "urn:x", {"name": "ünïcode", "n": 2})
+    statement = dsse.make_statement([("x", "1" * 64)], "urn:x", {"name": "ünïcode", "n": 2})
     envelope = sign.sign_statement(statement, key)
     assert list(envelope) == ["payloadType", "payload", "signatures"]
     assert envelope["payloadType"] == "application/vnd.in-toto+json"
@@ -67,12 +67,12 @@ def test_envelope_format() -> None:
     ]
     sig = base64.b64decode(envelope["signatures"][0]["sig"])
     assert len(sig) == 64
-    assert key.public_key.verify(sig, sign.pae(sign.PAYLOAD_TYPE, payload_of(envelope)))
+    assert key.public_key.verify(sig, dsse.pae(dsse.PAYLOAD_TYPE, payload_of(envelope)))
 
 
 def test_p256_signatures_are_der() -> None:
     key = p256_key()
-    envelope = sign.sign_statement(sign.make_statement([("x", "1" * 64)], "urn:x", {}), key)
+    envelope = sign.sign_statement(dsse.make_statement([("x", "1" * 64)], "urn:x", {}), key)
     sig = base64.b64decode(envelope["signatures"][0]["sig"])
     assert sig[0] == 0x30 and sig[1] == len(sig) - 2  # a DER SEQUENCE
     assert verify.verify_envelope(envelope, [key.public_key]).keyids == [key.keyid]
@@ -80,13 +80,13 @@ def test_p256_signatures_are_der() -> None:
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 2**53 + 1, -(2**60)])
 def test_signing_fails_loudly_on_values_json_cannot_carry(bad: float) -> None:
-    statement = sign.make_statement([("x", "1" * 64)], "urn:x", {"value": [1, {"deep": bad}]})
+    statement = dsse.make_statement([("x", "1" * 64)], "urn:x", {"value": [1, {"deep": bad}]})
     with pytest.raises(InputError, match="deep"):
         sign.sign_statement(statement, rfc_key(0))
 
 
 def test_largest_exact_integer_is_fine() -> None:
-    statement = sign.make_statement([("x", "1" * 64)], "urn:x", {"value": 2**53 - 1})
+    statement = dsse.make_statement([("x", "1" * 64)], "urn:x", {"value": 2**53 - 1})
     envelope = sign.sign_statement(statement, rfc_key(0))
     assert verify.verify_envelope(envelope, [rfc_key(0).public_key]).predicate == {
         "value": 2**53 - 1
@@ -102,7 +102,7 @@ def test_sign_manifest_subject_is_the_identity_digest() -> None:
     manifest = sample_manifest()
     envelope = sign.sign_manifest(manifest, rfc_key(0))
     verified = verify.verify_envelope(envelope, [rfc_key(0).public_key])
-    assert verified.predicate_type == sign.MANIFEST_PREDICATE
+    assert verified.predicate_type == dsse.MANIFEST_PREDICATE
     assert verified.subjects == [("manifest", identity_digest(manifest).removeprefix("sha256:"))]
     assert manifest_from_data(verified.predicate) == manifest
 
@@ -132,14 +132,14 @@ def test_add_signature_cosigns_without_touching_the_payload() -> None:
 
 def test_add_signature_refuses_a_broken_envelope() -> None:
     with pytest.raises(CheckFailed):
-        sign.add_signature({"payloadType": sign.PAYLOAD_TYPE, "payload": "e30=",
+        sign.add_signature({"payloadType": dsse.PAYLOAD_TYPE, "payload": "e30=",
                             "signatures": [{"sig": ""}]}, rfc_key(0))
 
 
 def test_default_key_is_made_on_first_use_with_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    statement = sign.make_statement([("x", "1" * 64)], "urn:x", {})
+    statement = dsse.make_statement([("x", "1" * 64)], "urn:x", {})
     first = sign.sign_statement(statement)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(keys.default_key_dir()) in err
@@ -171,10 +171,10 @@ def test_no_trusted_key_anywhere_is_an_input_error() -> None:
 def test_expected_predicate_type() -> None:
     envelope = sign.sign_manifest(sample_manifest(), rfc_key(0))
     trusted = [rfc_key(0).public_key]
-    expected = sign.MANIFEST_PREDICATE
+    expected = dsse.MANIFEST_PREDICATE
     assert verify.verify_envelope(envelope, trusted, expected_predicate_type=expected)
     with pytest.raises(CheckFailed, match="predicateType"):
-        verify.verify_envelope(envelope, trusted, expected_predicate_type=sign.ARTIFACT_PREDICATE)
+        verify.verify_envelope(envelope, trusted, expected_predicate_type=dsse.ARTIFACT_PREDICATE)
 
 
 # ------------------------------------------------------------------------------ documents
@@ -224,7 +224,7 @@ def test_document_of_a_detached_envelope_is_refused(tmp_path: Path) -> None:
 
 
 def test_document_of_a_newer_manifest_predicate_is_refused(tmp_path: Path) -> None:
-    statement = sign.make_statement(
+    statement = dsse.make_statement(
         [("manifest", "1" * 64)], "https://envstamp.dev/manifest/v2", unstructure(sample_manifest())
     )
     envelope = sign.sign_statement(statement)
@@ -234,7 +234,7 @@ def test_document_of_a_newer_manifest_predicate_is_refused(tmp_path: Path) -> No
 
 def test_document_of_manifest_plus_results(tmp_path: Path) -> None:
     predicate = {"manifest": unstructure(sample_manifest()), "results": [{"test": "pp512"}]}
-    statement = sign.make_statement([("r", "2" * 64)], "https://envstamp.dev/results/v1", predicate)
+    statement = dsse.make_statement([("r", "2" * 64)], "https://envstamp.dev/results/v1", predicate)
     doc = load_document(str(_write(tmp_path / "e.json", sign.sign_statement(statement))))
     assert doc.manifest == sample_manifest()
     assert doc.results == [{"test": "pp512"}]
@@ -257,7 +257,7 @@ def test_capture_writes_a_verifiable_envelope_that_round_trips(
     code, _, err = _run(capsys, "capture", "--replay", host, "-o", str(out))
     assert code == 0 and "created signing key" in err
     envelope = json.loads(out.read_text())
-    assert envelope["payloadType"] == sign.PAYLOAD_TYPE
+    assert envelope["payloadType"] == dsse.PAYLOAD_TYPE
     code, text, _ = _run(capsys, "verify", str(out))
     assert code == 0 and text.startswith("valid: signed by 1 trusted key")
     doc = load_document(str(out))
@@ -357,7 +357,7 @@ def test_sign_verb_stdin_to_stdout(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     code, out, _ = _run(capsys, "sign", "-")
     assert code == 0
-    assert verify.verify_envelope(out.encode()).predicate_type == sign.MANIFEST_PREDICATE
+    assert verify.verify_envelope(out.encode()).predicate_type == dsse.MANIFEST_PREDICATE
 
 
 def test_sign_verb_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -378,7 +378,7 @@ def test_verify_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and report["valid"] is True
     assert report["signers"] == [rfc_key(0).keyid]
     assert report["subjects"][0]["name"] == "manifest"
-    assert report["predicate_type"] == sign.MANIFEST_PREDICATE
+    assert report["predicate_type"] == dsse.MANIFEST_PREDICATE
     other = str(write_public(rfc_key(1), tmp_path / "o.pem"))
     code, out, err = _run(capsys, "verify", str(signed), "--key", other, "--json")
     assert code == 1 and json.loads(out)["valid"] is False and err.count("\n") == 1

@@ -16,10 +16,10 @@ from securesystemslib.exceptions import VerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 from sign_support import flip, p256_key, payload_of, rfc_key, sample_manifest, sig_of
 
-from envstamp import sign, verify
 from envstamp.cli import main
 from envstamp.errors import CheckFailed
-from envstamp.keys import SigningKey
+from envstamp.signing import dsse, sign, verify
+from envstamp.signing.keys import SigningKey
 
 
 def sslib_key(key: SigningKey) -> SSlibKey:
@@ -97,8 +97,8 @@ def _crypto_p256() -> Any:
 def test_envstamp_verifies_what_securesystemslib_signed(make_key: Any) -> None:
     private = make_key()
     key = SigningKey(private)
-    statement = sign.make_statement([("hello.txt", "ab" * 32)], "urn:example:test", {"n": 1})
-    envelope = Envelope(json.dumps(statement).encode(), sign.PAYLOAD_TYPE, {})
+    statement = dsse.make_statement([("hello.txt", "ab" * 32)], "urn:example:test", {"n": 1})
+    envelope = Envelope(json.dumps(statement).encode(), dsse.PAYLOAD_TYPE, {})
     envelope.sign(CryptoSigner(private, sslib_key(key)))
     verified = verify.verify_envelope(envelope.to_dict(), [key.public_key])
     assert verified.keyids == [key.keyid]
@@ -115,7 +115,7 @@ def test_capture_envelope_every_byte_change_rejected_by_both(
     assert main(["capture", "--replay", str(hosts / "linux-debian12-vm"), "-o", str(out)]) == 0
     capsys.readouterr()
     envelope = json.loads(out.read_text())
-    from envstamp.keys import load_signing_key
+    from envstamp.signing.keys import load_signing_key
 
     key = load_signing_key(create=False)
     assert main(["verify", str(out)]) == 0

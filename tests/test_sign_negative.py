@@ -26,10 +26,10 @@ from sign_support import (
     with_sig,
 )
 
-from envstamp import sign, verify
 from envstamp.cli import main
 from envstamp.errors import CheckFailed, InputError
-from envstamp.keys import PublicKey, SigningKey
+from envstamp.signing import dsse, sign, verify
+from envstamp.signing.keys import PublicKey, SigningKey
 
 
 @attrs.define
@@ -170,7 +170,7 @@ def _sig_change(change: Callable[[bytes, Keys], bytes]) -> Callable[[Keys], Case
 
 
 def _other_message_sig(_sig: bytes, ks: Keys) -> bytes:
-    other = sign.sign_statement(sign.make_statement([("x", "0" * 64)], "urn:x", {}), ks.ed)
+    other = sign.sign_statement(dsse.make_statement([("x", "0" * 64)], "urn:x", {}), ks.ed)
     return sig_of(other)
 
 
@@ -307,7 +307,7 @@ def _repad(text: str, padding: str) -> str:
 def _mixed(ks: Keys) -> Case:
     # Find a statement whose payload spells both "+" and "/", then write one "/" as "_".
     for pad in range(8):
-        statement = sign.make_statement([("m", "a" * 64)], "urn:x", {"s": "~" * pad + "~~~???"})
+        statement = dsse.make_statement([("m", "a" * 64)], "urn:x", {"s": "~" * pad + "~~~???"})
         env = sign.sign_statement(statement, ks.ed)
         if "+" in env["payload"] and "/" in env["payload"]:
             break
@@ -329,7 +329,7 @@ case("b64-trailing-newline")(_payload_text(lambda t: t + "\n", "characters"))
 @case("b64-wrong-padding-count")
 def _wrong_padding(ks: Keys) -> Case:
     # A payload whose length needs exactly one "=": give it two.
-    statement = sign.make_statement([("m", "a" * 64)], "urn:example:p", {"pad": "xx"})
+    statement = dsse.make_statement([("m", "a" * 64)], "urn:example:p", {"pad": "xx"})
     env = sign.sign_statement(statement, ks.ed)
     assert env["payload"].endswith("=") and not env["payload"].endswith("==")
     env["payload"] += "="
@@ -342,7 +342,7 @@ def _stray_bits(ks: Keys) -> Case:
     # canonical.  Setting one decodes to the same (validly signed) bytes, so only the
     # strict base64 check can refuse it.
     env = sign.sign_statement(
-        sign.make_statement([("m", "a" * 64)], "urn:example:p", {"pad": "xx"}), ks.ed
+        dsse.make_statement([("m", "a" * 64)], "urn:example:p", {"pad": "xx"}), ks.ed
     )
     text = env["payload"]
     assert text.endswith("=") and not text.endswith("==")
@@ -434,7 +434,7 @@ def _rotation_new(ks: Keys) -> Case:
 def _signed_statement(statement: Any) -> Callable[[Keys], Case]:
     def build(ks: Keys) -> Case:
         payload = json.dumps(statement).encode()
-        return _case(sign.sign_payload(payload, sign.PAYLOAD_TYPE, ks.ed), ks, 1)
+        return _case(sign.sign_payload(payload, dsse.PAYLOAD_TYPE, ks.ed), ks, 1)
 
     return build
 
@@ -444,23 +444,23 @@ case("statement-wrong-type")(_signed_statement(
     {"_type": "https://in-toto.io/Statement/v0.1", "subject": _GOOD_SUBJECT,
      "predicateType": "urn:x", "predicate": {}}))
 case("statement-no-subject")(_signed_statement(
-    {"_type": sign.STATEMENT_TYPE, "subject": [], "predicateType": "urn:x", "predicate": {}}))
+    {"_type": dsse.STATEMENT_TYPE, "subject": [], "predicateType": "urn:x", "predicate": {}}))
 case("statement-bad-digest")(_signed_statement(
-    {"_type": sign.STATEMENT_TYPE, "subject": [{"name": "m", "digest": {"sha256": "A" * 64}}],
+    {"_type": dsse.STATEMENT_TYPE, "subject": [{"name": "m", "digest": {"sha256": "A" * 64}}],
      "predicateType": "urn:x", "predicate": {}}))
 case("statement-no-predicate-type")(_signed_statement(
-    {"_type": sign.STATEMENT_TYPE, "subject": _GOOD_SUBJECT, "predicate": {}}))
+    {"_type": dsse.STATEMENT_TYPE, "subject": _GOOD_SUBJECT, "predicate": {}}))
 case("statement-not-an-object")(_signed_statement([1, 2, 3]))
 case("statement-duplicate-keys")(lambda ks: _case(sign.sign_payload(
-    b'{"_type":"x","_type":"https://in-toto.io/Statement/v1"}', sign.PAYLOAD_TYPE, ks.ed), ks, 1))
+    b'{"_type":"x","_type":"https://in-toto.io/Statement/v1"}', dsse.PAYLOAD_TYPE, ks.ed), ks, 1))
 
 
 @case("manifest-subject-does-not-match-identity")
 def _manifest_subject(ks: Keys) -> Case:
     from envstamp.manifest.serialize import unstructure
 
-    statement = sign.make_statement(
-        [("manifest", "b" * 64)], sign.MANIFEST_PREDICATE, unstructure(sample_manifest())
+    statement = dsse.make_statement(
+        [("manifest", "b" * 64)], dsse.MANIFEST_PREDICATE, unstructure(sample_manifest())
     )
     return _case(sign.sign_statement(statement, ks.ed), ks, 1)
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sign_support import rfc_key
 
-from envstamp import sign, verify
 from envstamp.errors import CheckFailed, EnvstampError
+from envstamp.signing import dsse, sign, verify
 
 KEY = rfc_key(0)
 TRUSTED = [KEY.public_key]
@@ -51,7 +51,7 @@ def test_strict_base64_accepts_only_canonical_text(text: str) -> None:
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_any_json_predicate_round_trips(value: Any) -> None:
-    statement = sign.make_statement([("x", "0" * 64)], "urn:x", {"v": value})
+    statement = dsse.make_statement([("x", "0" * 64)], "urn:x", {"v": value})
     verified = verify.verify_envelope(sign.sign_statement(statement, KEY), TRUSTED)
     assert _as_doubles(verified.statement) == _as_doubles(statement)
 
@@ -77,7 +77,7 @@ def test_verify_raises_only_envstamp_errors_on_bytes(data: bytes) -> None:
 envelope_like = st.fixed_dictionaries(
     {},
     optional={
-        "payloadType": st.one_of(st.just(sign.PAYLOAD_TYPE), json_values),
+        "payloadType": st.one_of(st.just(dsse.PAYLOAD_TYPE), json_values),
         "payload": st.one_of(st.just("e30="), st.text(max_size=12), json_values),
         "signatures": st.one_of(
             st.lists(

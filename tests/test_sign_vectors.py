@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sign_support import RFC8032, rfc_key
 
-from envstamp import keys, sign, verify
+from envstamp.signing import dsse, keys, sign, verify
 
 # The DSSE spec's example: payloadType http://example.com/HelloWorld, payload "hello world".
 DSSE_TYPE = "http://example.com/HelloWorld"
@@ -57,12 +57,12 @@ def test_keyid_is_sha256_of_der_spki() -> None:
 
 
 def test_pae_matches_the_dsse_spec_example() -> None:
-    assert sign.pae(DSSE_TYPE, b"hello world") == DSSE_PAE
+    assert dsse.pae(DSSE_TYPE, b"hello world") == DSSE_PAE
 
 
 def test_pae_counts_bytes_not_characters() -> None:
-    assert sign.pae("tÿpe", "é".encode()) == b"DSSEv1 5 t\xc3\xbfpe 2 \xc3\xa9"
-    assert sign.pae("", b"") == b"DSSEv1 0  0 "
+    assert dsse.pae("tÿpe", "é".encode()) == b"DSSEv1 5 t\xc3\xbfpe 2 \xc3\xa9"
+    assert dsse.pae("", b"") == b"DSSEv1 0  0 "
 
 
 def test_dsse_example_envelope_with_rfc8032_key() -> None:
@@ -102,7 +102,7 @@ def _openssl() -> str:
 
 def _recipe_files(tmp_path: Path, envelope: dict[str, object], key: keys.SigningKey) -> Path:
     opened = verify.open_envelope(envelope)  # type: ignore[arg-type]
-    (tmp_path / "pae.bin").write_bytes(sign.pae(opened.payload_type, opened.payload))
+    (tmp_path / "pae.bin").write_bytes(dsse.pae(opened.payload_type, opened.payload))
     (tmp_path / "sig.bin").write_bytes(opened.signatures[0][1])
     (tmp_path / "public.pem").write_text(key.public_key.pem())
     return tmp_path

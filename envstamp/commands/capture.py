@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     )
     on_stall = None
     if signing:
-        from envstamp import keys
+        from envstamp.signing import keys
 
         # A bad key fails now, before the capture and any --raw recording (issue 12).
         signing_key = keys.checked_signing_key(args.key)
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         # A replayed recording is another machine: this user's home is not its home.
         manifest = redact(manifest, home=None if args.replay else current_home())
     if signing:
-        from envstamp.sign import envelope_json, sign_manifest
+        from envstamp.signing.sign import envelope_json, sign_manifest
 
         emit(envelope_json(sign_manifest(manifest, signing_key())), args.output)
         return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from envstamp.keys import ALGORITHMS, ED25519
+    from envstamp.signing.keys import ALGORITHMS, ED25519
 
     parser.add_argument(
         "--algorithm",
@@ -36,8 +36,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp import keys
     from envstamp.errors import InputError
+    from envstamp.signing import keys
 
     target = Path(args.output).expanduser() if args.output else keys.default_private_path()
     existing = _existing_kind(target)
@@ -106,8 +106,8 @@ def _holds_a_key(target: Path) -> bool:
 
 
 def _new_passphrase() -> str:
-    from envstamp import keys
     from envstamp.errors import InputError
+    from envstamp.signing import keys
 
     given = os.environ.get(keys.ENV_PASSPHRASE)
     if given:

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from envstamp.keys import PublicKey
+    from envstamp.signing.keys import PublicKey
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +47,7 @@ def public_key_for(path: str | None) -> PublicKey:
     ``signing.pub.pem`` is never read for this: a replaced file would lie about the key in
     use.  When it does not match, a warning says so.
     """
-    from envstamp import keys
+    from envstamp.signing import keys
 
     if path is not None:
         data, _ = keys.read_key_file(path, "key")
@@ -63,8 +63,8 @@ def _warn_if_public_file_differs(public: PublicKey, source: str) -> None:
     import sys
     from pathlib import Path
 
-    from envstamp import keys
     from envstamp.errors import InputError
+    from envstamp.signing import keys
 
     if source.startswith("$"):
         return  # a key from the environment has no public file beside it

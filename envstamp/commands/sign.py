@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
-    from envstamp.keys import SigningKey
+    from envstamp.signing.keys import SigningKey
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +58,8 @@ class Prepared:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp import keys
     from envstamp.errors import InputError
+    from envstamp.signing import keys
 
     if args.output and len(args.files) > 1:
         raise InputError("-o works with one FILE only")
@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     prepared = [prepare(name, args.output, detached=args.detached) for name in args.files]
     key = keys.load_signing_key(args.key)
     envelopes = [(item, envelope_of(item, key)) for item in prepared]
-    from envstamp import sign
     from envstamp.commands import emit
+    from envstamp.signing import sign
 
     for item, envelope in envelopes:
         emit(sign.envelope_json(envelope), item.output)
@@ -101,7 +101,7 @@ def prepare(name: str, output: str | None, *, detached: bool = False) -> Prepare
 
 def _classify(name: str, target: str, data: bytes) -> Prepared:
     from envstamp.errors import InputError
-    from envstamp.verify import open_envelope, parse_statement
+    from envstamp.signing.verify import open_envelope, parse_statement
 
     parsed = _json_document(name, data)
     if isinstance(parsed, dict) and "payloadType" in parsed and "signatures" in parsed:
@@ -147,7 +147,7 @@ def _looks_like_envstamp(value: Any) -> bool:
 
 def envelope_of(item: Prepared, key: SigningKey) -> dict[str, Any]:
     """The envelope of one checked input."""
-    from envstamp import sign
+    from envstamp.signing import sign
 
     if item.kind == "co-signed":
         return sign.add_signature(item.data, key)

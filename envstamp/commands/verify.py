@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from envstamp.verify import Verified
+    from envstamp.signing.verify import Verified
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -52,9 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp import keys, verify
     from envstamp.commands import read_input
     from envstamp.errors import CheckFailed, InputError
+    from envstamp.signing import keys, verify
 
     if args.threshold < 1:
         raise InputError("--threshold must be at least 1")
@@ -113,7 +113,7 @@ def _verify_results_log(data: bytes | str, trusted: Any, args: argparse.Namespac
     if report.problems:
         raise CheckFailed(f"{args.file}: {report.problems[0]}")
     if not report.signatures_checked:
-        from envstamp.keys import ENV_PASSPHRASE, default_key_locked
+        from envstamp.signing.keys import ENV_PASSPHRASE, default_key_locked
 
         locked = (
             f" (your default key is encrypted: set {ENV_PASSPHRASE} to trust it)"
@@ -157,7 +157,7 @@ def _report(verified: Verified, threshold: int) -> dict[str, Any]:
 
 
 def _text(verified: Verified, threshold: int, had_artifacts: bool) -> str:
-    from envstamp.sign import ARTIFACT_PREDICATE
+    from envstamp.signing.dsse import ARTIFACT_PREDICATE
 
     count = len(verified.keyids)
     lines = [f"valid: signed by {count} trusted key{'s' if count != 1 else ''} "

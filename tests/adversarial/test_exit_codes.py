@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sign_support import sample_manifest
 
-from envstamp import keys, sign
 from envstamp.cli import main
 from envstamp.commands import check_named_inputs
 from envstamp.errors import InputError
-from envstamp.keys import SigningKey
 from envstamp.manifest.serialize import to_json, unstructure
 from envstamp.parsers.llama_bench import parse_llama_bench
+from envstamp.signing import dsse, keys, sign
+from envstamp.signing.keys import SigningKey
 
 HOST = Path(__file__).parent.parent / "fixtures" / "hosts" / "linux-debian12-vm"
 HUGE = "x" * (200 << 10)  # beyond csv's 128 KiB field limit
@@ -190,8 +190,8 @@ def test_an_envelope_with_two_manifest_subjects_fails(
     manifest = sample_manifest()
     assert manifest.identity_digest is not None
     digest = manifest.identity_digest.removeprefix("sha256:")
-    statement = sign.make_statement(
-        [("manifest", digest), ("manifest", "e" * 64)], sign.MANIFEST_PREDICATE,
+    statement = dsse.make_statement(
+        [("manifest", digest), ("manifest", "e" * 64)], dsse.MANIFEST_PREDICATE,
         unstructure(manifest),
     )
     path = tmp_path / "two.json"

@@ -20,8 +20,8 @@ from envstamp.cli import main
 from envstamp.differ import verification_of
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
-from envstamp.keys import SigningKey
 from envstamp.results import load_results, verify_log
+from envstamp.signing.keys import SigningKey
 
 FORGED_TPS = 9999.0
 
@@ -301,7 +301,7 @@ def test_heads_signed_by_the_attackers_key_are_not_valid(log: Path) -> None:
             continue
         prev = data["prev"]
         statement = results.head_statement(prev, final=data["final"], results=0)
-        from envstamp.sign import sign_statement
+        from envstamp.signing.sign import sign_statement
 
         body = results.head_body(sign_statement(statement, attacker), final=data["final"])
         lines[i] = chainlog.chain_line(prev, body)
@@ -319,8 +319,8 @@ def test_a_head_that_claims_lines_that_are_not_there_is_a_problem(tmp_path: Path
     with open_recorder(path) as rec:
         rec.record("a", metrics={"x": 1.0})
     lines = lines_of(path)
-    from envstamp.keys import load_signing_key
-    from envstamp.sign import sign_statement
+    from envstamp.signing.keys import load_signing_key
+    from envstamp.signing.sign import sign_statement
 
     prev = json.loads(lines[-1])["prev"]
     statement = results.head_statement(prev, final=True, results=1, own_lines=[(3, 10_000)])

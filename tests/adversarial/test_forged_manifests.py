@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sign_support import sample_manifest
 
-from envstamp import sign
 from envstamp.cli import main
 from envstamp.differ import diff, verification_of
 from envstamp.documents import load_document
 from envstamp.manifest.serialize import canonical_bytes, identity_data, sha256_digest, to_json
+from envstamp.signing import dsse, sign
 
 
 def _write(path: Path, data: Any) -> Path:
@@ -93,8 +93,8 @@ def test_manifests_of_other_releases_check_against_what_they_hold(
 def test_a_signed_manifest_whose_digest_does_not_match_its_contents(tmp_path: Path) -> None:
     data = _manifest_data()
     data["host"]["model"] = "Something Else"  # the digest still names the original
-    statement = sign.make_statement(
-        [("manifest", data["identity_digest"])], sign.MANIFEST_PREDICATE, data
+    statement = dsse.make_statement(
+        [("manifest", data["identity_digest"])], dsse.MANIFEST_PREDICATE, data
     )
     path = tmp_path / "e.json"
     path.write_text(sign.envelope_json(sign.sign_statement(statement)), encoding="utf-8")

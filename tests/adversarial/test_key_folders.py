@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sign_support import sample_manifest
 
-from envstamp import keys, sign
 from envstamp.cli import main
-from envstamp.keys import SigningKey
 from envstamp.manifest.serialize import to_json
+from envstamp.signing import keys, sign
+from envstamp.signing.keys import SigningKey
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes and owners")
 

@@ -681,7 +681,7 @@ def test_a_recorder_on_a_runner_keeps_gpu_memory_sampling(
     monkeypatch.setattr(nvml, "nvml_answer", fake_nvml)
     runner = LiveRunner()
     options = CaptureOptions(skip=ALL_PROBES_BUT_LLAMACPP, deadline=0.2)
-    from envstamp.keys import SigningKey
+    from envstamp.signing.keys import SigningKey
 
     with Recorder(
         tmp_path / "r.jsonl", key=SigningKey.generate(), options=options, runner=runner,

@@ -10,10 +10,10 @@ import pytest
 from sign_support import payload_of, sample_manifest, with_payload
 from timing_support import lines_of, open_recorder, write_lines
 
-from envstamp import sign
 from envstamp.cli import main
-from envstamp.keys import SigningKey
 from envstamp.manifest.serialize import to_json
+from envstamp.signing import sign
+from envstamp.signing.keys import SigningKey
 
 HOST = Path(__file__).parent.parent / "fixtures" / "hosts" / "linux-debian12-vm"
 

@@ -21,10 +21,10 @@ import pytest
 from timing_support import make_manifest, open_recorder
 
 from envstamp import cli
-from envstamp.keys import SigningKey
 from envstamp.manifest.secrets import REDACTED, redact_params
 from envstamp.results import Result, ResultLog, load_results
-from envstamp.sign import sign_manifest
+from envstamp.signing.keys import SigningKey
+from envstamp.signing.sign import sign_manifest
 
 GHP = "ghp_" + "Pq7Lm3Xz9Kw2Vb5Nr8Ty4Hj6Gf1Sd0Ac3Ee5Ui"
 SECRETS = ["SEKRET60", "SEKRET61", GHP, "SEKRET63xx", "SEKRET64", "SEKRET65", "SEKRET66"]

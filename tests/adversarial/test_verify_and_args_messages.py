@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sign_support import sample_manifest
 
-from envstamp import keys, sign
 from envstamp.cli import main
 from envstamp.manifest.serialize import to_json
+from envstamp.signing import keys, sign
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

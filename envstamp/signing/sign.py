@@ -6,82 +6,33 @@ The statement's RFC 8785 canonical bytes are the payload; each key signs
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any
 
 from envstamp.errors import InputError
+from envstamp.signing.dsse import (
+    ARTIFACT_PREDICATE,
+    MANIFEST_PREDICATE,
+    MANIFEST_SUBJECT,
+    PAYLOAD_TYPE,
+    STATEMENT_TYPE,
+    b64encode,
+    make_statement,
+    pae,
+)
 
 if TYPE_CHECKING:
-    from envstamp.keys import SigningKey
     from envstamp.manifest.model import Manifest
-
-PAYLOAD_TYPE = "application/vnd.in-toto+json"
-STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_BASE = "https://envstamp.dev/"
-MANIFEST_PREDICATE = "https://envstamp.dev/manifest/v1"
-ARTIFACT_PREDICATE = "https://envstamp.dev/artifact/v1"
-MANIFEST_SUBJECT = "manifest"
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-# ---------------------------------------------------------------------------------- format
-
-
-def pae(payload_type: str, payload: bytes) -> bytes:
-    """DSSE pre-authentication encoding: ``DSSEv1 SP len(type) SP type SP len(body) SP body``."""
-    kind = payload_type.encode("utf-8")
-    return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(payload), payload)
-
-
-def b64encode(data: bytes) -> str:
-    """Standard, padded base64 (what envstamp writes)."""
-    return binascii.b2a_base64(data, newline=False).decode("ascii")
-
-
-def is_sha256_hex(value: object) -> TypeGuard[str]:
-    """True for a bare lowercase hex sha256 digest."""
-    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
-
-
-def sha256_hex(digest: str) -> str:
-    """Bare lowercase hex of ``sha256:<hex>`` or ``<hex>``; InputError otherwise."""
-    bare = digest.removeprefix("sha256:") if isinstance(digest, str) else ""
-    if not is_sha256_hex(bare):
-        raise InputError(f"subject digest {digest!r} is not a sha256 hex digest")
-    return bare
-
-
-def make_statement(
-    subjects: list[tuple[str, str]], predicate_type: str, predicate: dict[str, Any]
-) -> dict[str, Any]:
-    """An in-toto Statement v1.  ``subjects`` are (name, sha256 hex) pairs."""
-    if not subjects:
-        raise InputError("a statement needs at least one subject")
-    if not isinstance(predicate_type, str) or not predicate_type:
-        raise InputError("a statement needs a predicateType URI")
-    if not isinstance(predicate, dict):
-        raise InputError("a statement's predicate must be a JSON object")
-    return {
-        "_type": STATEMENT_TYPE,
-        "subject": [
-            {"name": str(name), "digest": {"sha256": sha256_hex(digest)}}
-            for name, digest in subjects
-        ],
-        "predicateType": predicate_type,
-        "predicate": predicate,
-    }
+    from envstamp.signing.keys import SigningKey
 
 
 # ---------------------------------------------------------------------------------- signing
 
 
 def _signing_keys(key: SigningKey | Sequence[SigningKey] | None) -> list[SigningKey]:
-    from envstamp import keys as keys_module
+    from envstamp.signing import keys as keys_module
 
     if key is None:
         return [keys_module.load_signing_key()]
@@ -114,7 +65,7 @@ def sign_statement(
 
     The payload is the statement's RFC 8785 canonical JSON; NaN, infinities and integers
     beyond 2**53 make this fail (InputError) rather than sign a lossy value.
-    ``key`` None signs with :func:`envstamp.keys.load_signing_key`.
+    ``key`` None signs with :func:`envstamp.signing.keys.load_signing_key`.
     """
     from envstamp.manifest.serialize import canonical_bytes
 
@@ -159,7 +110,7 @@ def add_signature(
     The payload is decoded strictly but earlier signatures are not checked: a co-signer
     vouches for the payload, not for the other signers.
     """
-    from envstamp.verify import envelope_from_json, open_envelope, parse_statement
+    from envstamp.signing.verify import envelope_from_json, open_envelope, parse_statement
 
     opened = open_envelope(envelope)
     parse_statement(opened.payload)

@@ -24,7 +24,7 @@ import attrs
 
 from envstamp.errors import CheckFailed, InputError
 from envstamp.manifest.serialize import StrictJSONError, strict_loads
-from envstamp.sign import (
+from envstamp.signing.dsse import (
     MANIFEST_PREDICATE,
     MANIFEST_SUBJECT,
     PAYLOAD_TYPE,
@@ -35,8 +35,8 @@ from envstamp.sign import (
 )
 
 if TYPE_CHECKING:
-    from envstamp.keys import PublicKey
     from envstamp.manifest.document import Document
+    from envstamp.signing.keys import PublicKey
 
 MAX_ENVELOPE_BYTES = 32 << 20
 MAX_SIGNATURES = 64
@@ -183,7 +183,7 @@ def _decode_signatures(raw: Any) -> list[tuple[str | None, bytes]]:
 
 
 def _trusted_keys(trusted: Sequence[PublicKey] | None) -> list[PublicKey]:
-    from envstamp import keys as keys_module
+    from envstamp.signing import keys as keys_module
 
     chosen = keys_module.trusted_keys() if trusted is None else list(trusted)
     if not chosen:
