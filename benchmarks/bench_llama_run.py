@@ -72,7 +72,7 @@ def sampler_share(argv: list[str], runs: int) -> tuple[float, float] | None:
     command's process tree as "ours", no resident-memory reads, 10 Hz), its thread's own CPU
     clock read before it stops.  None where threads have no CPU clock (not POSIX)."""
     from envstamp.runner import LiveRunner
-    from envstamp.sampler import MemoryReader, MemorySampler, ProcessTree
+    from envstamp.stamping.sampler import MemoryReader, MemorySampler, ProcessTree
 
     if not hasattr(time, "pthread_getcpuclockid"):
         return None
@@ -263,7 +263,7 @@ def watcher_share(argv: list[str], runs: int) -> tuple[float, float] | None:
 def _reader_source() -> str:
     """What the sampler reads here ("nvml", "amdgpu sysfs" or nothing)."""
     from envstamp.runner import LiveRunner
-    from envstamp.sampler import MemoryReader
+    from envstamp.stamping.sampler import MemoryReader
 
     reader = MemoryReader(LiveRunner(), rss=False)
     reader.read()

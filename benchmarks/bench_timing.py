@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' manifest builder
 
 from timing_support import make_manifest  # noqa: E402
 
-from envstamp.timing import Recorder  # noqa: E402
+from envstamp.stamping.timing import Recorder  # noqa: E402
 
 LOOPS = 20_000
 
@@ -151,7 +151,7 @@ def bench_timer(folder: Path, repeat: int) -> None:
 
 def bench_decorator(folder: Path, repeat: int) -> None:
     lean = recorder(folder, "timed.jsonl", state=False, memory=False, buffer=10**9)
-    from envstamp.timing import timed
+    from envstamp.stamping.timing import timed
 
     def work(x: int) -> int:
         return x
@@ -219,7 +219,7 @@ def bench_appends(folder: Path, records: int) -> None:
 
 
 def bench_verify(folder: Path, records: int) -> None:
-    from envstamp.results import verify_log
+    from envstamp.stamping.results import verify_log
 
     path = folder / "million.jsonl"
     rec = recorder(folder, "million.jsonl", state=False, memory=False, buffer=5000)
@@ -250,7 +250,7 @@ def bench_verify(folder: Path, records: int) -> None:
 
 def bench_sampler(seconds: float) -> None:
     from envstamp.runner import LiveRunner
-    from envstamp.sampler import MemoryReader, MemorySampler
+    from envstamp.stamping.sampler import MemoryReader, MemorySampler
 
     reader = MemoryReader(LiveRunner())
     sampler = MemorySampler(reader, hz=10.0)

@@ -28,9 +28,9 @@ _EXPORTS = {
     "load_document": "envstamp.documents",
     "sign_manifest": "envstamp.signing.sign",
     "verify_envelope": "envstamp.signing.verify",
-    "Recorder": "envstamp.timing",
-    "timed": "envstamp.timing",
-    "load_results": "envstamp.results",
+    "Recorder": "envstamp.stamping.timing",
+    "timed": "envstamp.stamping.timing",
+    "load_results": "envstamp.stamping.results",
     "diff": "envstamp.differ",
 }
 

@@ -1,9 +1,9 @@
 """The results side of a diff: tests matched by name and parameters, speed ratios with their
 spread, and the headline that ties them to the ranked environment differences.
 
-Result records come from :mod:`envstamp.results`; :func:`result_view` is the one adapter that
-reads them (attribute or mapping access alike), so the rest of this module depends only on
-the small :class:`ResultView` shape: a test name, its parameters, and a metric summary.
+Result records come from :mod:`envstamp.stamping.results`; :func:`result_view` is the one
+adapter that reads them (attribute or mapping access alike), so the rest of this module depends
+only on the small :class:`ResultView` shape: a test name, its parameters, and a metric summary.
 
 Three kinds of record never become a speed:
 
@@ -170,7 +170,7 @@ def _metric_values(value: Any) -> list[float]:
 def result_view(record: Any) -> ResultView | None:
     """The adapter: any result record -> ResultView, or None when it has nothing to compare.
 
-    Reads ``envstamp.results.Result`` (name, params, metrics, metric_samples, wall_s,
+    Reads ``envstamp.stamping.results.Result`` (name, params, metrics, metric_samples, wall_s,
     summary per series, param_tolerance, origin) and plain mappings of the same shape
     (results inside an envelope), plus llama-bench's avg_ts / stddev_ts.  Whether the record
     failed is not its business: :func:`read_side` sorts failed records out first.

@@ -69,7 +69,7 @@ def _load_envelope(data: bytes, *, source: str, verify: bool) -> Document:
 
 def _load_results(text: str, *, source: str, verify: bool) -> Document:
     try:
-        from envstamp import results
+        from envstamp.stamping import results
     except ImportError:  # pragma: no cover - results ship with envstamp
         raise InputError(f"{source}: results logs need envstamp's results module") from None
     return results.load_results_document(text, source=source, verify=verify)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from envstamp.results import Result, Summary
+from envstamp.stamping.results import Result, Summary
 
 MAX_ROWS = 40
 _HEADERS = ("result", "status", "n", "wall (median)", "speed", "peak memory", "advice")

@@ -72,10 +72,10 @@ class ShownLog:
 
 
 def shown_log(doc: Any) -> ShownLog:
-    """The JSON view of a loaded results log (a :class:`~envstamp.documents.Document`)."""
+    """The JSON view of a loaded results log (a :class:`~envstamp.manifest.document.Document`)."""
     from envstamp.diff_setups import changes_from, group_setups
     from envstamp.manifest.serialize import unstructure
-    from envstamp.results import LOG_SCHEMA
+    from envstamp.stamping.results import LOG_SCHEMA
 
     groups = group_setups(doc.results, doc.manifest)
     first = groups[0].manifest if groups else doc.manifest
@@ -100,7 +100,7 @@ def result_line(result: Any) -> dict[str, Any]:
     """A result as its line in the log stores it: ``prev``, then the line's body."""
     import json
 
-    from envstamp.results import result_body
+    from envstamp.stamping.results import result_body
 
     body: dict[str, Any] = json.loads(result_body(result))
     return {"prev": result.prev, **body} if result.prev else body

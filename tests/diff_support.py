@@ -67,8 +67,8 @@ def result_log(
     path: Path, manifest: Manifest, tests: list[tuple[str, dict[str, Any], list[float]]]
 ) -> Path:
     """A real, signed results log: one record per (test name, params, tokens/s samples)."""
-    from envstamp import results
     from envstamp.signing import keys, sign
+    from envstamp.stamping import results
 
     key = keys.default_signing_key()
     log = results.ResultLog(path, envelope=sign.sign_manifest(manifest, key), key=key)
@@ -96,8 +96,8 @@ def write_log(path: Path, runs: list[tuple[Manifest, list[dict[str, Any]]]]) -> 
     """A real, signed results log with one writer per (manifest, results): each run appends
     its manifest line and its results, as ``envstamp run`` under a new setup does.  Each
     result is given as the keyword arguments of ``Result`` (its digest is filled in)."""
-    from envstamp import results
     from envstamp.signing import keys, sign
+    from envstamp.stamping import results
 
     key = keys.default_signing_key()
     for manifest, records in runs:
@@ -109,7 +109,7 @@ def write_log(path: Path, runs: list[tuple[Manifest, list[dict[str, Any]]]]) -> 
 
 def speed(name: str, samples: list[float], **fields: Any) -> dict[str, Any]:
     """A result's fields for a throughput test with its tokens/s samples."""
-    from envstamp import results
+    from envstamp.stamping import results
 
     return {
         "name": name,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from envstamp import results
 from envstamp.diff_results import (
     compare_results,
     compare_test,
@@ -16,6 +15,7 @@ from envstamp.diff_results import (
     within_noise,
 )
 from envstamp.differ import Spread, diff
+from envstamp.stamping import results
 from tests.diff_support import RENDER_NODE, WORKSTATION, base, edit_gpu, load, result_log
 
 NGL = {"n_gpu_layers": 99, "n_threads": 16}

@@ -18,7 +18,7 @@ import pytest
 from timing_support import make_manifest
 
 from envstamp import cli
-from envstamp.results import load_results
+from envstamp.stamping.results import load_results
 from tests.diff_support import cpu_build, speed, with_build, write_log
 
 
@@ -30,7 +30,7 @@ def short(digest: str | None) -> str:
 def test_run_names_both_digests_identity_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp import timing
+    from envstamp.stamping import timing
 
     monkeypatch.setattr(timing, "_capture", lambda options, runner: make_manifest())
     out = tmp_path / "r.jsonl"

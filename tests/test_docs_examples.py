@@ -391,7 +391,7 @@ BEFORE: list[tuple[str, Callable[[Session], None]]] = [
 def session(
     tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Session]:
-    from envstamp import timing
+    from envstamp.stamping import timing
 
     open_before = set(timing._OPEN)  # the recorders the examples open are closed after them
     yield Session(tmp_path, tiny_model, monkeypatch)

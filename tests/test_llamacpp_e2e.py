@@ -167,7 +167,7 @@ def test_run_log_verifies(work: dict[str, Any], bench_run: dict[str, Any]) -> No
 def test_run_results_are_the_benchmark_tests_with_three_repetitions(
     bench_run: dict[str, Any]
 ) -> None:
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     results = load_results(bench_run["log"], verify=False)
     own = [r for r in results if r.origin == "run:llama-bench"]
@@ -186,7 +186,7 @@ def test_run_results_are_the_benchmark_tests_with_three_repetitions(
 def test_run_manifest_holds_the_build_and_the_model(
     work: dict[str, Any], bench_run: dict[str, Any]
 ) -> None:
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     results = load_results(bench_run["log"], verify=False)
     manifest = results[0].manifest
@@ -201,7 +201,7 @@ def test_run_manifest_holds_the_build_and_the_model(
 
 
 def test_run_of_json_output_keeps_every_sample(work: dict[str, Any]) -> None:
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     assert BIN is not None
     done = envstamp(work, "run", "-q", "-o", "bench-json.jsonl", "--", str(BIN / "llama-bench"),
@@ -225,7 +225,7 @@ def test_run_of_batched_bench_gives_the_rows_it_printed(work: dict[str, Any]) ->
     are compared with the ones the tool printed this time (envstamp echoes its stdout).
     """
     from envstamp.parsers.llama_batched_bench import parse_batched_bench
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     assert BIN is not None
     done = envstamp(work, "run", "-o", "batched.jsonl", "--",
@@ -247,7 +247,7 @@ def test_run_of_llama_cli_records_the_rates_it_printed(work: dict[str, Any]) -> 
     """The classic tool's ``llama_perf_context_print`` lines or the chat tool's ``[ Prompt:
     X t/s | Generation: Y t/s ]``, read here with plain regular expressions from what the
     tool printed in this run (a line lost at exit is then missing on both sides)."""
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     assert BIN is not None
     cli = str(BIN / "llama-cli")
@@ -278,7 +278,7 @@ def test_run_of_llama_cli_records_the_rates_it_printed(work: dict[str, Any]) -> 
 def test_failed_benchmark_is_marked_failed_and_its_status_returned(
     work: dict[str, Any]
 ) -> None:
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     assert BIN is not None
     done = envstamp(work, "run", "-q", "-o", "failed.jsonl", "--", str(BIN / "llama-bench"),
@@ -299,7 +299,7 @@ def test_stopped_server_keeps_the_requests_it_answered(work: dict[str, Any]) -> 
     import time
     import urllib.request
 
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     assert BIN is not None
     if not (BIN / "llama-server").is_file():
@@ -354,7 +354,7 @@ def test_run_through_a_shell_never_stores_the_shells_peak_as_the_trees(
 ) -> None:
     """``sh -c 'llama-bench ...; true'``: the shell (a MiB or two) is not what ran; the peak
     stored is the tree's (at least the loaded llama-bench's, several MiB) or null."""
-    from envstamp.results import load_results
+    from envstamp.stamping.results import load_results
 
     assert BIN is not None
     bench = f"{BIN / 'llama-bench'} -m tiny.gguf -r 3 -o json; true"  # the review's command

@@ -152,7 +152,7 @@ def test_the_parser_keeps_installed_versions_only_and_skips_noise_before() -> No
 
 
 def _captured_options(monkeypatch: pytest.MonkeyPatch) -> list[CaptureOptions]:
-    from envstamp import timing
+    from envstamp.stamping import timing
 
     seen: list[CaptureOptions] = []
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from timing_support import open_recorder
 
-from envstamp import pytest_plugin
-from envstamp.results import load_results, verify_log
+from envstamp.stamping import pytest_plugin
+from envstamp.stamping.results import load_results, verify_log
 
 pytestmark = pytest.mark.slow  # subprocesses: seconds each
 
@@ -26,7 +26,7 @@ import sys
 import time
 
 def test_fast():
-    assert "envstamp.timing" in sys.modules or not {expect_loaded}
+    assert "envstamp.stamping.timing" in sys.modules or not {expect_loaded}
 
 def test_slow():
     time.sleep(0.02)
@@ -55,7 +55,7 @@ def test_without_the_option_nothing_is_imported_or_written(tmp_path: Path) -> No
     probe.write_text(
         "import sys\n"
         "def test_nothing_loaded():\n"
-        "    assert 'envstamp.timing' not in sys.modules\n"
+        "    assert 'envstamp.stamping.timing' not in sys.modules\n"
         "    assert 'envstamp.capturing.capture' not in sys.modules\n",
         encoding="utf-8",
     )

@@ -15,14 +15,14 @@ import pytest
 from timing_support import lines_of, make_manifest, open_recorder
 
 from envstamp.manifest.serialize import to_json
-from envstamp.results import load_results, verify_log
+from envstamp.stamping.results import load_results, verify_log
 
 pytestmark = pytest.mark.slow  # subprocesses: seconds each
 
 WORKER = """
 import sys
 from envstamp.manifest.serialize import manifest_from_json
-from envstamp.timing import Recorder
+from envstamp.stamping.timing import Recorder
 
 path, manifest_path, worker, count, buffer, size = sys.argv[1:]
 manifest = manifest_from_json(open(manifest_path, encoding="utf-8").read())

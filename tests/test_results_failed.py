@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from timing_support import lines_of, open_recorder
 
-from envstamp import results
 from envstamp.errors import InputError
-from envstamp.results import Result, load_results, result_body
-from envstamp.timing import Recorder
+from envstamp.stamping import results
+from envstamp.stamping.results import Result, load_results, result_body
+from envstamp.stamping.timing import Recorder
 
 
 def _result(rec: Recorder, **fields: Any) -> Result:

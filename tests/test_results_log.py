@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 from timing_support import kinds_of, lines_of, make_manifest, open_recorder, write_lines
 
-from envstamp import chainlog, results
 from envstamp.documents import load_document
 from envstamp.errors import CaptureError, CheckFailed, InputError
-from envstamp.results import Result, load_results, verify_log
+from envstamp.stamping import chainlog, results
+from envstamp.stamping.results import Result, load_results, verify_log
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp.run_argv import (
+from envstamp.stamping.run_argv import (
     Shebang,
     flag_values,
     is_python_name,

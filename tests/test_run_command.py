@@ -22,7 +22,7 @@ from envstamp.parsers.perf_lines import (
     parse_ollama_verbose,
     parse_perf,
 )
-from envstamp.results import load_results, verify_log
+from envstamp.stamping.results import load_results, verify_log
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the fake tools are shebang scripts (POSIX)"
@@ -104,7 +104,7 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def quick_capture(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip the real capture where the test is about the command, not the machine."""
-    from envstamp import timing
+    from envstamp.stamping import timing
 
     monkeypatch.setattr(timing, "_capture", lambda options, runner: make_manifest())
 
@@ -618,7 +618,7 @@ def test_a_peak_unknown_for_one_run_is_unknown_for_all(
 @pytest.fixture
 def seen_options(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The CaptureOptions each run captured with (the capture itself skipped)."""
-    from envstamp import timing
+    from envstamp.stamping import timing
 
     seen: list[Any] = []
 
@@ -824,7 +824,7 @@ def test_gpu_memory_counts_only_when_read_while_the_command_ran(tmp_path: Path) 
 
     from envstamp.commands.run import build_results
     from envstamp.runner.childrun import ChildRun
-    from envstamp.sampler import Reading, Region
+    from envstamp.stamping.sampler import Reading, Region
 
     child = ChildRun(
         argv=["bench"], wall_s=0.01, exit_code=0, stdout=b"", stderr=b"",

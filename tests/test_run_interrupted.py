@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from envstamp.commands.run import complete_reports
 from envstamp.parsers.llama_bench import parse_cut_json, parse_llama_bench
 from envstamp.parsers.llama_server import parse_server_log_timings
-from envstamp.results import load_results, verify_log
+from envstamp.stamping.results import load_results, verify_log
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="POSIX signals and /proc to find survivors"

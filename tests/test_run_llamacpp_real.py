@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_run_command import bin_dir, envstamp_run, make_tool, quick_capture
 
-from envstamp.results import load_results
+from envstamp.stamping.results import load_results
 
 REAL = Path(__file__).parent / "fixtures" / "llamacpp-real"
 __all__ = ["bin_dir", "quick_capture"]  # fixtures shared with test_run_command

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from timing_support import open_recorder
 
-from envstamp import sampler
 from envstamp.runner import FileResult, NvmlCall, NvmlResult, ReplayRunner, Runner, system
-from envstamp.sampler import MemoryReader, MemorySampler, ProcessTree, Reading, Region
+from envstamp.stamping import sampler
+from envstamp.stamping.sampler import MemoryReader, MemorySampler, ProcessTree, Reading, Region
 
 MIB = 1 << 20
 

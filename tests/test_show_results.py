@@ -45,7 +45,7 @@ def test_a_crashed_run_shows_as_failed(tmp_path: Path, manifest: Any, marked: bo
                              "metrics": {"tokens_per_s": 812.5}}
     if marked:
         crash.update(failed=True, exit_signal="SIGILL")
-    from envstamp.results import summarize
+    from envstamp.stamping.results import summarize
 
     crash["summary"] = {"wall_s": summarize([0.012])}
     log = write_log(tmp_path / "crash.jsonl", [(manifest, [crash])])
@@ -124,7 +124,7 @@ def test_show_json_of_a_log_gives_every_setup_with_its_results(
     a crash).  Before, show --json printed setup 1's manifest alone, without results."""
     import json
 
-    from envstamp.results import LOG_SCHEMA
+    from envstamp.stamping.results import LOG_SCHEMA
 
     threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
     md = bench_results((BENCH / "pp64-tg16-r3.md").read_text(), markdown=True)

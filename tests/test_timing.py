@@ -17,8 +17,8 @@ from timing_support import kinds_of, open_recorder
 import envstamp
 from envstamp.errors import InputError
 from envstamp.manifest.model import GpuState, Volatile
-from envstamp.results import load_results, verify_log
-from envstamp.timing import Recorder, timed
+from envstamp.stamping.results import load_results, verify_log
+from envstamp.stamping.timing import Recorder, timed
 
 
 @pytest.fixture
@@ -354,7 +354,7 @@ def test_two_line_change_with_a_real_capture(tmp_path: Path) -> None:
 
 
 def test_timed_with_a_path_opens_one_recorder_per_path(tmp_path: Path) -> None:
-    from envstamp.timing import recorder_for_path
+    from envstamp.stamping.timing import recorder_for_path
 
     path = tmp_path / "p.jsonl"
 

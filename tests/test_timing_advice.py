@@ -7,9 +7,9 @@ from pathlib import Path
 
 from timing_support import make_manifest, open_recorder
 
-from envstamp import advice
 from envstamp.manifest.model import Cpu, GpuState, Power, Volatile
-from envstamp.results import Advice, load_results, summarize
+from envstamp.stamping import advice
+from envstamp.stamping.results import Advice, load_results, summarize
 
 
 def codes(found: list[Advice]) -> set[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from envstamp.manifest.model import Cpu, Gpu, Manifest, OperatingSystem, Power
 from envstamp.manifest.serialize import with_digest
-from envstamp.timing import Recorder
+from envstamp.stamping.timing import Recorder
 
 
 def make_manifest(**sections: Any) -> Manifest:

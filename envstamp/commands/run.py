@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from envstamp.run_argv import (
+from envstamp.stamping.run_argv import (
     is_llama_tool,
     is_python_name,
     llama_bench_repetitions,
@@ -52,11 +52,11 @@ if TYPE_CHECKING:
     from envstamp.parsers.llama_batched_bench import BatchedBenchRow
     from envstamp.parsers.llama_bench import BenchRow
     from envstamp.parsers.llama_server import ServerTiming
-    from envstamp.results import Advice, MemoryUse, Result
     from envstamp.runner import Runner
     from envstamp.runner.childrun import ChildRun
-    from envstamp.sampler import Region
-    from envstamp.timing import Recorder
+    from envstamp.stamping.results import Advice, MemoryUse, Result
+    from envstamp.stamping.sampler import Region
+    from envstamp.stamping.timing import Recorder
 
 # BenchRow fields that describe how a test was run (and so which tests match across
 # machines); hardware, build and file-path fields are left to the manifest.
@@ -290,7 +290,7 @@ def python_interpreter(binary: str, runner: Runner) -> str | None:
 
 def _recorder(args: argparse.Namespace, target: Target) -> Recorder:
     from envstamp.probes.context import CaptureOptions
-    from envstamp.timing import Recorder
+    from envstamp.stamping.timing import Recorder
 
     options = CaptureOptions(
         llama_cpp=tuple(dict.fromkeys([*target.llama_cpp, *args.llama_cpp])),
@@ -328,7 +328,7 @@ def _run_all(
     the series: the command was stopped with everything it started (see run_child), and what
     ran until then is returned with the signal's name, for the caller to record."""
     from envstamp.runner.childrun import Stopped, run_child
-    from envstamp.sampler import MemoryReader, MemorySampler, ProcessTree
+    from envstamp.stamping.sampler import MemoryReader, MemorySampler, ProcessTree
 
     tool = tool_name(binary)
     tree = ProcessTree(runner, names=[tool] if tool in _SERVER_NAMED else [])
@@ -528,7 +528,7 @@ def outlived_advice(runs: Sequence[ChildRun]) -> list[Advice]:
     """The ``descendants_outlived`` advice of the command's result: processes it started
     were still running when it exited (they ran beside what it measured) and were stopped,
     or something it started kept its output open."""
-    from envstamp.results import Advice
+    from envstamp.stamping.results import Advice
 
     marked = [r for r in runs if getattr(r, "descendants_outlived", False)]
     if not marked:
@@ -572,7 +572,7 @@ def _status_before_stop(runs: Sequence[ChildRun]) -> dict[str, Any]:
 
 
 def _memory(runs: list[ChildRun], region: Region | None, gpu_source: str) -> MemoryUse:
-    from envstamp.results import MemoryUse
+    from envstamp.stamping.results import MemoryUse
 
     peaks = [r.rss_peak_bytes for r in runs]
     known = [p for p in peaks if p is not None]
@@ -665,7 +665,7 @@ class _BenchGroup:
 def bench_models(argv: Sequence[str]) -> list[str]:
     """llama-bench's models in the order it runs them: every ``-m``/``--model`` value, lists
     split at commas, a model given twice kept twice (it is run twice)."""
-    from envstamp.run_argv import flag_values
+    from envstamp.stamping.run_argv import flag_values
 
     values = flag_values(argv[1:], ("-m", "--model"))
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
@@ -723,7 +723,7 @@ def _bench_result(
     """The test's result: its samples (json/jsonl), or llama-bench's printed mean, stddev
     and repetition count (md/csv/sql); params read from rounded text carry their precision.
     ``model`` (the model's name, or which instance of the test) leads its params."""
-    from envstamp.results import summarize_stats
+    from envstamp.stamping.results import summarize_stats
 
     params = {**model, **_row_params(rows[0])}
     tolerance = {k: max(r.tolerance.get(k, 0.0) for r in rows) for k in rows[0].tolerance}

@@ -97,9 +97,10 @@ def _head(path: str) -> bytes:
 
 
 def _verify_results_log(data: bytes | str, trusted: Any, args: argparse.Namespace) -> int:
-    """A results log: hash chain, signed heads and manifests, checked by envstamp.results."""
+    """A results log: hash chain, signed heads and manifests, checked by
+    envstamp.stamping.results."""
     from envstamp.errors import CheckFailed, InputError
-    from envstamp.results import verify_log
+    from envstamp.stamping.results import verify_log
 
     if args.artifact or args.threshold != 1 or args.predicate_type:
         raise InputError(
@@ -140,7 +141,7 @@ def _not_ok_reason(report: Any) -> str:
 
 
 def _is_results_log(data: bytes) -> bool:
-    from envstamp.results import is_results_log
+    from envstamp.stamping.results import is_results_log
 
     return is_results_log(data)
 

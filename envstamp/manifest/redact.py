@@ -141,7 +141,7 @@ def redact(manifest: Manifest, *, salt: str | None = None, home: str | None = No
 
 
 def shareable_document(source: Any, *, home: str | None = None) -> Any:
-    """A document (``envstamp.documents.Document``) as a pasted view shows it: its manifest
+    """A document (``envstamp.manifest.document.Document``) as a pasted view shows it: its manifest
     and its results' manifests, command lines and text parameters redacted.  ``source`` is a
     path or an already loaded document; the verification status is the original's."""
     import attrs

@@ -115,7 +115,7 @@ SCHEMAS: dict[str, str] = {
     "manifest.v1.schema.json": "envstamp.manifest.schema:manifest_schema",
     "diff.v1.schema.json": "envstamp.differ:diff_schema",
     "compare.v1.schema.json": "envstamp.compare_table:compare_schema",
-    "results.v1.schema.json": "envstamp.results:results_schema",
+    "results.v1.schema.json": "envstamp.stamping.results:results_schema",
     "show.v1.schema.json": "envstamp.show_json:show_schema",
 }
 

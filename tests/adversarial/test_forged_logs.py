@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from timing_support import kinds_of, lines_of, make_manifest, open_recorder, write_lines
 
-from envstamp import chainlog, results
 from envstamp.cli import main
 from envstamp.differ import verification_of
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
-from envstamp.results import load_results, verify_log
 from envstamp.signing.keys import SigningKey
+from envstamp.stamping import chainlog, results
+from envstamp.stamping.results import load_results, verify_log
 
 FORGED_TPS = 9999.0
 

@@ -661,7 +661,7 @@ def test_a_recorder_on_a_runner_keeps_gpu_memory_sampling(
     # A stand-in for NVML that behaves as the real watchdog does: a call with no time left
     # gives up at once.  One GPU, 1 GiB used by this process.
     from envstamp.runner import nvml
-    from envstamp.timing import Recorder
+    from envstamp.stamping.timing import Recorder
 
     def fake_nvml(calls: Any, timeout: float | None, cache: bool) -> dict[str, Any]:
         if timeout is not None and timeout <= 0:

@@ -15,11 +15,11 @@ import pytest
 from sign_support import sample_manifest
 from timing_support import lines_of, open_recorder, write_lines
 
-from envstamp import chainlog
 from envstamp.cli import main
 from envstamp.errors import InputError
 from envstamp.manifest.serialize import parse_json_strict, to_json
-from envstamp.results import Result, load_results
+from envstamp.stamping import chainlog
+from envstamp.stamping.results import Result, load_results
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -23,7 +23,7 @@ from timing_support import make_manifest
 from envstamp import cli
 from envstamp.manifest.secrets import REDACTED, is_secret_name, redact_argv, redact_value
 from envstamp.probes.system import env
-from envstamp.results import load_results
+from envstamp.stamping.results import load_results
 
 MODEL = "MetaLlama3x1x8BInstructQ4KM"  # a model named without separators: reads random
 KEY = "aZ3kP9qLm2Xv8Rt5Wn1Yb7Hc4Jd6Fg0"  # a made-up key
@@ -73,7 +73,7 @@ def test_the_command_line_keeps_the_model_path() -> None:
 def test_envstamp_run_stores_the_model_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from envstamp import timing
+    from envstamp.stamping import timing
 
     monkeypatch.setattr(timing, "_capture", lambda options, runner: make_manifest())
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")

@@ -22,9 +22,9 @@ from timing_support import make_manifest, open_recorder
 
 from envstamp import cli
 from envstamp.manifest.secrets import REDACTED, redact_params
-from envstamp.results import Result, ResultLog, load_results
 from envstamp.signing.keys import SigningKey
 from envstamp.signing.sign import sign_manifest
+from envstamp.stamping.results import Result, ResultLog, load_results
 
 GHP = "ghp_" + "Pq7Lm3Xz9Kw2Vb5Nr8Ty4Hj6Gf1Sd0Ac3Ee5Ui"
 SECRETS = ["SEKRET60", "SEKRET61", GHP, "SEKRET63xx", "SEKRET64", "SEKRET65", "SEKRET66"]
@@ -44,7 +44,7 @@ def _leaks(text: str) -> list[str]:
 @pytest.fixture
 def quick_capture(monkeypatch: pytest.MonkeyPatch) -> None:
     """The machine is not what these tests are about: a prebuilt manifest, no capture."""
-    from envstamp import timing
+    from envstamp.stamping import timing
 
     monkeypatch.setattr(timing, "_capture", lambda options, runner: make_manifest())
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")

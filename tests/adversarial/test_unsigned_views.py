@@ -20,7 +20,7 @@ from envstamp.cli import main
 from envstamp.compare_table import compare
 from envstamp.differ import diff
 from envstamp.documents import load_document
-from envstamp.results import verify_log
+from envstamp.stamping.results import verify_log
 
 SIGNED_TPS, FORGED_TPS = 40.0, 999.0
 
@@ -95,7 +95,7 @@ def test_the_headline_prefers_signed_results(tmp_path: Path) -> None:
     edited = json.loads(lines[-2])
     edited["metrics"]["tokens_per_s"] = 1.0
     prev = edited.pop("prev")
-    from envstamp import chainlog
+    from envstamp.stamping import chainlog
 
     lines[-2] = chainlog.chain_line(prev, chainlog.encode_body(edited))
     b.write_bytes(b"\n".join(lines))

@@ -34,9 +34,9 @@ from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
-from envstamp import advice as advice_rules
 from envstamp.errors import CaptureError, EnvstampError, InputError
-from envstamp.results import (
+from envstamp.stamping import advice as advice_rules
+from envstamp.stamping.results import (
     Advice,
     MemoryUse,
     Result,
@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     from envstamp.manifest.model import Manifest, Volatile
     from envstamp.probes.context import CaptureOptions
     from envstamp.runner import Runner
-    from envstamp.sampler import MemorySampler, Region
     from envstamp.signing.keys import SigningKey
+    from envstamp.stamping.sampler import MemorySampler, Region
 
 __all__ = ["Lap", "Recorder", "Series", "Summary", "Timer", "WatchedTimer", "summarize", "timed"]
 
@@ -102,8 +102,8 @@ class Recorder:
         advice: bool | TextIO = True,
         runner: Runner | None = None,
     ) -> None:
-        from envstamp.advice import AdvicePrinter, manifest_advice
-        from envstamp.sampler import StateCache
+        from envstamp.stamping.advice import AdvicePrinter, manifest_advice
+        from envstamp.stamping.sampler import StateCache
 
         if buffer < 1:
             raise InputError("buffer must be at least 1")
@@ -335,7 +335,7 @@ class Recorder:
         if found:
             self._printer.show(found)
         if region is not None and memory is None:
-            from envstamp.sampler import memory_use
+            from envstamp.stamping.sampler import memory_use
 
             memory = memory_use(region, self._memory_source())
         return Result(
@@ -458,7 +458,7 @@ class Recorder:
     # -- state and memory ---------------------------------------------------------------
 
     def _read_state(self) -> Volatile | None:
-        from envstamp.sampler import volatile_state
+        from envstamp.stamping.sampler import volatile_state
 
         try:
             return volatile_state(self._runner)
@@ -484,7 +484,7 @@ class Recorder:
         with self._lock:
             if self._sampler is None:
                 from envstamp.runner import LiveRunner
-                from envstamp.sampler import MemoryReader, MemorySampler
+                from envstamp.stamping.sampler import MemoryReader, MemorySampler
 
                 reader = MemoryReader(self._runner or LiveRunner())
                 self._sampler = MemorySampler(reader, hz=self._sample_hz)
@@ -511,8 +511,8 @@ def _signed_manifest(
     """The signed envelope and the manifest; CaptureError when either cannot be had."""
     from envstamp.manifest.model import Manifest
     from envstamp.manifest.serialize import manifest_from_data, with_digest
-    from envstamp.results import envelope_predicate
     from envstamp.signing import sign
+    from envstamp.stamping.results import envelope_predicate
 
     if manifest is None:
         manifest = _capture(options, runner)

@@ -16,7 +16,8 @@ closes such a fragment with a newline and a ``torn`` marker line that records th
 hash and size and chains from the last complete line, so the fragment is accounted for
 rather than silently skipped.
 
-This module knows nothing of signing or of what the lines mean; :mod:`envstamp.results` does.
+This module knows nothing of signing or of what the lines mean;
+:mod:`envstamp.stamping.results` does.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def pytest_configure(config: Any) -> None:
     if not path or hasattr(config, "workerinput"):
         return  # pytest-xdist workers: the controller records the reports they send
     from envstamp.errors import EnvstampError
-    from envstamp.timing import Recorder
+    from envstamp.stamping.timing import Recorder
 
     try:
         # Per-test state readings would cost more than many tests: durations only.

@@ -27,7 +27,7 @@ from envstamp.runner.system import max_rss_self
 
 if TYPE_CHECKING:
     from envstamp.manifest.model import Volatile
-    from envstamp.results import MemoryUse
+    from envstamp.stamping.results import MemoryUse
 
 DEFAULT_HZ = 10.0
 _MIB = 1 << 20
@@ -376,7 +376,7 @@ class MemorySampler:
 
 def memory_use(region: Region, source: str) -> MemoryUse:
     """A region's peaks as a result's memory section."""
-    from envstamp.results import MemoryUse
+    from envstamp.stamping.results import MemoryUse
 
     growth = None
     if region.rss_peak is not None and region.start.rss_bytes is not None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
 from envstamp.manifest.model import Manifest, Volatile
-from envstamp.results import Advice, Summary
+from envstamp.stamping.results import Advice, Summary
 
 SPREAD_LIMIT = 0.10
 MIN_SAMPLES = 3

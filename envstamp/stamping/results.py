@@ -1,7 +1,7 @@
 """Stamped results and the results log (DESIGN 7).
 
 A results log is JSONL: one record per line, each line chained to the one before it by hash
-(:mod:`envstamp.chainlog`).  Line kinds, in the order a Recorder writes them:
+(:mod:`envstamp.stamping.chainlog`).  Line kinds, in the order a Recorder writes them:
 
 * ``log`` - the first line of the file: schema, log id, creation time;
 * ``manifest`` - a signed manifest envelope, written before the first result that uses it;
@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from envstamp import chainlog
 from envstamp.errors import CheckFailed, InputError, input_error
 from envstamp.manifest.model import Manifest, Volatile, field, list_field
+from envstamp.stamping import chainlog
 
 if TYPE_CHECKING:
     from envstamp.manifest.document import Document
@@ -1534,7 +1534,7 @@ def _parse_log(
 
 
 def load_results_document(text: str, *, source: str, verify: bool = True) -> Document:
-    """A :class:`~envstamp.documents.Document` of a results log (``show``, ``diff``)."""
+    """A :class:`~envstamp.manifest.document.Document` of a results log (``show``, ``diff``)."""
     from envstamp.manifest.document import Document
 
     data = text.encode("utf-8")
