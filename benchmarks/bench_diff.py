@@ -51,7 +51,7 @@ def write_variants(folder: Path, count: int) -> list[str]:
 
 
 def in_process_compare(paths: list[str]) -> float:
-    from envstamp.compare_table import compare
+    from envstamp.diffing.compare import compare
 
     start = time.perf_counter()
     compare(paths)
@@ -59,7 +59,7 @@ def in_process_compare(paths: list[str]) -> float:
 
 
 def in_process_diff(n: int) -> float:
-    from envstamp.differ import diff
+    from envstamp.diffing.differ import diff
     from envstamp.documents import load_document
 
     a, b = load_document(str(A)), load_document(str(B))

@@ -31,7 +31,7 @@ _EXPORTS = {
     "Recorder": "envstamp.stamping.timing",
     "timed": "envstamp.stamping.timing",
     "load_results": "envstamp.stamping.results",
-    "diff": "envstamp.differ",
+    "diff": "envstamp.diffing.differ",
 }
 
 __all__ = [  # noqa: RUF022 - grouped as in _EXPORTS

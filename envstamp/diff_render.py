@@ -1,5 +1,6 @@
-"""Views of a :class:`~envstamp.differ.DiffReport`: ranked, grouped text (optionally coloured)
-and Markdown ready to paste into a GitHub issue.  JSON is ``serialize.to_json(report)``."""
+"""Views of a :class:`~envstamp.diffing.model.DiffReport`: ranked, grouped text (optionally
+coloured) and Markdown ready to paste into a GitHub issue.  JSON is
+``serialize.to_json(report)``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from envstamp.diff_model import (
+from envstamp.diffing.model import (
     Difference,
     DiffReport,
     FailedRun,
@@ -16,7 +17,7 @@ from envstamp.diff_model import (
     Setup,
     TestComparison,
 )
-from envstamp.diff_results import format_spread, speed_phrase, test_label
+from envstamp.diffing.results import format_spread, speed_phrase, test_label
 
 _COLOURS = {
     "high": "\033[1;31m",

@@ -1,22 +1,41 @@
 """Reading what users hand us: a plain manifest, a signed envelope, or a results log.
 
-``show``, ``diff`` and ``compare`` accept all of them alike and say which they got.
+The loader of record: ``show``, ``diff`` and ``compare`` accept all of them alike and say
+which they got.  It sits above signing and stamping (an envelope is verified, a results log
+checked) and below diffing and output.  A path names a file; reading ``-`` from stdin is the
+command line's business, which hands the bytes to :func:`document_from_bytes`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from envstamp.errors import InputError
-from envstamp.manifest.document import Document
-from envstamp.manifest.model import Manifest
+from envstamp.errors import InputError, input_error
+
+if TYPE_CHECKING:
+    from envstamp.manifest.document import Document
+    from envstamp.manifest.model import Manifest
+
+MAX_INPUT_BYTES = 256 << 20
+
+
+def read_file(path: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """Bytes of a file a user named; InputError with one line when it cannot be read or is
+    larger than ``limit``."""
+    try:
+        with Path(path).open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise input_error(path, exc) from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {limit >> 20} MiB")
+    return data
 
 
 def load_document(path: str, *, verify: bool = True) -> Document:
-    """Load any envstamp document from a path (``-`` for stdin)."""
-    from envstamp.commands import read_input
-
-    return document_from_bytes(read_input(path), source=path, verify=verify)
+    """Load any envstamp document from a file (``-`` too names a file here)."""
+    return document_from_bytes(read_file(path), source=path, verify=verify)
 
 
 def document_from_bytes(data: bytes, *, source: str, verify: bool = True) -> Document:
@@ -40,6 +59,7 @@ def document_from_bytes(data: bytes, *, source: str, verify: bool = True) -> Doc
 def plain_manifest_document(manifest: Manifest, source: str, data: Any = None) -> Document:
     """A plain manifest loaded from a file: its identity digest is recomputed, and one that
     does not match what is stored reads "invalid: edited after capture ..." (issue 12)."""
+    from envstamp.manifest.document import Document
     from envstamp.manifest.serialize import checked_identity
 
     manifest, edited = checked_identity(manifest, data)

@@ -188,7 +188,7 @@ def llama_line(build: LlamaCppBuild) -> str:
     The build is named as ``diff`` names it: a number the binary did not print is read from
     its checkout's ``git describe`` or its CMake cache ("b5308"), a commit likewise; a build
     that says nothing of itself reads "build unknown"."""
-    from envstamp.diff_builds import build_summary
+    from envstamp.diffing.builds import build_summary
 
     summary = build_summary(build)
     version, number = summary["version"], summary["build_number"]

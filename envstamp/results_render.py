@@ -30,7 +30,7 @@ def results_section(
     """The results of a log: one table, or one per setup when the log holds several.
     ``view`` is applied to each setup's manifest before saying what differs (``show
     --markdown`` passes the redaction)."""
-    from envstamp.diff_setups import changes_from, group_setups
+    from envstamp.diffing.setups import changes_from, group_setups
 
     groups = group_setups(results)
     if len(groups) < 2:
@@ -101,14 +101,14 @@ def _row(result: Result) -> tuple[str, str, str, str, str, str, str]:
 
 def is_failed(result: Result) -> bool:
     """Failed: marked so, ended by a signal, or (older logs) a non-zero exit code."""
-    from envstamp.diff_results import is_failed as failed
+    from envstamp.diffing.results import is_failed as failed
 
     return failed(result)
 
 
 def _status(result: Result, failed: bool, median: str) -> str:
     """ "ok", "ok (exit 0)", "failed: exit 132 (SIGILL) after 12.00 ms"."""
-    from envstamp.diff_results import failure_text, is_unsigned
+    from envstamp.diffing.results import failure_text, is_unsigned
 
     code = result.exit_code
     unsigned = ", unsigned" if is_unsigned(result) else ""  # no signed head vouches for it
@@ -150,7 +150,7 @@ def _speed(result: Result) -> str:
 def _speed_metric(result: Result) -> str | None:
     """The metric shown as the speed: the most telling of _SPEED, else any throughput metric
     the result holds (llama-batched-bench's total_tps), as diff chooses it."""
-    from envstamp.diff_results import is_throughput
+    from envstamp.diffing.results import is_throughput
 
     for name in _SPEED:
         if name in result.metrics:

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from envstamp.diff_model import doc_field
+from envstamp.diffing.model import doc_field
 
 SHOW_SCHEMA_NAME = "envstamp.show"
 SHOW_SCHEMA_MAJOR = 1
@@ -73,7 +73,7 @@ class ShownLog:
 
 def shown_log(doc: Any) -> ShownLog:
     """The JSON view of a loaded results log (a :class:`~envstamp.manifest.document.Document`)."""
-    from envstamp.diff_setups import changes_from, group_setups
+    from envstamp.diffing.setups import changes_from, group_setups
     from envstamp.manifest.serialize import unstructure
     from envstamp.stamping.results import LOG_SCHEMA
 

@@ -10,7 +10,7 @@ import pytest
 
 from envstamp.capturing.capture import capture
 from envstamp.cli import main
-from envstamp.compare_table import compare, only_difference
+from envstamp.diffing.compare import compare, only_difference
 from tests.diff_support import (
     NOT_A_MANIFEST,
     RENDER_NODE,

@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from envstamp.cli import main
-from envstamp.compare_table import compare
+from envstamp.diffing.compare import compare
 from tests.diff_support import (
     BENCH,
     COMMAND,

@@ -7,9 +7,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from envstamp import rules
 from envstamp.capturing.capture import capture, forget_static
-from envstamp.differ import Difference, DiffReport, diff
+from envstamp.diffing import rules
+from envstamp.diffing.differ import Difference, DiffReport, diff
 from envstamp.documents import load_document
 from envstamp.manifest.document import Document
 from envstamp.manifest.model import Gpu, LlamaCppBuild, LmStudio, NamedVersion, ProbeRecord
@@ -133,7 +133,7 @@ def test_frontend_bundled_runtime_version() -> None:
 
 
 def test_results_params_change_is_high() -> None:
-    from envstamp.diff_results import param_differences
+    from envstamp.diffing.results import param_differences
 
     found = param_differences("tg128", {"n_gpu_layers": 99, "n_threads": 16},
                               {"n_gpu_layers": 20, "n_threads": 8})

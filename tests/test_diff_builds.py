@@ -9,17 +9,17 @@ from typing import Any
 import attrs
 import pytest
 
-from envstamp.diff_builds import (
+from envstamp.diffing.builds import (
     describe_build,
     number_from_describe,
     option_backend,
     option_family,
     same_in_effect,
 )
-from envstamp.differ import diff
+from envstamp.diffing.differ import diff
+from envstamp.diffing.rules import normalise_compiler, normalise_target
 from envstamp.manifest.model import BundledEngine, LlamaCppBuild, Manifest
 from envstamp.manifest.serialize import structure
-from envstamp.rules import normalise_compiler, normalise_target
 from tests.diff_support import DIFF_FIXTURES, base, edit_build
 
 BUILDS = DIFF_FIXTURES / "cpu-builds"
@@ -238,7 +238,7 @@ def test_a_bundled_engine_backend_change_is_high() -> None:
 
 
 def test_compare_names_a_build_change_as_the_only_difference() -> None:
-    from envstamp.compare_table import cell, compare
+    from envstamp.diffing.compare import cell, compare
 
     report = compare([attrs.evolve(base(), llamacpp=[real_build("b5308-cpu.json")]),
                       attrs.evolve(base(), llamacpp=[real_build("0c1e570-cpu.json")])])

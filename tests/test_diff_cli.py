@@ -231,9 +231,9 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def test_json_is_what_the_converter_would_write(tmp_path: Path) -> None:
-    from envstamp.compare_table import compare
     from envstamp.diff_render import to_json
-    from envstamp.differ import diff
+    from envstamp.diffing.compare import compare
+    from envstamp.diffing.differ import diff
     from envstamp.manifest.serialize import to_json as converter_json
 
     for report in (diff(A, B), compare([A, B, A])):

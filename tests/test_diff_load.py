@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from envstamp.diff_load import _Fallback, lean_manifest, load
+from envstamp.diffing.load import _Fallback, lean_manifest, load
 from envstamp.documents import document_from_bytes
 from envstamp.errors import InputError
 from envstamp.manifest.model import Manifest

@@ -11,7 +11,7 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envstamp.differ import DiffReport, diff
+from envstamp.diffing.differ import DiffReport, diff
 from envstamp.manifest.model import Manifest
 
 # Small pools, so that two generated manifests often agree, and lists often share keys.

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 import pytest
 
-from envstamp.differ import diff
+from envstamp.diffing.differ import diff
 from envstamp.manifest.model import LlamaCppBuild
 from tests.diff_support import (
     BENCH,

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from envstamp.diff_results import (
+from envstamp.diffing.differ import Spread, diff
+from envstamp.diffing.results import (
     compare_results,
     compare_test,
     format_spread,
@@ -14,7 +15,6 @@ from envstamp.diff_results import (
     result_view,
     within_noise,
 )
-from envstamp.differ import Spread, diff
 from envstamp.stamping import results
 from tests.diff_support import RENDER_NODE, WORKSTATION, base, edit_gpu, load, result_log
 

@@ -16,7 +16,7 @@ import attrs
 import pytest
 
 from envstamp.diff_render import to_text
-from envstamp.differ import diff
+from envstamp.diffing.differ import diff
 from envstamp.manifest.model import LlamaCppBuild
 from envstamp.parsers.llamacpp_log import parse_llama_log
 from tests.diff_support import cpu_build, speed, with_build, write_log

@@ -113,7 +113,7 @@ def test_backends_join_in_order_and_stay_unknown_only_when_no_source_named_any()
 def test_diff_reads_null_backends_as_unknown_not_as_a_change(tmp_path: Path) -> None:
     from diff_support import base, edit_build, write
 
-    from envstamp.differ import diff
+    from envstamp.diffing.differ import diff
 
     known = base()
     assert known.llamacpp[0].backends

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from envstamp import rules
-from envstamp.rules import Rule, Tolerance
+from envstamp.diffing import rules
+from envstamp.diffing.rules import Rule, Tolerance
 
 
 @pytest.mark.parametrize(

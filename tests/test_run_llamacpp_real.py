@@ -63,7 +63,7 @@ def test_the_context_row_of_two_batched_bench_runs_is_a_wall_time_on_both_sides(
 ) -> None:
     """The reviewer's case: b5308 (perf lines on stderr) against 0.5.0-dev (none).  Both
     wrappers' results are wall times, so the diff pairs them as one context row."""
-    from envstamp.diff_results import compare_results
+    from envstamp.diffing.results import compare_results
 
     logs = []
     for folder, stderr in ((OLD, "batched-bench.txt.stderr.txt"), (NEW, None)):
@@ -139,7 +139,7 @@ def test_task_ids_neither_match_requests_nor_differ(
 ) -> None:
     """Another client's requests number the server's tasks otherwise: the diff pairs the
     requests by their order and reports no parameter change for the ids."""
-    from envstamp.diff_results import compare_results
+    from envstamp.diffing.results import compare_results
 
     renumbered = tmp_path / "server.log"  # the real log, its tasks 9, 18, 27 renamed 3, 6, 12
     text = (NEW / "server.log").read_text(encoding="utf-8")

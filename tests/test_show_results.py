@@ -173,7 +173,7 @@ def test_a_setup_heading_names_setups_not_diff_sides(
 ) -> None:
     """Review item 10d: a single-file view said "only on A: ./crashbin/llama-bench"; there
     is no A there.  What differs from setup 1 names setup 1 and this setup."""
-    from envstamp.differ import diff
+    from envstamp.diffing.differ import diff
 
     shell = attrs.evolve(manifest, llamacpp=[])
     newer = attrs.evolve(manifest, llamacpp=[attrs.evolve(
@@ -205,7 +205,7 @@ def test_a_setup_heading_names_setups_not_diff_sides(
     ("AVX on BAR unset -> 3", "AVX on BAR unset -> 3"),  # no side named: unchanged
 ])
 def test_setup_changes_name_the_setups(text: str, named: str) -> None:
-    from envstamp.diff_setups import name_sides
+    from envstamp.diffing.setups import name_sides
 
     assert name_sides(text, ("setup 1", "setup 3")) == named
 

@@ -7,11 +7,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from envstamp.errors import InputError, input_error
+from envstamp.documents import MAX_INPUT_BYTES
+from envstamp.errors import InputError
 
-MAX_INPUT_BYTES = 256 << 20
-
+if TYPE_CHECKING:
+    from envstamp.manifest.document import Document
 
 def add_format_flags(parser: argparse.ArgumentParser, *, text_flag: bool = True) -> None:
     """--json / --markdown (/ --text): mutually exclusive; default is human text."""
@@ -99,17 +101,29 @@ def emit(text: str, output: str | None) -> None:
 
 
 def read_input(path: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """Bytes of a file argument, or stdin for ``-``; InputError with one line otherwise."""
+    """Bytes of a file argument, or stdin for ``-`` (here only: the library reads files);
+    InputError with one line otherwise."""
     if path == "-":
         return sys.stdin.buffer.read(limit + 1)[: limit + 1]
-    try:
-        with Path(path).open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise input_error(path, exc) from None
-    if len(data) > limit:
-        raise InputError(f"{path}: larger than {limit >> 20} MiB")
-    return data
+    from envstamp.documents import read_file
+
+    return read_file(path, limit=limit)
+
+
+def load_input(path: str) -> Document:
+    """A manifest, envelope or results log named on the command line (``-``: stdin), through
+    the fast loader of diff and compare."""
+    from envstamp.diffing.load import load_bytes
+
+    return load_bytes(read_input(path), source=path)
+
+
+def load_document_input(path: str) -> Document:
+    """A manifest, envelope or results log named on the command line (``-``: stdin), through
+    the loader of record."""
+    from envstamp.documents import document_from_bytes
+
+    return document_from_bytes(read_input(path), source=path)
 
 
 def read_text_input(path: str) -> str:

@@ -16,7 +16,7 @@ from envstamp.commands import (
 from envstamp.commands.diff import add_gate_flags, add_redact_flag
 
 if TYPE_CHECKING:
-    from envstamp.diff_model import DiffReport
+    from envstamp.diffing.model import DiffReport
     from envstamp.manifest.document import Document
     from envstamp.manifest.model import Manifest
 
@@ -58,15 +58,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from envstamp.commands import load_input
     from envstamp.commands.diff import emit_report, gate
-    from envstamp.differ import as_document, diff
+    from envstamp.diffing.differ import diff
     from envstamp.manifest.document import Document
 
     check_capture_timing(args)
     from envstamp.commands import check_named_inputs
 
     check_named_inputs(args.llama_cpp, args.model, replay=args.replay)
-    baseline = as_document(args.baseline)
+    baseline = load_input(args.baseline)
     from envstamp.commands.verify import require_valid
 
     # A tampered or edited baseline always fails (exit 1) before anything is captured.
@@ -84,7 +85,7 @@ def shareable_report(a: Document, b: Document, report: DiffReport, args: argpars
     ``report``, the unredacted one."""
     if args.format != "markdown" or args.no_redact:
         return report
-    from envstamp.differ import diff
+    from envstamp.diffing.differ import diff
     from envstamp.manifest.redact import current_home, shareable_document
 
     home = current_home()

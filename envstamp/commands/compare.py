@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envstamp.commands import add_format_flags, add_output_flag
 
 if TYPE_CHECKING:
-    from envstamp.compare_table import CompareReport, CompareRow, CompareTest
+    from envstamp.diffing.compare import CompareReport, CompareRow, CompareTest
 
 # Up to this many inputs the table has one column per input; beyond it, each varying field
 # lists its distinct values and how many inputs hold each.
@@ -50,16 +50,18 @@ def shown_rows(rows: list[CompareRow]) -> list[CompareRow]:
 
 def run(args: argparse.Namespace) -> int:
     from envstamp.commands import emit
-    from envstamp.compare_table import compare
+    from envstamp.diffing.compare import compare
     from envstamp.errors import InputError
 
     if len(args.files) < 2:
         raise InputError("compare needs at least two files")
-    inputs: list[Any] = list(args.files)
+    from envstamp.commands import load_input
+
+    inputs = [load_input(path) for path in args.files]
     if args.format == "markdown" and not args.no_redact:
         from envstamp.manifest.redact import current_home, shareable_document
 
-        inputs = [shareable_document(path, home=current_home()) for path in inputs]
+        inputs = [shareable_document(doc, home=current_home()) for doc in inputs]
     report = compare(inputs)
     if args.require_valid:
         from envstamp.commands.verify import require_valid
@@ -96,7 +98,7 @@ def _table(header: list[str], body: list[list[str]]) -> list[str]:
 
 
 def _row_values(row: CompareRow) -> list[str]:
-    from envstamp.compare_table import cell
+    from envstamp.diffing.compare import cell
 
     return [cell(row, v, i) for i, v in enumerate(row.values)]
 
@@ -109,7 +111,7 @@ def _distinct(row: CompareRow) -> str:
 
 
 def to_text(report: CompareReport, rows: list[CompareRow]) -> str:
-    from envstamp.compare_table import spread_cell
+    from envstamp.diffing.compare import spread_cell
 
     names = _names(report)
     lines = [f"envstamp compare: {len(names)} inputs", report.summary, ""]
@@ -145,8 +147,8 @@ def _test_name(test: CompareTest) -> str:
 
 
 def to_markdown(report: CompareReport, rows: list[CompareRow]) -> str:
-    from envstamp.compare_table import spread_cell
     from envstamp.diff_render import md_cell
+    from envstamp.diffing.compare import spread_cell
 
     names = _names(report)
     lines = ["### envstamp compare", "", f"**{md_cell(report.summary)}**", ""]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from envstamp.commands import add_format_flags, add_output_flag
 
 if TYPE_CHECKING:
-    from envstamp.differ import DiffReport
+    from envstamp.diffing.differ import DiffReport
 
 IMPACT_CHOICES = ("high", "medium", "low")
 
@@ -55,9 +55,10 @@ def add_gate_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.differ import as_document, diff
+    from envstamp.commands import load_input
+    from envstamp.diffing.differ import diff
 
-    doc_a, doc_b = as_document(args.a), as_document(args.b)
+    doc_a, doc_b = load_input(args.a), load_input(args.b)
     if args.require_valid:
         from envstamp.commands.verify import require_valid
 
@@ -99,7 +100,7 @@ def gate(report: DiffReport, args: argparse.Namespace) -> int:
 
     if not args.fail_on:
         return 0
-    from envstamp.differ import distinct
+    from envstamp.diffing.manifests import distinct
 
     hits = distinct(report.at_or_above(args.fail_on, include_state=args.include_state))
     if hits:

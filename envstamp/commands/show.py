@@ -24,10 +24,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from envstamp import render
-    from envstamp.documents import load_document
+    from envstamp.commands import load_document_input
     from envstamp.manifest.serialize import to_json
 
-    doc = load_document(args.file)
+    doc = load_document_input(args.file)
     if args.require_valid:
         from envstamp.commands.verify import require_valid
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envstamp.manifest.model import Manifest
+
+if TYPE_CHECKING:
+    from envstamp.manifest.document import Document
 
 _UUID = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
@@ -140,15 +143,12 @@ def redact(manifest: Manifest, *, salt: str | None = None, home: str | None = No
     return with_digest(structure(redacted, Manifest))
 
 
-def shareable_document(source: Any, *, home: str | None = None) -> Any:
-    """A document (``envstamp.manifest.document.Document``) as a pasted view shows it: its manifest
-    and its results' manifests, command lines and text parameters redacted.  ``source`` is a
-    path or an already loaded document; the verification status is the original's."""
+def shareable_document(doc: Document, *, home: str | None = None) -> Document:
+    """A loaded document (``envstamp.manifest.document.Document``) as a pasted view shows it:
+    its manifest and its results' manifests, command lines and text parameters redacted; the
+    verification status is the original's."""
     import attrs
 
-    from envstamp.differ import as_document
-
-    doc = as_document(source)
     seen: dict[int, Manifest] = {}
 
     def shown(manifest: Manifest) -> Manifest:

@@ -113,8 +113,8 @@ def manifest_schema() -> dict[str, Any]:
 # documents (results, diff) register theirs here.
 SCHEMAS: dict[str, str] = {
     "manifest.v1.schema.json": "envstamp.manifest.schema:manifest_schema",
-    "diff.v1.schema.json": "envstamp.differ:diff_schema",
-    "compare.v1.schema.json": "envstamp.compare_table:compare_schema",
+    "diff.v1.schema.json": "envstamp.diffing.differ:diff_schema",
+    "compare.v1.schema.json": "envstamp.diffing.compare:compare_schema",
     "results.v1.schema.json": "envstamp.stamping.results:results_schema",
     "show.v1.schema.json": "envstamp.show_json:show_schema",
 }

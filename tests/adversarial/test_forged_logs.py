@@ -16,7 +16,7 @@ import pytest
 from timing_support import kinds_of, lines_of, make_manifest, open_recorder, write_lines
 
 from envstamp.cli import main
-from envstamp.differ import verification_of
+from envstamp.diffing.differ import verification_of
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
 from envstamp.signing.keys import SigningKey

@@ -17,8 +17,8 @@ import pytest
 from timing_support import open_recorder
 
 from envstamp.cli import main
-from envstamp.compare_table import compare
-from envstamp.differ import diff
+from envstamp.diffing.compare import compare
+from envstamp.diffing.differ import diff
 from envstamp.documents import load_document
 from envstamp.stamping.results import verify_log
 

@@ -1,7 +1,7 @@
 """The diff rules table: which manifest paths matter for inference speed, and how much.
 
 Everything here is data (plus the few small comparison functions it names), so that the
-ranking can be read, reviewed and changed in one place.  :mod:`envstamp.differ` walks the
+ranking can be read, reviewed and changed in one place.  :mod:`envstamp.diffing.differ` walks the
 manifest generically and asks :func:`rule_for` about every path it meets; a path no rule
 names gets its section's category and impact "low", so fields added to the model later are
 still diffed.

@@ -4,7 +4,7 @@
 in any mix, and returns a :class:`DiffReport`:
 
 * ``differences`` - identity and configuration differences, ranked by expected impact on
-  inference speed (the rules table in :mod:`envstamp.rules`);
+  inference speed (the rules table in :mod:`envstamp.diffing.rules`);
 * ``state`` - readings of the moment (the ``volatile`` section and fields marked volatile)
   that differ: possible explanations, never reasons the runs are not comparable;
 * ``unknown`` - fields known on one side only (a failed probe, an older envstamp);
@@ -22,14 +22,13 @@ too; the module is ``differ`` so that ``envstamp.diff`` stays this function.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
-from envstamp import rules
-from envstamp.diff_builds import fold_engine_builds
-from envstamp.diff_model import (
+from envstamp.diffing import rules
+from envstamp.diffing.manifests import diff_manifests, distinct, max_impact, rank_key
+from envstamp.diffing.model import (
     DIFF_SCHEMA_ID,
     Difference,
     DiffReport,
@@ -41,10 +40,8 @@ from envstamp.diff_model import (
     Verification,
     diff_schema,
 )
-from envstamp.diff_walk import Spot, Walk, make_difference, show_value
 from envstamp.manifest.document import Document
 from envstamp.manifest.model import Manifest
-from envstamp.rules import IMPACT_RANK, Impact, Rule
 
 __all__ = [
     "DIFF_SCHEMA_ID",
@@ -55,12 +52,8 @@ __all__ = [
     "TestComparison",
     "as_document",
     "diff",
-    "diff_manifests",
     "diff_schema",
-    "rank_key",
 ]
-
-_FAILED = frozenset({"timeout", "error", "permission"})
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -76,7 +69,7 @@ def as_document(value: Input, *, verify: bool = True) -> Document:
         return Document("manifest", value, "<manifest>")
     if isinstance(value, (str, os.PathLike)):
         if verify:
-            from envstamp.diff_load import load
+            from envstamp.diffing.load import load
 
             return load(os.fspath(value))
         from envstamp.documents import load_document
@@ -113,105 +106,6 @@ def input_info(doc: Document, side: str) -> InputInfo:
         results=len(doc.results),
     )
 
-
-# ----------------------------------------------------------------------- derived checks
-
-
-def _pcie_link(gpu: Any) -> tuple[bool, str] | None:
-    """Whether a GPU's link ran below its maximum, and the link as text; None if unknown."""
-    gen_now, width_now = gpu.pcie_gen_current, gpu.pcie_width_current
-    gen_max, width_max = gpu.pcie_gen_max, gpu.pcie_width_max
-    if None in (gen_now, gen_max) and None in (width_now, width_max):
-        return None
-    below = (gen_now is not None and gen_max is not None and gen_now < gen_max) or (
-        width_now is not None and width_max is not None and width_now < width_max
-    )
-    text = f"gen {gen_now or '?'} x{width_now or '?'} of gen {gen_max or '?'} x{width_max or '?'}"
-    return below, text
-
-
-def pcie_findings(walk: Walk) -> Iterator[Difference]:
-    """A PCIe link narrower or slower than its maximum on one side only (medium)."""
-    rule = Rule(
-        "gpus[].pcie_link",
-        "gpu",
-        "medium",
-        "PCIe link below its maximum",
-        "{label} {change}: links train down at idle, but a narrow or slow link under load "
-        "slows partial offload and multi-GPU runs",
-    )
-    for path, ga, gb in walk.pairs.get("gpus", []):
-        la, lb = _pcie_link(ga), _pcie_link(gb)
-        if la is None or lb is None or la[0] == lb[0]:
-            continue
-        side, text = ("A", la[1]) if la[0] else ("B", lb[1])
-        change = f"on {side} ({text})"
-        spot = Spot(f"{path}.pcie_link", rule.pattern, state=True)
-        yield make_difference(rule, spot, la[1], lb[1], change=change)
-
-
-def annotate_throttling(walk: Walk) -> None:
-    """Add the GPU temperature to throttle differences: "83 C with thermal flags on B"."""
-    temps = {path: (ga.temperature_c, gb.temperature_c)
-             for path, ga, gb in walk.pairs.get("volatile.gpus", [])}
-    for i, found in enumerate(walk.found):
-        if found.pattern != "volatile.gpus[].throttle_reasons":
-            continue
-        ta, tb = temps.get(found.path.rsplit(".", 1)[0], (None, None))
-        if ta is None and tb is None:
-            continue
-        extra = f" (temperature A {show_value(ta, path='_c')}, B {show_value(tb, path='_c')})"
-        walk.found[i] = attrs.evolve(found, reason=found.reason + extra)
-
-
-# ---------------------------------------------------------------------------- ranking
-
-
-def rank_key(d: Difference) -> tuple[int, int, int, str]:
-    """Impact first, then category, then the rule's place in the table, then the path."""
-    order = rules.RULE_ORDER.get(rules.rule_for(d.pattern), len(rules.RULES))
-    return (-IMPACT_RANK[d.impact], rules.CATEGORY_RANK.get(d.category, 99), order, d.path)
-
-
-def distinct(entries: list[Difference]) -> list[Difference]:
-    """One entry per thing said: the driver version sits in ``gpus`` and in ``runtimes``,
-    a user reads (and counts) it once; a build option beneath its build change is part of
-    that one finding."""
-    seen: set[tuple[str, str, str]] = set()
-    kept = []
-    for d in entries:
-        if d.under is not None:
-            continue
-        key = (d.impact, d.label, d.change)
-        if key not in seen:
-            seen.add(key)
-            kept.append(d)
-    return kept
-
-
-def max_impact(found: list[Difference]) -> Impact:
-    best: Impact = "none"
-    for d in found:
-        if IMPACT_RANK[d.impact] > IMPACT_RANK[best]:
-            best = d.impact
-    return best
-
-
-def _failed_probes(manifest: Manifest) -> frozenset[str]:
-    return frozenset(p.name for p in manifest.probes if p.status in _FAILED)
-
-
-def diff_manifests(a: Manifest, b: Manifest, *, stable: bool = False) -> Walk:
-    """Walk two manifests; the raw findings before ranking.  ``stable`` names list items by
-    A's positions (``compare``: one path is one item of the reference in every column)."""
-    walk = Walk((_failed_probes(a), _failed_probes(b)), stable=stable)
-    walk.value(a, b, Spot())
-    fold_engine_builds(walk, a, b)
-    walk.found.extend(pcie_findings(walk))
-    annotate_throttling(walk)
-    return walk
-
-
 # ------------------------------------------------------------------------------- diff()
 
 
@@ -237,7 +131,7 @@ def diff(a: Input, b: Input, *, verify: bool = True) -> DiffReport:
 
 
 def _no_results() -> Any:
-    from envstamp.diff_results import ResultsComparison
+    from envstamp.diffing.results import ResultsComparison
 
     return ResultsComparison()
 
@@ -262,7 +156,7 @@ class Compared:
     def primary_pair(self) -> tuple[int, int]:
         """The setup pair whose manifests the report compares: the one behind the biggest
         real speed gap (the headline's), else the first pair whose results were compared."""
-        from envstamp.diff_results import top_gap
+        from envstamp.diffing.results import top_gap
 
         top = top_gap(self.outcome.tests)
         if top is not None:
@@ -272,7 +166,8 @@ class Compared:
 
 def compare_documents(doc_a: Document, doc_b: Document) -> Compared:
     """The results of two documents compared, setup by setup when a log holds several."""
-    from envstamp import diff_results, diff_setups
+    from envstamp.diffing import results as diff_results
+    from envstamp.diffing import setups as diff_setups
 
     groups_a = diff_setups.group_setups(doc_a.results, doc_a.manifest)
     groups_b = diff_setups.group_setups(doc_b.results, doc_b.manifest)
@@ -339,7 +234,7 @@ def build_report(
         setup_a=pair[0],
         setup_b=pair[1],
     )
-    from envstamp.diff_results import headline, likely_causes
+    from envstamp.diffing.results import headline, likely_causes
 
     report.likely_causes = likely_causes(report)
     report.headline = headline(report)

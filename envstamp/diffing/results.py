@@ -9,7 +9,7 @@ Three kinds of record never become a speed:
 
 * a **failed** run (``Result.failed``, or for logs written before that field a non-zero
   ``exit_code``): its timings are how long it took to crash.  It is listed apart as a
-  :class:`~envstamp.diff_model.FailedRun` ("failed: exit 132 (SIGILL)");
+  :class:`~envstamp.diffing.model.FailedRun` ("failed: exit 132 (SIGILL)");
 * the wrapper's own result of ``envstamp run`` (``origin="run"``) when the same command also
   printed the benchmark's own results (``origin="run:<parser>"``): its whole-process wall
   time, model load included, is **context**, compared but never the headline;
@@ -28,9 +28,9 @@ from typing import Any
 
 import attrs
 
-from envstamp import rules
-from envstamp.diff_model import Difference, DiffReport, FailedRun, Spread, TestComparison
-from envstamp.diff_walk import Spot, make_difference, show_value
+from envstamp.diffing import rules
+from envstamp.diffing.model import Difference, DiffReport, FailedRun, Spread, TestComparison
+from envstamp.diffing.walk import Spot, make_difference, show_value
 
 # Throughput metrics, most preferred first; higher is better.  Other names ending in one of
 # THROUGHPUT_SUFFIXES count as throughput too.

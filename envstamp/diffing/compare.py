@@ -18,8 +18,10 @@ from typing import Any
 
 import attrs
 
-from envstamp.diff_model import Difference, FailedRun, InputInfo, Spread, doc_field
-from envstamp.diff_results import (
+from envstamp.diffing.differ import Input, as_document, input_info
+from envstamp.diffing.manifests import diff_manifests, rank_key
+from envstamp.diffing.model import Difference, FailedRun, InputInfo, Spread, doc_field
+from envstamp.diffing.results import (
     ResultView,
     format_spread,
     params_compatible,
@@ -28,10 +30,9 @@ from envstamp.diff_results import (
     read_side,
     same_test,
 )
-from envstamp.diff_walk import item_label, show_value
-from envstamp.differ import Input, as_document, diff_manifests, input_info, rank_key
+from envstamp.diffing.rules import Impact
+from envstamp.diffing.walk import item_label, show_value
 from envstamp.manifest.document import Document
-from envstamp.rules import Impact
 
 COMPARE_SCHEMA_ID = "envstamp.compare/1"
 
@@ -129,7 +130,7 @@ def compare(inputs: Sequence[Input], *, verify: bool = True) -> CompareReport:
 
 def _columns(docs: list[Document]) -> tuple[list[Document], list[str], list[str]]:
     """One column per input, or per setup of an input that holds several ("2.1", "2.2")."""
-    from envstamp.diff_setups import group_setups
+    from envstamp.diffing.setups import group_setups
 
     columns: list[Document] = []
     sides: list[str] = []
@@ -188,7 +189,7 @@ def _rows(docs: list[Document]) -> list[CompareRow]:
 
 def _is_item_presence(d: Difference) -> bool:
     """A list item (a build, a GPU, a model) present on one side only: the other lacks it."""
-    from envstamp import rules
+    from envstamp.diffing import rules
 
     return d.pattern.endswith("[]") and rules.rule_for(d.pattern).presence
 

@@ -38,19 +38,23 @@ class _Fallback(Exception):  # noqa: N818 - control flow, never seen by users
 
 
 def load(path: str) -> Document:
-    """A Document from a path (``-`` for stdin), as :func:`documents.load_document` would."""
-    from envstamp.commands import read_input
+    """A Document from a file, as :func:`envstamp.documents.load_document` would."""
+    from envstamp.documents import read_file
 
-    data = read_input(path)
+    return load_bytes(read_file(path), source=path)
+
+
+def load_bytes(data: bytes, *, source: str) -> Document:
+    """A Document from a file's bytes (the command line reads ``-`` from stdin)."""
     try:
         manifest = lean_manifest(data)
     except _Fallback:
         from envstamp.documents import document_from_bytes
 
-        return document_from_bytes(data, source=path, verify=True)
+        return document_from_bytes(data, source=source, verify=True)
     from envstamp.documents import plain_manifest_document
 
-    return plain_manifest_document(manifest, path, data)
+    return plain_manifest_document(manifest, source, data)
 
 
 def lean_manifest(data: bytes) -> Manifest:

@@ -30,9 +30,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from envstamp import rules
-from envstamp.diff_model import Difference
-from envstamp.diff_walk import Spot, Walk, make_difference, show_value
+from envstamp.diffing import rules
+from envstamp.diffing.model import Difference
+from envstamp.diffing.walk import Spot, Walk, make_difference, show_value
 
 # Fields that together say which build it is.
 BUILD_IDENTITY = frozenset(

@@ -11,9 +11,9 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from envstamp import rules
-from envstamp.diff_model import Difference
-from envstamp.rules import Rule
+from envstamp.diffing import rules
+from envstamp.diffing.model import Difference
+from envstamp.diffing.rules import Rule
 
 # Probes whose failure leaves a whole list empty on one side: an empty list then means
 # "unknown", not "none".

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
-from envstamp.rules import IMPACT_RANK, Impact
+from envstamp.diffing.rules import IMPACT_RANK, Impact
 
 DIFF_SCHEMA_NAME = "envstamp.diff"
 DIFF_SCHEMA_MAJOR = 1

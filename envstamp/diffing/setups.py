@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from envstamp.diff_model import Setup
+from envstamp.diffing.model import Setup
 from envstamp.manifest.model import Manifest
 
 
@@ -65,7 +65,7 @@ def same_setup(a: Manifest, b: Manifest) -> bool:
 
 def setup_differences(a: Manifest, b: Manifest) -> list[Any]:
     """Identity and configuration differences above impact "none", each said once."""
-    from envstamp.differ import diff_manifests, distinct, rank_key
+    from envstamp.diffing.manifests import diff_manifests, distinct, rank_key
 
     walk = diff_manifests(a, b)
     found = [d for d in walk.found if not d.state and d.impact != "none"]
