@@ -138,7 +138,7 @@ def test_options_sit_beneath_their_build_change() -> None:
 
 
 def test_real_cpu_builds_text_view() -> None:
-    from envstamp.diff_render import to_text
+    from envstamp.output.diff_render import to_text
 
     report = diff(attrs.evolve(base(), llamacpp=[real_build("b5308-cpu.json")]),
                   attrs.evolve(base(), llamacpp=[real_build("0c1e570-cpu.json")]))

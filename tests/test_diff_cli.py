@@ -231,10 +231,10 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def test_json_is_what_the_converter_would_write(tmp_path: Path) -> None:
-    from envstamp.diff_render import to_json
     from envstamp.diffing.compare import compare
     from envstamp.diffing.differ import diff
     from envstamp.manifest.serialize import to_json as converter_json
+    from envstamp.output.diff_render import to_json
 
     for report in (diff(A, B), compare([A, B, A])):
         assert to_json(report) == converter_json(report)

@@ -170,7 +170,7 @@ def test_the_headline_names_only_causes_the_report_holds(tmp_path: Path) -> None
     of the same machine with -o json.  The biggest gap is A's setup 2 against B: its cause
     is OpenMP threads, and the report lists that difference (text and JSON); when the gap
     is between the two same setups, no cause is named and none is listed."""
-    from envstamp.diff_render import to_json, to_text
+    from envstamp.output.diff_render import to_json, to_text
 
     manifest = with_build(cpu_build("0c1e570-cpu.json"))
     threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
@@ -277,7 +277,7 @@ def test_batched_bench_rows_of_two_real_builds(tmp_path: Path) -> None:
 
 
 def test_setups_in_the_text_view(tmp_path: Path) -> None:
-    from envstamp.diff_render import to_markdown, to_text
+    from envstamp.output.diff_render import to_markdown, to_text
 
     manifest = with_build(cpu_build("0c1e570-cpu.json"))
     threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})

@@ -15,9 +15,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from envstamp.diff_render import to_text
 from envstamp.diffing.differ import diff
 from envstamp.manifest.model import LlamaCppBuild
+from envstamp.output.diff_render import to_text
 from envstamp.parsers.llamacpp_log import parse_llama_log
 from tests.diff_support import cpu_build, speed, with_build, write_log
 

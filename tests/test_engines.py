@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from envstamp.capturing.capture import capture
 from envstamp.errors import ParseError
+from envstamp.output.render import to_text
 from envstamp.parsers.kinds import parse_to_data
 from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm import engines
 from envstamp.probes.registry import PROBES
-from envstamp.render import to_text
 from envstamp.runner import Answer, LiveRunner, ReplayRunner
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frontends"

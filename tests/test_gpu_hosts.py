@@ -13,9 +13,9 @@ from envstamp.capturing.assembly import assemble
 from envstamp.capturing.capture import capture
 from envstamp.manifest.model import Gpu
 from envstamp.manifest.serialize import unstructure
+from envstamp.output.render import to_text
 from envstamp.probes.context import Outcome
 from envstamp.probes.registry import PROBES
-from envstamp.render import to_text
 from tests.gpu_support import HOSTS, MY_PROBES, SPECS, HostSpec, record, replay
 
 SCHEMA = Path(__file__).parent.parent / "schemas" / "manifest.v1.schema.json"

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp import render
 from envstamp.capturing.capture import capture
 from envstamp.errors import ParseError
 from envstamp.manifest.model import LlamaCppBuild
+from envstamp.output import render
 from envstamp.parsers.kinds import parse, parse_to_data
 from envstamp.parsers.llamacpp_log import backend_name, parse_llama_log
 from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure

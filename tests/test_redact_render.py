@@ -7,7 +7,6 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from envstamp import render
 from envstamp.manifest.model import (
     Cpu,
     Gpu,
@@ -21,6 +20,7 @@ from envstamp.manifest.model import (
 )
 from envstamp.manifest.redact import redact, redact_text
 from envstamp.manifest.serialize import identity_digest, to_json, with_digest
+from envstamp.output import render
 
 UUID = "GPU-513536b6-7d19-9063-b049-1e69664bb298"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from envstamp import render
 from envstamp.manifest.model import ModelFile
+from envstamp.output import render
 from envstamp.parsers.llamacpp_log import parse_llama_log
 from tests.diff_support import cpu_build
 

@@ -129,9 +129,9 @@ def _check_raw_folder(raw: str | None) -> None:
 
 def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str:
     """The manifest in the chosen format."""
-    from envstamp import render
     from envstamp.manifest.model import Manifest
     from envstamp.manifest.serialize import to_json
+    from envstamp.output import render
 
     assert isinstance(manifest, Manifest)
     if fmt == "json":

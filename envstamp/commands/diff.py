@@ -79,15 +79,15 @@ def emit_report(report: DiffReport, args: argparse.Namespace) -> None:
     from envstamp.commands import emit, use_color
 
     if args.format == "json":
-        from envstamp.diff_render import to_json
+        from envstamp.output.diff_render import to_json
 
         text = to_json(report)
     elif args.format == "markdown":
-        from envstamp.diff_render import to_markdown
+        from envstamp.output.diff_render import to_markdown
 
         text = to_markdown(report)
     else:
-        from envstamp.diff_render import to_text
+        from envstamp.output.diff_render import to_text
 
         colour = args.output in (None, "-") and use_color()
         text = to_text(report, colour=colour, show_all=args.all)

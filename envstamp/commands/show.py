@@ -23,9 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp import render
     from envstamp.commands import load_document_input
     from envstamp.manifest.serialize import to_json
+    from envstamp.output import render
 
     doc = load_document_input(args.file)
     if args.require_valid:
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     manifest = doc.manifest
     if args.format == "json":
         if doc.kind == "results":  # every setup with its results (show.v1.schema.json)
-            from envstamp import show_json
+            from envstamp.output import show_json
 
             emit(show_json.to_json(show_json.shown_log(doc)), None)
             return 0
@@ -61,6 +61,6 @@ def _shareable(doc: Any) -> Any:
 def _results(doc: object, *, markdown: bool, view: Callable[[Any], Any] | None = None) -> str:
     """A results log's results after its manifest: one table, or one per setup when the log
     holds several (``view`` redacts their manifests for shareable output)."""
-    from envstamp.results_render import results_section
+    from envstamp.output.results_render import results_section
 
     return results_section(getattr(doc, "results", []), markdown=markdown, view=view)

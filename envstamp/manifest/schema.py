@@ -116,7 +116,7 @@ SCHEMAS: dict[str, str] = {
     "diff.v1.schema.json": "envstamp.diffing.differ:diff_schema",
     "compare.v1.schema.json": "envstamp.diffing.compare:compare_schema",
     "results.v1.schema.json": "envstamp.stamping.results:results_schema",
-    "show.v1.schema.json": "envstamp.show_json:show_schema",
+    "show.v1.schema.json": "envstamp.output.show_json:show_schema",
 }
 
 

@@ -69,7 +69,7 @@ def input_line(info: InputInfo) -> str:
     if info.captured_at:
         parts.append(f"captured {info.captured_at}")
     if info.identity_digest:
-        from envstamp.render import identity_text
+        from envstamp.output.render import identity_text
 
         parts.append(identity_text(info.identity_digest))
     return f"{info.source}: " + "; ".join(parts)

@@ -51,7 +51,7 @@ def results_section(
 
 def _setup_heading(index: int, manifest: Any, count: int, changes: list[str],
                    digests: list[str], *, markdown: bool) -> str:
-    from envstamp.render import MANIFEST_DIGEST, identity_text, short_digest
+    from envstamp.output.render import MANIFEST_DIGEST, identity_text, short_digest
 
     what = ("differs from setup 1 in " + "; ".join(changes)) if changes else (
         "the first setup" if index == 1 else "no difference from setup 1 that may change speed")
