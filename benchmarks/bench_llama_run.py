@@ -68,7 +68,7 @@ def llama_bench_speeds(stdout: str) -> dict[str, float]:
 
 def sampler_share(argv: list[str], runs: int) -> tuple[float, float] | None:
     """(sampler CPU seconds, region seconds) of ``envstamp run``'s memory sampler while
-    llama-bench runs ``runs`` times: the sampler made as ``commands/run.py`` makes it (the
+    llama-bench runs ``runs`` times: the sampler made as ``cli/run.py`` makes it (the
     command's process tree as "ours", no resident-memory reads, 10 Hz), its thread's own CPU
     clock read before it stops.  None where threads have no CPU clock (not POSIX)."""
     from envstamp.runner import LiveRunner

@@ -1,5 +1,5 @@
 """``python -m envstamp``."""
 
-from envstamp.cli import entry
+from envstamp.cli.main import entry
 
 entry()

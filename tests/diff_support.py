@@ -133,7 +133,7 @@ MD_TOLERANCE = {"model_size": 5242.88, "n_params": 5000.0}
 def bench_results(text: str, *, markdown: bool) -> list[dict[str, Any]]:
     """Results of one llama-bench output, shaped as ``envstamp run`` stores them: one per
     test (origin run:llama-bench) and the wrapper's whole-process result after them."""
-    from envstamp.commands.run import BENCH_PARAMS
+    from envstamp.cli.run import BENCH_PARAMS
     from envstamp.parsers.llama_bench import parse_llama_bench
 
     rows, _ = parse_llama_bench(text)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from envstamp.cli import VERBS, main
+from envstamp.cli.main import VERBS, main
 from envstamp.manifest.model import Manifest
 from envstamp.manifest.serialize import to_json, unstructure, with_digest
 
@@ -147,7 +147,7 @@ def test_python_dash_m_works() -> None:
 def test_internal_errors_are_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from envstamp.commands import show
+    from envstamp.cli import show
 
     def boom(args: object) -> int:
         raise RuntimeError("kaboom")

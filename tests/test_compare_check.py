@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from envstamp.capturing.capture import capture
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.diffing.compare import compare, only_difference
 from tests.diff_support import (
     NOT_A_MANIFEST,

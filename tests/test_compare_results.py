@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.diffing.compare import compare
 from tests.diff_support import (
     BENCH,

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from tests.diff_support import (
     NEWER_MAJOR,
     NOT_A_MANIFEST,
@@ -99,10 +99,11 @@ def test_json_matches_its_schema(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_schema_file_is_fresh() -> None:
+    from envstamp.cli import schema as published
     from envstamp.manifest import schema
 
     for name in ("diff.v1.schema.json", "compare.v1.schema.json"):
-        assert (SCHEMAS / name).read_text(encoding="utf-8") == schema.dumps(schema.build(name))
+        assert (SCHEMAS / name).read_text(encoding="utf-8") == schema.dumps(published.build(name))
 
 
 def test_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

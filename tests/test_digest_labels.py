@@ -17,7 +17,7 @@ import attrs
 import pytest
 from timing_support import make_manifest
 
-from envstamp import cli
+from envstamp.cli import main as cli
 from envstamp.stamping.results import load_results
 from tests.diff_support import cpu_build, speed, with_build, write_log
 

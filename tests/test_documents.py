@@ -50,7 +50,7 @@ def test_diff_of_dash_reads_the_file_named_dash(no_stdin: Path) -> None:
 def test_the_cli_reads_dash_from_stdin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp.cli import main
+    from envstamp.cli.main import main
 
     data = to_json(sample_manifest()).encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))

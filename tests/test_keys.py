@@ -408,8 +408,8 @@ def test_cryptography_is_imported_only_when_used() -> None:
     code = (
         "import sys, envstamp\n"
         "import envstamp.signing.keys, envstamp.signing.sign, envstamp.signing.verify\n"
-        "import envstamp.commands.capture\n"
-        "import envstamp.commands.verify, envstamp.commands.keygen, envstamp.commands.sign\n"
+        "import envstamp.cli.capture\n"
+        "import envstamp.cli.verify, envstamp.cli.keygen, envstamp.cli.sign\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('cryptography'))\n"
         "assert not loaded, loaded\n"
     )

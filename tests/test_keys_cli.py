@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sign_support import rfc_key
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.signing import keys
 
 

@@ -89,7 +89,7 @@ def test_list_devices_of_a_cpu_build_names_no_device(folder: Path) -> None:
 def test_parse_command_reads_a_list_of_no_device(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp.cli import main
+    from envstamp.cli.main import main
 
     assert main(["parse", "llama-version", str(folder / "list-devices.txt")]) == 0
     data = json.loads(capsys.readouterr().out)

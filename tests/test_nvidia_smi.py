@@ -574,7 +574,7 @@ def test_kind_functions_are_the_registered_ones(kind: str) -> None:
 
 
 def test_parse_command_prints_the_fragment(capsys: pytest.CaptureFixture[str]) -> None:
-    from envstamp.cli import main
+    from envstamp.cli.main import main
 
     assert main(["parse", "nvidia-smi-list", str(SAMPLES / "a100-mig-L.txt")]) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from timing_support import make_manifest
 
-from envstamp import cli
+from envstamp.cli import main as cli
 from envstamp.errors import ParseError
 from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.system.python import (

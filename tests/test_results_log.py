@@ -469,7 +469,7 @@ def test_non_ascii_names_and_params_round_trip(tmp_path: Path) -> None:
 def test_cli_verifies_a_log_larger_than_any_envelope(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp.cli import main
+    from envstamp.cli.main import main
     from envstamp.signing import verify
 
     path = tmp_path / "big.jsonl"

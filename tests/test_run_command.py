@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from timing_support import make_manifest
 
-from envstamp import cli
+from envstamp.cli import main as cli
 from envstamp.errors import ParseError
 from envstamp.parsers.perf_lines import (
     parse_go_duration,
@@ -707,7 +707,7 @@ def test_one_failed_repetition_fails_the_run(
 
 
 def test_signal_names_from_shell_statuses() -> None:
-    from envstamp.commands.run import signal_name
+    from envstamp.cli.run import signal_name
 
     assert signal_name(132, "linux") == "SIGILL"
     assert signal_name(137, "linux") == "SIGKILL"
@@ -822,7 +822,7 @@ def test_gpu_memory_counts_only_when_read_while_the_command_ran(tmp_path: Path) 
     before the next one was never seen on the GPU: unknown, not that reading's 0 MiB."""
     from timing_support import open_recorder
 
-    from envstamp.commands.run import build_results
+    from envstamp.cli.run import build_results
     from envstamp.runner.childrun import ChildRun
     from envstamp.stamping.sampler import Reading, Region
 

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from envstamp.commands.run import complete_reports
+from envstamp.cli.run import complete_reports
 from envstamp.parsers.llama_bench import parse_cut_json, parse_llama_bench
 from envstamp.parsers.llama_server import parse_server_log_timings
 from envstamp.stamping.results import load_results, verify_log

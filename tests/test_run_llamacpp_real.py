@@ -119,7 +119,7 @@ def test_a_log_without_task_ids_keeps_the_request_order_only(tmp_path: Path) -> 
     made-up one."""
     from timing_support import open_recorder
 
-    from envstamp.commands.run import server_results
+    from envstamp.cli.run import server_results
 
     log = (
         "print_timings: prompt eval time =     140.00 ms /   100 tokens (    1.40 ms per "
@@ -264,7 +264,7 @@ def test_models_sharing_a_file_name_are_named_by_their_path(
 def test_show_tells_the_models_apart(
     tmp_path: Path, bin_dir: Path, quick_capture: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp import cli
+    from envstamp.cli import main as cli
 
     make_tool(bin_dir, "llama-bench", stdout=str(NEW / "bench-models.json"))
     out = tmp_path / "r.jsonl"

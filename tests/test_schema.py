@@ -8,7 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from envstamp.cli import main
+from envstamp.cli import schema as published
+from envstamp.cli.main import main
 from envstamp.manifest import schema
 from envstamp.manifest.model import Cpu, Gpu, Manifest
 from envstamp.manifest.serialize import unstructure, with_digest
@@ -16,17 +17,17 @@ from envstamp.manifest.serialize import unstructure, with_digest
 SCHEMAS = Path(__file__).parent.parent / "schemas"
 
 
-@pytest.mark.parametrize("name", sorted(schema.SCHEMAS))
+@pytest.mark.parametrize("name", sorted(published.SCHEMAS))
 def test_committed_schema_is_fresh(name: str) -> None:
     committed = (SCHEMAS / name).read_text(encoding="utf-8")
-    assert committed == schema.dumps(schema.build(name)), (
+    assert committed == schema.dumps(published.build(name)), (
         f"schemas/{name} is stale: run 'envstamp schema --write schemas'"
     )
 
 
-@pytest.mark.parametrize("name", sorted(schema.SCHEMAS))
+@pytest.mark.parametrize("name", sorted(published.SCHEMAS))
 def test_schema_is_valid_2020_12(name: str) -> None:
-    jsonschema.Draft202012Validator.check_schema(schema.build(name))
+    jsonschema.Draft202012Validator.check_schema(published.build(name))
 
 
 def test_manifest_validates_and_bad_one_does_not() -> None:
@@ -72,6 +73,7 @@ def test_field_reference_doc_is_fresh() -> None:
     doc = Path(__file__).parent.parent / "docs" / "reference" / "fields.md"
     assert doc.read_text(encoding="utf-8") == schema.field_reference(), (
         "docs/reference/fields.md is stale: run "
-        "python -c 'from envstamp import schema; print(schema.field_reference(), end=\"\")' "
+        "python -c 'from envstamp.manifest import schema; "
+        "print(schema.field_reference(), end=\"\")' "
         "> docs/reference/fields.md"
     )

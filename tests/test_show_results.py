@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import pytest
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from tests.diff_support import (
     BENCH,
     COMMAND,

@@ -13,7 +13,7 @@ import pytest
 import rfc8785
 from sign_support import p256_key, payload_of, rfc_key, sample_manifest, write_public
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
 from envstamp.manifest.serialize import identity_digest, manifest_from_data, to_json, unstructure

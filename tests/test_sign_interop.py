@@ -16,7 +16,7 @@ from securesystemslib.exceptions import VerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 from sign_support import flip, p256_key, payload_of, rfc_key, sample_manifest, sig_of
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.errors import CheckFailed
 from envstamp.signing import dsse, sign, verify
 from envstamp.signing.keys import SigningKey

@@ -26,7 +26,7 @@ from sign_support import (
     with_sig,
 )
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.errors import CheckFailed, InputError
 from envstamp.signing import dsse, sign, verify
 from envstamp.signing.keys import PublicKey, SigningKey

@@ -109,26 +109,6 @@ def manifest_schema() -> dict[str, Any]:
     )
 
 
-# Every schema envstamp publishes: file name -> "module:function" that builds it.  Other
-# documents (results, diff) register theirs here.
-SCHEMAS: dict[str, str] = {
-    "manifest.v1.schema.json": "envstamp.manifest.schema:manifest_schema",
-    "diff.v1.schema.json": "envstamp.diffing.differ:diff_schema",
-    "compare.v1.schema.json": "envstamp.diffing.compare:compare_schema",
-    "results.v1.schema.json": "envstamp.stamping.results:results_schema",
-    "show.v1.schema.json": "envstamp.output.show_json:show_schema",
-}
-
-
-def build(name: str) -> dict[str, Any]:
-    """Build one published schema by file name."""
-    import importlib
-
-    module_name, _, function = SCHEMAS[name].partition(":")
-    built: dict[str, Any] = getattr(importlib.import_module(module_name), function)()
-    return built
-
-
 def dumps(schema: dict[str, Any]) -> str:
     """Stable text of a schema (what is committed under schemas/)."""
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

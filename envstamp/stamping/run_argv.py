@@ -4,7 +4,7 @@ Pure functions over the argv (and, for scripts, their first bytes): the model fi
 tool was given, the Ollama model ``ollama run`` runs, the Python interpreter that runs a
 script, and llama-bench's repetition count.  Arguments are read by structure - ``-m X``,
 ``--model X``, ``--model=X`` - never by matching whole command lines.  Nothing here touches
-the system: :mod:`envstamp.commands.run` asks the runner for files and paths.
+the system: :mod:`envstamp.cli.run` asks the runner for files and paths.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="FIFOs, links and execute bits are POSIX"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sign_support import sample_manifest
 
-from envstamp.cli import main
-from envstamp.commands import check_named_inputs
+from envstamp.cli.main import main
+from envstamp.cli.shared import check_named_inputs
 from envstamp.errors import InputError
 from envstamp.manifest.serialize import to_json, unstructure
 from envstamp.parsers.llama_bench import parse_llama_bench

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from timing_support import kinds_of, lines_of, make_manifest, open_recorder, write_lines
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.diffing.differ import verification_of
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError

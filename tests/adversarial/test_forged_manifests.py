@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sign_support import sample_manifest
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.diffing.differ import diff, verification_of
 from envstamp.documents import load_document
 from envstamp.manifest.serialize import canonical_bytes, identity_data, sha256_digest, to_json

@@ -498,7 +498,7 @@ def test_envstamp_run_leaves_no_process_behind(tools: Tools, kind: str, tmp_path
 
 
 def test_a_tidy_run_carries_no_descendants_advice() -> None:
-    from envstamp.commands.run import outlived_advice
+    from envstamp.cli.run import outlived_advice
     from envstamp.runner.childrun import run_child
 
     tidy = run_child(["sh", "-c", "sleep 0 & wait; echo done"], echo=False)
@@ -562,7 +562,7 @@ def test_capture_under_an_endlessly_printing_tool_keeps_its_memory(
     # space: a fork's inherited high-water mark does not count, see envstamp/runner/childrun.py).
     script = (
         "import sys\n"
-        "from envstamp.cli import main\n"
+        "from envstamp.cli.main import main\n"
         "code = main(sys.argv[1:])\n"
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
         "print(int(hwm.split()[1]) * 1024)\n"
@@ -620,7 +620,7 @@ def test_a_large_but_finite_output_is_truncated_not_failed(tmp_path: Path) -> No
 def test_nan_and_infinite_limits_are_refused_at_parsing(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from envstamp import cli
+    from envstamp.cli import main as cli
 
     with pytest.raises(SystemExit) as exited:  # argparse's own exit, one line first
         cli.main(args)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.errors import InputError
 from envstamp.runner.base import ReplayRunner, load_recording
 

@@ -10,7 +10,7 @@ import pytest
 from sign_support import payload_of, sample_manifest, with_payload
 from timing_support import lines_of, open_recorder, write_lines
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.manifest.serialize import to_json
 from envstamp.signing import sign
 from envstamp.signing.keys import SigningKey

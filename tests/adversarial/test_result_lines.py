@@ -15,7 +15,7 @@ import pytest
 from sign_support import sample_manifest
 from timing_support import lines_of, open_recorder, write_lines
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.errors import InputError
 from envstamp.manifest.serialize import parse_json_strict, to_json
 from envstamp.stamping import chainlog

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from envstamp import cli, runner
+from envstamp import runner
 from envstamp.capturing import capture as capture_module
+from envstamp.cli import main as cli
 from envstamp.manifest.secrets import REDACTED
 
 pytestmark = [

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from timing_support import make_manifest
 
-from envstamp import cli
+from envstamp.cli import main as cli
 from envstamp.manifest.secrets import REDACTED, is_secret_name, redact_argv, redact_value
 from envstamp.probes.system import env
 from envstamp.stamping.results import load_results

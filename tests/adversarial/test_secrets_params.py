@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from timing_support import make_manifest, open_recorder
 
-from envstamp import cli
+from envstamp.cli import main as cli
 from envstamp.manifest.secrets import REDACTED, redact_params
 from envstamp.signing.keys import SigningKey
 from envstamp.signing.sign import sign_manifest

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envstamp import cli
+from envstamp.cli import main as cli
 from envstamp.manifest.model import Host, LlamaCppBuild, Manifest, ModelFile
 from envstamp.manifest.redact import redact, redact_text
 from envstamp.manifest.serialize import to_json, with_digest

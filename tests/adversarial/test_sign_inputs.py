@@ -12,7 +12,7 @@ import pytest
 from sign_support import sample_manifest
 from timing_support import open_recorder
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.manifest.serialize import to_json
 from envstamp.signing import keys
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from timing_support import open_recorder
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.diffing.compare import compare
 from envstamp.diffing.differ import diff
 from envstamp.documents import load_document

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sign_support import sample_manifest
 
-from envstamp.cli import main
+from envstamp.cli.main import main
 from envstamp.manifest.serialize import to_json
 from envstamp.signing import keys, sign
 

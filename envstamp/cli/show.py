@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from envstamp.commands import add_format_flags, emit
+from envstamp.cli.shared import add_format_flags, emit
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -17,19 +17,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep hostnames and serials in --markdown output (redacted by default)",
     )
-    from envstamp.commands.verify import add_require_valid_flag
+    from envstamp.cli.verify import add_require_valid_flag
 
     add_require_valid_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.commands import load_document_input
+    from envstamp.cli.shared import load_document_input
     from envstamp.manifest.serialize import to_json
     from envstamp.output import render
 
     doc = load_document_input(args.file)
     if args.require_valid:
-        from envstamp.commands.verify import require_valid
+        from envstamp.cli.verify import require_valid
 
         require_valid([(args.file, doc.signature)], strict=True)
     manifest = doc.manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from envstamp.commands import add_format_flags, add_output_flag
+from envstamp.cli.shared import add_format_flags, add_output_flag
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,21 +19,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--unknown", action="store_true", help="also show fields known in some inputs only"
     )
-    from envstamp.commands.diff import add_redact_flag
-    from envstamp.commands.verify import add_require_valid_flag
+    from envstamp.cli.diff import add_redact_flag
+    from envstamp.cli.verify import add_require_valid_flag
 
     add_redact_flag(parser)
     add_require_valid_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.commands import emit
+    from envstamp.cli.shared import emit
     from envstamp.diffing.compare import compare
     from envstamp.errors import InputError
 
     if len(args.files) < 2:
         raise InputError("compare needs at least two files")
-    from envstamp.commands import load_input
+    from envstamp.cli.shared import load_input
 
     inputs = [load_input(path) for path in args.files]
     if args.format == "markdown" and not args.no_redact:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         inputs = [shareable_document(doc, home=current_home()) for doc in inputs]
     report = compare(inputs)
     if args.require_valid:
-        from envstamp.commands.verify import require_valid
+        from envstamp.cli.verify import require_valid
 
         require_valid([(i.source, i.signature) for i in report.inputs], strict=True)
     if args.format == "json":

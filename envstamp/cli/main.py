@@ -1,6 +1,6 @@
 """The command line: a thin argparse layer.  ``main(argv) -> int``; never a traceback.
 
-Each verb lives in ``envstamp.commands.<verb>`` with ``configure(parser)`` and
+Each verb lives in ``envstamp.cli.<verb>`` with ``configure(parser)`` and
 ``run(args) -> int``; only the verb being run is imported, so ``--help`` and every command
 start fast.
 """
@@ -21,18 +21,18 @@ from envstamp.errors import EnvstampError
 
 # verb -> (module, one-line summary)
 VERBS: dict[str, tuple[str, str]] = {
-    "capture": ("envstamp.commands.capture", "fingerprint this machine into a manifest"),
-    "show": ("envstamp.commands.show", "summarise a manifest, envelope or results file"),
-    "parse": ("envstamp.commands.parse", "parse one captured tool output into a fragment"),
-    "schema": ("envstamp.commands.schema", "write or check the JSON Schemas"),
-    "sign": ("envstamp.commands.sign", "sign manifests or results files"),
-    "verify": ("envstamp.commands.verify", "verify a signed envelope or results file"),
-    "keygen": ("envstamp.commands.keygen", "create a signing key"),
-    "pubkey": ("envstamp.commands.pubkey", "print the public key"),
-    "run": ("envstamp.commands.run", "time a command and record stamped results"),
-    "diff": ("envstamp.commands.diff", "rank the differences between two captures"),
-    "compare": ("envstamp.commands.compare", "tabulate what varies across many captures"),
-    "check": ("envstamp.commands.check", "capture now and diff against a baseline"),
+    "capture": ("envstamp.cli.capture", "fingerprint this machine into a manifest"),
+    "show": ("envstamp.cli.show", "summarise a manifest, envelope or results file"),
+    "parse": ("envstamp.cli.parse", "parse one captured tool output into a fragment"),
+    "schema": ("envstamp.cli.schema", "write or check the JSON Schemas"),
+    "sign": ("envstamp.cli.sign", "sign manifests or results files"),
+    "verify": ("envstamp.cli.verify", "verify a signed envelope or results file"),
+    "keygen": ("envstamp.cli.keygen", "create a signing key"),
+    "pubkey": ("envstamp.cli.pubkey", "print the public key"),
+    "run": ("envstamp.cli.run", "time a command and record stamped results"),
+    "diff": ("envstamp.cli.diff", "rank the differences between two captures"),
+    "compare": ("envstamp.cli.compare", "tabulate what varies across many captures"),
+    "check": ("envstamp.cli.check", "capture now and diff against a baseline"),
 }
 
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from envstamp.commands import add_output_flag
+    from envstamp.cli.shared import add_output_flag
 
     parser.add_argument(
         "--format",
@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.commands import emit
+    from envstamp.cli.shared import emit
 
     key = public_key_for(args.key)
     if args.format == "openssh":

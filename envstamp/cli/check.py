@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from envstamp.commands import (
+from envstamp.cli.diff import add_gate_flags, add_redact_flag
+from envstamp.cli.shared import (
     add_capture_timing_flags,
     add_format_flags,
     add_output_flag,
     check_capture_timing,
 )
-from envstamp.commands.diff import add_gate_flags, add_redact_flag
 
 if TYPE_CHECKING:
     from envstamp.diffing.model import DiffReport
@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_output_flag(parser)
     add_gate_flags(parser)
     add_redact_flag(parser)
-    from envstamp.commands.verify import add_require_valid_flag
+    from envstamp.cli.verify import add_require_valid_flag
 
     add_require_valid_flag(parser)
     parser.add_argument("--all", action="store_true", help="list every difference")
@@ -58,17 +58,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.commands import load_input
-    from envstamp.commands.diff import emit_report, gate
+    from envstamp.cli.diff import emit_report, gate
+    from envstamp.cli.shared import load_input
     from envstamp.diffing.differ import diff
     from envstamp.manifest.document import Document
 
     check_capture_timing(args)
-    from envstamp.commands import check_named_inputs
+    from envstamp.cli.shared import check_named_inputs
 
     check_named_inputs(args.llama_cpp, args.model, replay=args.replay)
     baseline = load_input(args.baseline)
-    from envstamp.commands.verify import require_valid
+    from envstamp.cli.verify import require_valid
 
     # A tampered or edited baseline always fails (exit 1) before anything is captured.
     require_valid([(baseline.source, baseline.signature)], strict=args.require_valid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envstamp.commands import (
+from envstamp.cli.shared import (
     add_capture_timing_flags,
     add_format_flags,
     add_output_flag,

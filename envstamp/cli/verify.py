@@ -52,7 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.commands import read_input
+    from envstamp.cli.shared import read_input
     from envstamp.errors import CheckFailed, InputError
     from envstamp.signing import keys, verify
 

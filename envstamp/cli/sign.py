@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     prepared = [prepare(name, args.output, detached=args.detached) for name in args.files]
     key = keys.load_signing_key(args.key)
     envelopes = [(item, envelope_of(item, key)) for item in prepared]
-    from envstamp.commands import emit
+    from envstamp.cli.shared import emit
     from envstamp.signing import sign
 
     for item, envelope in envelopes:
@@ -87,7 +87,7 @@ def default_output(name: str) -> str:
 
 def prepare(name: str, output: str | None, *, detached: bool = False) -> Prepared:
     """Read and check one input (no key needed); InputError when it cannot be signed."""
-    from envstamp.commands import check_output, read_input
+    from envstamp.cli.shared import check_output, read_input
 
     data = read_input(name)
     target = output or ("-" if name == "-" else default_output(name))

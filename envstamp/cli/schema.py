@@ -4,6 +4,27 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+# Every schema envstamp publishes: file name -> "module:function" that builds it (each module
+# builds its document's schema with envstamp.manifest.schema.schema_for).  Here, at the top,
+# because the documents live in every layer from the manifest up to the output.
+SCHEMAS: dict[str, str] = {
+    "manifest.v1.schema.json": "envstamp.manifest.schema:manifest_schema",
+    "diff.v1.schema.json": "envstamp.diffing.model:diff_schema",
+    "compare.v1.schema.json": "envstamp.diffing.compare:compare_schema",
+    "results.v1.schema.json": "envstamp.stamping.results:results_schema",
+    "show.v1.schema.json": "envstamp.output.show_json:show_schema",
+}
+
+
+def build(name: str) -> dict[str, Any]:
+    """Build one published schema by file name."""
+    import importlib
+
+    module_name, _, function = SCHEMAS[name].partition(":")
+    built: dict[str, Any] = getattr(importlib.import_module(module_name), function)()
+    return built
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -26,33 +47,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.commands import emit
+    from envstamp.cli.shared import emit
     from envstamp.errors import CheckFailed, InputError
     from envstamp.manifest import schema
 
     if args.check is not None:
         stale = [
             name
-            for name in schema.SCHEMAS
-            if _read(Path(args.check) / name) != schema.dumps(schema.build(name))
+            for name in SCHEMAS
+            if _read(Path(args.check) / name) != schema.dumps(build(name))
         ]
         if stale:
             raise CheckFailed(
                 f"stale or missing in {args.check}: {', '.join(stale)} "
                 f"(regenerate with 'envstamp schema --write {args.check}')"
             )
-        print(f"{len(schema.SCHEMAS)} schemas up to date in {args.check}")
+        print(f"{len(SCHEMAS)} schemas up to date in {args.check}")
         return 0
     if args.write is not None:
         folder = Path(args.write)
         if not folder.is_dir():
             raise InputError(f"{folder} is not a folder")
-        for name in schema.SCHEMAS:
-            emit(schema.dumps(schema.build(name)), str(folder / name))
+        for name in SCHEMAS:
+            emit(schema.dumps(build(name)), str(folder / name))
         return 0
-    if args.name not in schema.SCHEMAS:
-        raise InputError(f"unknown schema {args.name!r}; schemas: {', '.join(schema.SCHEMAS)}")
-    emit(schema.dumps(schema.build(args.name)), None)
+    if args.name not in SCHEMAS:
+        raise InputError(f"unknown schema {args.name!r}; schemas: {', '.join(SCHEMAS)}")
+    emit(schema.dumps(build(args.name)), None)
     return 0
 
 

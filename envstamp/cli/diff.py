@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from envstamp.commands import add_format_flags, add_output_flag
+from envstamp.cli.shared import add_format_flags, add_output_flag
 
 if TYPE_CHECKING:
     from envstamp.diffing.differ import DiffReport
@@ -25,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_redact_flag(parser)
     add_gate_flags(parser)
-    from envstamp.commands.verify import add_require_valid_flag
+    from envstamp.cli.verify import add_require_valid_flag
 
     add_require_valid_flag(parser)
 
@@ -55,12 +55,12 @@ def add_gate_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.commands import load_input
+    from envstamp.cli.shared import load_input
     from envstamp.diffing.differ import diff
 
     doc_a, doc_b = load_input(args.a), load_input(args.b)
     if args.require_valid:
-        from envstamp.commands.verify import require_valid
+        from envstamp.cli.verify import require_valid
 
         require_valid([(d.source, d.signature) for d in (doc_a, doc_b)], strict=True)
     report = diff(doc_a, doc_b)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
 def emit_report(report: DiffReport, args: argparse.Namespace) -> None:
     """The report in the chosen format, to stdout or -o FILE."""
-    from envstamp.commands import emit, use_color
+    from envstamp.cli.shared import emit, use_color
 
     if args.format == "json":
         from envstamp.output.diff_render import to_json

@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.sample_hz > 0:
         raise InputError("--sample-hz must be positive")
     params = _params(args.param)
-    from envstamp.commands import check_named_inputs
+    from envstamp.cli.shared import check_named_inputs
 
     check_named_inputs(args.llama_cpp, args.model)
     binary = _resolve(argv[0])

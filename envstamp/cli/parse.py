@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from envstamp.commands import emit, read_text_input
+from envstamp.cli.shared import emit, read_text_input
 from envstamp.parsers.kinds import KINDS, parse_to_data
 
 
