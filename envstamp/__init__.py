@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from envstamp._version import __version__
 
-# public name -> module that defines it; resolved lazily by __getattr__ below
+# public name -> module that defines it; resolved lazily by __getattr__ below.  The
+# TYPE_CHECKING block names every one of them (a test holds the two equal), so type checkers
+# see each export's real type.
 _EXPORTS = {
     "capture": "envstamp.capturing.capture",
-    "CaptureOptions": "envstamp.capturing.capture",
+    "CaptureOptions": "envstamp.probes.context",
     "Manifest": "envstamp.manifest.model",
     "parse": "envstamp.parsers.kinds",
     "KINDS": "envstamp.parsers.kinds",
@@ -57,15 +59,24 @@ __all__ = [  # noqa: RUF022 - grouped as in _EXPORTS
 ]
 
 if TYPE_CHECKING:
-    from envstamp.capturing.capture import capture
+    from envstamp.capturing.capture import capture as capture
+    from envstamp.diffing.differ import diff as diff
+    from envstamp.documents import load_document as load_document
     from envstamp.errors import CheckFailed as CheckFailed
     from envstamp.errors import EnvstampError as EnvstampError
     from envstamp.errors import InputError as InputError
     from envstamp.errors import ParseError as ParseError
-    from envstamp.manifest.model import Manifest
-    from envstamp.manifest.serialize import manifest_from_json, to_json
-    from envstamp.parsers.kinds import KINDS, parse
-    from envstamp.probes.context import CaptureOptions
+    from envstamp.manifest.model import Manifest as Manifest
+    from envstamp.manifest.serialize import manifest_from_json as manifest_from_json
+    from envstamp.manifest.serialize import to_json as to_json
+    from envstamp.parsers.kinds import KINDS as KINDS
+    from envstamp.parsers.kinds import parse as parse
+    from envstamp.probes.context import CaptureOptions as CaptureOptions
+    from envstamp.signing.sign import sign_manifest as sign_manifest
+    from envstamp.signing.verify import verify_envelope as verify_envelope
+    from envstamp.stamping.results import load_results as load_results
+    from envstamp.stamping.timing import Recorder as Recorder
+    from envstamp.stamping.timing import timed as timed
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from envstamp import __version__
+from envstamp._version import __version__
 from envstamp.manifest.model import Manifest, ProbeRecord, Sections
 from envstamp.probes.context import Outcome
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from envstamp import __version__
+from envstamp._version import __version__
 from envstamp.errors import EnvstampError
 
 # verb -> (module, one-line summary)

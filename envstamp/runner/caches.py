@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from envstamp import __version__
+from envstamp._version import __version__
 from envstamp.errors import InputError
 from envstamp.runner.files import write_atomic
 

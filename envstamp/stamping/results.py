@@ -435,7 +435,7 @@ def _summary_data(summary: Summary) -> dict[str, Any]:
 
 def header_body() -> bytes:
     """The first line of a new log."""
-    from envstamp import __version__
+    from envstamp._version import __version__
     from envstamp.manifest.model import utc_now
 
     return chainlog.encode_body(
