@@ -1,7 +1,7 @@
 """Record a real NVIDIA host for the tests: only what the gpu_nvidia probes ask, nothing else.
 
 Run on a machine with an NVIDIA GPU (the recording runner also runs ``nvidia-smi -q -x`` when
-NVML answers, so the folder carries both sources and ``tests/test_gpu_nvidia.py`` can check
+NVML answers, so the folder carries both sources and ``tests/probes/test_gpu_nvidia.py`` can check
 that they agree):
 
     python tests/record_nvidia_host.py tests/fixtures/hosts/real-h100-<driver>

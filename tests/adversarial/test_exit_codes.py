@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sign_support import sample_manifest
 
 from envstamp.cli.main import main
 from envstamp.cli.shared import check_named_inputs
@@ -18,6 +17,7 @@ from envstamp.manifest.serialize import to_json, unstructure
 from envstamp.parsers.llama_bench import parse_llama_bench
 from envstamp.signing import dsse, keys, sign
 from envstamp.signing.keys import SigningKey
+from tests.sign_support import sample_manifest
 
 HOST = Path(__file__).parent.parent / "fixtures" / "hosts" / "linux-debian12-vm"
 HUGE = "x" * (200 << 10)  # beyond csv's 128 KiB field limit

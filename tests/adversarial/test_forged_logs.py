@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from timing_support import kinds_of, lines_of, make_manifest, open_recorder, write_lines
 
 from envstamp.cli.main import main
 from envstamp.diffing.differ import verification_of
@@ -22,6 +21,7 @@ from envstamp.errors import CheckFailed, InputError
 from envstamp.signing.keys import SigningKey
 from envstamp.stamping import chainlog, results
 from envstamp.stamping.results import load_results, verify_log
+from tests.timing_support import kinds_of, lines_of, make_manifest, open_recorder, write_lines
 
 FORGED_TPS = 9999.0
 

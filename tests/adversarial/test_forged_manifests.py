@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sign_support import sample_manifest
 
 from envstamp.cli.main import main
 from envstamp.diffing.differ import diff, verification_of
 from envstamp.documents import load_document
 from envstamp.manifest.serialize import canonical_bytes, identity_data, sha256_digest, to_json
 from envstamp.signing import dsse, sign
+from tests.sign_support import sample_manifest
 
 
 def _write(path: Path, data: Any) -> Path:

@@ -9,12 +9,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from sign_support import sample_manifest
 
 from envstamp.cli.main import main
 from envstamp.manifest.serialize import to_json
 from envstamp.signing import keys, sign
 from envstamp.signing.keys import SigningKey
+from tests.sign_support import sample_manifest
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes and owners")
 

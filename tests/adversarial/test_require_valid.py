@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sign_support import payload_of, sample_manifest, with_payload
-from timing_support import lines_of, open_recorder, write_lines
 
 from envstamp.cli.main import main
 from envstamp.manifest.serialize import to_json
 from envstamp.signing import sign
 from envstamp.signing.keys import SigningKey
+from tests.sign_support import payload_of, sample_manifest, with_payload
+from tests.timing_support import lines_of, open_recorder, write_lines
 
 HOST = Path(__file__).parent.parent / "fixtures" / "hosts" / "linux-debian12-vm"
 

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sign_support import sample_manifest
-from timing_support import lines_of, open_recorder, write_lines
 
 from envstamp.cli.main import main
 from envstamp.errors import InputError
 from envstamp.manifest.serialize import parse_json_strict, to_json
 from envstamp.stamping import chainlog
 from envstamp.stamping.results import Result, load_results
+from tests.sign_support import sample_manifest
+from tests.timing_support import lines_of, open_recorder, write_lines
 
 DIGEST = "sha256:" + "ab" * 32
 

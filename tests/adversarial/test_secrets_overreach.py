@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from timing_support import make_manifest
 
 from envstamp.cli import main as cli
 from envstamp.manifest.secrets import REDACTED, is_secret_name, redact_argv, redact_value
 from envstamp.probes.system import env
 from envstamp.stamping.results import load_results
+from tests.timing_support import make_manifest
 
 MODEL = "MetaLlama3x1x8BInstructQ4KM"  # a model named without separators: reads random
 KEY = "aZ3kP9qLm2Xv8Rt5Wn1Yb7Hc4Jd6Fg0"  # a made-up key

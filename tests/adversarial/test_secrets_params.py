@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from timing_support import make_manifest, open_recorder
 
 from envstamp.cli import main as cli
 from envstamp.manifest.secrets import REDACTED, redact_params
 from envstamp.signing.keys import SigningKey
 from envstamp.signing.sign import sign_manifest
 from envstamp.stamping.results import Result, ResultLog, load_results
+from tests.timing_support import make_manifest, open_recorder
 
 GHP = "ghp_" + "Pq7Lm3Xz9Kw2Vb5Nr8Ty4Hj6Gf1Sd0Ac3Ee5Ui"
 SECRETS = ["SEKRET60", "SEKRET61", GHP, "SEKRET63xx", "SEKRET64", "SEKRET65", "SEKRET66"]

@@ -9,12 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
-from sign_support import sample_manifest
-from timing_support import open_recorder
 
 from envstamp.cli.main import main
 from envstamp.manifest.serialize import to_json
 from envstamp.signing import keys
+from tests.sign_support import sample_manifest
+from tests.timing_support import open_recorder
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ import json
 from pathlib import Path
 
 import pytest
-from timing_support import open_recorder
 
 from envstamp.cli.main import main
 from envstamp.diffing.compare import compare
 from envstamp.diffing.differ import diff
 from envstamp.documents import load_document
 from envstamp.stamping.results import verify_log
+from tests.timing_support import open_recorder
 
 SIGNED_TPS, FORGED_TPS = 40.0, 999.0
 

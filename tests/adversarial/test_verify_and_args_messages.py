@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from sign_support import sample_manifest
 
 from envstamp.cli.main import main
 from envstamp.manifest.serialize import to_json
 from envstamp.signing import keys, sign
+from tests.sign_support import sample_manifest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -1,0 +1,1 @@
+"""The attack suite: forged, hostile and broken inputs, and misbehaving tools."""

@@ -1,0 +1,1 @@
+"""End to end: real tools, real outputs, the docs' examples."""
