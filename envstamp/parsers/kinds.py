@@ -15,9 +15,9 @@ from envstamp.manifest.model import Sections
 # kind -> ("module:function", what it reads)
 KINDS: dict[str, tuple[str, str]] = {
     "os-release": ("envstamp.probes.system.os_:parse_os_release_kind", "/etc/os-release"),
-    "proc-cpuinfo": ("envstamp.probes.system.cpu:parse_proc_cpuinfo_kind", "/proc/cpuinfo"),
-    "lscpu": ("envstamp.probes.system.cpu:parse_lscpu_kind", "lscpu"),
-    "sysctl": ("envstamp.probes.system.cpu:parse_sysctl_kind", "sysctl hw machdep (macOS)"),
+    "proc-cpuinfo": ("envstamp.parsers.cpu:parse_proc_cpuinfo_kind", "/proc/cpuinfo"),
+    "lscpu": ("envstamp.parsers.cpu:parse_lscpu_kind", "lscpu"),
+    "sysctl": ("envstamp.parsers.cpu:parse_sysctl_kind", "sysctl hw machdep (macOS)"),
     "system-profiler": (
         "envstamp.probes.gpu.apple:parse_system_profiler_kind",
         "system_profiler SPHardwareDataType SPDisplaysDataType -json",
@@ -25,15 +25,15 @@ KINDS: dict[str, tuple[str, str]] = {
     "nvidia-smi-xml": ("envstamp.parsers.nvidia_smi:parse_xml_kind", "nvidia-smi -q -x"),
     "nvidia-smi-q": ("envstamp.parsers.nvidia_smi:parse_q_kind", "nvidia-smi -q"),
     "nvidia-smi-csv": (
-        "envstamp.parsers.nvidia_smi:parse_csv_kind",
+        "envstamp.parsers.nvidia_smi_text:parse_csv_kind",
         "nvidia-smi --query-gpu=... --format=csv",
     ),
-    "nvidia-smi-list": ("envstamp.parsers.nvidia_smi:parse_list_kind", "nvidia-smi -L"),
+    "nvidia-smi-list": ("envstamp.parsers.nvidia_smi_text:parse_list_kind", "nvidia-smi -L"),
     "nvidia-smi-version": (
-        "envstamp.parsers.nvidia_smi:parse_version_kind",
+        "envstamp.parsers.nvidia_smi_text:parse_version_kind",
         "nvidia-smi --version",
     ),
-    "nvidia-smi-table": ("envstamp.parsers.nvidia_smi:parse_table_kind", "nvidia-smi"),
+    "nvidia-smi-table": ("envstamp.parsers.nvidia_smi_text:parse_table_kind", "nvidia-smi"),
     "rocm-smi-json": ("envstamp.probes.gpu.amd:parse_rocm_smi_kind", "rocm-smi ... --json"),
     "amd-smi-json": ("envstamp.probes.gpu.amd:parse_amd_smi_kind", "amd-smi static --json"),
     "windows-gpu": (

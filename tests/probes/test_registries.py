@@ -33,3 +33,9 @@ def test_every_parse_kind_resolves_to_a_function_of_one_text(kind: str) -> None:
     assert importlib.import_module(module_name) and function and what
     parse = parser_for(kind)
     assert callable(parse) and len(inspect.signature(parse).parameters) == 1
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_parse_kind_names_the_module_that_defines_it(kind: str) -> None:
+    module_name = KINDS[kind][0].partition(":")[0]
+    assert parser_for(kind).__module__ == module_name
