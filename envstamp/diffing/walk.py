@@ -23,9 +23,17 @@ SECTION_PROBES: dict[str, tuple[str, ...]] = {
     "models": ("models",),
 }
 
-# Generic paths of the mappings met while walking (env, build_flags...): a key missing there
-# reads "unset", not "unknown".  Facts about the model, so sharing them is harmless.
-MAPPING_PATHS: set[str] = {"tests[].params"}
+# Generic paths of the model's mappings, and of a result's parameters: a key missing there
+# reads "unset", not "unknown", and a rule that covers every key ("env.*") names the key.
+# A constant, so that no diff depends on what earlier ones walked; a test holds it equal to
+# the dict fields of the model.
+MAPPING_PATHS: frozenset[str] = frozenset({
+    "env",
+    "frontends.ollama.settings",
+    "llamacpp[].build_flags",
+    "python.packages",
+    "tests[].params",
+})
 
 
 class Spot(NamedTuple):
@@ -145,7 +153,6 @@ class Walk:
 
     def mappings(self, a: dict[str, Any], b: dict[str, Any], spot: Spot) -> None:
         # A key missing on one side is a real difference: the variable or option is unset.
-        MAPPING_PATHS.add(spot.generic)
         for key in sorted(set(a) | set(b), key=str):
             x, y = a.get(key), b.get(key)
             child = spot.child(str(key))
