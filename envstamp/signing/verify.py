@@ -16,7 +16,6 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -75,17 +74,16 @@ def b64decode_strict(text: Any, what: str) -> bytes:
 
 
 def _decode_canonical(padded: str) -> bytes | None:
-    """The bytes of correctly padded base64 that is the only spelling of them, else None."""
+    """The bytes of correctly padded base64 that is the only spelling of them, else None.
+
+    One path on every Python: lenient decoding skips stray characters, and re-encoding shows
+    them, misplaced padding and non-zero spare bits alike (``strict_mode``, 3.11+, measured
+    slower than this for an envelope's payload: docs/decisions.md).
+    """
     try:
-        if sys.version_info >= (3, 11):  # binascii's strict_mode arrived in 3.11
-            # Refuses foreign characters and misplaced padding; only the spare bits of the
-            # last quantum remain to check, by re-encoding that quantum alone.
-            data = binascii.a2b_base64(padded, strict_mode=True)
-            return data if b64encode(data[-(len(data) % 3 or 3) :]) == padded[-4:] else None
         data = binascii.a2b_base64(padded)
     except (binascii.Error, ValueError):
         return None
-    # Lenient decoding skips stray characters; re-encoding shows them (and spare bits).
     return data if b64encode(data) == padded else None
 
 
