@@ -25,7 +25,7 @@ import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from envstamp.errors import InputError
 
@@ -190,57 +190,8 @@ class SigningKey:
         raise TypeError("signing keys cannot be pickled")
 
 
-def _ed25519_binding() -> Any:
-    """cryptography's Rust Ed25519 module, or None where this cryptography lays it out otherwise.
-
-    Its ``from_private_bytes`` / ``from_public_bytes`` are what the public
-    ``cryptography.hazmat.primitives.asymmetric.ed25519`` classes call, and its key classes
-    are registered as theirs; importing it alone skips cryptography's serialization layer, about
-    5 ms of a fresh ``envstamp capture`` that signs.  Anything unexpected falls back to the
-    public module.
-    """
-    try:
-        from cryptography.hazmat.bindings._rust import openssl
-
-        binding = openssl.ed25519
-        for name in _BINDING_NAMES:
-            getattr(binding, name)
-    except (ImportError, AttributeError):
-        return None
-    return binding
-
-
-_BINDING_NAMES = (
-    "from_private_bytes",
-    "from_public_bytes",
-    "Ed25519PrivateKey",
-    "Ed25519PublicKey",
-)
-
-
-def _ed25519() -> Any:
-    """``from_private_bytes`` / ``from_public_bytes`` for Ed25519 keys: the Rust binding's,
-    else those of cryptography's public classes (they make the same objects)."""
-    binding = _ed25519_binding()
-    if binding is not None:
-        return binding
-    from types import SimpleNamespace
-
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    return SimpleNamespace(
-        from_private_bytes=ed25519.Ed25519PrivateKey.from_private_bytes,
-        from_public_bytes=ed25519.Ed25519PublicKey.from_public_bytes,
-    )
-
-
 def algorithm_of(key: Any) -> str:
     """``ed25519`` or ``ecdsa-p256`` for a ``cryptography`` key; InputError for others."""
-    binding = _ed25519_binding()
-    if binding is not None and isinstance(
-        key, (binding.Ed25519PublicKey, binding.Ed25519PrivateKey)
-    ):
-        return ED25519
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     if isinstance(key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)):
@@ -299,19 +250,31 @@ def _single_pem_block(data: bytes, markers: tuple[bytes, bytes]) -> bytes | None
         return None
 
 
+def _is_plain_ed25519_private(der: bytes | None) -> TypeGuard[bytes]:
+    """True for the DER of an unencrypted Ed25519 PKCS#8 key: the fixed prefix and the seed."""
+    return der is not None and len(der) == 48 and der.startswith(_ED25519_PKCS8_PREFIX)
+
+
 def _fast_ed25519_private(data: bytes) -> Any:
-    # Skips importing cryptography's serialization package on the common path.
+    """The common key, a plain Ed25519 PKCS#8 PEM, read without cryptography's PEM loader:
+    importing its serialization layer costs a signed capture ~8 ms (docs/decisions.md).
+    None for any other PEM, which the loader reads."""
     der = _single_pem_block(data, _PEM_PRIVATE)
-    if der is None or len(der) != 48 or not der.startswith(_ED25519_PKCS8_PREFIX):
+    if not _is_plain_ed25519_private(der):
         return None
-    return _ed25519().from_private_bytes(der[16:])
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return ed25519.Ed25519PrivateKey.from_private_bytes(der[16:])
 
 
 def _fast_ed25519_public(data: bytes) -> Any:
+    """An Ed25519 SubjectPublicKeyInfo PEM read the same way; None for any other."""
     der = _single_pem_block(data, _PEM_PUBLIC)
     if der is None or len(der) != 44 or not der.startswith(_ED25519_SPKI_PREFIX):
         return None
-    return _ed25519().from_public_bytes(der[12:])
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return ed25519.Ed25519PublicKey.from_public_bytes(der[12:])
 
 
 def _private_from_pem(data: bytes, source: str, passphrase: bytes | str | None) -> Any:
@@ -406,7 +369,8 @@ def load_signing_code() -> None:
     """Import what signing with the default key needs (cryptography's Ed25519) and locate
     that key's folder (platformdirs), reading and making nothing: ``envstamp capture`` runs
     this while its probes wait on the system."""
-    _ed25519_binding()
+    from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401 - loaded now
+
     default_private_path()
 
 
@@ -550,8 +514,7 @@ def checked_signing_key(
         data, info = _read_limited(target, "private key")
         check_private_permissions(target, info.st_mode)
         source = str(target)
-    der = _single_pem_block(data, _PEM_PRIVATE)
-    if der is not None and len(der) == 48 and der.startswith(_ED25519_PKCS8_PREFIX):
+    if _is_plain_ed25519_private(_single_pem_block(data, _PEM_PRIVATE)):
         return lambda: load_signing_key(path, passphrase=passphrase)
     key = SigningKey.from_pem(data, source=source, passphrase=passphrase)
     return lambda: key

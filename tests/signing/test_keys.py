@@ -3,10 +3,13 @@ passphrases, permission refusal, the trusted folder, and that key material never
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import pickle
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -285,22 +288,41 @@ def test_fast_ed25519_pem_path_agrees_with_cryptography() -> None:
         assert fast.sign(b"message") == slow.sign(b"message")
 
 
-def test_cryptography_still_has_the_ed25519_binding_envstamp_loads_fast() -> None:
-    """If this fails, cryptography moved its Rust Ed25519 module: signing still works through
-    the public API (next test), but each signing process pays about 5 ms more."""
-    binding = keys._ed25519_binding()
-    assert binding is not None
+def test_a_plain_ed25519_key_loads_without_cryptographys_pem_loader(tmp_path: Path) -> None:
+    """The one speed measure of key loading (docs/decisions.md): the common key is read from
+    its fixed DER layout, so a signing process never imports the serialization package."""
+    path = tmp_path / "k.pem"
+    path.write_bytes(rfc_key(1).private_pem())
+    code = (
+        "import sys\n"
+        "from envstamp.signing import keys\n"
+        "key = keys.SigningKey.from_pem(open(sys.argv[1], 'rb').read(), source='k')\n"
+        "public = keys.load_public_key(key.public_key.pem().encode())\n"
+        "assert public.verify(key.sign(b'data'), b'data')\n"
+        "print(key.keyid, 'cryptography.hazmat.primitives.serialization' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [rfc_key(1).keyid, "False"]
+
+
+def test_keys_use_only_cryptographys_public_api() -> None:
+    """Security code names no private module of cryptography (bindings, _rust, _-modules)."""
+    folder = Path(keys.__file__).parent
+    for module in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.startswith("cryptography"):
+                    private = [part for part in name.split(".") if part.startswith("_")]
+                    assert "bindings" not in name and not private, f"{module.name}: {name}"
     key = keys.SigningKey.from_pem(rfc_key(0).private_pem(), source="k")
-    assert isinstance(key.public_key.crypto_key, binding.Ed25519PublicKey)
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
-
-def test_keys_work_without_the_binding(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keys, "_ed25519_binding", lambda: None)
-    pem = rfc_key(1).private_pem()
-    key = keys.SigningKey.from_pem(pem, source="k")
-    assert key.keyid == rfc_key(1).keyid and key.algorithm == keys.ED25519
-    public = keys.load_public_key(key.public_key.pem())
-    assert public.verify(key.sign(b"data"), b"data")
+    assert isinstance(key.public_key.crypto_key, ed25519.Ed25519PublicKey)
 
 
 def test_public_key_refuses_private_and_garbage() -> None:
