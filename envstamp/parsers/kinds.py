@@ -14,7 +14,7 @@ from envstamp.manifest.model import Sections
 
 # kind -> ("module:function", what it reads)
 KINDS: dict[str, tuple[str, str]] = {
-    "os-release": ("envstamp.probes.system.os_:parse_os_release_kind", "/etc/os-release"),
+    "os-release": ("envstamp.parsers.os_release:parse_os_release_kind", "/etc/os-release"),
     "proc-cpuinfo": ("envstamp.parsers.cpu:parse_proc_cpuinfo_kind", "/proc/cpuinfo"),
     "lscpu": ("envstamp.parsers.cpu:parse_lscpu_kind", "lscpu"),
     "sysctl": ("envstamp.parsers.cpu:parse_sysctl_kind", "sysctl hw machdep (macOS)"),

@@ -353,7 +353,7 @@ def test_invalid_utf8_file_is_read_leniently(tmp_path: Path) -> None:
     path = tmp_path / "meminfo"
     path.write_bytes(b"MemTotal:       1024 kB\n\xff\xfe\xfa bogus\nSwapTotal: 0 kB\n")
     answer = read_text_answer(str(path), 1 << 20)
-    from envstamp.probes.system.memory import parse_meminfo
+    from envstamp.parsers.meminfo import parse_meminfo
 
     assert parse_meminfo(answer["text"])["MemTotal"] == 1 << 20
 

@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 
 from envstamp.cli import main as cli
-from envstamp.errors import ParseError
+from envstamp.parsers.python_interpreter import parse_interpreter_answer
 from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.system.python import (
     INTERPRETER_SCRIPT,
     RELEVANT_DISTRIBUTIONS,
     interpreter_probe,
-    parse_interpreter_answer,
 )
 from envstamp.runner import LiveRunner, RecordingRunner, ReplayRunner
 from tests.timing_support import make_manifest
@@ -123,29 +122,6 @@ def test_the_script_prints_what_the_parser_reads() -> None:
     assert info.executable == sys.executable and info.version == sys.version.split()[0]
     assert set(info.packages) <= set(RELEVANT_DISTRIBUTIONS)
     assert "envstamp" in info.packages  # installed in the environment running the tests
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["", "Python 2.7.18", "[1, 2]", '{"version": 3}', "Traceback (most recent call last):"],
-)
-def test_the_parser_refuses_what_is_not_an_answer(text: str) -> None:
-    with pytest.raises(ParseError):
-        parse_interpreter_answer(text)
-
-
-def test_the_parser_keeps_installed_versions_only_and_skips_noise_before() -> None:
-    answer = {
-        "version": "3.12.3",
-        "implementation": "pypy",
-        "executable": "/opt/pypy/bin/pypy3",
-        "prefix": "/opt/pypy",
-        "base_prefix": "/opt/pypy",
-        "packages": {"torch": None, "numpy": "1.26.4", "vllm": ""},
-    }
-    info = parse_interpreter_answer("sitecustomize says hello\n" + json.dumps(answer) + "\n")
-    assert info.implementation == "PyPy" and info.virtualenv is False
-    assert info.packages == {"numpy": "1.26.4"}
 
 
 # ------------------------------------------------------------------------- envstamp run

@@ -15,32 +15,22 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from envstamp.errors import ParseError
 from envstamp.manifest.model import Cpu, Sections, fill_missing
 from envstamp.parsers.cpu import (
     cpuinfo_entries,
     hybrid_core_counts,
     parse_cpu_list,
     parse_lscpu,
-    parse_lscpu_kind,
     parse_proc_cpuinfo,
-    parse_proc_cpuinfo_kind,
     parse_sysctl,
-    parse_sysctl_kind,
 )
 from envstamp.parsers.textutil import clean, size_to_bytes, to_bool, to_int
+from envstamp.parsers.windows_registry import windows_cpu
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure, failure_from, first_ok
 from envstamp.probes.system.shared import command_text, darwin_sysctl, proc_cpuinfo
 
 if TYPE_CHECKING:
     from envstamp.runner import Runner
-
-__all__ = [
-    "parse_lscpu_kind",
-    "parse_proc_cpuinfo_kind",
-    "parse_sysctl_kind",
-    "probe",
-]
 
 SYS_CPU = "/sys/devices/system/cpu"
 CPU_REGISTRY_KEY = r"HARDWARE\DESCRIPTION\System\CentralProcessor\0"
@@ -181,18 +171,6 @@ def _darwin(ctx: ProbeContext) -> Sections:
 
 
 # -------------------------------------------------------------------------------- Windows
-
-
-def windows_cpu(values: dict[str, object], logical_cpus: int | None, machine: str | None) -> Cpu:
-    """Cpu from CentralProcessor\\0 registry values.
-
-    ``~MHz`` is the rated clock, not the maximum, so it is not used as max_mhz.
-    """
-    name = clean(values.get("ProcessorNameString"))
-    vendor = clean(values.get("VendorIdentifier"))
-    if name is None and vendor is None:
-        raise ParseError("registry has no ProcessorNameString or VendorIdentifier")
-    return Cpu(vendor=vendor, model_name=name, arch=machine, logical_cpus=logical_cpus)
 
 
 def _windows(ctx: ProbeContext) -> Sections:

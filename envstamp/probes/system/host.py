@@ -7,14 +7,18 @@ Sources: Linux /etc/machine-id (or D-Bus's copy) and DMI or device-tree for the 
 
 from __future__ import annotations
 
-import hashlib
-import re
 from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
 from envstamp.manifest.model import Host
 from envstamp.parsers.cpu import parse_sysctl
-from envstamp.parsers.textutil import clean, collapse
+from envstamp.parsers.machine_identity import (
+    dmi_value,
+    hash_machine_id,
+    machine_model,
+    parse_ioreg_uuid,
+)
+from envstamp.parsers.textutil import clean
 from envstamp.probes.context import Outcome, ProbeContext
 from envstamp.probes.system.shared import command_text, darwin_sysctl
 
@@ -25,59 +29,6 @@ MACHINE_ID_PATHS = ("/etc/machine-id", "/var/lib/dbus/machine-id")
 DMI = "/sys/class/dmi/id"
 DEVICE_TREE_MODELS = ("/sys/firmware/devicetree/base/model", "/proc/device-tree/model")
 HKLM = "HKEY_LOCAL_MACHINE"
-
-# Values firmware vendors leave in DMI fields they did not fill in.
-_PLACEHOLDERS = frozenset(
-    {
-        "to be filled by o.e.m.",
-        "system product name",
-        "system manufacturer",
-        "default string",
-        "o.e.m.",
-        "oem",
-        "not specified",
-        "none",
-        "type1productconfigid",
-        "product name",
-        "sku",
-    }
-)
-
-
-def hash_machine_id(raw: str | None) -> str | None:
-    """sha256 hex of a machine id; None for empty or systemd's "uninitialized"."""
-    text = clean(raw)
-    if text is None or text.lower() == "uninitialized":
-        return None
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _real(value: str | None) -> str | None:
-    text = clean((value or "").replace("\x00", ""))
-    if text is None or text.lower() in _PLACEHOLDERS:
-        return None
-    return text
-
-
-def machine_model(vendor: str | None, product: str | None, version: str | None) -> str | None:
-    """ "Dell Inc. Precision 5570"; Lenovo's friendly name lives in product_version."""
-    vendor, product, version = _real(vendor), _real(product), _real(version)
-    if vendor and vendor.upper() == "LENOVO" and version and not version.isdigit():
-        product = f"{version} ({product})" if product else version
-    if product is None:
-        return None
-    if vendor and not product.lower().startswith(vendor.split()[0].lower()):
-        return collapse(f"{vendor} {product}")
-    return product
-
-
-def parse_ioreg_uuid(text: str) -> str:
-    """IOPlatformUUID from ``ioreg -rd1 -c IOPlatformExpertDevice``."""
-    match = re.search(r'"IOPlatformUUID"\s*=\s*"([^"]+)"', text)
-    if match is None:
-        raise ParseError("no IOPlatformUUID in ioreg output")
-    return match.group(1)
-
 
 def probe(ctx: ProbeContext) -> Outcome:
     """The host section for this system."""
@@ -110,7 +61,7 @@ def _linux_model(runner: Runner) -> str | None:
     if model:
         return model
     for path in DEVICE_TREE_MODELS:  # ARM boards: "Raspberry Pi 5 Model B Rev 1.0"
-        found = _real(runner.text(path, limit=4096))
+        found = dmi_value(runner.text(path, limit=4096))
         if found:
             return found
     return None

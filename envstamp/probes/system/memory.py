@@ -7,41 +7,15 @@ PowerShell or wmic start would cost a second).  Swap, NUMA and THP stay null on 
 
 from __future__ import annotations
 
-import re
-
-from envstamp.errors import ParseError
 from envstamp.manifest.model import Memory, Sections
 from envstamp.parsers.cpu import parse_sysctl
-from envstamp.parsers.textutil import clean
+from envstamp.parsers.meminfo import numa_node_count, parse_meminfo, parse_thp
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure, failure_from, first_ok
 from envstamp.probes.system.shared import command_text, darwin_sysctl
 
 MEMINFO = "/proc/meminfo"
 NODES = "/sys/devices/system/node"
 THP = "/sys/kernel/mm/transparent_hugepage/enabled"
-
-
-def parse_meminfo(text: str) -> dict[str, int]:
-    """/proc/meminfo -> bytes by field name ("MemTotal": ...); counts without a unit kept."""
-    values: dict[str, int] = {}
-    for match in re.finditer(r"^([\w()]+):\s*(\d{1,20})(?:\s*(kB))?\s*$", text, re.MULTILINE):
-        number = int(match.group(2))
-        values[match.group(1)] = number * 1024 if match.group(3) else number
-    if "MemTotal" not in values:
-        raise ParseError("no MemTotal line: not /proc/meminfo")
-    return values
-
-
-def parse_thp(text: str) -> str | None:
-    """ "always [madvise] never" -> "madvise"."""
-    match = re.search(r"\[([^\]]+)\]", text)
-    return clean(match.group(1)) if match else None
-
-
-def numa_node_count(names: list[str]) -> int | None:
-    """Count node0, node1, ... among /sys/devices/system/node entries."""
-    count = sum(1 for name in names if name.startswith("node") and name[4:].isdecimal())
-    return count or None
 
 
 def probe(ctx: ProbeContext) -> Outcome:

@@ -9,12 +9,21 @@ distribution, and for the rare host without it the lsb-release and ``*-release``
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
-from envstamp.manifest.model import OperatingSystem, Sections
-from envstamp.parsers.textutil import clean, collapse, key_values, to_int
+from envstamp.manifest.model import OperatingSystem
+from envstamp.parsers.os_release import parse_lsb_release, parse_os_release, parse_release_line
+from envstamp.parsers.sw_vers import parse_sw_vers
+from envstamp.parsers.textutil import clean
+from envstamp.parsers.virtualization import (
+    container_from_cgroup,
+    hypervisor_flag,
+    is_wsl,
+    virtualization_from,
+    virtualization_from_sysctl,
+)
+from envstamp.parsers.windows_registry import windows_os
 from envstamp.probes.context import Outcome, ProbeContext, failure_from
 from envstamp.probes.system.shared import command_text, darwin_sysctl, proc_cpuinfo
 
@@ -29,201 +38,7 @@ WINDOWS_VERSION_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 WINDOWS_BIOS_KEY = r"HARDWARE\DESCRIPTION\System\BIOS"
 HKLM = "HKEY_LOCAL_MACHINE"
 
-# ------------------------------------------------------------------------ os-release parser
-
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_ESCAPABLE = '\\"$`'
-
-
-def _unescape(text: str, escapable: str | None) -> str:
-    """Drop shell backslashes: before any char (unquoted) or before ``escapable`` only."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text) and (escapable is None or text[i + 1] in escapable):
-            out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def unquote_value(raw: str) -> str:
-    """An os-release value as the shell would read it (quotes and escapes removed)."""
-    value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return _unescape(value[1:-1], _ESCAPABLE)
-    if len(value) >= 2 and value[0] == value[-1] == "'":
-        return value[1:-1]  # single quotes: no escapes at all
-    if value[:1] in "\"'":
-        return _unescape(value[1:], _ESCAPABLE)  # unterminated quote: read what is there
-    return _unescape(value, None)
-
-
-def parse_key_value_file(text: str) -> dict[str, str]:
-    """``KEY=value`` assignments (os-release, lsb-release); comments and junk lines skipped."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        key, found, value = stripped.partition("=")
-        key = key.strip()
-        if found and _KEY.match(key):
-            fields[key] = unquote_value(value)
-    return fields
-
-
-def codename_from_version(version: str | None) -> str | None:
-    """ "7 (Core)" -> "Core"; "14.04.6 LTS, Trusty Tahr" -> "Trusty Tahr"."""
-    if not version:
-        return None
-    match = re.search(r"\(([^()]+)\)\s*$", version)
-    if match:
-        return clean(match.group(1))
-    if "," in version:
-        return clean(version.rsplit(",", 1)[1])
-    return None
-
-
-def parse_os_release(text: str) -> OperatingSystem:
-    """The distribution fields of an os-release file."""
-    fields = {k: v for k, v in parse_key_value_file(text).items() if clean(v) is not None}
-    if not {"ID", "NAME", "PRETTY_NAME", "VERSION_ID"} & fields.keys():
-        raise ParseError("not an os-release file: no ID, NAME, PRETTY_NAME or VERSION_ID")
-    version = clean(fields.get("VERSION"))
-    name = clean(fields.get("NAME"))
-    version_id = clean(fields.get("VERSION_ID"))
-    pretty = clean(fields.get("PRETTY_NAME"))
-    if pretty is None and name:
-        pretty = collapse(f"{name} {version or version_id or ''}")
-    return OperatingSystem(
-        distro_id=clean(fields.get("ID")),
-        distro_name=name,
-        distro_version=version_id,
-        distro_pretty=pretty,
-        distro_codename=(
-            clean(fields.get("VERSION_CODENAME"))
-            or clean(fields.get("UBUNTU_CODENAME"))
-            or codename_from_version(version)
-        ),
-        distro_like=fields.get("ID_LIKE", "").split(),
-    )
-
-
-def parse_os_release_kind(text: str) -> Sections:
-    """Parse kind ``os-release``: /etc/os-release -> ``{"os": ...}``."""
-    return {"os": parse_os_release(text)}
-
-
-def parse_lsb_release(text: str) -> OperatingSystem:
-    """/etc/lsb-release (DISTRIB_ID, DISTRIB_RELEASE, DISTRIB_CODENAME, DISTRIB_DESCRIPTION)."""
-    fields = parse_key_value_file(text)
-    distrib_id = clean(fields.get("DISTRIB_ID"))
-    if distrib_id is None:
-        raise ParseError("not an lsb-release file: no DISTRIB_ID")
-    return OperatingSystem(
-        distro_id=distrib_id.lower().replace(" ", ""),
-        distro_name=distrib_id,
-        distro_version=clean(fields.get("DISTRIB_RELEASE")),
-        distro_pretty=clean(fields.get("DISTRIB_DESCRIPTION")),
-        distro_codename=clean(fields.get("DISTRIB_CODENAME")),
-    )
-
-
-def parse_release_line(text: str) -> OperatingSystem:
-    """ "CentOS release 6.10 (Final)" -> name, version, codename."""
-    line = next((collapse(li) for li in text.splitlines() if li.strip()), "")
-    match = re.match(r"^(?P<name>.+?)\s+(?:release\s+)?(?P<version>\d[\w.]*)(?P<rest>.*)$", line)
-    if not match:
-        raise ParseError("not a release line")
-    name = match.group("name")
-    return OperatingSystem(
-        distro_id=name.split()[0].lower(),
-        distro_name=name,
-        distro_version=match.group("version"),
-        distro_pretty=line,
-        distro_codename=codename_from_version(match.group("rest")),
-    )
-
-
-# ----------------------------------------------------------------------- VM and container
-
-# (field, substring, name): checked in order against DMI sys_vendor / product_name.  These
-# names are VM products whatever the CPU says.
-_VM_PRODUCTS: tuple[tuple[str, str, str], ...] = (
-    ("product", "virtualbox", "virtualbox"),
-    ("vendor", "innotek", "virtualbox"),
-    ("any", "vmware", "vmware"),
-    ("product", "kvm", "kvm"),
-    ("vendor", "qemu", "qemu"),
-    ("product", "virtual machine", "hyperv"),  # Microsoft Corporation / Virtual Machine
-    ("vendor", "xen", "xen"),
-    ("product", "hvm domu", "xen"),
-    ("product", "google compute engine", "google"),
-    ("vendor", "parallels", "parallels"),
-    ("vendor", "bochs", "bochs"),
-    ("any", "openstack", "openstack"),
-    ("product", "apple virtualization", "apple"),
-)
-# Clouds that also rent bare metal ("c7g.metal"): a VM unless the CPU's hypervisor bit is
-# known to be off, or the product says metal.
-_CLOUD_VENDORS: tuple[tuple[str, str], ...] = (
-    ("amazon ec2", "amazon"),
-    ("alibaba cloud", "alibaba"),
-)
-
-
-def virtualization_from(
-    vendor: str | None, product: str | None, hypervisor_flag: bool | None
-) -> str | None:
-    """The hypervisor named by DMI, "vm" when only the CPU says so, else None.
-
-    ``hypervisor_flag`` is None where the CPU has no such bit to print (ARM).
-    """
-    vendor_l = (clean(vendor) or "").lower()
-    product_l = (clean(product) or "").lower()
-    for where, needle, name in _VM_PRODUCTS:
-        haystack = {"vendor": vendor_l, "product": product_l}.get(where, vendor_l + " " + product_l)
-        if needle in haystack:
-            return name
-    if hypervisor_flag is not False and not product_l.endswith("metal"):
-        for needle, name in _CLOUD_VENDORS:
-            if needle in vendor_l:
-                return name
-    return "vm" if hypervisor_flag else None
-
-
-def container_from_cgroup(text: str) -> str | None:
-    """The container runtime named in /proc/1/cgroup, if any."""
-    lowered = text.lower()
-    for needle, name in (("kubepods", "kubernetes"), ("libpod", "podman"), ("docker", "docker")):
-        if needle in lowered:
-            return name
-    if "/lxc/" in lowered or "lxc.payload" in lowered:
-        return "lxc"
-    return None
-
-
-def is_wsl(kernel_release: str | None) -> bool:
-    """WSL kernels say so in their release ("5.15.153.1-microsoft-standard-WSL2")."""
-    lowered = (kernel_release or "").lower()
-    return "microsoft" in lowered or "wsl" in lowered
-
-
-def hypervisor_flag(cpuinfo_text: str | None) -> bool | None:
-    """Whether /proc/cpuinfo's x86 flags carry ``hypervisor``; None when it has no flags line."""
-    if not cpuinfo_text:
-        return None
-    match = re.search(r"^flags\s*:(.*)$", cpuinfo_text, re.MULTILINE)
-    if match is None:
-        return None
-    return "hypervisor" in match.group(1).split()
-
-
-# --------------------------------------------------------------------------------- probes
+# --------------------------------------------------------------------------------- Linux
 
 
 def probe(ctx: ProbeContext) -> Outcome:
@@ -333,51 +148,6 @@ def _container(runner: Runner) -> str | None:
 
 # ---------------------------------------------------------------------------------- macOS
 
-# Marketing names by major version (10.x by minor): facts from Apple's release history.
-_MACOS_NAMES = {
-    "26": "Tahoe",
-    "15": "Sequoia",
-    "14": "Sonoma",
-    "13": "Ventura",
-    "12": "Monterey",
-    "11": "Big Sur",
-    "10.15": "Catalina",
-    "10.14": "Mojave",
-    "10.13": "High Sierra",
-    "10.12": "Sierra",
-}
-
-
-def macos_codename(version: str | None) -> str | None:
-    """ "14.5" -> "Sonoma"; "10.15.7" -> "Catalina"."""
-    if not version:
-        return None
-    parts = version.split(".")
-    key = ".".join(parts[:2]) if parts[0] == "10" else parts[0]
-    return _MACOS_NAMES.get(key)
-
-
-def parse_sw_vers(text: str) -> OperatingSystem:
-    """``sw_vers``: ProductName, ProductVersion, ProductVersionExtra, BuildVersion."""
-    fields = {k: v for k, v in key_values(text.splitlines()) if clean(v)}
-    name = fields.get("ProductName")
-    version = fields.get("ProductVersion")
-    if not name and not version:
-        raise ParseError("no ProductName or ProductVersion in sw_vers output")
-    extra = fields.get("ProductVersionExtra")  # Rapid Security Response, "(a)"
-    codename = macos_codename(version)
-    build = fields.get("BuildVersion")
-    pretty = collapse(" ".join(p for p in (name, codename, version, extra) if p))
-    return OperatingSystem(
-        distro_id="macos",
-        distro_name=name,
-        distro_version=version,
-        distro_pretty=pretty,
-        distro_codename=codename,
-        build=build,
-    )
-
-
 def _darwin(ctx: ProbeContext, base: OperatingSystem) -> Outcome:
     runner = ctx.runner
     virtualization = _darwin_virtualization(runner)
@@ -409,44 +179,10 @@ def _darwin(ctx: ProbeContext, base: OperatingSystem) -> Outcome:
 
 def _darwin_virtualization(runner: Runner) -> str | None:
     text = command_text(darwin_sysctl(runner))
-    if not text:
-        return None
-    values = dict(key_values(text.splitlines()))
-    if to_int(values.get("kern.hv_vmm_present")) != 1:
-        return None
-    model = (values.get("hw.model") or "").lower()
-    for needle, name in (("vmware", "vmware"), ("parallels", "parallels"), ("virtualmac", "apple")):
-        if needle in model:
-            return name
-    return "vm"
+    return virtualization_from_sysctl(text) if text else None
 
 
 # -------------------------------------------------------------------------------- Windows
-
-
-def windows_os(values: dict[str, object]) -> OperatingSystem:
-    """The os section from CurrentVersion registry values.
-
-    Windows 11 still says "Windows 10" in ProductName; build 22000 and later is Windows 11.
-    """
-    name = clean(values.get("ProductName"))
-    build_number = clean(values.get("CurrentBuild")) or clean(values.get("CurrentBuildNumber"))
-    build_int = to_int(build_number)
-    if name and build_int is not None and build_int >= 22000:
-        name = re.sub(r"\bWindows 10\b", "Windows 11", name)
-    ubr = to_int(values.get("UBR"))
-    build = f"{build_number}.{ubr}" if build_number and ubr is not None else build_number
-    display = clean(values.get("DisplayVersion")) or clean(values.get("ReleaseId"))
-    pretty = collapse(" ".join(p for p in (name, display) if p)) or None
-    return OperatingSystem(
-        system="Windows",
-        distro_id="windows",
-        distro_name=name,
-        distro_version=display,
-        distro_pretty=pretty,
-        build=build,
-        edition=clean(values.get("EditionID")),
-    )
 
 
 WINDOWS_VERSION_VALUES = (

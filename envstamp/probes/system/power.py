@@ -3,18 +3,18 @@ the Windows power plan.
 
 These are configuration and stay in the identity.  Whether the machine is on mains power and
 how full its battery is are readings of the moment: the volatile ``state`` probe reports them
-(see :func:`supply_state`, which lives here beside the other power parsers).
+(:func:`read_supplies` here reads the power supplies for it; the parsers live in
+:mod:`envstamp.parsers.power`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from envstamp.errors import ParseError
 from envstamp.manifest.model import Power
-from envstamp.parsers.textutil import clean, to_float, to_int
+from envstamp.parsers.power import parse_pmset_settings, parse_ppd_state
+from envstamp.parsers.textutil import clean
+from envstamp.parsers.windows_registry import WINDOWS_PLANS, windows_plan_name
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure, by_system, failure_from
 
 if TYPE_CHECKING:
@@ -26,97 +26,6 @@ TUNED_PROFILE = "/etc/tuned/active_profile"
 POWER_SUPPLY = "/sys/class/power_supply"
 HKLM = "HKEY_LOCAL_MACHINE"
 SCHEMES_KEY = r"SYSTEM\CurrentControlSet\Control\Power\User\PowerSchemes"
-
-# Windows' built-in plans (their GUIDs are the same on every installation).
-WINDOWS_PLANS = {
-    "381b4222-f694-41f0-9685-ff5bb260df2e": "Balanced",
-    "8c5e7fda-e8bf-4a96-9a85-a6e23a8c635c": "High performance",
-    "a1841308-3541-4fab-bc81-f71556f20b4a": "Power saver",
-    "e9a42b02-d5df-448d-aa00-03f14749eb61": "Ultimate Performance",
-}
-
-# ------------------------------------------------------------------------------- parsers
-
-
-def parse_ppd_state(text: str) -> str | None:
-    """power-profiles-daemon's state.ini: ``[State]`` ``Profile=performance``."""
-    section = ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            section = stripped[1:-1].strip()
-            continue
-        key, found, value = stripped.partition("=")
-        if found and section == "State" and key.strip() == "Profile":
-            return clean(value)
-    return None
-
-
-def parse_pmset_settings(text: str) -> bool | None:
-    """``pmset -g``: Low Power Mode on?  ``lowpowermode 1``, or ``powermode 1`` (newer Macs,
-    where 0 is automatic and 2 is High Power)."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and re.match(r"^[a-z]+$", parts[0]):
-            values.setdefault(parts[0], parts[1])
-    if "lowpowermode" in values:
-        return to_int(values["lowpowermode"]) == 1
-    if "powermode" in values:
-        return to_int(values["powermode"]) == 1
-    return None
-
-
-def parse_pmset_batt(text: str) -> tuple[bool | None, float | None]:
-    """``pmset -g batt``: "Now drawing from 'AC Power'" and "-InternalBattery-0 ... 85%; ..."."""
-    source = re.search(r"drawing from '([^']+)'", text)
-    percent = re.search(r"InternalBattery[^\n]*?\s(\d{1,3})%", text)
-    if source is None and percent is None:
-        raise ParseError("no power source or battery in pmset output")
-    ac = None
-    if source is not None:
-        ac = source.group(1).strip().lower().startswith("ac")
-    return ac, to_float(percent.group(1)) if percent else None
-
-
-def windows_plan_name(guid: str | None, friendly_name: str | None) -> str | None:
-    """A power plan's name: the built-in name for a well-known GUID, else its FriendlyName."""
-    key = (clean(guid) or "").strip("{}").lower()
-    if key in WINDOWS_PLANS:
-        return WINDOWS_PLANS[key]
-    name = clean(friendly_name)
-    if name and name.startswith("@"):
-        # "@%SystemRoot%\system32\powrprof.dll,-14,My plan": the text after the resource id
-        tail = name.rsplit(",", 1)[-1]
-        name = clean(tail) if not tail.lstrip("-").isdigit() else None
-    return name or (key or None)
-
-
-def supply_state(supplies: Mapping[str, Mapping[str, str]]) -> tuple[bool | None, float | None]:
-    """(AC online, battery percent) from /sys/class/power_supply entries' files.
-
-    Mains and USB supplies say ``online``; without them, a battery's ``status`` tells
-    (Discharging means no AC).  Peripheral batteries (``scope`` Device) are ignored.
-    """
-    ac_values: list[bool] = []
-    batteries: list[Mapping[str, str]] = []
-    for files in supplies.values():
-        kind = (clean(files.get("type")) or "").lower()
-        if kind in ("mains", "usb", "usb_c", "usb_pd") and "online" in files:
-            ac_values.append(to_int(files.get("online")) == 1)
-        elif kind == "battery" and (clean(files.get("scope")) or "").lower() != "device":
-            batteries.append(files)
-    percents = [p for b in batteries if (p := to_float(b.get("capacity"))) is not None]
-    ac: bool | None = any(ac_values) if ac_values else None
-    if ac is None and batteries:
-        statuses = {(clean(b.get("status")) or "").lower() for b in batteries}
-        if "discharging" in statuses:
-            ac = False
-        elif statuses & {"charging", "full", "not charging"}:
-            ac = True
-    battery = round(sum(percents) / len(percents), 1) if percents else None
-    return ac, battery
-
 
 # -------------------------------------------------------------------------------- probes
 

@@ -10,10 +10,10 @@ reads it.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from envstamp.errors import ParseError
 from envstamp.manifest.model import PythonInfo
+from envstamp.parsers.python_interpreter import is_virtualenv, parse_interpreter_answer
 from envstamp.parsers.textutil import clean
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure, failure_from
 
@@ -47,9 +47,6 @@ RELEVANT_DISTRIBUTIONS = (
     "xformers",
 )
 
-# sys.implementation.name -> what platform.python_implementation() prints
-_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM"}
-
 # Run by the other interpreter: one JSON object on stdout.  Standard library only, nothing
 # imported but json, sys and importlib.metadata; the names come as its one argument (JSON);
 # a distribution that is not installed, or an
@@ -75,45 +72,6 @@ print(json.dumps({
     "packages": {name: installed(name) for name in names},
 }))
 """
-
-
-def is_virtualenv(platform: dict[str, Any], virtual_env: str | None) -> bool | None:
-    """Inside a venv: sys.prefix differs from sys.base_prefix, or VIRTUAL_ENV is set."""
-    prefix, base = platform.get("prefix"), platform.get("base_prefix")
-    if virtual_env:
-        return True
-    if prefix is None or base is None:
-        return None
-    return bool(prefix != base)
-
-
-def parse_interpreter_answer(text: str) -> PythonInfo:
-    """The python section from what :data:`INTERPRETER_SCRIPT` printed (the last JSON line:
-    a sitecustomize may print before it)."""
-    data = None
-    for line in reversed(text.strip().splitlines()):
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        break
-    if not isinstance(data, dict) or not isinstance(data.get("version"), str):
-        raise ParseError("no interpreter description (a JSON object with a version) printed")
-    packages = data.get("packages")
-    implementation = clean(data.get("implementation"))
-    return PythonInfo(
-        version=clean(data.get("version")),
-        implementation=_IMPLEMENTATIONS.get(implementation or "", implementation),
-        executable=clean(data.get("executable")),
-        virtualenv=is_virtualenv(data, None),
-        packages={
-            str(name): str(found)
-            for name, found in sorted(packages.items())
-            if isinstance(found, str) and found
-        }
-        if isinstance(packages, dict)
-        else {},
-    )
 
 
 def interpreter_probe(ctx: ProbeContext, interpreter: str) -> Outcome:

@@ -8,27 +8,22 @@ GlobalMemoryStatusEx and GetSystemPowerStatus (in-process calls); it has no load
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from envstamp.errors import ParseError
 from envstamp.manifest.model import Power, Volatile
 from envstamp.parsers.cpu import cpu_mhz_mean, parse_cpu_list
-from envstamp.parsers.textutil import to_float, to_int
+from envstamp.parsers.loadavg import parse_loadavg
+from envstamp.parsers.meminfo import parse_meminfo
+from envstamp.parsers.power import parse_pmset_batt, supply_state
+from envstamp.parsers.textutil import to_int
 from envstamp.probes.context import Outcome, ProbeContext, by_system
-from envstamp.probes.system.memory import parse_meminfo
-from envstamp.probes.system.power import parse_pmset_batt, read_supplies, supply_state
+from envstamp.probes.system.power import read_supplies
 
 if TYPE_CHECKING:
     from envstamp.runner import Runner
 
 CPUFREQ = "/sys/devices/system/cpu/cpufreq"
-
-
-def parse_loadavg(text: str) -> float | None:
-    """/proc/loadavg "0.52 0.58 0.59 1/467 12345" (or sysctl's "{ 0.52 0.58 0.59 }") -> 0.52."""
-    match = re.search(r"(\d+(?:\.\d+)?)", text)
-    return to_float(match.group(1)) if match else None
 
 
 def probe(ctx: ProbeContext) -> Outcome:

@@ -1,4 +1,4 @@
-"""The memory probe: /proc/meminfo, NUMA nodes, transparent huge pages, macOS and Windows."""
+"""The memory parsers: /proc/meminfo, NUMA nodes, transparent huge pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.probes.system.memory import numa_node_count, parse_meminfo, parse_thp
+from envstamp.parsers.meminfo import numa_node_count, parse_meminfo, parse_thp
 
 MEMINFO = """\
 MemTotal:       65536004 kB

@@ -12,20 +12,21 @@ from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
 from envstamp.parsers.kinds import parse_to_data
-from envstamp.probes.system.os_ import (
+from envstamp.parsers.os_release import (
     codename_from_version,
-    container_from_cgroup,
-    hypervisor_flag,
-    is_wsl,
-    macos_codename,
     parse_lsb_release,
     parse_os_release,
     parse_release_line,
-    parse_sw_vers,
     unquote_value,
-    virtualization_from,
-    windows_os,
 )
+from envstamp.parsers.sw_vers import macos_codename, parse_sw_vers
+from envstamp.parsers.virtualization import (
+    container_from_cgroup,
+    hypervisor_flag,
+    is_wsl,
+    virtualization_from,
+)
+from envstamp.parsers.windows_registry import windows_os
 
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "text" / "os-release"
 
