@@ -34,6 +34,8 @@ from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
+import attrs
+
 from envstamp.errors import CaptureError, EnvstampError, InputError
 from envstamp.stamping import advice as advice_rules
 from envstamp.stamping.results import (
@@ -57,7 +59,7 @@ if TYPE_CHECKING:
     from envstamp.signing.keys import SigningKey
     from envstamp.stamping.sampler import MemorySampler, Region
 
-__all__ = ["Lap", "Recorder", "Series", "Summary", "Timer", "WatchedTimer", "summarize", "timed"]
+__all__ = ["Lap", "Recorder", "Series", "Summary", "Timer", "summarize", "timed"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,7 +120,6 @@ class Recorder:
         self.state = bool(state)
         self.memory = bool(memory)
         self._flags = self.flags(None, None)
-        self.timer = functools.partial(WatchedTimer if self._flags else Timer, self)
         self._sample_hz = sample_hz
         self._sampler: MemorySampler | None = None
         signing_key = _signing_key(key)
@@ -147,11 +148,15 @@ class Recorder:
 
     # -- measuring ----------------------------------------------------------------------
 
-    timer: Callable[..., Timer]
-    """``rec.timer(name, **params)``: a :class:`Timer` for one region (sync or async).
-
-    (Bound in ``__init__`` as ``functools.partial(Timer, self)``: one call less per region.)
-    """
+    def timer(
+        self, name: str, /, *, state: bool | None = None, memory: bool | None = None,
+        **params: Any,
+    ) -> Timer:
+        """A :class:`Timer` for one region (sync or async): ``with rec.timer("pp512",
+        n_ctx=4096) as t:``.  Keyword arguments are the result's parameters; ``state`` and
+        ``memory`` (True/False) override this recorder's settings for this region."""
+        flags = self._flags if state is None and memory is None else self.flags(state, memory)
+        return Timer(self, name, params, flags)
 
     def flags(self, state: bool | None, memory: bool | None) -> int:
         """What to watch around a region: this recorder's settings, overridden per region."""
@@ -407,7 +412,7 @@ class Recorder:
             self.count += len(results)
             for owner, result in zip(owners, results, strict=True):
                 if isinstance(owner, Timer):
-                    owner.extras()["result"] = result
+                    owner.extras().result = result
             if error is not None:
                 raise error
 
@@ -545,72 +550,86 @@ def _capture(options: CaptureOptions | None, runner: Runner | None) -> Manifest:
 # -------------------------------------------------------------------------------- timers
 
 
+@attrs.define
+class TimerExtras:
+    """What only some regions need: the caller's metrics, the written result, a failure, the
+    origin of a @timed call, the readings around a watched region.  Made on first use."""
+
+    origin: str = "timer"
+    metrics: dict[str, float] = attrs.Factory(dict)
+    result: Result | None = None
+    failed: bool = False
+    before: Volatile | None = None
+    after: Volatile | None = None
+    region: Region | None = None
+
+
+@attrs.define(eq=False, init=False)
 class Timer:
     """Times one region: ``with rec.timer("name") as t:`` or ``async with``.
 
     ``t.elapsed`` is the time so far inside the block and the region's time after it;
     ``t.metrics`` takes the caller's numbers; ``t.result`` is the stamped result once
     written.  A region that raises is recorded as ``failed`` (its time is not a speed) and
-    the exception goes on.  Keyword arguments are stored as the
-    result's parameters, except ``state=`` and ``memory=`` (True/False), which override the
-    recorder's settings for this region.
+    the exception goes on.
 
-    This class times only; :class:`WatchedTimer` also reads the state and memory around the
-    region.  A timer is made per region, so what it does on construction, entry and exit is
-    what a timed loop pays: only what every use needs is set in ``__init__``.
+    ``flags`` (STATE | MEMORY bits) say what it watches besides the clock: the volatile state
+    is read and a memory region opened before the clock starts, and both are closed after it
+    stops, so the measured interval costs the same either way.
+
+    A timer is made per region, so what its construction costs is what a timed loop pays:
+    it holds what every region needs, and the rest in :class:`TimerExtras`, made on first
+    use; its ``__init__`` is written out (attrs' reads each default from a table).  Both are
+    measured in docs/decisions.md.
     """
 
-    __slots__ = ("_end", "_more", "_rec", "name", "params", "start")
-    _end: float
-    _more: dict[str, Any]  # the rarely used rest: metrics, result, origin, watched state
+    _rec: Recorder
+    name: str
+    params: dict[str, Any]
+    flags: int
     start: float
+    _end: float | None
+    _more: TimerExtras | None
 
-    def __init__(self, recorder: Recorder, name: str, /, **params: Any) -> None:
-        self._rec = recorder
+    def __init__(self, rec: Recorder, name: str, params: dict[str, Any], flags: int = 0
+                 ) -> None:
+        self._rec = rec
         self.name = name
         self.params = params
-        if params and ("state" in params or "memory" in params):
-            self.watch(recorder.flags(params.pop("state", None), params.pop("memory", None)))
+        self.flags = flags
+        self._end = None
+        self._more = None
 
-    def extras(self) -> dict[str, Any]:
-        """The timer's less used attributes (made on first use)."""
-        try:
-            return self._more
-        except AttributeError:
-            self._more = {}
-            return self._more
-
-    def watch(self, flags: int) -> None:
-        """Set what this region watches (STATE | MEMORY bits): its class follows."""
-        self.extras()["flags"] = flags
-        self.__class__ = WatchedTimer if flags else Timer
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds: so far inside the block, the region's duration after it."""
-        end = getattr(self, "_end", None)
-        return (perf_counter() if end is None else end) - self.start
+    def extras(self) -> TimerExtras:
+        """This timer's less used attributes (made on first use)."""
+        more = self._more
+        if more is None:
+            more = self._more = TimerExtras()
+        return more
 
     @property
     def metrics(self) -> dict[str, float]:
         """The caller's metrics for this region (``t.metrics["tokens_per_s"] = ...``)."""
-        extras = self.extras()
-        found: dict[str, float] | None = extras.get("metrics")
-        if found is None:
-            found = extras["metrics"] = {}
-        return found
+        return self.extras().metrics
 
     @property
     def result(self) -> Result | None:
         """The stamped result, once written."""
-        found: Result | None = getattr(self, "_more", {}).get("result")
-        return found
+        return self._more.result if self._more is not None else None
 
     @property
     def origin(self) -> str:
-        return str(getattr(self, "_more", {}).get("origin", "timer"))
+        return self._more.origin if self._more is not None else "timer"
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds: so far inside the block, the region's duration after it."""
+        end = self._end
+        return (perf_counter() if end is None else end) - self.start
 
     def __enter__(self) -> Timer:
+        if self.flags:
+            self._open()
         self.start = perf_counter()
         return self
 
@@ -621,99 +640,17 @@ class Timer:
         tb: TracebackType | None,
     ) -> None:
         self._end = perf_counter()
-        if exc_type is None:
-            rec = self._rec
-            pending = rec._pending
-            pending.append(self)
-            if len(pending) >= rec._buffer:
-                rec.flush()
-        else:
-            self._record_failure(exc)
-
-    async def __aenter__(self) -> Timer:
-        self.start = perf_counter()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._end = perf_counter()
-        if exc_type is None:
-            await asyncio.to_thread(self._rec._queue, self)  # a write: off the event loop
-        else:
-            await asyncio.to_thread(self._record_failure, exc)
-
-    def _record_failure(self, exc: BaseException | None) -> None:
-        """Queue this region as a failed result; the caller's exception stays the one raised
-        (a write error is added to it as a note, never put in its place)."""
-        self.extras()["failed"] = True
-        queue_failure(self._rec._queue, self, exc)
-
-    def to_result(self, offset: float) -> Result:
-        """The stamped result (``offset`` maps perf_counter to wall-clock time)."""
-        end = getattr(self, "_end", None)
-        if end is None:
-            raise InputError(f"timer {self.name!r} has not finished")
-        extras = getattr(self, "_more", {})
-        return self._rec.make_result(
-            self.name,
-            origin=extras.get("origin", "timer"),
-            params=self.params,
-            metrics=extras.get("metrics") or {},
-            wall_s=[end - self.start],
-            state_before=extras.get("before"),
-            state_after=extras.get("after"),
-            region=extras.get("region"),
-            at=_utc_stamp(end + offset),
-            failed=extras.get("failed", False),
-        )
-
-
-class WatchedTimer(Timer):
-    """A :class:`Timer` that also reads the volatile state and memory around its region,
-    before its clock starts and after it stops."""
-
-    __slots__ = ()
-
-    def __init__(self, recorder: Recorder, name: str, /, **params: Any) -> None:
-        Timer.__init__(self, recorder, name, **params)
-        self.extras().setdefault("flags", recorder._flags)
-
-    def _open(self) -> None:
-        extras = self._more
-        flags = extras["flags"]
-        extras["before"], extras["region"] = self._rec.watch_open(flags & STATE, flags & MEMORY)
-
-    def _close(self) -> None:
-        extras = self._more
-        extras["after"], extras["region"] = self._rec.watch_close(
-            extras["flags"] & STATE, extras.get("region")
-        )
-
-    def __enter__(self) -> Timer:
-        self._open()
-        self.start = perf_counter()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._end = perf_counter()
-        self._close()
+        if self.flags:
+            self._close()
         if exc_type is None:
             self._rec._queue(self)
         else:
             self._record_failure(exc)
 
     async def __aenter__(self) -> Timer:
-        # Reading state may block (NVML, files): keep it off the event loop.
-        await asyncio.to_thread(self._open)
+        if self.flags:
+            # Reading state may block (NVML, files): keep it off the event loop.
+            await asyncio.to_thread(self._open)
         self.start = perf_counter()
         return self
 
@@ -724,25 +661,58 @@ class WatchedTimer(Timer):
         tb: TracebackType | None,
     ) -> None:
         self._end = perf_counter()
-        await asyncio.to_thread(self._close)
+        if self.flags:
+            await asyncio.to_thread(self._close)
         if exc_type is None:
-            await asyncio.to_thread(self._rec._queue, self)
+            await asyncio.to_thread(self._rec._queue, self)  # a write: off the event loop
         else:
             await asyncio.to_thread(self._record_failure, exc)
 
+    def _open(self) -> None:
+        more = self.extras()
+        more.before, more.region = self._rec.watch_open(self.flags & STATE, self.flags & MEMORY)
 
+    def _close(self) -> None:
+        more = self.extras()
+        more.after, more.region = self._rec.watch_close(self.flags & STATE, more.region)
+
+    def _record_failure(self, exc: BaseException | None) -> None:
+        """Queue this region as a failed result; the caller's exception stays the one raised
+        (a write error is added to it as a note, never put in its place)."""
+        self.extras().failed = True
+        queue_failure(self._rec._queue, self, exc)
+
+    def to_result(self, offset: float) -> Result:
+        """The stamped result (``offset`` maps perf_counter to wall-clock time)."""
+        end = self._end
+        if end is None:
+            raise InputError(f"timer {self.name!r} has not finished")
+        more = self._more or TimerExtras()
+        return self._rec.make_result(
+            self.name,
+            origin=more.origin,
+            params=self.params,
+            metrics=more.metrics,
+            wall_s=[end - self.start],
+            state_before=more.before,
+            state_after=more.after,
+            region=more.region,
+            at=_utc_stamp(end + offset),
+            failed=more.failed,
+        )
+
+
+@attrs.define(eq=False)
 class Lap:
     """One repetition of a :class:`Series`: ``with lap:`` (or ``async with lap:``).
 
     A lap whose block raises records its series as failed (see :meth:`Series.fail`)."""
 
-    __slots__ = ("_end", "_series", "metrics", "start", "warmup")
-
-    def __init__(self, warmup: bool, series: Series | None = None) -> None:
-        self.warmup = warmup
-        self.metrics: dict[str, float] = {}
-        self._end: float | None = None
-        self._series = series
+    warmup: bool
+    _series: Series | None = None
+    metrics: dict[str, float] = attrs.Factory(dict)
+    start: float = attrs.field(init=False)
+    _end: float | None = attrs.field(init=False, default=None)
 
     @property
     def elapsed(self) -> float:
@@ -941,9 +911,8 @@ def _decorate(
         return rec
 
     def make_timer(rec: Recorder) -> Timer:
-        timer = Timer(rec, label, **frozen)
-        timer.watch(rec.flags(state, memory))
-        timer.extras()["origin"] = "timed"
+        timer = Timer(rec, label, dict(frozen), rec.flags(state, memory))
+        timer.extras().origin = "timed"
         return timer
 
     if inspect.iscoroutinefunction(fn):
@@ -999,15 +968,13 @@ def _decorate(
     return wrapper
 
 
+@attrs.define(eq=False)
 class CallLog:
     """One @timed function's calls waiting to be written: ``[start, end, start, end...]``."""
 
-    __slots__ = ("name", "params", "times")
-
-    def __init__(self, name: str, params: dict[str, Any]) -> None:
-        self.name = name
-        self.params = params
-        self.times: list[float] = []
+    name: str
+    params: dict[str, Any]
+    times: list[float] = attrs.Factory(list)
 
     def drain(self) -> list[tuple[tuple[str, dict[str, Any]], float, float]]:
         """The complete pairs so far, removed (pairs appended meanwhile stay)."""
