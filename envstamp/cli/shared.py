@@ -111,16 +111,7 @@ def read_input(path: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
 
 
 def load_input(path: str) -> Document:
-    """A manifest, envelope or results log named on the command line (``-``: stdin), through
-    the fast loader of diff and compare."""
-    from envstamp.diffing.load import load_bytes
-
-    return load_bytes(read_input(path), source=path)
-
-
-def load_document_input(path: str) -> Document:
-    """A manifest, envelope or results log named on the command line (``-``: stdin), through
-    the loader of record."""
+    """A manifest, envelope or results log named on the command line (``-``: stdin)."""
     from envstamp.documents import document_from_bytes
 
     return document_from_bytes(read_input(path), source=path)

@@ -23,11 +23,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envstamp.cli.shared import load_document_input
+    from envstamp.cli.shared import load_input
     from envstamp.manifest.serialize import to_json
     from envstamp.output import render
 
-    doc = load_document_input(args.file)
+    doc = load_input(args.file)
     if args.require_valid:
         from envstamp.cli.verify import require_valid
 

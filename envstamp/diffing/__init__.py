@@ -8,8 +8,7 @@ speed gap.
 * ``setups`` - a results log's results grouped by the manifest they ran under;
 * ``results`` - test matching, speed ratios with spread, the headline;
 * ``differ`` - :func:`~envstamp.diffing.differ.diff`, two inputs in, one report out;
-* ``compare`` - many inputs, the fields that vary across them;
-* ``load`` - the fast loader of plain manifests for diff and compare.
+* ``compare`` - many inputs, the fields that vary across them.
 
 Modules are imported on first use; rendering lives in ``envstamp.output``.
 """

@@ -68,13 +68,9 @@ def as_document(value: Input, *, verify: bool = True) -> Document:
     if isinstance(value, Manifest):
         return Document("manifest", value, "<manifest>")
     if isinstance(value, (str, os.PathLike)):
-        if verify:
-            from envstamp.diffing.load import load
-
-            return load(os.fspath(value))
         from envstamp.documents import load_document
 
-        return load_document(os.fspath(value), verify=False)
+        return load_document(os.fspath(value), verify=verify)
     raise TypeError(f"cannot diff a {type(value).__name__}")
 
 

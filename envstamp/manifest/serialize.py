@@ -312,12 +312,98 @@ def check_schema(schema: Any, *, expected: str = SCHEMA_NAME, major: int = SCHEM
 
 def manifest_from_data(data: Any, *, what: str = "manifest") -> Manifest:
     """A Manifest from parsed JSON: schema checked first, then every field's type and range
-    (:func:`check_fields`), then structure."""
+    (:func:`check_fields`), then structure.
+
+    Every manifest (plain, in an envelope, in a results log) is loaded here.  A manifest that
+    fits the model exactly is built by :func:`exact_structure`; anything else - a value of
+    the wrong type, a missing field, a negative exit code - takes the checks and the
+    converter, which accept it or say why not.
+    """
     if not isinstance(data, dict):
         raise InputError(f"{what} is not a JSON object")
     check_schema(data.get("schema"))
+    exact = exact_structure(data, Manifest)
+    if exact is not None:
+        return exact
     check_fields(data, Manifest, what=what)
     return structure(data, Manifest, what=what)
+
+
+# ------------------------------------------------------------- exact structure, no cattrs
+
+
+class _Declined(Exception):  # noqa: N818 - control flow, never seen by users
+    """The value is not in the exact happy case; the checks and the converter decide."""
+
+
+def exact_structure(data: Any, cls: type[T]) -> T | None:
+    """What :func:`check_fields` + :func:`structure` build from ``data``, built from the
+    model's fields directly - or None where ``data`` is not exactly what the model holds.
+
+    The one speed measure of loading (docs/decisions.md, "Writing JSON without cattrs"):
+    importing cattrs and generating its structure code costs ``envstamp diff A B`` about
+    40 ms.  It accepts only values both would accept and builds what the converter builds
+    (a test holds them equal); it never explains a refusal - the converter's path does.
+    """
+    try:
+        return _exact_object(cls, data)  # type: ignore[no-any-return]
+    except (_Declined, TypeError, ValueError, OverflowError, InputError):
+        # A declined value, or a class's own check refusing it (the converter reports it).
+        return None
+
+
+def _exact_object(cls: Any, data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise _Declined
+    fields = _model_fields(cls)
+    values = {name: _exact_value(info[0], data[name]) for name, info in fields.items()
+              if name in data}
+    if any(info[2] and name not in values for name, info in fields.items()):
+        raise _Declined  # a required field is missing
+    return cls(**values)
+
+
+def _exact_value(tp: Any, item: Any) -> Any:
+    """One JSON value as ``tp``, exactly as the checks and the converter take it."""
+    if tp is str or tp is bool:
+        if type(item) is not tp:
+            raise _Declined
+        return item
+    if tp is int:
+        if type(item) is not int or not 0 <= item <= MAX_SAFE_INT:
+            raise _Declined  # counts and sizes (a signed field's negative: the converter)
+        return item
+    if tp is float:
+        if type(item) is int or (type(item) is float and math.isfinite(item)):
+            return float(item)  # OverflowError for an int beyond a double: declined
+        raise _Declined
+    if tp is Any:
+        return item
+    origin = typing.get_origin(tp)
+    if origin is types.UnionType or origin is typing.Union:
+        options = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        if item is None and len(options) < len(typing.get_args(tp)):
+            return None
+        if len(options) != 1:
+            raise _Declined  # several types could fit: the converter's business
+        return _exact_value(options[0], item)
+    if origin is list:
+        if type(item) is not list:
+            raise _Declined
+        (inner,) = typing.get_args(tp)
+        return [_exact_value(inner, x) for x in item]
+    if origin is dict:
+        key_type, inner = typing.get_args(tp)
+        if type(item) is not dict or key_type is not str:
+            raise _Declined
+        return {key: _exact_value(inner, x) for key, x in item.items()}
+    if origin is typing.Literal:
+        if type(item) is not str or item not in typing.get_args(tp):
+            raise _Declined
+        return item
+    if attrs.has(tp):
+        return _exact_object(tp, item)
+    raise _Declined
 
 
 def check_fields(data: Any, cls: type, *, what: str = "document") -> None:
@@ -554,10 +640,13 @@ def _identity_of_data(value: Any, tp: Any) -> Any:
 
 
 @functools.cache
-def _model_fields(cls: type) -> dict[str, tuple[Any, bool]]:
-    """name -> (type, volatile) of an attrs class's fields, types resolved."""
+def _model_fields(cls: type) -> dict[str, tuple[Any, bool, bool]]:
+    """name -> (type, volatile, required) of an attrs class's fields, types resolved."""
     hints = typing.get_type_hints(cls)
-    return {a.name: (hints[a.name], bool(a.metadata.get("volatile"))) for a in attrs.fields(cls)}
+    return {
+        a.name: (hints[a.name], bool(a.metadata.get("volatile")), a.default is attrs.NOTHING)
+        for a in attrs.fields(cls)
+    }
 
 
 def _attrs_class(tp: Any) -> type | None:
