@@ -66,9 +66,11 @@ def test_base64_keys_with_a_slash_are_judged_whole() -> None:
     keys = [base64.b64encode(rng.randbytes(30)).decode() for _ in range(3000)]
     with_slash = [k for k in keys if "/" in k]
     assert len(with_slash) > 1000
-    for key in with_slash:
-        if looks_random(key.replace("/", "+")):
-            assert redact_value(key) == REDACTED, key
+    judged = [key for key in with_slash if looks_random(key.replace("/", "+"))]
+    # most of them read as random (994 of 1392 with this seed): the loop below checks keys
+    assert len(judged) > 900
+    for key in judged:
+        assert redact_value(key) == REDACTED, key
 
 
 SEGMENT = st.text(string.ascii_lowercase + string.digits + "_-.", min_size=1, max_size=19)
