@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from envstamp.errors import ParseError
-from envstamp.manifest.model import Gpu
+from envstamp.manifest.model import Gpu, Sections
 from envstamp.parsers.pci import (
     AMD_VENDOR_ID,
     device_id_text,
@@ -250,3 +250,13 @@ def _link_now(value: object) -> tuple[int | None, int | None]:
     if not match:
         return None, None
     return pcie_gen_from_speed(f"{match.group(1)} GT/s"), int(match.group(2))
+
+
+def parse_amd_smi_kind(text: str) -> Sections:
+    """Kind ``amd-smi-json``."""
+    return {"gpus": parse_amd_smi(text)}
+
+
+def parse_rocm_smi_kind(text: str) -> Sections:
+    """Kind ``rocm-smi-json``."""
+    return {"gpus": parse_rocm_smi(text)}

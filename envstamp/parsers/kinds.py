@@ -19,7 +19,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "lscpu": ("envstamp.parsers.cpu:parse_lscpu_kind", "lscpu"),
     "sysctl": ("envstamp.parsers.cpu:parse_sysctl_kind", "sysctl hw machdep (macOS)"),
     "system-profiler": (
-        "envstamp.probes.gpu.apple:parse_system_profiler_kind",
+        "envstamp.parsers.system_profiler:parse_system_profiler_kind",
         "system_profiler SPHardwareDataType SPDisplaysDataType -json",
     ),
     "nvidia-smi-xml": ("envstamp.parsers.nvidia_smi:parse_xml_kind", "nvidia-smi -q -x"),
@@ -34,14 +34,14 @@ KINDS: dict[str, tuple[str, str]] = {
         "nvidia-smi --version",
     ),
     "nvidia-smi-table": ("envstamp.parsers.nvidia_smi_text:parse_table_kind", "nvidia-smi"),
-    "rocm-smi-json": ("envstamp.probes.gpu.amd:parse_rocm_smi_kind", "rocm-smi ... --json"),
-    "amd-smi-json": ("envstamp.probes.gpu.amd:parse_amd_smi_kind", "amd-smi static --json"),
+    "rocm-smi-json": ("envstamp.parsers.amd_smi:parse_rocm_smi_kind", "rocm-smi ... --json"),
+    "amd-smi-json": ("envstamp.parsers.amd_smi:parse_amd_smi_kind", "amd-smi static --json"),
     "windows-gpu": (
-        "envstamp.probes.gpu.windows:parse_windows_gpu_kind",
+        "envstamp.parsers.windows_gpu:parse_windows_gpu_kind",
         "Get-CimInstance Win32_VideoController / wmic ... /format:list",
     ),
-    "sycl-ls": ("envstamp.probes.gpu.intel:parse_sycl_ls_kind", "sycl-ls"),
-    "vulkaninfo": ("envstamp.probes.gpu.intel:parse_vulkaninfo_kind", "vulkaninfo --summary"),
+    "sycl-ls": ("envstamp.parsers.sycl_ls:parse_sycl_ls_kind", "sycl-ls"),
+    "vulkaninfo": ("envstamp.parsers.vulkaninfo:parse_vulkaninfo_kind", "vulkaninfo --summary"),
     "llama-version": (
         "envstamp.probes.llm.llamacpp:parse_llama_version_kind",
         "llama-cli --version / llama-server --version / a llama.cpp start-up log",

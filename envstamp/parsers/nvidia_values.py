@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from envstamp.manifest.model import Gpu, GpuState
+from envstamp.manifest.model import Gpu, GpuState, ProbeStatus
 from envstamp.parsers.textutil import clean, to_bool, to_float, to_int
 
 Raw = Mapping[str, Any]
@@ -354,3 +354,16 @@ def driver_failure(text: str) -> str | None:
     """nvidia-smi's "couldn't communicate with the NVIDIA driver" line, when present."""
     match = DRIVER_FAILURE.search(text)
     return match.group().strip() if match else None
+
+
+def smi_failure(text: str) -> tuple[ProbeStatus, str] | None:
+    """(status, detail) when nvidia-smi's own words say it failed: the driver is not loaded,
+    no devices, or insufficient permissions; None when they say nothing of the kind."""
+    message = driver_failure(text)
+    if message:
+        return "absent", f"driver not loaded: {message}"
+    if NO_DEVICES.search(text):
+        return "absent", "nvidia-smi: No devices were found"
+    if re.search(r"insufficient permissions", text, re.IGNORECASE):
+        return "permission", "nvidia-smi: insufficient permissions"
+    return None

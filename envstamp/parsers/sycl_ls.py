@@ -138,3 +138,8 @@ def parse_sycl_ls(text: str) -> Sections:
     if opencl is not None:
         sections["runtimes"] = Runtimes(opencl=opencl)
     return sections
+
+
+def parse_sycl_ls_kind(text: str) -> Sections:
+    """Kind ``sycl-ls``: every GPU it lists (of any vendor) and the OpenCL version."""
+    return parse_sycl_ls(text)

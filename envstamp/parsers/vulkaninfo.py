@@ -100,3 +100,8 @@ def parse_vulkaninfo(text: str) -> Sections:
     if instance is not None:
         sections["runtimes"] = Runtimes(vulkan_instance=instance.group(1))
     return sections
+
+
+def parse_vulkaninfo_kind(text: str) -> Sections:
+    """Kind ``vulkaninfo``: every hardware GPU it lists and the Vulkan instance version."""
+    return parse_vulkaninfo(text)

@@ -9,32 +9,18 @@ costs one directory listing, a few small reads and two PATH look-ups, and spawns
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.manifest.model import Gpu, Sections, fill_missing
-from envstamp.manifest.records import FrozenRecord, frozen_record
-from envstamp.parsers.pci import (
-    AMD_VENDOR_ID,
-    bus_id_from_location,
-    device_id_text,
-    gfx_target,
-    pcie_gen_from_speed,
-)
-from envstamp.parsers.textutil import key_values, to_int
+from envstamp.manifest.model import Gpu, fill_missing
+from envstamp.parsers.drm import DrmDevice, PcieLink, parse_pp_dpm_pcie
+from envstamp.parsers.kfd import KfdNode, parse_kfd_properties
+from envstamp.parsers.pci import AMD_VENDOR_ID, device_id_text
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.gpu.consolidate import normalize_bus_id
-from envstamp.probes.gpu.drm import (
-    DrmDevice,
-    PcieLink,
-    drm_devices,
-    pcie_link,
-    read_int,
-    read_value,
-)
+from envstamp.probes.gpu.drm import drm_devices, pcie_link, read_int, read_value
 
 if TYPE_CHECKING:
     from envstamp.runner import Runner
@@ -42,7 +28,6 @@ if TYPE_CHECKING:
 # What a parser may raise on an unseen tool version (ParseError, or a bug it did not foresee).
 PARSE_FAILURES = (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError)
 
-_DPM_PCIE = r"^\s*\d+:\s*([\d.]+)\s*GT/s,?\s*x(\d+)(.*)$"
 _POWER_FILES = ("power1_cap", "power1_cap_default", "power1_cap_max")
 KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
 AMDGPU_MODULE_VERSION = "/sys/module/amdgpu/version"
@@ -60,50 +45,7 @@ ROCM_SMI_ARGS = (
 )
 
 
-# ----------------------------------------------------------------------------- parse kinds
-
-
-# The tools' parsers are imported only where a tool ran: a machine without AMD pays nothing.
-
-
-def parse_amd_smi_kind(text: str) -> Sections:
-    """Kind ``amd-smi-json``."""
-    from envstamp.parsers.amd_smi import parse_amd_smi
-
-    return {"gpus": parse_amd_smi(text)}
-
-
-def parse_rocm_smi_kind(text: str) -> Sections:
-    """Kind ``rocm-smi-json``."""
-    from envstamp.parsers.amd_smi import parse_rocm_smi
-
-    return {"gpus": parse_rocm_smi(text)}
-
-
 # ----------------------------------------------------------------------------------- sysfs
-
-
-@frozen_record
-class KfdNode(FrozenRecord):
-    """What the KFD topology says of one GPU node."""
-
-    bus_id: str | None
-    architecture: str | None
-    compute_units: int | None
-
-
-def parse_kfd_properties(text: str) -> KfdNode | None:
-    """A GPU node of /sys/class/kfd/kfd/topology/nodes/N/properties; None for CPU nodes."""
-    values = dict(key_values(text.splitlines(), sep=" "))
-    architecture = gfx_target(values.get("gfx_target_version"))
-    if architecture is None:
-        return None
-    simds, per_cu = to_int(values.get("simd_count")), to_int(values.get("simd_per_cu"))
-    return KfdNode(
-        bus_id=bus_id_from_location(values.get("domain", "0"), values.get("location_id")),
-        architecture=architecture,
-        compute_units=simds // per_cu if simds and per_cu else None,
-    )
 
 
 def kfd_nodes(runner: Runner) -> dict[str, KfdNode]:
@@ -127,27 +69,6 @@ def _power_caps(runner: Runner, device_path: str) -> tuple[float | None, ...]:
     base = f"{device_path}/hwmon/{hwmons[0]}"
     micro = [read_int(runner, f"{base}/{name}") for name in _POWER_FILES]
     return tuple(round(m / 1e6, 3) if m else None for m in micro)
-
-
-def parse_pp_dpm_pcie(text: str) -> PcieLink | None:
-    """amdgpu's PCIe DPM levels ("1: 16.0GT/s, x16 619Mhz *"): the top level is the link the
-    driver will use (capped by the slot), the starred one the link now.  More telling than the
-    endpoint's own link attributes, which on cards with a built-in switch describe that."""
-    levels: list[tuple[int, int, bool]] = []
-    for line in text.splitlines():
-        match = re.match(_DPM_PCIE, line, re.IGNORECASE)
-        gen = pcie_gen_from_speed(f"{match.group(1)} GT/s") if match else None
-        if match and gen is not None:
-            levels.append((gen, int(match.group(2)), "*" in match.group(3)))
-    if not levels:
-        return None
-    now = next(((g, w) for g, w, active in levels if active), (None, None))
-    return PcieLink(
-        gen_max=max(g for g, _, _ in levels),
-        width_max=max(w for _, w, _ in levels),
-        gen_current=now[0],
-        width_current=now[1],
-    )
 
 
 def _link(runner: Runner, device_path: str) -> PcieLink:

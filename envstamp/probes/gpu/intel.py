@@ -17,9 +17,10 @@ import attrs
 
 from envstamp.errors import ParseError
 from envstamp.manifest.model import Gpu, Runtimes, Sections, fill_missing
+from envstamp.parsers.drm import DrmDevice
 from envstamp.parsers.pci import INTEL_VENDOR_ID, device_id_text
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
-from envstamp.probes.gpu.drm import DrmDevice, drm_devices, read_int
+from envstamp.probes.gpu.drm import drm_devices, read_int
 
 if TYPE_CHECKING:
     from envstamp.runner import Runner
@@ -41,16 +42,6 @@ def _parser(target: str) -> Callable[[str], Sections]:
     module, _, function = target.partition(":")
     parse: Callable[[str], Sections] = getattr(importlib.import_module(module), function)
     return parse
-
-
-def parse_sycl_ls_kind(text: str) -> Sections:
-    """Kind ``sycl-ls``: every GPU it lists (of any vendor) and the OpenCL version."""
-    return _parser(TOOLS[0][2])(text)
-
-
-def parse_vulkaninfo_kind(text: str) -> Sections:
-    """Kind ``vulkaninfo``: every hardware GPU it lists and the Vulkan instance version."""
-    return _parser(TOOLS[1][2])(text)
 
 
 def sysfs_gpu(runner: Runner, index: int, device: DrmDevice) -> Gpu:

@@ -16,13 +16,13 @@ when NVML answered, so a recording carries both sources and they can be compared
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envstamp.manifest.model import PROBE_STATUSES, Runtimes, Sections, Volatile
+from envstamp.parsers.nvidia_proc import parse_proc_version
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure, failure_from, first_ok
 
 if TYPE_CHECKING:
@@ -56,15 +56,6 @@ _MAX_FIELD_RETRIES = 4
 # NVML's first call initialises the driver for every GPU: seconds on a multi-GPU machine without
 # the persistence daemon.  It gets this long at least (the capture deadline still caps it).
 NVML_INIT_TIMEOUT = 4.0
-
-_PROC_DRIVER = r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+\.\d+(?:\.\d+)?)\b"
-
-
-def parse_proc_version(text: str) -> str | None:
-    """Driver version from /proc/driver/nvidia/version ("NVRM version: ... Module 550.54.14")."""
-    match = re.search(_PROC_DRIVER, text)  # compiled on first use: GPU-less machines never do
-    return match.group(1) if match else None
-
 
 # ------------------------------------------------------------------------------ presence
 
@@ -157,17 +148,10 @@ class _InvalidFieldError(Exception):
 
 def _output_failure(result: CommandResult) -> ProbeFailure | None:
     """What nvidia-smi's own words say went wrong, if anything."""
-    from envstamp.parsers.nvidia_values import NO_DEVICES, driver_failure
+    from envstamp.parsers.nvidia_values import smi_failure
 
-    text = result.output
-    message = driver_failure(text)
-    if message:
-        return ProbeFailure("absent", f"driver not loaded: {message}")
-    if NO_DEVICES.search(text):
-        return ProbeFailure("absent", "nvidia-smi: No devices were found")
-    if re.search(r"insufficient permissions", text, re.IGNORECASE):
-        return ProbeFailure("permission", "nvidia-smi: insufficient permissions")
-    return None
+    failed = smi_failure(result.output)
+    return ProbeFailure(*failed) if failed is not None else None
 
 
 class _Smi:

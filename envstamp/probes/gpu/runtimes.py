@@ -9,7 +9,6 @@ prints it from gpu_intel; the NVIDIA driver's CUDA version from gpu_nvidia.
 
 from __future__ import annotations
 
-import json
 import ntpath
 import posixpath
 import re
@@ -19,10 +18,20 @@ import attrs
 
 from envstamp.manifest.model import Runtimes
 from envstamp.manifest.records import FrozenRecord, frozen_record
+from envstamp.parsers.runtime_versions import (
+    VERSION_PATTERN,
+    newest_version,
+    parse_cuda_version_json,
+    parse_cuda_version_txt,
+    parse_cudnn_header,
+    parse_hip_version_file,
+    parse_hipconfig_version,
+    parse_nvcc_version,
+    parse_rocm_version_file,
+    version_in_name,
+)
 from envstamp.parsers.textutil import clean
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
-
-_VERSION = r"\d+(?:\.\d+)+"
 
 
 @frozen_record
@@ -32,84 +41,6 @@ class Found(FrozenRecord):
     field: str
     version: str
     source: str
-
-
-# --------------------------------------------------------------------------- pure parsers
-
-
-def parse_cuda_version_json(text: str) -> str | None:
-    """cuda/version.json: {"cuda": {"version": "12.4.1"}, ...}."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    cuda = data.get("cuda") if isinstance(data, dict) else None
-    version = cuda.get("version") if isinstance(cuda, dict) else None
-    return clean(version) if isinstance(version, str) else None
-
-
-def parse_cuda_version_txt(text: str) -> str | None:
-    """cuda/version.txt (toolkits up to 11.0): "CUDA Version 11.0.228"."""
-    match = re.search(rf"CUDA Version\s+({_VERSION})", text)
-    return match.group(1) if match else None
-
-
-def parse_nvcc_version(text: str) -> str | None:
-    """ "Cuda compilation tools, release 12.4, V12.4.131" -> "12.4.131"."""
-    match = re.search(rf"release\s+{_VERSION},\s*V({_VERSION})", text)
-    if match:
-        return match.group(1)
-    match = re.search(rf"release\s+({_VERSION})", text)
-    return match.group(1) if match else None
-
-
-def parse_cudnn_header(text: str) -> str | None:
-    """CUDNN_MAJOR / CUDNN_MINOR / CUDNN_PATCHLEVEL defines -> "9.1.0"."""
-    parts = []
-    for name in ("MAJOR", "MINOR", "PATCHLEVEL"):
-        match = re.search(rf"^\s*#\s*define\s+CUDNN_{name}\s+(\d+)", text, re.M)
-        if match is None:
-            return None
-        parts.append(match.group(1))
-    return ".".join(parts)
-
-
-def version_in_name(name: str, pattern: str) -> str | None:
-    """The version a file or folder name carries, e.g. libcudnn.so.9.1.0 -> "9.1.0"."""
-    match = re.search(pattern, name)
-    return match.group(1) if match else None
-
-
-def parse_hip_version_file(text: str) -> str | None:
-    """HIP's version file (KEY=value) -> "6.1.40093-bd86f1708", as hipconfig prints it."""
-    values = {}
-    for line in text.splitlines():
-        key, found, value = line.partition("=")
-        if found:
-            values[key.strip()] = value.strip()
-    parts = [values.get(f"HIP_VERSION_{p}") for p in ("MAJOR", "MINOR", "PATCH")]
-    if not all(p and p.isdigit() for p in parts):
-        return None
-    version = ".".join(p for p in parts if p)
-    githash = values.get("HIP_VERSION_GITHASH")
-    return f"{version}-{githash}" if githash else version
-
-
-def parse_hipconfig_version(text: str) -> str | None:
-    """ ``hipconfig --version`` prints the version alone: "6.1.40093-bd86f1708"."""
-    match = re.search(rf"({_VERSION}(?:-[0-9a-zA-Z]+)?)", text)
-    return match.group(1) if match else None
-
-
-def parse_rocm_version_file(text: str) -> str | None:
-    """/opt/rocm/.info/version: "6.1.2-119" (the first line, as printed)."""
-    first = clean(text.strip().splitlines()[0]) if text.strip() else None
-    return first if first and re.match(r"\d+\.\d+", first) else None
-
-
-def _newest(names: list[str], pattern: str) -> str | None:
-    versions = [v for v in (version_in_name(n, pattern) for n in names) if v]
-    return max(versions, key=lambda v: [int(p) for p in re.findall(r"\d+", v)], default=None)
 
 
 # ----------------------------------------------------------------------------- the finder
@@ -176,7 +107,7 @@ def cuda_roots(f: Finder) -> list[str]:
     candidates = f.env_dirs("CUDA_HOME", "CUDA_PATH")
     if f.windows:
         base = "C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA"
-        newest = _newest(f.runner.list_dir(base) or [], r"^v(\d+\.\d+)$")
+        newest = newest_version(f.runner.list_dir(base) or [], r"^v(\d+\.\d+)$")
         if newest:
             candidates.append(f.join(base, f"v{newest}"))
     else:
@@ -210,7 +141,7 @@ def nvcc_dist_info(f: Finder, root: str) -> Found | None:
     folder = f.join(root, "dist-info")
     names = f.runner.list_dir(folder) or []
     pattern = r"^nvidia_cuda_nvcc(?:_cu\d+)?-(\d+\.\d+(?:\.\d+)*)\.dist-info$"
-    version = _newest(names, pattern)
+    version = newest_version(names, pattern)
     if version is None:
         return None
     return Found("", version, f.join(folder, f"nvidia_cuda_nvcc-{version}.dist-info"))
@@ -229,7 +160,7 @@ def find_cudnn(f: Finder, roots: list[str]) -> Found | None:
     if found or f.windows:
         return found
     libraries = [f.join(d, f"libcudnn.so.{major}") for d in lib_dirs for major in (9, 8, 7)]
-    return f.linked_version(libraries, rf"libcudnn\.so\.({_VERSION})$")
+    return f.linked_version(libraries, rf"libcudnn\.so\.({VERSION_PATTERN})$")
 
 
 def rocm_roots(f: Finder) -> list[str]:
@@ -248,7 +179,7 @@ def find_rocm(f: Finder, roots: list[str]) -> Found | None:
     for root in roots:
         resolved = f.runner.realpath(root)
         name = f.path.basename(resolved.rstrip("\\/"))
-        version = version_in_name(name, rf"^(?:rocm-)?({_VERSION})$")
+        version = version_in_name(name, rf"^(?:rocm-)?({VERSION_PATTERN})$")
         if version:
             return Found("", version, resolved)
     return None
@@ -271,11 +202,11 @@ def find_vulkan(f: Finder) -> Found | None:
     """The loader's versioned file name (libvulkan.so.1 -> libvulkan.so.1.3.275), else the SDK."""
     if f.ctx.system == "Darwin":
         paths = [f"{d}/libvulkan.1.dylib" for d in ("/usr/local/lib", "/opt/homebrew/lib")]
-        found = f.linked_version(paths, rf"libvulkan\.({_VERSION})\.dylib$")
+        found = f.linked_version(paths, rf"libvulkan\.({VERSION_PATTERN})\.dylib$")
     elif not f.windows:
         dirs = [f"/usr/lib/{f.triplet}", "/usr/lib64", "/usr/lib", "/usr/local/lib"]
         paths = [f"{d}/libvulkan.so.1" for d in dirs]
-        found = f.linked_version(paths, rf"libvulkan\.so\.({_VERSION})$")
+        found = f.linked_version(paths, rf"libvulkan\.so\.({VERSION_PATTERN})$")
     else:
         found = None
     if found:
@@ -304,7 +235,7 @@ def find_oneapi(f: Finder) -> Found | None:
             version = version_in_name(target, r"^(\d{4}(?:\.\d+)+)$")
             if version:
                 return Found("", version, f"{compiler} (latest -> {target})")
-        newest = _newest(names, r"^(\d{4}(?:\.\d+)+)$")
+        newest = newest_version(names, r"^(\d{4}(?:\.\d+)+)$")
         if newest:
             return Found("", newest, compiler)
     return None
