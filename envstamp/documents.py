@@ -58,13 +58,13 @@ def document_from_bytes(data: bytes, *, source: str, verify: bool = True) -> Doc
 
 def plain_manifest_document(manifest: Manifest, source: str, data: Any = None) -> Document:
     """A plain manifest loaded from a file: its identity digest is recomputed, and one that
-    does not match what is stored reads "invalid: edited after capture ..." (issue 12)."""
-    from envstamp.manifest.document import Document
+    does not match what is stored is EDITED, "invalid: edited after capture ..." (issue 12)."""
+    from envstamp.manifest.document import Document, Status, Verification
     from envstamp.manifest.serialize import checked_identity
 
     manifest, edited = checked_identity(manifest, data)
-    signature = f"invalid: {edited}" if edited else "unsigned"
-    return Document("manifest", manifest, source, signature=signature)
+    verification = Verification(Status.EDITED, message=edited) if edited else Verification()
+    return Document("manifest", manifest, source, verification=verification)
 
 
 def _as_text(data: bytes, source: str) -> str:

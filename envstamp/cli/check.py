@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from envstamp.cli.verify import require_valid
 
     # A tampered or edited baseline always fails (exit 1) before anything is captured.
-    require_valid([(baseline.source, baseline.signature)], strict=args.require_valid)
+    require_valid([baseline], strict=args.require_valid)
     now = Document("manifest", capture_like(baseline.manifest, args), "now (captured by check)")
     report = diff(baseline, now)
     emit_report(shareable_report(baseline, now, report, args), args)

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.require_valid:
         from envstamp.cli.verify import require_valid
 
-        require_valid([(i.source, i.signature) for i in report.inputs], strict=True)
+        require_valid(inputs, strict=True)
     if args.format == "json":
         from envstamp.output.diff_render import to_json
 

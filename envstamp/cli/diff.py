@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.require_valid:
         from envstamp.cli.verify import require_valid
 
-        require_valid([(d.source, d.signature) for d in (doc_a, doc_b)], strict=True)
+        require_valid([doc_a, doc_b], strict=True)
     report = diff(doc_a, doc_b)
     shown = report
     if args.format == "markdown" and not args.no_redact:

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if args.require_valid:
         from envstamp.cli.verify import require_valid
 
-        require_valid([(args.file, doc.signature)], strict=True)
+        require_valid([doc], strict=True)
     manifest = doc.manifest
     if args.format == "json":
         if doc.kind == "results":  # every setup with its results (show.v1.schema.json)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from envstamp.manifest.document import Document
     from envstamp.signing.verify import Verified
 
 
@@ -189,21 +190,19 @@ def add_require_valid_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def require_valid(inputs: list[tuple[str, str]], *, strict: bool) -> None:
+def require_valid(inputs: list[Document], *, strict: bool) -> None:
     """CheckFailed (exit 1) naming the first input that fails.
 
-    ``inputs`` are (source, signature) as the loaders label them ("verified...",
-    "unsigned", "not verified...", "partly signed...", "invalid: ...").  An invalid input
-    (tampered, edited after capture) always fails; with ``strict`` so does every input that
-    is not verified.
+    An invalid input (tampered, edited after capture) always fails; with ``strict`` so does
+    every input that is not verified (unsigned, partly signed, not checked).
     """
     from envstamp.errors import CheckFailed
 
-    for source, signature in inputs:
-        if signature.startswith("invalid"):
-            raise CheckFailed(f"{source}: {signature}")
-        if strict and not signature.startswith("verified"):
+    for doc in inputs:
+        if doc.verification.failed:
+            raise CheckFailed(f"{doc.source}: {doc.signature}")
+        if strict and not doc.verification.verified:
             raise CheckFailed(
-                f"{source} is not verified ({signature}); --require-valid accepts only "
-                "inputs that verify with a trusted key"
+                f"{doc.source} is not verified ({doc.signature}); --require-valid accepts "
+                "only inputs that verify with a trusted key"
             )

@@ -40,7 +40,7 @@ from envstamp.diffing.model import (
     Verification,
     diff_schema,
 )
-from envstamp.manifest.document import Document
+from envstamp.manifest.document import Document, Status
 from envstamp.manifest.model import Manifest
 
 __all__ = [
@@ -74,16 +74,20 @@ def as_document(value: Input, *, verify: bool = True) -> Document:
     raise TypeError(f"cannot diff a {type(value).__name__}")
 
 
+# A partly signed log and a signed input nobody checked are alike "not verified".
+_VERIFICATION: dict[Status, Verification] = {
+    Status.VERIFIED: "verified",
+    Status.UNSIGNED: "unsigned",
+    Status.INVALID: "failed",
+    Status.EDITED: "failed",
+    Status.PARTLY_SIGNED: "not verified",
+    Status.NOT_CHECKED: "not verified",
+}
+
+
 def verification_of(doc: Document) -> Verification:
-    """verified | unsigned | not verified | failed, from the loader's signature note."""
-    signature = (doc.signature or "unsigned").strip().lower()
-    if signature.startswith("verified"):
-        return "verified"
-    if signature.startswith("unsigned"):
-        return "unsigned"
-    if signature.startswith(("invalid", "failed", "bad")):
-        return "failed"
-    return "not verified"
+    """verified | unsigned | not verified | failed, from the loader's verification."""
+    return _VERIFICATION[doc.verification.status]
 
 
 def input_info(doc: Document, side: str) -> InputInfo:
@@ -95,7 +99,7 @@ def input_info(doc: Document, side: str) -> InputInfo:
         note=doc.note,
         verification=verification_of(doc),
         signature=doc.signature,
-        signers=list(doc.signers),
+        signers=list(doc.verification.signers),
         captured_at=manifest.captured_at,
         identity_digest=manifest.identity_digest,
         manifest_schema=manifest.schema,

@@ -93,7 +93,7 @@ def shown_log(doc: Any) -> ShownLog:
     ] or [ShownSetup(index=1, identity_digest=doc.manifest.identity_digest,
                      captured_at=doc.manifest.captured_at, manifest=unstructure(doc.manifest))]
     return ShownLog(source=doc.source, log_schema=LOG_SCHEMA, signature=doc.signature,
-                    signers=list(doc.signers), results=len(doc.results), setups=setups)
+                    signers=list(doc.verification.signers), results=len(doc.results), setups=setups)
 
 
 def result_line(result: Any) -> dict[str, Any]:

@@ -317,34 +317,36 @@ def load_envelope_document(data: bytes, *, source: str, verify: bool) -> Documen
     """A Document from an envelope's bytes; the manifest comes from the verified payload.
 
     With ``verify`` and no trusted key anywhere, or with ``verify=False``, the payload is
-    decoded strictly but marked "not verified"; a bad signature is reported as "invalid: ...".
+    decoded strictly but NOT_CHECKED ("not verified"); a bad signature is INVALID, a signed
+    manifest whose contents no longer match its identity digest EDITED.
     """
-    from envstamp.manifest.document import Document
+    from envstamp.manifest.document import Document, Status, Verification
 
-    signature, signers = "not verified", []
+    verification = Verification(Status.NOT_CHECKED)
     statement: dict[str, Any] | None = None
     if verify:
         try:
             verified = verify_envelope(data)
         except NoTrustedKeysError:
-            signature = "not verified (no trusted key)"
+            verification = Verification(Status.NOT_CHECKED, message="no trusted key")
         except CheckFailed as exc:
-            signature = f"invalid: {exc}"
+            verification = Verification(Status.INVALID, message=str(exc))
         else:
-            statement, signature, signers = verified.statement, "verified", verified.keyids
+            statement = verified.statement
+            verification = Verification(Status.VERIFIED, signers=tuple(verified.keyids))
     if statement is None:
         statement, claimed = _decode_unverified(data, source)
-        if not signature.startswith("invalid"):
-            signers = claimed
+        if not verification.failed:
+            verification = attrs.evolve(verification, signers=tuple(claimed))
     raw, results = _manifest_data(statement, source)
     from envstamp.manifest.serialize import checked_identity, manifest_from_data
 
     manifest, edited = checked_identity(manifest_from_data(raw, what=source), raw)
-    if edited and not signature.startswith("invalid"):
-        signature = f"invalid: signed, but {edited}"
-    return Document(
-        "envelope", manifest, source, results=results, signature=signature, signers=signers
-    )
+    if edited and not verification.failed:
+        verification = attrs.evolve(
+            verification, status=Status.EDITED, message=f"signed, but {edited}"
+        )
+    return Document("envelope", manifest, source, results=results, verification=verification)
 
 
 def _decode_unverified(data: bytes, source: str) -> tuple[dict[str, Any], list[str]]:

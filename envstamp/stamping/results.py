@@ -36,7 +36,7 @@ from envstamp.manifest.model import Manifest, Volatile, field, list_field
 from envstamp.stamping import chainlog
 
 if TYPE_CHECKING:
-    from envstamp.manifest.document import Document
+    from envstamp.manifest.document import Document, Verification
     from envstamp.signing.keys import PublicKey, SigningKey
 
 LOG_SCHEMA = "envstamp.results/1"
@@ -1535,15 +1535,14 @@ def _parse_log(
 
 def load_results_document(text: str, *, source: str, verify: bool = True) -> Document:
     """A :class:`~envstamp.manifest.document.Document` of a results log (``show``, ``diff``)."""
-    from envstamp.manifest.document import Document
+    from envstamp.manifest.document import Document, Status, Verification
 
     data = text.encode("utf-8")
-    signature, signers = "not verified", []
+    verification = Verification(Status.NOT_CHECKED)
     report = None
     if verify:
         report = verify_log(data, allow_open=True, name=source)
-        signature = results_signature(report)
-        signers = list(report.covered) if report.intact else []
+        verification = results_verification(report)
     edits: list[str] = []
     manifests, results = _parse_log(data, source, edits)
     if report is not None and report.signatures_checked:
@@ -1551,34 +1550,41 @@ def load_results_document(text: str, *, source: str, verify: bool = True) -> Doc
         # an unsigned number with signed ones (None, the default: nothing was checked).
         for position, result in enumerate(results):
             result.signed_by = report.signed_by(position)
-    if edits and not signature.startswith("invalid"):
-        signature = f"invalid: {edits[0]}"
+    if edits and not verification.failed:
+        verification = attrs.evolve(verification, status=Status.EDITED, message=edits[0])
     if not manifests:
         raise InputError(f"{source}: a results log without any manifest")
     manifest = results[0].manifest if results else next(iter(manifests.values()))
     assert manifest is not None
-    return Document(
-        "results", manifest, source, results=results, signature=signature, signers=signers
-    )
+    return Document("results", manifest, source, results=results, verification=verification)
 
 
-def results_signature(report: LogReport) -> str:
-    """A log's verification in a few words, for ``show`` and ``diff``.
+def results_verification(report: LogReport) -> Verification:
+    """A log's verification, for ``show`` and ``diff``.
 
-    "verified" only when every result is covered by a valid signed head; a log with
-    results that nothing covers reads "partly signed" or "unsigned", never "verified".
+    VERIFIED only when every result is covered by a valid signed head; a log with results
+    that nothing covers is PARTLY_SIGNED or UNSIGNED, never VERIFIED.
     """
+    from envstamp.manifest.document import Status, Verification
+
+    signers = tuple(report.covered) if report.intact else ()
     if report.problems:
-        return f"invalid: {report.problems[0]}"
+        return Verification(Status.INVALID, signers, message=report.problems[0])
     if not report.signatures_checked:
-        return "not verified (no trusted key)"
+        return Verification(Status.NOT_CHECKED, signers, message="no trusted key")
     coverage = report.coverage_text(explain=False)
     if report.results_unsigned == 0:
-        state = "" if report.closed else "; the log is not closed"
-        return f"verified: {coverage}{state}"
-    if report.results_signed:
-        return f"partly signed: {coverage}"
-    return f"unsigned: {coverage}"
+        status = Status.VERIFIED
+        coverage += "" if report.closed else "; the log is not closed"
+    else:
+        status = Status.PARTLY_SIGNED if report.results_signed else Status.UNSIGNED
+    return Verification(
+        status,
+        signers,
+        results_signed=report.results_signed,
+        results=report.results,
+        message=coverage,
+    )
 
 
 def is_results_log(data: bytes) -> bool:

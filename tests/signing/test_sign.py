@@ -15,6 +15,7 @@ import rfc8785
 from envstamp.cli.main import main
 from envstamp.documents import load_document
 from envstamp.errors import CheckFailed, InputError
+from envstamp.manifest.document import Status, Verification
 from envstamp.manifest.serialize import identity_digest, manifest_from_data, to_json, unstructure
 from envstamp.signing import dsse, keys, sign, verify
 from tests.sign_support import p256_key, payload_of, rfc_key, sample_manifest, write_public
@@ -190,7 +191,9 @@ def test_document_from_a_verified_envelope(tmp_path: Path) -> None:
     envelope = sign.sign_manifest(manifest)  # default key: trusted
     doc = load_document(str(_write(tmp_path / "e.json", envelope)))
     assert (doc.kind, doc.signature) == ("envelope", "verified")
-    assert doc.signers == [envelope["signatures"][0]["keyid"]]
+    assert doc.verification == Verification(
+        Status.VERIFIED, signers=(envelope["signatures"][0]["keyid"],)
+    )
     assert doc.manifest == manifest
     assert "signed envelope (verified)" in doc.note
 
@@ -199,7 +202,8 @@ def test_document_without_a_trusted_key(tmp_path: Path) -> None:
     envelope = sign.sign_manifest(sample_manifest(), rfc_key(0))
     doc = load_document(str(_write(tmp_path / "e.json", envelope)))
     assert doc.signature == "not verified (no trusted key)"
-    assert doc.signers == [rfc_key(0).keyid]  # as claimed
+    assert doc.verification.status is Status.NOT_CHECKED
+    assert doc.verification.signers == (rfc_key(0).keyid,)  # as claimed
     assert doc.manifest == sample_manifest()
 
 
@@ -208,13 +212,17 @@ def test_document_with_a_bad_signature(tmp_path: Path) -> None:
     envelope = sign.sign_manifest(sample_manifest(), rfc_key(0))
     doc = load_document(str(_write(tmp_path / "e.json", envelope)))
     assert doc.signature.startswith("invalid: ")
-    assert doc.signers == []
+    assert doc.verification.status is Status.INVALID and doc.verification.failed
+    assert doc.verification.signers == ()
 
 
 def test_document_unverified_on_request(tmp_path: Path) -> None:
     envelope = sign.sign_manifest(sample_manifest())
     doc = load_document(str(_write(tmp_path / "e.json", envelope)), verify=False)
     assert doc.signature == "not verified"
+    assert doc.verification == Verification(
+        Status.NOT_CHECKED, signers=(envelope["signatures"][0]["keyid"],)
+    )
 
 
 def test_document_of_a_detached_envelope_is_refused(tmp_path: Path) -> None:
