@@ -584,9 +584,6 @@ class Manifest(Record):
     )
 
 
-SECTION_TYPES: dict[str, Any] = {a.name: a.type for a in attrs.fields(Manifest)}
-
-
 def fill_missing(primary: Any, secondary: Any) -> Any:
     """Return ``primary`` with its unknown fields taken from ``secondary`` (same class).
 

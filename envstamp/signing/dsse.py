@@ -14,7 +14,6 @@ from envstamp.errors import InputError
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_BASE = "https://envstamp.dev/"
 MANIFEST_PREDICATE = "https://envstamp.dev/manifest/v1"
 ARTIFACT_PREDICATE = "https://envstamp.dev/artifact/v1"
 MANIFEST_SUBJECT = "manifest"

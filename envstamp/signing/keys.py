@@ -217,20 +217,6 @@ def _spki_der(key: Any, algorithm: str) -> bytes:
     )
 
 
-def keyid_of(key: PublicKey | SigningKey | bytes | Any) -> str:
-    """Lowercase hex sha256 of the DER SubjectPublicKeyInfo.
-
-    Takes a PublicKey, a SigningKey, DER SubjectPublicKeyInfo bytes or a ``cryptography`` key.
-    """
-    if isinstance(key, (PublicKey, SigningKey)):
-        return key.keyid
-    if isinstance(key, (bytes, bytearray)):
-        return hashlib.sha256(bytes(key)).hexdigest()
-    if hasattr(key, "public_key") and not hasattr(key, "verify"):
-        key = key.public_key()
-    return PublicKey(key).keyid
-
-
 # ---------------------------------------------------------------------------- PEM parsing
 
 

@@ -52,8 +52,13 @@ def test_keyid_is_sha256_of_der_spki() -> None:
     key = rfc_key(0)
     spki = bytes.fromhex("302a300506032b6570032100" + RFC8032[0][1])
     assert key.keyid == KEYID_KEY1 == hashlib.sha256(spki).hexdigest()
-    assert keys.keyid_of(spki) == KEYID_KEY1
-    assert keys.keyid_of(key.public_key.crypto_key) == KEYID_KEY1
+    assert keys.load_public_key(_pem(spki)).keyid == KEYID_KEY1
+    assert keys.PublicKey(key.public_key.crypto_key).keyid == KEYID_KEY1
+
+
+def _pem(der: bytes) -> bytes:
+    body = base64.b64encode(der)
+    return b"-----BEGIN PUBLIC KEY-----\n" + body + b"\n-----END PUBLIC KEY-----\n"
 
 
 def test_pae_matches_the_dsse_spec_example() -> None:
