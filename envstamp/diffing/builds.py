@@ -27,7 +27,7 @@ folded the same way, so its change reads like a llama.cpp build change.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from envstamp.diffing import rules
@@ -512,8 +512,3 @@ def _engine(manifest: Any, name: str) -> Any:
 
 def _engine_summary(engine: Any) -> dict[str, Any]:
     return {key: getattr(engine, key, None) for key in ENGINE_IDENTITY}
-
-
-def options_of(found: Iterable[Difference], under: str) -> list[Difference]:
-    """The findings that sit beneath ``under`` (for the views)."""
-    return [d for d in found if d.under == under]

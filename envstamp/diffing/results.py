@@ -45,7 +45,6 @@ THROUGHPUT_METRICS = (
     "pp_tps",
 )
 THROUGHPUT_SUFFIXES = ("_per_s", "_per_second", "_tps", "_ts", "/s")
-TIME_METRICS = ("wall_s", "wall_time_s", "seconds", "time_s", "duration_s")
 
 # Identifiers within one log (a llama-server request's task_id): they find the result again
 # in that log and say nothing of how it ran, so they neither match tests nor differ.
@@ -512,13 +511,6 @@ def param_report(a: ResultView, b: ResultView) -> tuple[list[Difference], list[D
         detail = rules.detail_for(rule, x, y)
         changed.append(make_difference(rule, spot, x, y, change=change, detail=detail))
     return changed, unknown
-
-
-def param_differences(test: str, a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
-    """Parameters of one test that differ, known on both sides (exact values)."""
-    view_a = ResultView(test, a, "", True, [], None)
-    view_b = ResultView(test, b, "", True, [], None)
-    return param_report(view_a, view_b)[0]
 
 
 def _tol(name: str, a: ResultView, b: ResultView, side: str) -> float | None:

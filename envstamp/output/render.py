@@ -51,12 +51,6 @@ def _mib(value: int | None) -> str | None:
     return None if value is None else human_bytes(value * 1024 * 1024)
 
 
-def _num(value: float | None, unit: str) -> str | None:
-    if value is None:
-        return None
-    return f"{value:g} {unit}"
-
-
 # ------------------------------------------------------------------------------ sections
 
 

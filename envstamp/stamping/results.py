@@ -16,9 +16,7 @@ file; :func:`load_results` returns the results, each with its ``.manifest``.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import math
 import os
 import re
@@ -47,7 +45,6 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _HEADER_START = chainlog.PREFIX + chainlog.GENESIS.encode() + b'","kind":"log"'
 # Byte positions of the manifest reference in result and manifest lines (fixed layout).
 _RESULT_REF = chainlog.KIND_START + len(b'result","manifest_digest":"')
-_MANIFEST_REF = chainlog.KIND_START + len(b'manifest","manifest_digest":"')
 _DIGEST_LEN = len("sha256:") + 64
 
 
@@ -1621,14 +1618,3 @@ def results_schema() -> dict[str, Any]:
     }
     schema["required"] = ["prev", "kind", *schema.get("required", [])]
     return schema
-
-
-def iter_lines_json(data: bytes) -> Iterable[dict[str, Any]]:
-    """Every complete line of a log as JSON (tests and tools)."""
-    for line in data.split(b"\n")[:-1]:
-        yield json.loads(line)
-
-
-def envelope_payload(envelope: Mapping[str, Any]) -> bytes:
-    """The raw payload bytes of an envelope (tests)."""
-    return base64.b64decode(str(envelope["payload"]))

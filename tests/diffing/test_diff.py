@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -133,10 +134,13 @@ def test_frontend_bundled_runtime_version() -> None:
 
 
 def test_results_params_change_is_high() -> None:
-    from envstamp.diffing.results import param_differences
+    from envstamp.diffing.results import compare_results
 
-    found = param_differences("tg128", {"n_gpu_layers": 99, "n_threads": 16},
-                              {"n_gpu_layers": 20, "n_threads": 8})
+    def test(params: dict[str, int]) -> dict[str, Any]:
+        return {"name": "tg128", "params": params, "metrics": {"tokens_per_s": 40.0}}
+
+    found = compare_results([test({"n_gpu_layers": 99, "n_threads": 16})],
+                            [test({"n_gpu_layers": 20, "n_threads": 8})]).differences
     assert [(d.path, d.impact) for d in found] == [
         ("tests[tg128].params.n_gpu_layers", "high"),
         ("tests[tg128].params.n_threads", "high"),
