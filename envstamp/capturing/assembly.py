@@ -13,7 +13,9 @@ from envstamp.probes.context import Outcome
 
 
 def combine(first: Any, second: Any) -> Any:
-    """Merge two contributions to one section: lists concatenate, the first value wins."""
+    """Merge two contributions to one section: lists concatenate, the first value wins.
+
+    Any section's value: a list, a mapping, an attrs class of the model or a plain value."""
     if first is None:
         return second
     if second is None:

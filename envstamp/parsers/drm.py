@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
-from envstamp.manifest.records import FrozenRecord, frozen_record
+import attrs
+
+from envstamp.manifest.records import FrozenRecord
 from envstamp.parsers.pci import hex_id, pcie_gen_from_speed
 from envstamp.parsers.textutil import to_int
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class DrmDevice(FrozenRecord):
     """A PCI display device the kernel's DRM layer knows."""
 
@@ -25,7 +27,7 @@ class DrmDevice(FrozenRecord):
     driver: str | None = None
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class PcieLink(FrozenRecord):
     """A PCIe link as sysfs reports it."""
 

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from envstamp.errors import ParseError
+from envstamp.manifest.model import ModelFile
 
 MAGIC = b"GGUF"
 # Bound what a header may claim, so absurd counts fail fast instead of allocating.
@@ -283,3 +284,16 @@ def _tensor_elements(reader: _Reader, count: int) -> int | None:
         reader.unpack("Q")  # data offset
         total += elements
     return total if count else None
+
+
+def apply_header(model: ModelFile, header: GgufHeader, *, keep_name: bool = False) -> ModelFile:
+    """The model entry with what its GGUF header says."""
+    return attrs.evolve(
+        model,
+        format="gguf",
+        format_version=header.version,
+        name=model.name if keep_name and model.name else header.name,
+        architecture=header.architecture,
+        quantization=header.quantization,
+        parameters=header.parameters,
+    )

@@ -3,12 +3,14 @@ location, gfx target and compute units."""
 
 from __future__ import annotations
 
-from envstamp.manifest.records import FrozenRecord, frozen_record
+import attrs
+
+from envstamp.manifest.records import FrozenRecord
 from envstamp.parsers.pci import bus_id_from_location, gfx_target
 from envstamp.parsers.textutil import key_values, to_int
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class KfdNode(FrozenRecord):
     """What the KFD topology says of one GPU node."""
 

@@ -43,7 +43,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "sycl-ls": ("envstamp.parsers.sycl_ls:parse_sycl_ls_kind", "sycl-ls"),
     "vulkaninfo": ("envstamp.parsers.vulkaninfo:parse_vulkaninfo_kind", "vulkaninfo --summary"),
     "llama-version": (
-        "envstamp.probes.llm.llamacpp:parse_llama_version_kind",
+        "envstamp.parsers.llamacpp_log:parse_llama_version_kind",
         "llama-cli --version / llama-server --version / a llama.cpp start-up log",
     ),
     "llama-bench": (
@@ -70,34 +70,34 @@ KINDS: dict[str, tuple[str, str]] = {
         "envstamp.parsers.llama_server:parse_metrics_kind",
         "llama-server GET /metrics (Prometheus text, with --metrics)",
     ),
-    "ollama-version": ("envstamp.probes.llm.ollama:parse_ollama_version_kind", "ollama --version"),
+    "ollama-version": ("envstamp.parsers.ollama:parse_ollama_version_kind", "ollama --version"),
     "ollama-api-version": (
-        "envstamp.probes.llm.ollama:parse_ollama_api_version_kind",
+        "envstamp.parsers.ollama:parse_ollama_api_version_kind",
         "GET /api/version",
     ),
-    "ollama-ps": ("envstamp.probes.llm.ollama:parse_ollama_ps_kind", "ollama ps"),
+    "ollama-ps": ("envstamp.parsers.ollama:parse_ollama_ps_kind", "ollama ps"),
     "ollama-server-log": (
-        "envstamp.probes.llm.ollama:parse_ollama_server_log_kind",
+        "envstamp.parsers.ollama_log:parse_ollama_server_log_kind",
         "Ollama's server log (journalctl -u ollama, ~/.ollama/logs/server.log)",
     ),
-    "lms-version": ("envstamp.probes.llm.lmstudio:parse_lms_version_kind", "lms version"),
-    "lms-ps": ("envstamp.probes.llm.lmstudio:parse_lms_ps_kind", "lms ps"),
-    "lms-ls": ("envstamp.probes.llm.lmstudio:parse_lms_ls_kind", "lms ls"),
+    "lms-version": ("envstamp.parsers.lmstudio:parse_lms_version_kind", "lms version"),
+    "lms-ps": ("envstamp.parsers.lmstudio:parse_lms_ps_kind", "lms ps"),
+    "lms-ls": ("envstamp.parsers.lmstudio:parse_lms_ls_kind", "lms ls"),
     "lmstudio-backends": (
-        "envstamp.probes.llm.lmstudio:parse_backends_kind",
+        "envstamp.parsers.lmstudio:parse_backends_kind",
         "LM Studio backend preferences JSON",
     ),
     "lmstudio-runtime": (
-        "envstamp.probes.llm.lmstudio:parse_runtime_manifest_kind",
+        "envstamp.parsers.lmstudio:parse_runtime_manifest_kind",
         "an LM Studio runtime's backend-manifest.json",
     ),
-    "koboldcpp": ("envstamp.probes.llm.engines:parse_koboldcpp_kind", "koboldcpp start-up banner"),
+    "koboldcpp": ("envstamp.parsers.koboldcpp:parse_koboldcpp_kind", "koboldcpp start-up banner"),
     "llamafile-version": (
-        "envstamp.probes.llm.engines:parse_llamafile_version_kind",
+        "envstamp.parsers.llamafile:parse_llamafile_version_kind",
         "llamafile --version",
     ),
     "vllm-version": (
-        "envstamp.probes.llm.engines:parse_vllm_version_kind",
+        "envstamp.parsers.vllm:parse_vllm_version_kind",
         "vllm --version or its API-server start-up line",
     ),
 }

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 import attrs
 
 from envstamp.errors import ParseError
-from envstamp.manifest.model import LlamaCppBuild, LlamaDevice
+from envstamp.manifest.model import LlamaCppBuild, LlamaDevice, Sections
 from envstamp.parsers.textutil import clean, collapse, to_int
 
 # Backend names as logs spell them (lower case) -> the vocabulary's spelling.
@@ -654,3 +654,8 @@ def build_from_state(state: _State) -> LlamaCppBuild:
         backends=list(state.backends) or None,  # a text naming no backend says nothing of them
         devices=[dev.to_model() for dev in state.devices],
     )
+
+
+def parse_llama_version_kind(text: str) -> Sections:
+    """Kind ``llama-version``: --version output or a start-up log -> {"llamacpp": [build]}."""
+    return {"llamacpp": [parse_llama_log(text)]}

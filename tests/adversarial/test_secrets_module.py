@@ -24,8 +24,10 @@ from envstamp.manifest.secrets import (
     redact_key,
     redact_value,
 )
+from envstamp.parsers import frontend_text
+from envstamp.parsers import ollama as ollama_parsers
 from envstamp.probes.context import ProbeContext, ProbeFailure
-from envstamp.probes.llm import frontend_util, ollama
+from envstamp.probes.llm import ollama
 from envstamp.probes.llm.llamacpp_build import strip_credentials as strip_git_remote
 from envstamp.probes.system import env
 from envstamp.runner import Runner
@@ -70,8 +72,10 @@ def test_env_probe_drops_the_issue_names_even_when_allow_listed() -> None:
 
 def test_ollama_settings_share_the_rule() -> None:
     values: dict[str, str | None] = {"OLLAMA_PASS": "x", "OLLAMA_PW": "y", "OLLAMA_DEBUG": "1"}
-    assert ollama.settings_from(values, ollama.secret_name_rule()) == {"OLLAMA_DEBUG": "1"}
-    assert ollama.secret_name_rule() is is_secret_name
+    assert ollama_parsers.settings_from(values, ollama_parsers.secret_name_rule()) == {
+        "OLLAMA_DEBUG": "1"
+    }
+    assert ollama_parsers.secret_name_rule() is is_secret_name
 
 
 # ----------------------------------------------------------------------------------- values
@@ -253,7 +257,7 @@ def test_argv_values_after_secret_flags_are_redacted() -> None:
 
 
 def test_frontend_and_git_helpers_call_the_module() -> None:
-    assert frontend_util.strip_credentials("user:pw@host:11434") == "host:11434"
+    assert frontend_text.strip_credentials("user:pw@host:11434") == "host:11434"
     remote = "https://user:p/SECRET@github.com/ggml-org/llama.cpp.git"
     assert strip_git_remote(remote) == "https://github.com/ggml-org/llama.cpp.git"
 

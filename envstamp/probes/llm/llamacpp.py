@@ -1,13 +1,14 @@
 """Probe ``llamacpp``: every llama.cpp build on this machine -> {"llamacpp": [LlamaCppBuild]}.
 
-Where builds are found and how each is described lives in :mod:`llamacpp_build`; the banner
-and log parser in :mod:`llamacpp_log`.  This module stays tiny and imports them only once a
-build is in sight: with no llama.cpp installed the probe costs a few ``which`` calls.
+Where builds are found and how each is described lives in :mod:`llamacpp_build`; the
+banner and log parser in :mod:`envstamp.parsers.llamacpp_log`.  This module stays tiny and
+imports them only once a build is in sight: with no llama.cpp installed the probe costs a few
+``which`` calls.
 """
 
 from __future__ import annotations
 
-from envstamp.manifest.model import ProbeStatus, Sections
+from envstamp.manifest.model import ProbeStatus
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 
 PATH_NAMES = ("llama-cli", "llama-server", "llama-bench", "main")
@@ -44,8 +45,3 @@ def probe(ctx: ProbeContext) -> Outcome:
     )
 
 
-def parse_llama_version_kind(text: str) -> Sections:
-    """Kind ``llama-version``: --version output or a start-up log -> {"llamacpp": [build]}."""
-    from envstamp.parsers.llamacpp_log import parse_llama_log
-
-    return {"llamacpp": [parse_llama_log(text)]}

@@ -20,6 +20,7 @@ import ntpath
 import posixpath
 import re
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -28,7 +29,10 @@ from envstamp.manifest.model import GitInfo, LlamaCppBuild, ProbeStatus
 from envstamp.parsers.llamacpp_log import parse_llama_log
 from envstamp.parsers.textutil import clean
 from envstamp.probes.context import ProbeContext
-from envstamp.runner import Answer, CommandResult, Runner
+from envstamp.runner import CommandResult, Runner
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import GitAnswer
 
 PATH_NAMES = ("llama-cli", "llama-server", "llama-bench")
 # Binaries whose --version describes their build, best first (llama-bench has no --version,
@@ -163,7 +167,7 @@ def strip_credentials(url: str | None) -> str | None:
     return redact_value(text)
 
 
-def git_from_answer(answer: Answer) -> GitInfo | None:
+def git_from_answer(answer: GitAnswer) -> GitInfo | None:
     """GitInfo of a runner.git_info answer; None when the folder is no checkout."""
     if answer.get("status") != "ok":
         return None

@@ -10,20 +10,19 @@ manifests to its blob, whose file name already is its sha256: it is not hashed a
 
 from __future__ import annotations
 
-import json
 import ntpath
 import posixpath
-import re
 import sys
 import time
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, NamedTuple, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
 from envstamp.errors import ParseError
 from envstamp.manifest.model import ModelFile, ProbeStatus
+from envstamp.parsers.ollama_manifest import OllamaRef, model_layer_digest, parse_ollama_name
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 
 if TYPE_CHECKING:
@@ -33,12 +32,6 @@ if TYPE_CHECKING:
 FIRST_READ = 1 << 20
 HEADER_CAP = 64 << 20  # past this, a header is not believable (the biggest vocabularies: ~10 MB)
 PROGRESS_FROM_BYTES = 256 << 20
-OLLAMA_REGISTRY = "registry.ollama.ai"
-OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
-_OLLAMA_NAME = re.compile(r"^[A-Za-z0-9][\w.\-]*(?:/[\w.\-]+){0,2}(?::[\w.\-]+)?$")
-_SHA256 = re.compile(r"^sha256[:-]([0-9a-f]{64})$")
-
-
 # ---------------------------------------------------------------------------- GGUF header
 
 
@@ -69,69 +62,7 @@ def read_gguf(runner: Runner, path: str, size: int) -> GgufHeader | None:
             want = min(size, HEADER_CAP, max(need.needed, len(data) * 4))
 
 
-def apply_header(model: ModelFile, header: GgufHeader, *, keep_name: bool = False) -> ModelFile:
-    """The model entry with what its GGUF header says."""
-    return attrs.evolve(
-        model,
-        format="gguf",
-        format_version=header.version,
-        name=model.name if keep_name and model.name else header.name,
-        architecture=header.architecture,
-        quantization=header.quantization,
-        parameters=header.parameters,
-    )
-
-
 # -------------------------------------------------------------------------------- Ollama
-
-
-class OllamaRef(NamedTuple):
-    """An Ollama model name split into where its manifest lives."""
-
-    host: str
-    namespace: str
-    model: str
-    tag: str
-
-    @property
-    def display(self) -> str:
-        prefix = ""
-        if self.host != OLLAMA_REGISTRY:
-            prefix = f"{self.host}/{self.namespace}/"
-        elif self.namespace != "library":
-            prefix = f"{self.namespace}/"
-        return f"{prefix}{self.model}:{self.tag}"
-
-
-def parse_ollama_name(name: str) -> OllamaRef | None:
-    """ "llama3.2:3b" -> registry.ollama.ai/library/llama3.2/3b; None when not such a name."""
-    text = name.strip()
-    if not _OLLAMA_NAME.match(text) or text.endswith((".gguf", ".bin")):
-        return None
-    base, _, tag = text.partition(":")
-    parts = base.split("/")
-    if len(parts) == 1:
-        parts = [OLLAMA_REGISTRY, "library", *parts]
-    elif len(parts) == 2:
-        parts = [OLLAMA_REGISTRY, *parts]
-    return OllamaRef(parts[0], parts[1], parts[2], tag or "latest")
-
-
-def model_layer_digest(manifest_text: str) -> str | None:
-    """Hex sha256 of the model layer of an Ollama manifest (JSON)."""
-    try:
-        data = json.loads(manifest_text)
-    except ValueError:
-        raise ParseError("Ollama manifest is not JSON") from None
-    layers = data.get("layers") if isinstance(data, dict) else None
-    if not isinstance(layers, list):
-        raise ParseError("Ollama manifest has no layers")
-    for layer in layers:
-        if isinstance(layer, dict) and layer.get("mediaType") == OLLAMA_MODEL_LAYER:
-            match = _SHA256.match(str(layer.get("digest", "")))
-            if match:
-                return match.group(1)
-    return None
 
 
 def ollama_model_dirs(ctx: ProbeContext, paths: ModuleType) -> list[str]:
@@ -244,6 +175,8 @@ def describe_model(ctx: ProbeContext, given: str) -> tuple[ModelFile, str | None
     except ParseError as exc:
         header, problem = None, f"{given}: malformed GGUF: {exc}"
     if header is not None:
+        from envstamp.parsers.gguf import apply_header
+
         model = apply_header(model, header, keep_name=name is not None)
     if sha256 is None:
         sha256 = _hash(ctx, path, size)

@@ -1,4 +1,5 @@
-"""GGUF header reader and the models probe: files, Ollama names, hashing, progress."""
+"""The models probe: files, Ollama names resolved to their blobs, hashing, progress (the GGUF
+header reader's tests: tests/parsers/test_gguf.py; Ollama names: test_ollama_manifest.py)."""
 
 from __future__ import annotations
 
@@ -6,207 +7,24 @@ import hashlib
 import io
 import json
 import os
-import struct
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from envstamp import runner as runner_module
 from envstamp.capturing.capture import capture
-from envstamp.errors import ParseError
-from envstamp.parsers.gguf import ArraySummary, NeedMoreDataError, read_header
 from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
 from envstamp.probes.llm import model_file
-from envstamp.probes.llm.model_file import Progress, model_layer_digest, parse_ollama_name
+from envstamp.probes.llm.model_file import Progress
 from envstamp.probes.registry import PROBES
 from envstamp.runner import LiveRunner, ReplayRunner
+from tests.gguf_support import ARR, STR, U32, Gguf, llama_file
 
 HOSTS = Path(__file__).parents[1] / "fixtures" / "llamacpp" / "hosts"
 
-# ----------------------------------------------------------------- a tiny GGUF writer
-
-# value type ids of the GGUF spec
-U8, I8, U16, I16, U32, I32, F32, BOOL, STR, ARR, U64, I64, F64 = range(13)
-_FORMATS = {U8: "B", I8: "b", U16: "H", I16: "h", U32: "I", I32: "i", F32: "f", BOOL: "?",
-            U64: "Q", I64: "q", F64: "d"}  # fmt: skip
-
-
-class Gguf:
-    """Writes GGUF headers by the spec: v1 (32-bit counts), v2/v3, either byte order."""
-
-    def __init__(self, version: int = 3, endian: str = "<") -> None:
-        self.version = version
-        self.endian = endian
-        self.kv: list[tuple[str, int, Any]] = []
-        self.tensors: list[tuple[str, list[int]]] = []
-
-    def count(self, n: int) -> bytes:
-        return struct.pack(self.endian + ("I" if self.version == 1 else "Q"), n)
-
-    def string(self, text: str) -> bytes:
-        raw = text.encode()
-        return self.count(len(raw)) + raw
-
-    def value(self, kind: int, value: Any) -> bytes:
-        if kind == STR:
-            return self.string(value)
-        if kind == ARR:
-            item_kind, items = value
-            body = b"".join(self.value(item_kind, item) for item in items)
-            return struct.pack(self.endian + "I", item_kind) + self.count(len(items)) + body
-        return struct.pack(self.endian + _FORMATS[kind], value)
-
-    def add(self, key: str, kind: int, value: Any) -> Gguf:
-        self.kv.append((key, kind, value))
-        return self
-
-    def tensor(self, name: str, *dims: int) -> Gguf:
-        self.tensors.append((name, list(dims)))
-        return self
-
-    def header(self) -> bytes:
-        e = self.endian
-        out = [b"GGUF", struct.pack(e + "I", self.version)]
-        out += [self.count(len(self.tensors)), self.count(len(self.kv))]
-        for key, kind, value in self.kv:
-            out += [self.string(key), struct.pack(e + "I", kind), self.value(kind, value)]
-        for name, dims in self.tensors:
-            out += [self.string(name), struct.pack(e + "I", len(dims))]
-            out += [self.count(d) for d in dims]
-            out += [struct.pack(e + "IQ", 0, 0)]
-        return b"".join(out)
-
-    def file(self) -> bytes:
-        return self.header() + b"\0" * 256  # stands in for tensor data
-
-
-def llama_file(vocab: int = 300, **extra: Any) -> Gguf:
-    g = Gguf(**extra)
-    g.add("general.architecture", STR, "llama").add("general.name", STR, "Tiny Llama 1B")
-    g.add("general.file_type", U32, 15).add("general.size_label", STR, "1B")
-    g.add("llama.context_length", U32, 131072).add("llama.rope.freq_base", F32, 500000.0)
-    g.add("tokenizer.ggml.tokens", ARR, (STR, [f"tok{i}" for i in range(vocab)]))
-    g.add("tokenizer.ggml.scores", ARR, (F32, [0.5] * vocab))
-    g.add("tokenizer.ggml.add_bos_token", BOOL, True)
-    g.add("general.tags", ARR, (STR, ["text-generation", "tiny"]))
-    return g.tensor("token_embd.weight", 64, vocab).tensor("output_norm.weight", 64)
-
-
 # ------------------------------------------------------------------------------ header
-
-
-@pytest.mark.parametrize(("version", "endian"), [(3, "<"), (2, "<"), (1, "<"), (3, ">")])
-def test_header_fields_every_version_and_byte_order(version: int, endian: str) -> None:
-    header = read_header(llama_file(version=version, endian=endian).file())
-    assert header.version == version
-    assert header.big_endian is (endian == ">")
-    assert header.tensor_count == 2
-    assert header.architecture == "llama"
-    assert header.name == "Tiny Llama 1B"
-    assert header.size_label == "1B"
-    assert header.quantization == "Q4_K_M"
-    assert header.parameters == 64 * 300 + 64  # counted from the tensor infos
-    assert header.metadata["llama.context_length"] == 131072
-    assert header.metadata["tokenizer.ggml.add_bos_token"] is True
-    assert header.metadata["general.tags"] == ["text-generation", "tiny"]
-    assert header.metadata["tokenizer.ggml.tokens"] == ArraySummary("string", 300)
-    assert header.metadata["tokenizer.ggml.scores"] == ArraySummary("float32", 300)
-
-
-def test_every_value_type_and_nested_arrays() -> None:
-    g = Gguf()
-    values = [
-        (U8, 250), (I8, -5), (U16, 65000), (I16, -300), (U32, 4_000_000_000), (I32, -7),
-        (F32, 1.5), (BOOL, False), (U64, 2**40), (I64, -(2**40)), (F64, 0.25),
-    ]  # fmt: skip
-    for i, (kind, value) in enumerate(values):
-        g.add(f"k{i}", kind, value)
-    g.add("nested", ARR, (ARR, [(U8, [1, 2]), (STR, ["a"])]))
-    header = read_header(g.file())
-    assert [header.metadata[f"k{i}"] for i in range(len(values))] == [v for _, v in values]
-    assert header.metadata["nested"] == [[1, 2], ["a"]]
-    assert header.parameters is None  # no tensors, no stated count
-
-
-def test_stated_parameter_count_wins_and_file_types_are_named() -> None:
-    g = Gguf().add("general.parameter_count", U64, 8_030_261_248)
-    g.add("general.file_type", U32, 1024 | 7)
-    header = read_header(g.tensor("w", 2, 2).file())
-    assert header.parameters == 8_030_261_248
-    assert header.quantization == "Q8_0"  # the "guessed" bit is not part of the type
-    assert read_header(Gguf().add("general.file_type", U32, 999).file()).quantization == "type 999"
-    assert read_header(Gguf().add("general.file_type", STR, "Q4").file()).quantization is None
-
-
-def test_prefix_too_short_asks_for_more() -> None:
-    data = llama_file(vocab=70).file()
-    end = len(llama_file(vocab=70).header())
-    for cut in range(end):
-        with pytest.raises(NeedMoreDataError) as need:
-            read_header(data[:cut], file_size=len(data))
-        assert cut < need.value.needed <= end
-    assert read_header(data[:end], file_size=len(data)).tensor_count == 2
-
-
-def test_truncated_file_is_a_parse_error_at_every_length() -> None:
-    data = llama_file(vocab=70).header()
-    for cut in range(len(data)):
-        with pytest.raises(ParseError):
-            read_header(data[:cut])
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        (b"GGML" + bytes(60), "magic"),
-        (b"GGUF" + struct.pack("<I", 7) + bytes(16), "version 7"),
-        (b"GGUF" + struct.pack("<IQQ", 3, 0, 2**40), "believable"),
-        (b"GGUF" + struct.pack("<IQQ", 3, 2**40, 0), "believable"),
-        (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 2**60), "believable"),
-        (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"k"
-         + struct.pack("<IIQ", ARR, U64, 2**50), "believable"),
-        (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"k"
-         + struct.pack("<I", 77), "type 77"),
-    ],
-)
-def test_malformed_headers(data: bytes, message: str) -> None:
-    with pytest.raises(ParseError, match=message):
-        read_header(data + bytes(64))
-
-
-def test_absurd_dimensions() -> None:
-    g = Gguf()
-    g.tensors.append(("w", [1] * 9))
-    with pytest.raises(ParseError, match="dimensions"):
-        read_header(g.file())
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_random_bytes_raise_only_parse_error(tail: bytes) -> None:
-    for data in (tail, b"GGUF" + struct.pack("<I", 3) + tail, b"GGUF\x01\x00\x00\x00" + tail):
-        try:
-            header = read_header(data)
-        except ParseError:
-            continue
-        assert header.version in (1, 2, 3)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(0, 400), st.binary(min_size=1, max_size=8))
-def test_corrupted_valid_header_raises_only_parse_error(at: int, junk: bytes) -> None:
-    data = bytearray(llama_file().header())
-    at = at % len(data)
-    data[at : at + len(junk)] = junk
-    try:
-        header = read_header(bytes(data))
-    except ParseError:
-        return
-    assert isinstance(header.metadata, dict)
 
 
 # ------------------------------------------------------------------------- the probe
@@ -333,36 +151,6 @@ def test_progress_is_throttled() -> None:
 
 
 # ------------------------------------------------------------------------------ Ollama
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("llama3.2:3b", ("registry.ollama.ai", "library", "llama3.2", "3b", "llama3.2:3b")),
-        ("mistral", ("registry.ollama.ai", "library", "mistral", "latest", "mistral:latest")),
-        ("jdoe/coder:q4", ("registry.ollama.ai", "jdoe", "coder", "q4", "jdoe/coder:q4")),
-        ("hf.co/org/Repo-GGUF:Q4_K_M",
-         ("hf.co", "org", "Repo-GGUF", "Q4_K_M", "hf.co/org/Repo-GGUF:Q4_K_M")),
-    ],
-)
-def test_ollama_names(name: str, expected: tuple[str, ...]) -> None:
-    ref = parse_ollama_name(name)
-    assert ref is not None
-    assert (ref.host, ref.namespace, ref.model, ref.tag, ref.display) == expected
-
-
-@pytest.mark.parametrize("name", ["./m.gguf", "/abs/m.gguf", "m.gguf", "a/b/c/d", "C:\\m", ""])
-def test_paths_are_not_ollama_names(name: str) -> None:
-    assert parse_ollama_name(name) is None
-
-
-def test_ollama_manifest_layers() -> None:
-    layer = {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:" + "a" * 64}
-    assert model_layer_digest(json.dumps({"layers": [layer]})) == "a" * 64
-    assert model_layer_digest(json.dumps({"layers": []})) is None
-    for bad in ("", "[]", "{}", "not json"):
-        with pytest.raises(ParseError):
-            model_layer_digest(bad)
 
 
 def ollama_store(root: Path, data: bytes, name: str = "qwen2.5", tag: str = "7b") -> str:

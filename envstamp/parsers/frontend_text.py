@@ -1,0 +1,142 @@
+"""Text helpers the frontends' parsers share (Ollama, LM Studio, Jan, koboldcpp, llamafile,
+vLLM): lines, versions as tools print them, tables with aligned columns, strict JSON, and the
+``{"frontends": ...}`` fragment a frontend kind yields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from envstamp.errors import InputError, ParseError
+from envstamp.manifest.model import Frontends, Sections
+
+
+class LazyPattern:
+    """A regular expression compiled on first use.
+
+    A capture imports every probe module; compiling a dozen patterns at import would cost
+    milliseconds on machines that have none of these tools.
+    """
+
+    __slots__ = ("_compiled", "_flags", "_pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._pattern = pattern
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        """The compiled pattern."""
+        if self._compiled is None:
+            self._compiled = re.compile(self._pattern, self._flags)
+        return self._compiled
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.compiled.match(text)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text)
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self.compiled.sub(replacement, text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
+
+
+lazy = LazyPattern
+# A version as tools print it: 0.1.38, 1.75.2, 0.6.3.post1, 0.5.0-rc1, 2.4.1+cu124.
+VERSION = r"\d+(?:\.\d+)+(?:[-+._]?[A-Za-z][\w.+-]*)?"
+_VERSION_RE = lazy(rf"^v?({VERSION})$")
+_GAP = lazy(r"\S+(?: \S+)*")  # cells: runs of text separated by 2+ spaces
+
+
+def frontends(**values: Any) -> Sections:
+    """The ``{"frontends": Frontends(...)}`` fragment a frontend kind or probe yields."""
+    return {"frontends": Frontends(**values)}
+
+
+def lines_of(text: str) -> list[str]:
+    """Lines with CRLF, stray CRs and trailing spaces removed."""
+    return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+
+def require_text(text: str, what: str) -> str:
+    """The text, or ParseError when it is empty or binary."""
+    if not text or not text.strip():
+        raise ParseError(f"empty {what} output")
+    if "\x00" in text:
+        raise ParseError(f"{what}: binary data, not text")
+    return text
+
+
+def as_version(text: str | None) -> str | None:
+    """A bare version ("v0.0.47" -> "0.0.47") when the whole text is one, else None."""
+    if text is None:
+        return None
+    match = _VERSION_RE.match(text.strip())
+    return match.group(1) if match else None
+
+
+def cells(line: str) -> list[tuple[int, str]]:
+    """(start column, text) of each cell of a table row; cells are 2+ spaces apart."""
+    return [(m.start(), m.group()) for m in _GAP.finditer(line.replace("\t", "  "))]
+
+
+def row_by_header(header: list[tuple[int, str]], line: str) -> dict[str, str]:
+    """A table row as {column title: text}.
+
+    Cells map one to one when the counts agree; otherwise (empty cells, wide values) each
+    cell goes to the column its span overlaps most, the columns spanning from one title's
+    start to the next one's.
+    """
+    starts = [start for start, _ in header]
+    row = [piece for cell in cells(line) for piece in _split_at(cell, starts)]
+    titles = [title for _, title in header]
+    if len(row) == len(header):
+        return {title: text for title, (_, text) in zip(titles, row, strict=True)}
+    ends = [*starts[1:], 1 << 30]
+    found: dict[str, list[str]] = {}
+    for start, text in row:
+        end = start + len(text)
+        overlaps = [max(0, min(end, e) - max(start, s)) for s, e in zip(starts, ends, strict=True)]
+        best = max(range(len(overlaps)), key=lambda i: (overlaps[i], -i))
+        found.setdefault(titles[best], []).append(text)
+    return {title: " ".join(parts) for title, parts in found.items()}
+
+
+def _split_at(cell: tuple[int, str], starts: list[int]) -> list[tuple[int, str]]:
+    """A cell that runs into the next column with one space between (a value that filled
+    its column) split where that column's title starts."""
+    start, text = cell
+    pieces: list[tuple[int, str]] = []
+    for boundary in starts:
+        cut = boundary - start
+        if 0 < cut < len(text) and text[cut - 1] == " " and text[cut] != " ":
+            pieces.append((start, text[: cut - 1]))
+            start, text = boundary, text[cut:]
+    return [*pieces, (start, text)]
+
+
+def load_json(text: str, what: str) -> Any:
+    """Strict JSON, or ParseError with a one-line reason."""
+    from envstamp.manifest.serialize import parse_json_strict
+
+    require_text(text, what)
+    try:
+        return parse_json_strict(text.lstrip("\ufeff"), what=what)
+    except InputError as exc:
+        raise ParseError(str(exc)) from None
+
+
+def strip_credentials(value: str) -> str:
+    """A value (URL, host, setting) without credentials or tokens
+    (``envstamp.manifest.secrets``)."""
+    from envstamp.manifest.secrets import redact_value
+
+    return redact_value(value)

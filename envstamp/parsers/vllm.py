@@ -1,0 +1,37 @@
+"""``vllm --version`` (a bare version after any log lines) or the API server's start-up line."""
+
+from __future__ import annotations
+
+import re
+
+from envstamp.errors import ParseError
+from envstamp.manifest.model import Sections, VersionOnly
+from envstamp.parsers.frontend_text import (
+    VERSION,
+    as_version,
+    frontends,
+    lazy,
+    lines_of,
+    require_text,
+)
+
+_VLLM_LINE = lazy(
+    rf"vLLM\b[^\n]*?\bversion\s*[:=]?\s*v?({VERSION})|LLM engine \(v({VERSION})\)", re.IGNORECASE
+)
+
+
+def parse_vllm_version(text: str) -> VersionOnly:
+    """``vllm --version`` (a bare version after any log lines) or the API server's log."""
+    lines = [line for line in lines_of(require_text(text, "vllm --version")) if line.strip()]
+    for line in lines:
+        if found := _VLLM_LINE.search(line):
+            return VersionOnly(version=found.group(1) or found.group(2))
+    bare = [version for line in lines if (version := as_version(line))]
+    if bare:
+        return VersionOnly(version=bare[-1])
+    raise ParseError("no vLLM version in the output")
+
+
+def parse_vllm_version_kind(text: str) -> Sections:
+    """Kind ``vllm-version``."""
+    return frontends(vllm=parse_vllm_version(text))
