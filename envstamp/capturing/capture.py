@@ -27,7 +27,7 @@ from envstamp.probes.registry import PROBES
 from envstamp.runner import Runner, make_runner
 
 # Static results per (runner mode, options), so a second capture re-runs only volatile probes.
-_STATIC_MEMO: dict[Any, tuple[list[Outcome], list[ProbeRecord]]] = {}
+_STATIC_MEMO: dict[tuple[str, CaptureOptions], tuple[list[Outcome], list[ProbeRecord]]] = {}
 _MEMO_LOCK = threading.Lock()
 
 
@@ -39,7 +39,7 @@ def capture(
     replay: str | Sequence[str] | None = None,
     refresh: bool = False,
     on_stall: Callable[[], object] | None = None,
-    **option_values: Any,
+    **option_values: Any,  # CaptureOptions' fields, checked by its validators
 ) -> Manifest:
     """Fingerprint this machine (or a recorded one) into a :class:`Manifest`.
 

@@ -66,7 +66,7 @@ def check_named_inputs(
             if Path(value).expanduser().exists():
                 continue
             if option == "--model":
-                from envstamp.probes.llm.model_file import parse_ollama_name
+                from envstamp.parsers.ollama_manifest import parse_ollama_name
 
                 if parse_ollama_name(value) is not None:
                     continue

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import attrs
 
-from envstamp.manifest.records import Record, record
+from envstamp.manifest.records import Record
 
 SCHEMA_NAME = "envstamp.manifest"
 SCHEMA_MAJOR = 1
@@ -71,7 +71,7 @@ def utc_now() -> str:
 # --------------------------------------------------------------------------------------- host
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Host(Record):
     """Which machine this is.  Shareable output replaces these with salted hashes."""
 
@@ -88,7 +88,7 @@ class Host(Record):
 # ----------------------------------------------------------------------------------------- os
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class OperatingSystem(Record):
     """The operating system and what it runs in."""
 
@@ -114,7 +114,7 @@ class OperatingSystem(Record):
 # ---------------------------------------------------------------------------------------- cpu
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Cpu(Record):
     """The processor."""
 
@@ -145,7 +145,7 @@ class Cpu(Record):
 # ------------------------------------------------------------------------------------- memory
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Memory(Record):
     """System memory."""
 
@@ -158,7 +158,7 @@ class Memory(Record):
 # --------------------------------------------------------------------------------------- gpus
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Gpu(Record):
     """One GPU device, from whichever source described it best (``source``)."""
 
@@ -194,7 +194,7 @@ class Gpu(Record):
     source: str | None = field("Which tool described this device (nvml, nvidia-smi -q -x, ...).")
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class GpuState(Record):
     """A GPU's readings of the moment."""
 
@@ -219,7 +219,7 @@ class GpuState(Record):
 # ----------------------------------------------------------------------------------- runtimes
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Runtimes(Record):
     """Compute runtime versions, each a version string or null."""
 
@@ -238,7 +238,7 @@ class Runtimes(Record):
 # ----------------------------------------------------------------------------------- llama.cpp
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class LlamaDevice(Record):
     """A device a llama.cpp build reported at start-up."""
 
@@ -250,7 +250,7 @@ class LlamaDevice(Record):
     driver: str | None = field("Driver the backend names (Vulkan), where printed.")
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class GitInfo(Record):
     """A source checkout."""
 
@@ -261,7 +261,7 @@ class GitInfo(Record):
     remote: str | None = field("origin URL with credentials stripped.")
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class LlamaCppBuild(Record):
     """One llama.cpp build found on this machine."""
 
@@ -288,7 +288,7 @@ class LlamaCppBuild(Record):
 # ----------------------------------------------------------------------------------- frontends
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class BundledEngine(Record):
     """The inference engine a frontend ships (most often a llama.cpp build), as it reveals it.
 
@@ -314,7 +314,7 @@ class BundledEngine(Record):
     )
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class OllamaModel(Record):
     """A model Ollama has loaded (ollama ps, /api/ps)."""
 
@@ -328,7 +328,7 @@ class OllamaModel(Record):
     until: str | None = field('When it unloads, as printed ("4 minutes from now", "Forever").')
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Ollama(Record):
     """Ollama: client and server versions, loaded models, settings."""
 
@@ -346,7 +346,7 @@ class Ollama(Record):
     )
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class NamedVersion(Record):
     """A component and its version."""
 
@@ -354,7 +354,7 @@ class NamedVersion(Record):
     version: str | None = field("Its version.")
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class LmStudioModel(Record):
     """A model row of ``lms ls`` / ``lms ps``."""
 
@@ -365,7 +365,7 @@ class LmStudioModel(Record):
     size: str | None = field('Size as printed ("4.37 GB").')
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class LmStudio(Record):
     """LM Studio: app, CLI, and its engine packages (not llama.cpp build numbers)."""
 
@@ -386,7 +386,7 @@ class LmStudio(Record):
     )
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Jan(Record):
     """Jan."""
 
@@ -397,7 +397,7 @@ class Jan(Record):
     )
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class KoboldCpp(Record):
     """koboldcpp."""
 
@@ -408,14 +408,14 @@ class KoboldCpp(Record):
     )
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class VersionOnly(Record):
     """A tool known by its version alone."""
 
     version: str | None = field("Version.")
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Llamafile(Record):
     """llamafile."""
 
@@ -425,7 +425,7 @@ class Llamafile(Record):
     )
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class PythonEngine(Record):
     """A Python-installed engine, read from package metadata without importing it."""
 
@@ -433,7 +433,7 @@ class PythonEngine(Record):
     build_tag: str | None = field('Local build tag ("cu124", "rocm6.2", "cpu").')
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Frontends(Record):
     """Frontends and engines that run models."""
 
@@ -455,7 +455,7 @@ class Frontends(Record):
 # -------------------------------------------------------------------------------------- models
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class ModelFile(Record):
     """A model file the user named."""
 
@@ -477,7 +477,7 @@ class ModelFile(Record):
 # -------------------------------------------------------------------------------------- python
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class PythonInfo(Record):
     """The Python that ran envstamp, or the one that ran the command (envstamp run)."""
 
@@ -493,7 +493,7 @@ class PythonInfo(Record):
 # --------------------------------------------------------------------------------------- power
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Power(Record):
     """Power settings (configuration) and supply state (volatile)."""
 
@@ -508,7 +508,7 @@ class Power(Record):
 # ------------------------------------------------------------------------------------ volatile
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Volatile(Record):
     """Readings of the moment: they explain a gap, never block a comparison."""
 
@@ -522,7 +522,7 @@ class Volatile(Record):
 # -------------------------------------------------------------------------------------- probes
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class ProbeRecord(Record):
     """What one probe did: "no GPU" and "nvidia-smi hung" look different."""
 
@@ -541,7 +541,7 @@ class ProbeRecord(Record):
 # ------------------------------------------------------------------------------------ manifest
 
 
-@record(kw_only=True)
+@attrs.define(eq=False, repr=False, kw_only=True)
 class Manifest(Record):
     """Everything envstamp knows about the machine a measurement ran on."""
 

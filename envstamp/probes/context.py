@@ -14,19 +14,20 @@ probe's record with a status, so one broken tool never costs the rest of the cap
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from envstamp.manifest.model import ProbeStatus, Sections
-from envstamp.manifest.records import FrozenRecord, Record, frozen_record, record
+from envstamp.manifest.records import FrozenRecord, Record
 from envstamp.runner.answers import DEFAULT_COMMAND_TIMEOUT
 
 if TYPE_CHECKING:
     from envstamp.runner import CommandResult, FileResult, Runner
+    from envstamp.runner.answer_types import PlatformAnswer
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class Outcome(Record):
     """What a probe found, and how."""
 
@@ -46,16 +47,16 @@ class ProbeFailure(Exception):  # noqa: N818 - a failure is data here, not an er
         self.source = source
 
 
-@record
+@attrs.define(eq=False, repr=False)
 class ProbeContext(Record):
     """What a probe may use: the runner and the capture's options."""
 
     runner: Runner
     options: CaptureOptions
-    _platform: dict[str, Any] | None = None
+    _platform: PlatformAnswer | None = None
 
     @property
-    def platform(self) -> dict[str, Any]:
+    def platform(self) -> PlatformAnswer:
         """The runner's platform answer (system, release, machine, node, python...)."""
         if self._platform is None:
             self._platform = self.runner.platform()
@@ -140,7 +141,7 @@ def _seconds(_: object, attribute: attrs.Attribute[float], value: float) -> None
         raise InputError(f"{attribute.name} must be a positive number of seconds, not {value!r}")
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class CaptureOptions(FrozenRecord):
     """What to capture and how long to wait."""
 

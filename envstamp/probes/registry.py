@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from envstamp.manifest.records import FrozenRecord, frozen_record
+import attrs
+
+from envstamp.manifest.records import FrozenRecord
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class ProbeSpec(FrozenRecord):
     """A probe: where its function lives and when it applies."""
 

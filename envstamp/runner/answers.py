@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from envstamp.manifest.records import FrozenRecord, frozen_record
+import attrs
+
+from envstamp.manifest.records import FrozenRecord
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import Failure
 
 AnswerStatus = Literal["ok", "absent", "permission", "timeout", "error", "unsupported"]
+
+# A recorded answer of any operation, as JSON read back from a recording: its fields depend
+# on the operation (``answer_types`` has one TypedDict per operation).
 Answer = dict[str, Any]
+
+# A question as a recording keys it: ``{"argv": [...]}``, ``{"path": "..."}``...
+Key = dict[str, object]
+
+StatusAnswer = TypeVar("StatusAnswer", bound="Failure")
 
 DEFAULT_COMMAND_TIMEOUT = 2.0
 MAX_OUTPUT_BYTES = 8 << 20
@@ -23,28 +36,36 @@ def decode(data: bytes) -> str:
     return text.replace("\x00", "").replace("\r\n", "\n")
 
 
-def call_with_timeout(fn: Callable[[], Answer], timeout: float, what: str) -> Answer:
-    """Run ``fn`` in a daemon thread; give up waiting after ``timeout`` seconds."""
-    box: list[Answer] = []
+def call_with_timeout(
+    fn: Callable[[], StatusAnswer], timeout: float, what: str
+) -> StatusAnswer:
+    """Run ``fn`` in a daemon thread; give up waiting after ``timeout`` seconds.
+
+    The failures it answers itself hold a status and a detail and leave the rest out, which
+    an answer of every operation that carries a status may do (hence the casts: the checker
+    cannot see that through the type variable)."""
+    box: list[StatusAnswer] = []
 
     def target() -> None:
         try:
             box.append(fn())
         except Exception as exc:  # noqa: BLE001 - a library's failure is data
-            box.append({"status": "error", "detail": f"{what}: {type(exc).__name__}: {exc}"})
+            detail = f"{what}: {type(exc).__name__}: {exc}"
+            box.append(cast(StatusAnswer, {"status": "error", "detail": detail}))
 
     thread = threading.Thread(target=target, name=f"envstamp-{what}", daemon=True)
     thread.start()
     thread.join(timeout)
     if not box:
-        return {"status": "timeout", "detail": f"{what} gave no answer within {timeout:g} s"}
+        detail = f"{what} gave no answer within {timeout:g} s"
+        return cast(StatusAnswer, {"status": "timeout", "detail": detail})
     return box[0]
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class NvmlCall(FrozenRecord):
     """One NVML function call: ``fn(handle_of(index), *args)``, or ``fn(*args)`` without index."""
 
     fn: str
     index: int | None = None
-    args: tuple[Any, ...] = ()
+    args: tuple[int, ...] = ()  # NVML's enum constants (a clock type, a temperature sensor)

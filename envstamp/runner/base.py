@@ -8,21 +8,42 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar, cast
+
+import attrs
 
 from envstamp.errors import InputError
-from envstamp.manifest.records import FrozenRecord, frozen_record
+from envstamp.manifest.records import FrozenRecord
 from envstamp.runner import files, system
 from envstamp.runner.answers import (
     DEFAULT_COMMAND_TIMEOUT,
     MAX_FILE_BYTES,
     Answer,
     AnswerStatus,
+    Key,
     NvmlCall,
 )
 from envstamp.runner.recorded import answer_problem
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import (
+        CommandAnswer,
+        GitAnswer,
+        HashAnswer,
+        HttpAnswer,
+        LibraryAnswer,
+        MemoryStatusAnswer,
+        NvmlAnswer,
+        NvmlItem,
+        PlatformAnswer,
+        PowerStatusAnswer,
+    )
+    from envstamp.runner.commands import ChildRegistry
+
+# The answer type of one operation (a TypedDict of answer_types).
+A = TypeVar("A", bound=Mapping[str, object])
 
 
 class NotRecorded(InputError):  # noqa: N818 - reads better at the raise site
@@ -32,7 +53,7 @@ class NotRecorded(InputError):  # noqa: N818 - reads better at the raise site
 # ------------------------------------------------------------------------------- results
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class CommandResult(FrozenRecord):
     """What running a command produced.  ``status`` is "ok" whenever the process ran."""
 
@@ -68,7 +89,7 @@ class CommandResult(FrozenRecord):
         return f"{name}: {self.detail or self.status}"
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class FileResult(FrozenRecord):
     """A text file's contents, or why there are none."""
 
@@ -83,7 +104,7 @@ class FileResult(FrozenRecord):
         return self.status == "ok" and self.text is not None
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class StatResult(FrozenRecord):
     """What ``os.stat`` said of a path."""
 
@@ -102,7 +123,7 @@ class StatResult(FrozenRecord):
         return self.exists and (self.kind == "file" or (self.kind is None and not self.is_dir))
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class HttpResult(FrozenRecord):
     """A loopback HTTP GET."""
 
@@ -113,12 +134,12 @@ class HttpResult(FrozenRecord):
     detail: str | None = None
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class NvmlResult(FrozenRecord):
     """Answers to a batch of NVML calls: each a ``{"value": ...}`` or ``{"error": ...}``."""
 
     status: AnswerStatus
-    answers: tuple[Answer, ...] = ()
+    answers: tuple[NvmlItem, ...] = ()
     detail: str | None = None
 
 
@@ -135,7 +156,7 @@ class Runner:
         self.deadline: float | None = None  # time.monotonic() value; caps command timeouts
         # A bounded() runner's own commands (a commands.ChildRegistry made on the first one)
         # and the lock that makes it once; None on a runner that is not bounded.
-        self._started: Any = None
+        self._started: ChildRegistry | None = None
         self._bounded_lock: threading.Lock | None = None
 
     def bounded(self, deadline: float, command_timeout: float | None = None) -> Runner:
@@ -158,8 +179,9 @@ class Runner:
         return call
 
     # Every public method funnels through _answer(op, key, compute): the one seam that
-    # record and replay hook.  ``compute`` asks the live system.
-    def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
+    # record and replay hook.  ``compute`` asks the live system; its answer type (one per
+    # operation, see answer_types) is what a replay of ``op`` gives back too.
+    def _answer(self, op: str, key: Key, compute: Callable[[], A]) -> A:
         return compute()
 
     # -- commands ----------------------------------------------------------------------
@@ -180,7 +202,7 @@ class Runner:
         """
         argv = tuple(str(a) for a in argv)
         limit = self._limit(timeout)
-        key: dict[str, Any] = {"argv": list(argv)}
+        key: Key = {"argv": list(argv)}
         if input_env:
             key["env"] = dict(sorted(input_env.items()))
         answer = self._answer(
@@ -205,13 +227,13 @@ class Runner:
 
     def _run_cached(
         self, argv: tuple[str, ...], limit: float, cache: bool, extra_env: dict[str, str]
-    ) -> Answer:
+    ) -> CommandAnswer:
         from envstamp.runner import caches
 
         store = caches.static_cache() if cache and self.mode == "live" else None
         cache_key = caches.command_cache_key(argv, extra_env) if store is not None else None
         if store is not None and cache_key is not None:
-            hit: Answer | None = store.get(cache_key)
+            hit: CommandAnswer | None = store.get(cache_key)
             if hit is not None:
                 return hit
         from envstamp.runner.commands import run_command
@@ -222,9 +244,9 @@ class Runner:
             store.put(cache_key, answer)
         return answer
 
-    def _registry(self) -> Any:
+    def _registry(self) -> ChildRegistry | None:
         """Where the commands of this runner are registered: a bounded runner's own
-        registry, else the process-wide one."""
+        registry, else (None) the process-wide one."""
         lock: threading.Lock | None = getattr(self, "_bounded_lock", None)
         if lock is None:
             return None  # run_command's process-wide CHILDREN
@@ -268,7 +290,7 @@ class Runner:
     def read_bytes(self, path: str | os.PathLike[str], offset: int, length: int) -> bytes | None:
         """Up to ``length`` bytes at ``offset``; None when unreadable."""
         spath = os.fspath(path)
-        key = {"path": spath, "offset": offset, "length": length}
+        key: Key = {"path": spath, "offset": offset, "length": length}
         answer = self._answer("bytes", key, lambda: files.read_bytes_answer(spath, offset, length))
         if answer["status"] != "ok":
             return None
@@ -327,7 +349,7 @@ class Runner:
         answer = self._answer("env_names", {}, lambda: {"names": sorted(os.environ)})
         return list(answer["names"])
 
-    def platform(self) -> dict[str, Any]:
+    def platform(self) -> PlatformAnswer:
         """Interpreter and kernel facts: system, release, machine, node, Python..."""
         return self._answer("platform", {}, system.platform_answer)
 
@@ -339,15 +361,16 @@ class Runner:
         )
         return dict(answer["versions"])
 
-    def registry(self, root: str, key: str, value: str) -> Any:
-        """A Windows registry value (None elsewhere or when missing)."""
+    def registry(self, root: str, key: str, value: str) -> object:
+        """A Windows registry value (None elsewhere or when missing): text, a number or a
+        list of texts (``answer_types.RegistryValue``) as the key holds it; callers check."""
         return self._answer(
             "registry",
             {"root": root, "key": key, "value": value},
             lambda: {"value": system.registry_value(root, key, value)},
         ).get("value")
 
-    def memory_status(self) -> dict[str, int | None]:
+    def memory_status(self) -> MemoryStatusAnswer:
         """Physical memory, bytes: ``total_bytes`` and ``available_bytes`` from the OS's own
         call (GlobalMemoryStatusEx on Windows, sysconf elsewhere); None where unknown."""
         answer = self._answer("memory_status", {}, system.memory_status_answer)
@@ -356,7 +379,7 @@ class Runner:
             "available_bytes": answer.get("available_bytes"),
         }
 
-    def power_status(self) -> dict[str, Any]:
+    def power_status(self) -> PowerStatusAnswer:
         """``ac_online`` and ``battery_percent`` from the OS's own call (GetSystemPowerStatus
         on Windows); None where the OS offers no such call (Linux and macOS have files/tools)."""
         answer = self._answer("power_status", {}, system.power_status_answer)
@@ -369,33 +392,19 @@ class Runner:
 
     def http_get(self, url: str, *, timeout: float = 0.5) -> HttpResult:
         """GET on a loopback address only; short timeouts; never follows redirects."""
-        answer = self._answer(
-            "http", {"url": url}, lambda: _network().http_get_answer(url, timeout)
-        )
-        return HttpResult(
-            url=url,
-            status=answer["status"],
-            code=answer.get("code"),
-            body=answer.get("body", ""),
-            detail=answer.get("detail"),
-        )
+        answer = self._answer("http", {"url": url}, lambda: _http(url, timeout))
+        return _http_result(url, answer)
 
-    def http_post_json(self, url: str, payload: Any, *, timeout: float = 0.5) -> HttpResult:
+    def http_post_json(self, url: str, payload: object, *, timeout: float = 0.5) -> HttpResult:
         """POST a small JSON body on a loopback address only (an API that takes its question
         as a body, such as Ollama's /api/show); otherwise as :meth:`http_get`."""
         body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         answer = self._answer(
             "http",
             {"url": url, "method": "POST", "body": body},
-            lambda: _network().http_post_answer(url, body, timeout),
+            lambda: _http(url, timeout, method="POST", body=body),
         )
-        return HttpResult(
-            url=url,
-            status=answer["status"],
-            code=answer.get("code"),
-            body=answer.get("body", ""),
-            detail=answer.get("detail"),
-        )
+        return _http_result(url, answer)
 
     def nvml(
         self,
@@ -412,29 +421,27 @@ class Runner:
         caller's thread, without the helper thread that enforces the timeout: for callers that
         already run in a thread of their own and call often (the 10 Hz memory sampler).
         """
-        key = {"calls": [[c.fn, c.index, list(c.args)] for c in calls]}
+        key: Key = {"calls": [[c.fn, c.index, list(c.args)] for c in calls]}
         limit = self._limit(timeout) if watchdog else None
-        answer = self._answer("nvml", key, lambda: _nvml().nvml_answer(calls, limit, cache))
+        answer = self._answer("nvml", key, lambda: _nvml(calls, limit, cache))
         return NvmlResult(
             status=answer["status"],
             answers=tuple(answer.get("answers", ())),
             detail=answer.get("detail"),
         )
 
-    def git_info(self, path: str, *, timeout: float | None = None) -> Answer:
+    def git_info(self, path: str, *, timeout: float | None = None) -> GitAnswer:
         """Commit, describe, branch, dirty and remote of a git checkout (GitPython)."""
         limit = self._limit(timeout)
-        return self._answer(
-            "git", {"path": path}, lambda: _libraries().git_answer(path, limit, self._registry())
-        )
+        return self._answer("git", {"path": path}, lambda: _git(path, limit, self._registry()))
 
-    def library(self, name: str, *, timeout: float | None = None) -> Answer:
+    def library(self, name: str, *, timeout: float | None = None) -> LibraryAnswer:
         """Ask a third-party library (``py-cpuinfo``, ``gputil``) under a timeout."""
         limit = self._limit(timeout)
         return self._answer(
             "library",
             {"name": name},
-            lambda: _libraries().library_answer(name, limit, self._registry()),
+            lambda: _library(name, limit, self._registry()),
         )
 
     def finish(self) -> None:
@@ -459,8 +466,10 @@ class RecordingRunner(Runner):
 
     mode = "record"
 
-    def __init__(self, folder: str | os.PathLike[str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, folder: str | os.PathLike[str], *, command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    ) -> None:
+        super().__init__(command_timeout=command_timeout)
         self.folder = Path(folder)
         what = files.not_a_folder(self.folder)
         if what is not None:
@@ -474,10 +483,11 @@ class RecordingRunner(Runner):
             raise InputError(f"cannot create {self.folder}: {exc.strerror}") from None
         self._lock = threading.Lock()
 
-    def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
+    def _answer(self, op: str, key: Key, compute: Callable[[], A]) -> A:
         from envstamp.manifest.secrets import redact_answer, redact_key
 
-        answer = redact_answer(op, key, compute())
+        # Redaction rewrites texts only: the answer keeps its fields and their types.
+        answer = cast(A, redact_answer(op, key, compute()))
         key = redact_key(op, key)
         record = {"op": op, "key": key, "answer": answer}
         name = answer_file_name(op, key)
@@ -499,9 +509,10 @@ class ReplayRunner(Runner):
     def __init__(
         self,
         folder: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-        **kwargs: Any,
+        *,
+        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(command_timeout=command_timeout)
         folders = [folder] if isinstance(folder, (str, os.PathLike)) else list(folder)
         if not folders:
             raise InputError("replay needs a recording folder")
@@ -510,7 +521,7 @@ class ReplayRunner(Runner):
         for layer in reversed(folders):
             self._answers.update(load_recording(Path(layer)))
 
-    def _answer(self, op: str, key: dict[str, Any], compute: Callable[[], Answer]) -> Answer:
+    def _answer(self, op: str, key: Key, compute: Callable[[], A]) -> A:
         found = self._answers.get(answer_key(op, key))
         if found is None:  # recorded with its secrets redacted (see RecordingRunner)
             from envstamp.manifest.secrets import redact_key
@@ -518,13 +529,15 @@ class ReplayRunner(Runner):
             found = self._answers.get(answer_key(op, redact_key(op, key)))
         if found is None:
             raise NotRecorded(f"not in the recording {self.folder.name}: {op} {_short(key)}")
-        return found
+        # load_recording held every answer to the shape of its operation (recorded.SHAPES,
+        # the fields of answer_types' TypedDicts): it is the answer ``compute`` would give.
+        return cast(A, found)
 
     def abort(self) -> None:
         """Nothing runs in replay."""
 
 
-def _short(key: dict[str, Any]) -> str:
+def _short(key: Key) -> str:
     text = json.dumps(key, sort_keys=True)
     return text if len(text) < 120 else text[:117] + "..."
 
@@ -532,20 +545,21 @@ def _short(key: dict[str, Any]) -> str:
 # -------------------------------------------------------------------------- record format
 
 
-def answer_key(op: str, key: dict[str, Any]) -> str:
+def answer_key(op: str, key: Mapping[str, object]) -> str:
     """The lookup key of a recorded answer."""
     return op + " " + json.dumps(key, sort_keys=True, separators=(",", ":"))
 
 
-def answer_file_name(op: str, key: dict[str, Any]) -> str:
+def answer_file_name(op: str, key: Mapping[str, object]) -> str:
     """A readable, unique file name for one recorded answer."""
     import hashlib
 
     words = [str(v) for v in key.values() if isinstance(v, (str, int))]
-    if "argv" in key:
-        words = [Path(key["argv"][0]).name, *key["argv"][1:]]
-    if "calls" in key:
-        words = [str(len(key["calls"])) + "-calls"]
+    argv, calls = key.get("argv"), key.get("calls")
+    if isinstance(argv, list) and argv:
+        words = [Path(str(argv[0])).name, *map(str, argv[1:])]
+    if isinstance(calls, list):
+        words = [str(len(calls)) + "-calls"]
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(words)).strip("_.-")[:60]
     digest = hashlib.sha256(answer_key(op, key).encode()).hexdigest()[:10]
     return f"{op}-{slug}-{digest}.json" if slug else f"{op}-{digest}.json"
@@ -599,25 +613,45 @@ def make_runner(
     return LiveRunner(command_timeout=command_timeout)
 
 
-def _network() -> Any:
-    from envstamp.runner import network
-
-    return network
+# The live side of the operations whose modules are imported on first use only (a capture
+# that never asks for HTTP, NVML or a library never imports them).
 
 
-def _nvml() -> Any:
-    from envstamp.runner import nvml
+def _http(url: str, timeout: float, *, method: str = "GET", body: str = "") -> HttpAnswer:
+    from envstamp.runner.network import http_answer
 
-    return nvml
-
-
-def _libraries() -> Any:
-    from envstamp.runner import libraries
-
-    return libraries
+    return http_answer(url, timeout, method=method, body=body)
 
 
-def _sha256(path: str, progress: Callable[[int, int], None] | None) -> Answer:
+def _http_result(url: str, answer: HttpAnswer) -> HttpResult:
+    return HttpResult(
+        url=url,
+        status=answer["status"],
+        code=answer.get("code"),
+        body=answer.get("body", ""),
+        detail=answer.get("detail"),
+    )
+
+
+def _nvml(calls: Sequence[NvmlCall], timeout: float | None, cache: bool) -> NvmlAnswer:
+    from envstamp.runner.nvml import nvml_answer
+
+    return nvml_answer(calls, timeout, cache)
+
+
+def _git(path: str, timeout: float, registry: ChildRegistry | None) -> GitAnswer:
+    from envstamp.runner.libraries import git_answer
+
+    return git_answer(path, timeout, registry)
+
+
+def _library(name: str, timeout: float, registry: ChildRegistry | None) -> LibraryAnswer:
+    from envstamp.runner.libraries import library_answer
+
+    return library_answer(name, timeout, registry)
+
+
+def _sha256(path: str, progress: Callable[[int, int], None] | None) -> HashAnswer:
     from envstamp.runner.hashing import sha256_answer  # the hash cache, only when hashing
 
     return sha256_answer(path, progress)

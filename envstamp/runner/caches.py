@@ -179,6 +179,9 @@ def reset_process_state() -> None:
     from envstamp.runner import system
 
     system.DIST_INDEX.clear()
+    nvml = sys.modules.get("envstamp.runner.nvml")
+    if nvml is not None:  # NVML loaded anew, or asked again after a failure
+        nvml.forget()
 
 
 def flush() -> None:

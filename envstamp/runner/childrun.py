@@ -37,11 +37,14 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from time import monotonic, perf_counter
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 import attrs
 
 from envstamp.errors import InputError, input_error
+
+if TYPE_CHECKING:
+    from envstamp.runner.processes import Tree
 
 MAX_CAPTURE_BYTES = 64 << 20  # kept for parsing; the digest covers everything
 # Leftovers get SIGTERM and this long to go before SIGKILL (a server may remove its socket).
@@ -207,7 +210,7 @@ def _signum(interrupt: KeyboardInterrupt) -> int:
     return signum if isinstance(signum, int) and signum > 0 else int(signal.SIGINT)
 
 
-def _interrupted(proc: subprocess.Popen[bytes], tree: Any, signum: int) -> None:
+def _interrupted(proc: subprocess.Popen[bytes], tree: Tree, signum: int) -> None:
     """envstamp was interrupted: pass the signal on, give the command a moment, end it all.
 
     A terminal's Ctrl-C already reached the command (same process group), so SIGINT is
@@ -331,6 +334,7 @@ def _exit_code(code: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def _binary(stream: Any) -> IO[bytes] | None:
-    buffer = getattr(stream, "buffer", None)
-    return buffer if buffer is not None else None
+def _binary(stream: object) -> IO[bytes] | None:
+    """The bytes stream under a text stream (None for one without, such as a StringIO)."""
+    buffer: IO[bytes] | None = getattr(stream, "buffer", None)
+    return buffer

@@ -15,11 +15,14 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from envstamp.runner.answers import CHILD_ENV_OVERRIDES, MAX_OUTPUT_BYTES, Answer, decode
+from envstamp.runner.answers import CHILD_ENV_OVERRIDES, MAX_OUTPUT_BYTES, decode
 from envstamp.runner.processes import Pump, Tree
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import CommandAnswer
 
 # How long the output of a finished command may stay open before it is given up on: only a
 # process that envstamp could not find and end still holds it then.
@@ -65,7 +68,7 @@ def run_command(
     timeout: float,
     extra_env: dict[str, str],
     registry: ChildRegistry | None = None,
-) -> Answer:
+) -> CommandAnswer:
     """Run one command live.  Never raises; the answer says what happened."""
     start = time.perf_counter()
     argv = list(argv)
@@ -101,7 +104,7 @@ def run_command(
         registry.discard(tree)
         proc.wait()
     held = not all(pump.join(PIPE_GRACE_S) for pump in pumps)
-    answer: Answer = {
+    answer: CommandAnswer = {
         "status": "ok",
         "returncode": proc.returncode,
         "stdout": decode(pumps[0].data),
@@ -164,7 +167,7 @@ def wait_exit(
 
 
 def _pidfd(pid: int) -> int | None:
-    opener: Any = getattr(os, "pidfd_open", None)
+    opener: Callable[[int], int] | None = getattr(os, "pidfd_open", None)  # Linux 5.3+
     if opener is None:
         return None
     try:

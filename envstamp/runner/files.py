@@ -6,23 +6,32 @@ import os
 import stat as stat_mod
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from envstamp.errors import InputError
-from envstamp.runner.answers import Answer, decode
+from envstamp.runner.answers import AnswerStatus, decode
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import (
+        BytesAnswer,
+        DirAnswer,
+        FileAnswer,
+        StatAnswer,
+    )
 
 # ---------------------------------------------------------------------------------- files
 
 
-def _os_error_answer(exc: OSError) -> Answer:
+def os_error_status(exc: OSError) -> tuple[AnswerStatus, str]:
+    """The status and detail of an answer whose question raised ``exc``."""
     if isinstance(exc, FileNotFoundError | NotADirectoryError):
-        return {"status": "absent", "detail": "not found"}
+        return "absent", "not found"
     if isinstance(exc, PermissionError):
-        return {"status": "permission", "detail": "permission denied"}
-    return {"status": "error", "detail": exc.strerror or str(exc)}
+        return "permission", "permission denied"
+    return "error", exc.strerror or str(exc)
 
 
-def read_text_answer(path: str, limit: int) -> Answer:
+def read_text_answer(path: str, limit: int) -> FileAnswer:
     """Read a file live (at most ``limit`` bytes; never waiting on a FIFO)."""
     try:
         with _open_for_reading(path) as handle:
@@ -30,11 +39,12 @@ def read_text_answer(path: str, limit: int) -> Answer:
     except NotRegularError as exc:
         return {"status": "error", "detail": str(exc)}
     except OSError as exc:
-        return _os_error_answer(exc)
+        status, detail = os_error_status(exc)
+        return {"status": status, "detail": detail}
     return {"status": "ok", "text": decode(data)}
 
 
-def read_bytes_answer(path: str, offset: int, length: int) -> Answer:
+def read_bytes_answer(path: str, offset: int, length: int) -> BytesAnswer:
     """Read a byte range live."""
     try:
         with _open_for_reading(path) as handle:
@@ -43,7 +53,8 @@ def read_bytes_answer(path: str, offset: int, length: int) -> Answer:
     except NotRegularError as exc:
         return {"status": "error", "detail": str(exc)}
     except OSError as exc:
-        return _os_error_answer(exc)
+        status, detail = os_error_status(exc)
+        return {"status": status, "detail": detail}
     return {"status": "ok", "hex": data.hex()}
 
 
@@ -118,15 +129,16 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     return data
 
 
-def list_dir_answer(path: str) -> Answer:
+def list_dir_answer(path: str) -> DirAnswer:
     """List a folder live."""
     try:
         return {"status": "ok", "names": sorted(os.listdir(path))}
     except OSError as exc:
-        return _os_error_answer(exc)
+        status, detail = os_error_status(exc)
+        return {"status": status, "detail": detail}
 
 
-def stat_answer(path: str) -> Answer:
+def stat_answer(path: str) -> StatAnswer:
     """Stat a path live (links followed)."""
     try:
         st = os.stat(path)

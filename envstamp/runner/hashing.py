@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from envstamp.runner.answers import Answer
 from envstamp.runner.caches import hash_cache
-from envstamp.runner.files import NotRegularError, _open_for_reading, _os_error_answer
+from envstamp.runner.files import NotRegularError, _open_for_reading, os_error_status
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import HashAnswer
 
 
-def sha256_answer(path: str, progress: Callable[[int, int], None] | None) -> Answer:
+def sha256_answer(path: str, progress: Callable[[int, int], None] | None) -> HashAnswer:
     """Hash a regular file live, through the hash cache.  Anything else (a FIFO would wait
     for a writer for ever, /dev/zero never ends) is refused without reading."""
     try:
@@ -24,14 +26,15 @@ def sha256_answer(path: str, progress: Callable[[int, int], None] | None) -> Ans
     except NotRegularError as exc:
         return {"status": "error", "detail": f"not hashed: {exc}"}
     except OSError as exc:
-        return _os_error_answer(exc)
+        status, detail = os_error_status(exc)
+        return {"status": status, "detail": detail}
     with handle:
         return _hash_open_file(path, handle, progress)
 
 
 def _hash_open_file(
     path: str, handle: IO[bytes], progress: Callable[[int, int], None] | None
-) -> Answer:
+) -> HashAnswer:
     st = os.fstat(handle.fileno())
     cache = hash_cache()
     cache_key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
@@ -47,7 +50,8 @@ def _hash_open_file(
             if progress is not None:
                 progress(done, st.st_size)
     except OSError as exc:
-        return _os_error_answer(exc)
+        status, detail = os_error_status(exc)
+        return {"status": status, "detail": detail}
     value = digest.hexdigest()
     cache.put(cache_key, value)
     cache.save()

@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from envstamp.runner.answers import Answer, call_with_timeout
+from envstamp.runner.answers import StatusAnswer, call_with_timeout
 from envstamp.runner.processes import Route, install_route
 
+if TYPE_CHECKING:
+    import git
 
-def _routed_call(fn: Callable[[], Answer], timeout: float, what: str, registry: Any) -> Answer:
+    from envstamp.runner.answer_types import GitAnswer, LibraryAnswer
+    from envstamp.runner.commands import ChildRegistry
+
+
+def _routed_call(
+    fn: Callable[[], StatusAnswer], timeout: float, what: str, registry: ChildRegistry | None
+) -> StatusAnswer:
     """``fn()`` under a timeout, the processes it starts routed: ended when it returns or
     is given up on."""
     route = Route(registry)
 
-    def call() -> Answer:
+    def call() -> StatusAnswer:
         with route.active():
             return fn()
 
@@ -36,10 +44,10 @@ def _routed_call(fn: Callable[[], Answer], timeout: float, what: str, registry: 
 # ------------------------------------------------------------------------ git and libraries
 
 
-def git_answer(path: str, timeout: float, registry: Any = None) -> Answer:
+def git_answer(path: str, timeout: float, registry: ChildRegistry | None = None) -> GitAnswer:
     """Describe a git checkout with GitPython (imported only here: it costs ~50 ms)."""
 
-    def ask() -> Answer:
+    def ask() -> GitAnswer:
         try:
             import git
             import git.cmd
@@ -58,7 +66,7 @@ def git_answer(path: str, timeout: float, registry: Any = None) -> Answer:
     return _routed_call(ask, timeout, "git", registry)
 
 
-def _describe_repo(repo: Any, timeout: float) -> Answer:
+def _describe_repo(repo: git.Repo, timeout: float) -> GitAnswer:
     import git
 
     def run_git(*args: str) -> str | None:
@@ -92,7 +100,9 @@ def _describe_repo(repo: Any, timeout: float) -> Answer:
     }
 
 
-def library_answer(name: str, timeout: float, registry: Any = None) -> Answer:
+def library_answer(
+    name: str, timeout: float, registry: ChildRegistry | None = None
+) -> LibraryAnswer:
     """Third-party libraries envstamp uses only as fallbacks, each under a timeout;
     ``registry`` (a runner's) is where the processes a library starts are registered."""
     if name == "py-cpuinfo":
@@ -102,7 +112,7 @@ def library_answer(name: str, timeout: float, registry: Any = None) -> Answer:
     return {"status": "unsupported", "detail": f"unknown library {name}"}
 
 
-def _py_cpuinfo() -> Answer:
+def _py_cpuinfo() -> LibraryAnswer:
     try:
         import cpuinfo  # py-cpuinfo or py-cpuinfo2: both install this module
     except ImportError as exc:
@@ -138,7 +148,7 @@ print(json.dumps({"status": "ok", "gpus": gpus}, default=str))
 """
 
 
-def _gputil(timeout: float, registry: Any) -> Answer:
+def _gputil(timeout: float, registry: ChildRegistry | None) -> LibraryAnswer:
     """GPUtil's GPUs, asked of a child Python (see _GPUTIL_CHILD); failure is data."""
     import sys
 
@@ -158,10 +168,14 @@ def _gputil(timeout: float, registry: Any) -> Answer:
         last = str(ran.get("stderr", "")).strip().splitlines()
         why = last[-1][:200] if last else f"exited {ran.get('returncode')}"
         return {"status": "error", "detail": f"gputil: {why}"}
-    return answer
+    if answer["status"] == "unsupported":
+        return {"status": "unsupported", "detail": str(answer.get("detail"))}
+    gpus = answer.get("gpus")
+    listed = [gpu for gpu in gpus if isinstance(gpu, dict)] if isinstance(gpus, list) else []
+    return {"status": "ok", "gpus": listed}
 
 
-def _jsonable(value: Any) -> bool:
+def _jsonable(value: object) -> bool:
     try:
         json.dumps(value)
     except (TypeError, ValueError):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from envstamp.runner.answers import MAX_FILE_BYTES, Answer, decode
+from envstamp.runner.answers import MAX_FILE_BYTES, decode
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import HttpAnswer
 
 # ----------------------------------------------------------------------------------- http
 
@@ -27,17 +30,7 @@ def split_http_url(url: str) -> tuple[str, int, str] | None:
     return host.strip("[]"), port, match.group(3) or "/"
 
 
-def http_get_answer(url: str, timeout: float) -> Answer:
-    """A minimal HTTP/1.0 GET over a socket: cheap to import, bounded in time."""
-    return http_answer(url, timeout)
-
-
-def http_post_answer(url: str, body: str, timeout: float) -> Answer:
-    """A minimal HTTP/1.0 POST of a JSON body (APIs that take their question as a body)."""
-    return http_answer(url, timeout, method="POST", body=body)
-
-
-def http_answer(url: str, timeout: float, *, method: str = "GET", body: str = "") -> Answer:
+def http_answer(url: str, timeout: float, *, method: str = "GET", body: str = "") -> HttpAnswer:
     """One HTTP/1.0 request over a socket, on loopback only, bounded in time."""
     parts = split_http_url(url)
     if parts is None:
@@ -109,7 +102,7 @@ def _connect(host: str, port: int, timeout: float) -> Any:
     raise last
 
 
-def parse_http_response(raw: bytes) -> Answer:
+def parse_http_response(raw: bytes) -> HttpAnswer:
     """Status code and body of a raw HTTP/1.x response."""
     head, _, body = raw.partition(b"\r\n\r\n")
     match = re.match(rb"HTTP/\d\.\d (\d{3})", head)

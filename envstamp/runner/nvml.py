@@ -6,18 +6,39 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from envstamp.runner.answers import Answer, NvmlCall, call_with_timeout
+from envstamp.runner.answers import NvmlCall, call_with_timeout
 from envstamp.runner.caches import static_cache
+
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import NvmlAnswer, NvmlItem
 
 # ----------------------------------------------------------------------------------- NVML
 
 _NVML_LOCK = threading.Lock()
-_NVML_STATE: dict[str, Any] = {}
 
 
-def _nvml_value(value: Any) -> Any:
+class _Loaded:
+    """NVML as this process loaded it: the module once initialised, or why it could not be
+    (asked again only after :func:`forget`)."""
+
+    def __init__(self) -> None:
+        self.module: Any = None  # pynvml, untyped
+        self.failure: NvmlAnswer | None = None
+
+
+_LOADED = _Loaded()
+
+
+def forget() -> None:
+    """Forget NVML's module and any failure to load it: the next call loads it anew."""
+    with _NVML_LOCK:
+        _LOADED.module = None
+        _LOADED.failure = None
+
+
+def _nvml_value(value: object) -> Any:
     """NVML return values -> JSON: bytes decoded, ctypes structures as dicts."""
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace").rstrip("\x00")
@@ -35,33 +56,30 @@ def _nvml_value(value: Any) -> Any:
     return str(value)
 
 
-def _nvml_init() -> Answer | None:
+def _nvml_init() -> NvmlAnswer | None:
     """Load and initialise NVML once per process; an answer when that fails."""
-    if "error" in _NVML_STATE:
-        return dict(_NVML_STATE["error"])
-    if "module" in _NVML_STATE:
+    if _LOADED.failure is not None:
+        return _LOADED.failure.copy()
+    if _LOADED.module is not None:
         return None
     try:
         import pynvml
     except ImportError:
-        failure: Answer = {"status": "absent", "detail": "nvidia-ml-py is not installed"}
-        _NVML_STATE["error"] = failure
-        return failure
+        _LOADED.failure = {"status": "absent", "detail": "nvidia-ml-py is not installed"}
+        return _LOADED.failure.copy()
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError as exc:
-        failure = _nvml_init_failure(pynvml, exc)
-        _NVML_STATE["error"] = failure
-        return failure
+        _LOADED.failure = _nvml_init_failure(pynvml, exc)
+        return _LOADED.failure.copy()
     except OSError as exc:  # a broken libnvidia-ml
-        failure = {"status": "error", "detail": f"cannot load NVML: {exc}"}
-        _NVML_STATE["error"] = failure
-        return failure
-    _NVML_STATE["module"] = pynvml
+        _LOADED.failure = {"status": "error", "detail": f"cannot load NVML: {exc}"}
+        return _LOADED.failure.copy()
+    _LOADED.module = pynvml
     return None
 
 
-def _nvml_init_failure(pynvml: Any, exc: Exception) -> Answer:
+def _nvml_init_failure(pynvml: Any, exc: Exception) -> NvmlAnswer:
     text = str(exc)
     if isinstance(exc, pynvml.NVMLError_LibraryNotFound):
         return {"status": "absent", "detail": "NVML library not found (no NVIDIA driver)"}
@@ -72,14 +90,14 @@ def _nvml_init_failure(pynvml: Any, exc: Exception) -> Answer:
     return {"status": "error", "detail": f"NVML init failed: {text}"}
 
 
-def _nvml_calls(calls: Sequence[NvmlCall]) -> Answer:
+def _nvml_calls(calls: Sequence[NvmlCall]) -> NvmlAnswer:
     with _NVML_LOCK:
         failure = _nvml_init()
         if failure is not None:
             return failure
-        pynvml = _NVML_STATE["module"]
+        pynvml = _LOADED.module
         handles: dict[int, Any] = {}
-        answers: list[Answer] = []
+        answers: list[NvmlItem] = []
         for call in calls:
             try:
                 fn = getattr(pynvml, call.fn)
@@ -98,7 +116,7 @@ def _nvml_calls(calls: Sequence[NvmlCall]) -> Answer:
         return {"status": "ok", "answers": answers}
 
 
-def nvml_answer(calls: Sequence[NvmlCall], timeout: float | None, cache: bool) -> Answer:
+def nvml_answer(calls: Sequence[NvmlCall], timeout: float | None, cache: bool) -> NvmlAnswer:
     """NVML answers, from the static cache when allowed; ``timeout`` None: in this thread."""
     store = static_cache() if cache else None
     cache_key = None
@@ -109,7 +127,7 @@ def nvml_answer(calls: Sequence[NvmlCall], timeout: float | None, cache: bool) -
         else:
             key = json.dumps([[c.fn, c.index, list(c.args)] for c in calls])
             cache_key = "nvml|" + driver + "|" + hashlib.sha256(key.encode()).hexdigest()
-            hit: Answer | None = store.get(cache_key)
+            hit: NvmlAnswer | None = store.get(cache_key)
             if hit is not None:
                 return hit
     if timeout is None:

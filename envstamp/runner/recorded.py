@@ -7,53 +7,54 @@ much later as a TypeError or KeyError inside some probe's detail, or worse be st
 is (a list where a string belongs).  :func:`answer_problem` says what is wrong, naming the
 field, so that loading the recording fails in one line instead.
 
-Only the fields the runner reads are checked; others are left alone (a later envstamp may
-record more), and so are the answers of an operation this version does not know.
+The fields are those of the operation's TypedDict in ``answer_types`` (a test holds the two
+equal); others are left alone (a later envstamp may record more), and so are the answers of
+an operation this version does not know.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, get_args
+from typing import get_args
 
 from envstamp.runner.answers import AnswerStatus
 
 STATUSES = frozenset(get_args(AnswerStatus))
 
 # A check returns None when the value is fine, else what it should have been.
-Check = Callable[[Any], str | None]
+Check = Callable[[object], str | None]
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return None if isinstance(value, str) else "a string"
 
 
-def _integer(value: Any) -> str | None:
+def _integer(value: object) -> str | None:
     ok = isinstance(value, int) and not isinstance(value, bool)
     return None if ok else "an integer"
 
 
-def _number(value: Any) -> str | None:
+def _number(value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "a number"
     return None if math.isfinite(value) else "a finite number"
 
 
-def _boolean(value: Any) -> str | None:
+def _boolean(value: object) -> str | None:
     return None if isinstance(value, bool) else "true or false"
 
 
-def _status(value: Any) -> str | None:
+def _status(value: object) -> str | None:
     return None if value in STATUSES else "one of " + ", ".join(sorted(STATUSES))
 
 
-def _object(value: Any) -> str | None:
+def _object(value: object) -> str | None:
     return None if isinstance(value, dict) else "an object"
 
 
 def _optional(check: Check) -> Check:
-    def optional(value: Any) -> str | None:
+    def optional(value: object) -> str | None:
         problem = check(value)
         return None if value is None or problem is None else f"{problem} or null"
 
@@ -61,7 +62,7 @@ def _optional(check: Check) -> Check:
 
 
 def _list_of(check: Check, what: str) -> Check:
-    def list_of(value: Any) -> str | None:
+    def list_of(value: object) -> str | None:
         if isinstance(value, list) and all(check(item) is None for item in value):
             return None
         return f"a list of {what}"
@@ -69,7 +70,7 @@ def _list_of(check: Check, what: str) -> Check:
     return list_of
 
 
-def _versions(value: Any) -> str | None:
+def _versions(value: object) -> str | None:
     if isinstance(value, dict) and all(
         isinstance(v, str) or v is None for v in value.values()
     ):
@@ -77,12 +78,12 @@ def _versions(value: Any) -> str | None:
     return "an object of version strings (or null)"
 
 
-def _nvml_item(value: Any) -> str | None:
+def _nvml_item(value: object) -> str | None:
     ok = isinstance(value, dict) and ("value" in value or "error" in value)
     return None if ok else "an object with a value or an error"
 
 
-def _registry_value(value: Any) -> str | None:
+def _registry_value(value: object) -> str | None:
     if value is None or isinstance(value, str | list) or _integer(value) is None:
         return None
     return "a string, an integer, a list or null"
@@ -131,10 +132,23 @@ SHAPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     "platform": ({}, {**dict.fromkeys(_PLATFORM_TEXT, _TEXT_OR_NULL), "cpu_count": _INT_OR_NULL}),
     "packages": ({"versions": _versions}, {}),
     "registry": ({}, {"value": _registry_value}),
-    "memory_status": ({}, {"total_bytes": _INT_OR_NULL, "available_bytes": _INT_OR_NULL}),
+    "memory_status": (
+        {},
+        {
+            "status": _status,
+            "total_bytes": _INT_OR_NULL,
+            "available_bytes": _INT_OR_NULL,
+            **_DETAIL,
+        },
+    ),
     "power_status": (
         {},
-        {"ac_online": _optional(_boolean), "battery_percent": _optional(_number)},
+        {
+            "status": _status,
+            "ac_online": _optional(_boolean),
+            "battery_percent": _optional(_number),
+            **_DETAIL,
+        },
     ),
     "http": (
         {"status": _status},
@@ -162,7 +176,7 @@ SHAPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
 }
 
 
-def answer_problem(op: str, answer: Mapping[str, Any]) -> str | None:
+def answer_problem(op: str, answer: Mapping[str, object]) -> str | None:
     """What is wrong with a recorded answer to ``op`` ("field 'stdout' must be a string, not
     123"), or None when it has the shape the live runner gives."""
     shape = SHAPES.get(op)
@@ -181,6 +195,6 @@ def answer_problem(op: str, answer: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -6,9 +6,15 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from envstamp.runner.answers import Answer
+if TYPE_CHECKING:
+    from envstamp.runner.answer_types import (
+        MemoryStatusAnswer,
+        PlatformAnswer,
+        PowerStatusAnswer,
+        RegistryValue,
+    )
 
 # ------------------------------------------------------------------------------- platform
 
@@ -17,29 +23,10 @@ from envstamp.runner.answers import Answer
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM"}
 
 
-def platform_answer() -> Answer:
+def platform_answer() -> PlatformAnswer:
     """Facts about the interpreter and kernel (no processes; the platform module only on
     Windows, where os.uname is missing)."""
-    if hasattr(os, "uname"):
-        uname: Any = os.uname()
-        system_name, node, release, version, machine = (
-            uname.sysname,
-            uname.nodename,
-            uname.release,
-            uname.version,
-            uname.machine,
-        )
-    else:
-        import platform
-
-        win = platform.uname()
-        system_name, node, release, version, machine = (
-            win.system,
-            win.node,
-            win.release,
-            win.version,
-            win.machine,
-        )
+    system_name, node, release, version, machine = _uname()
     libc: str | None = None
     if hasattr(os, "confstr"):
         try:
@@ -63,6 +50,17 @@ def platform_answer() -> Answer:
         "home": os.path.expanduser("~"),
         "cpu_count": os.cpu_count(),
     }
+
+
+def _uname() -> tuple[str, str, str, str, str]:
+    """System, node, release, version and machine."""
+    if hasattr(os, "uname"):
+        uname = os.uname()
+        return uname.sysname, uname.nodename, uname.release, uname.version, uname.machine
+    import platform
+
+    win = platform.uname()
+    return win.system, win.node, win.release, win.version, win.machine
 
 
 def normalize_distribution(name: str) -> str:
@@ -115,7 +113,7 @@ def _distribution_folder(folder: str) -> tuple[str, str] | None:
     return None
 
 
-def registry_value(root: str, key: str, value: str) -> Any:
+def registry_value(root: str, key: str, value: str) -> RegistryValue:
     if os.name != "nt":
         return None
     import importlib
@@ -133,14 +131,18 @@ def registry_value(root: str, key: str, value: str) -> Any:
         return None
     if isinstance(data, bytes):
         return data.hex()
-    return data
+    if isinstance(data, str | int) or data is None:
+        return data
+    if isinstance(data, list):  # REG_MULTI_SZ
+        return [str(item) for item in data]
+    return str(data)
 
 
-def memory_status_answer() -> Answer:
+def memory_status_answer() -> MemoryStatusAnswer:
     """Total and available physical memory, from the OS's own call (no process)."""
     if os.name == "nt":
         return _windows_memory_status()
-    answer: Answer = {"status": "ok", "total_bytes": None, "available_bytes": None}
+    answer: MemoryStatusAnswer = {"status": "ok", "total_bytes": None, "available_bytes": None}
     try:
         page = os.sysconf("SC_PAGE_SIZE")
         answer["total_bytes"] = os.sysconf("SC_PHYS_PAGES") * page
@@ -150,7 +152,7 @@ def memory_status_answer() -> Answer:
     return answer
 
 
-def _windows_memory_status() -> Answer:
+def _windows_memory_status() -> MemoryStatusAnswer:
     import ctypes
 
     class MemoryStatusEx(ctypes.Structure):
@@ -181,7 +183,7 @@ def _windows_memory_status() -> Answer:
     }
 
 
-def power_status_answer() -> Answer:
+def power_status_answer() -> PowerStatusAnswer:
     """AC line and battery charge (Windows GetSystemPowerStatus); unsupported elsewhere."""
     if os.name != "nt":
         return {"status": "unsupported", "detail": "no power status call on this OS"}

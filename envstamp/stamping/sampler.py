@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -179,7 +179,7 @@ def _get(value: Any, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
-def _processes(answer: dict[str, Any]) -> list[tuple[int, int | None]]:
+def _processes(answer: Mapping[str, Any]) -> list[tuple[int, int | None]]:
     """(pid, used bytes) of an NVML process-list answer."""
     found: list[tuple[int, int | None]] = []
     value = answer.get("value")

@@ -474,7 +474,7 @@ def test_live_runner_nvml_seam_with_a_stand_in_library(
     smi.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setitem(sys.modules, "pynvml", _stand_in_pynvml())
-    monkeypatch.setattr(runner_nvml, "_NVML_STATE", {})
+    runner_nvml.forget()  # NVML is loaded anew: from the stand-in
     monkeypatch.setattr(gpu_nvidia, "PROC_VERSION", str(tmp_path / "no-proc-file"))
     live = LiveRunner()
     outcome = ok(run(gpu_nvidia.probe, live))

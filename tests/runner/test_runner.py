@@ -341,7 +341,7 @@ def test_http_get_by_name_tries_each_address_until_one_answers() -> None:
     import http.server
     import threading
 
-    from envstamp.runner.network import http_get_answer
+    from envstamp.runner.network import http_answer
 
     class Hello(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -356,7 +356,7 @@ def test_http_get_by_name_tries_each_address_until_one_answers() -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        answer = http_get_answer(f"http://localhost:{server.server_port}/api/version", 2.0)
+        answer = http_answer(f"http://localhost:{server.server_port}/api/version", 2.0)
     finally:
         server.shutdown()
         server.server_close()

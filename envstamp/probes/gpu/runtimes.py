@@ -17,7 +17,7 @@ from collections.abc import Callable
 import attrs
 
 from envstamp.manifest.model import Runtimes
-from envstamp.manifest.records import FrozenRecord, frozen_record
+from envstamp.manifest.records import FrozenRecord
 from envstamp.parsers.runtime_versions import (
     VERSION_PATTERN,
     newest_version,
@@ -34,7 +34,7 @@ from envstamp.parsers.textutil import clean
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 
 
-@frozen_record
+@attrs.frozen(eq=False, repr=False)
 class Found(FrozenRecord):
     """One runtime version and where it was read."""
 
