@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
@@ -220,7 +220,9 @@ def test_a_word_is_never_a_commit(form: str, version: str, number: int, word: st
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=40))
+@given(st.text(max_size=40) | st.text("0123456789abcdefABCDEFbg(). ", max_size=12))
+@example("b4589")  # the branches below run on every run, not only when the draw finds them
+@example("1a2b3c4")
 def test_banner_value_is_total_and_a_commit_is_always_hex(raw: str) -> None:
     value = banner_value(raw)
     if value is not None and value.role == "commit":
