@@ -18,6 +18,27 @@ SCHEMAS: dict[str, str] = {
 }
 
 
+def short_name(file_name: str) -> str:
+    """ "results.v1.schema.json" -> "results": the name a person types."""
+    return file_name.split(".", 1)[0]
+
+
+def resolve(name: str) -> str:
+    """The published file name for ``name``: a file name as listed, or its short name
+    ("results"), or the short name with its version ("results.v1"); InputError listing the
+    short names otherwise."""
+    from envstamp.errors import InputError
+
+    for file_name in SCHEMAS:
+        if name in (file_name, short_name(file_name), file_name.removesuffix(".schema.json")):
+            return file_name
+    names = ", ".join(short_name(file_name) for file_name in SCHEMAS)
+    raise InputError(
+        f"unknown schema {name!r}; schemas: {names} (or their file names, e.g. "
+        f"{next(iter(SCHEMAS))})"
+    )
+
+
 def build(name: str) -> dict[str, Any]:
     """Build one published schema by file name."""
     import importlib
@@ -31,8 +52,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "name",
         nargs="?",
-        default="manifest.v1.schema.json",
-        help="which schema to print (default: the manifest's)",
+        default="manifest",
+        help="which schema to print: "
+        + ", ".join(short_name(file_name) for file_name in SCHEMAS)
+        + " (or the file name, e.g. results.v1.schema.json; default: manifest)",
     )
     parser.add_argument(
         "--write", metavar="DIR", help="write every schema into DIR (e.g. schemas/)"
@@ -71,9 +94,7 @@ def run(args: argparse.Namespace) -> int:
         for name in SCHEMAS:
             emit(schema.dumps(build(name)), str(folder / name))
         return 0
-    if args.name not in SCHEMAS:
-        raise InputError(f"unknown schema {args.name!r}; schemas: {', '.join(SCHEMAS)}")
-    emit(schema.dumps(build(args.name)), None)
+    emit(schema.dumps(build(resolve(args.name))), None)
     return 0
 
 
