@@ -8,8 +8,8 @@ Two lines give a benchmark provenance::
         t.metrics["tokens_per_s"] = 512 / t.elapsed
 
 Also: ``rec.record(name, metrics=...)`` for numbers measured elsewhere, ``rec.repeat(...)``
-and ``rec.bench(fn, ...)`` for repetitions with a summary, ``@envstamp.timed`` for functions
-(sync or async), ``async with rec.timer(...)``.
+and ``rec.bench(fn, ...)`` for repetitions with a summary, ``@rec.timed`` for functions
+(sync or async: every call into ``rec``, named when decorating), ``async with rec.timer(...)``.
 
 What is measured and what is not: the clock is read as the last thing on entry and the first
 thing on exit.  Reading the volatile state, opening a memory region, building the record and
@@ -144,7 +144,6 @@ class Recorder:
         stream = None if isinstance(advice, bool) else advice
         self._printer = AdvicePrinter(stream, enabled=advice is not False)
         _OPEN.add(self)
-        _DEFAULT[0] = self
 
     # -- measuring ----------------------------------------------------------------------
 
@@ -157,6 +156,30 @@ class Recorder:
         ``memory`` (True/False) override this recorder's settings for this region."""
         flags = self._flags if state is None and memory is None else self.flags(state, memory)
         return Timer(self, name, params, flags)
+
+    @overload
+    def timed(self, name: F, /) -> F: ...
+
+    @overload
+    def timed(
+        self, name: str | None = None, /, *, state: bool | None = None,
+        memory: bool | None = None, **params: Any,
+    ) -> Callable[[F], F]: ...
+
+    def timed(
+        self, name: Any = None, /, *, state: bool | None = None, memory: bool | None = None,
+        **params: Any,
+    ) -> Any:
+        """Decorator: record each call of a function (sync or async) into this recorder.
+
+        ``@rec.timed`` names the result after the function; ``@rec.timed("load_model",
+        quant="q4_k_m")`` names it and adds parameters; ``state`` / ``memory`` override this
+        recorder's settings for its calls.  The same as ``@envstamp.timed(..., recorder=rec)``.
+        """
+        if callable(name):
+            return _decorate(name, name=None, recorder=self, state=state, memory=memory,
+                             params=params)
+        return timed(name, recorder=self, state=state, memory=memory, **params)
 
     def flags(self, state: bool | None, memory: bool | None) -> int:
         """What to watch around a region: this recorder's settings, overridden per region."""
@@ -441,8 +464,6 @@ class Recorder:
             finally:
                 self._closed = True
                 _OPEN.discard(self)
-                if _DEFAULT[0] is self:
-                    _DEFAULT[0] = None
                 if self._sampler is not None:
                     self._sampler.stop()
                 self._log.close()
@@ -843,11 +864,6 @@ class Series:
 # --------------------------------------------------------------------------------- timed
 
 
-@overload
-def timed(name: F, /) -> F: ...
-
-
-@overload
 def timed(
     name: str | None = None,
     /,
@@ -857,44 +873,43 @@ def timed(
     state: bool | None = None,
     memory: bool | None = None,
     **params: Any,
-) -> Callable[[F], F]: ...
+) -> Callable[[F], F]:
+    """Decorator: record each call's wall time (sync or async functions) into one Recorder,
+    named when decorating.
 
-
-def timed(
-    name: Any = None,
-    /,
-    *,
-    recorder: Recorder | None = None,
-    path: str | os.PathLike[str] | None = None,
-    state: bool | None = None,
-    memory: bool | None = None,
-    **params: Any,
-) -> Any:
-    """Decorator: record each call's wall time (sync or async functions).
-
-    ``@timed("load_model", recorder=rec)``; ``@timed(path="results.jsonl")`` opens (once per
-    path and process) a Recorder right away; bare ``@timed`` uses the most recently opened
-    Recorder, looked up at the first call.
+    ``@timed("load_model", recorder=rec)`` (or ``@rec.timed("load_model")``) records into
+    ``rec``; ``@timed(path="results.jsonl")`` opens (once per path and process) a Recorder
+    right away and records into it.  A bare ``@timed`` names no recorder: it raises
+    ``InputError`` when decorating - a function's results never go to whichever recorder
+    happened to be opened last.
     """
-    if callable(name):
-        return _decorate(name, name=None, recorder=None, state=None, memory=None, params={})
-    if path is not None and recorder is None:
+    fn: Any = name if callable(name) else None  # a bare @timed: refused below, by name
+    label = None if fn is not None else name
+    if recorder is None:
+        if path is None:
+            what = _callable_name(fn) if fn is not None else label or "(unnamed)"
+            raise InputError(
+                f"@timed {what!r} names no recorder: write @rec.timed (rec = "
+                "envstamp.Recorder(...)), @envstamp.timed(recorder=rec) or "
+                "@envstamp.timed(path='results.jsonl')"
+            )
         recorder = recorder_for_path(path)
+    bound = recorder
 
-    def decorate(fn: F) -> F:
+    def decorate(function: F) -> F:
         wrapped: F = _decorate(
-            fn, name=name, recorder=recorder, state=state, memory=memory, params=params
+            function, name=label, recorder=bound, state=state, memory=memory, params=params
         )
         return wrapped
 
-    return decorate
+    return decorate if fn is None else decorate(fn)  # timed(fn, recorder=rec) called directly
 
 
 def _decorate(
     fn: Any,
     *,
     name: str | None,
-    recorder: Recorder | None,
+    recorder: Recorder,
     state: bool | None,
     memory: bool | None,
     params: dict[str, Any],
@@ -902,16 +917,8 @@ def _decorate(
     label = name or _callable_name(fn)
     frozen = dict(params)
 
-    def resolve() -> Recorder:
-        rec = recorder or _DEFAULT[0]
-        if rec is None:
-            raise InputError(
-                f"@timed {label!r}: no Recorder is open; pass recorder=... or path=..."
-            )
-        return rec
-
-    def make_timer(rec: Recorder) -> Timer:
-        timer = Timer(rec, label, dict(frozen), rec.flags(state, memory))
+    def make_timer() -> Timer:
+        timer = Timer(recorder, label, dict(frozen), recorder.flags(state, memory))
         timer.extras().origin = "timed"
         return timer
 
@@ -919,12 +926,12 @@ def _decorate(
 
         @functools.wraps(fn)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
-            async with make_timer(resolve()):
+            async with make_timer():
                 return await fn(*args, **kwargs)
 
         return awrapper
 
-    if recorder is not None and not recorder.flags(state, memory):
+    if not recorder.flags(state, memory):
         times = recorder.call_log(label, frozen).times
         extend, limit, flush = times.extend, 2 * recorder._buffer, recorder.flush
 
@@ -952,18 +959,8 @@ def _decorate(
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        rec = recorder or resolve()
-        if rec.flags(state, memory):
-            with make_timer(rec):
-                return fn(*args, **kwargs)
-        start = perf_counter()
-        try:
-            value = fn(*args, **kwargs)
-        except BaseException as exc:
-            queue_failure(rec._queue, ((label, frozen), start, perf_counter(), True), exc)
-            raise
-        rec._queue(((label, frozen), start, perf_counter()))
-        return value
+        with make_timer():
+            return fn(*args, **kwargs)
 
     return wrapper
 
@@ -1010,7 +1007,6 @@ def _callable_name(fn: Any) -> str:
 # ---------------------------------------------------------------------------- registry
 
 _OPEN: weakref.WeakSet[Recorder] = weakref.WeakSet()
-_DEFAULT: list[Recorder | None] = [None]
 _BY_PATH: dict[str, Recorder] = {}
 _BY_PATH_LOCK = threading.Lock()
 

@@ -223,16 +223,85 @@ def test_timed_async_function(rec: Recorder) -> None:
     assert result.name.endswith("fetch") and result.wall_s[0] >= 0.001
 
 
-def test_bare_timed_uses_the_open_recorder(tmp_path: Path) -> None:
-    @timed
-    def step() -> None:
+def test_bare_timed_names_no_recorder_and_is_refused_when_decorating(tmp_path: Path) -> None:
+    """Issue 15: a bare @timed used to bind to the most recently opened Recorder."""
+    with open_recorder(tmp_path / "a.jsonl"), pytest.raises(InputError) as refused:
+
+        @timed  # type: ignore[arg-type]
+        def step() -> None:
+            pass
+
+    assert str(refused.value) == (
+        "@timed 'test_bare_timed_names_no_recorder_and_is_refused_when_decorating.<locals>."
+        "step' names no recorder: write @rec.timed (rec = envstamp.Recorder(...)), "
+        "@envstamp.timed(recorder=rec) or @envstamp.timed(path='results.jsonl')"
+    )
+    with pytest.raises(InputError, match=r"^@timed 'load' names no recorder"):
+        timed("load")
+
+
+def test_rec_timed_records_into_its_own_recorder_whatever_opened_later(
+    tmp_path: Path,
+) -> None:
+    """The bug of issue 15: results landed in the file of an implicit timed(path=...)
+    Recorder opened after the user's own."""
+    mine = open_recorder(tmp_path / "mine.jsonl")
+
+    @mine.timed
+    def step() -> int:
+        return 7
+
+    @mine.timed("load", quant="q4")
+    def load() -> None:
         pass
 
-    with open_recorder(tmp_path / "a.jsonl") as recorder:
-        step()
-    with pytest.raises(InputError, match="no Recorder is open"):
-        step()
-    assert next(r.name for r in load_results(recorder.path)).endswith("step")
+    other = tmp_path / "other.jsonl"
+
+    @timed("elsewhere", path=other)
+    def elsewhere() -> None:
+        pass
+
+    later = open_recorder(tmp_path / "later.jsonl")
+    assert step() == 7
+    load()
+    elsewhere()
+    for recorder in (mine, later):
+        recorder.close()
+    from envstamp.stamping.timing import recorder_for_path
+
+    recorder_for_path(other).close()
+    names = [(r.name, r.params, r.origin) for r in load_results(mine.path)]
+    assert names == [
+        ("test_rec_timed_records_into_its_own_recorder_whatever_opened_later.<locals>.step",
+         {}, "timed"),
+        ("load", {"quant": "q4"}, "timed"),
+    ]
+    assert [r.name for r in load_results(other)] == ["elsewhere"]
+    assert list(load_results(later.path)) == []
+
+
+def test_rec_timed_is_a_documented_method() -> None:
+    import pydoc
+
+    text = " ".join(pydoc.plain(pydoc.render_doc(Recorder.timed)).split())
+    assert ("timed(self, name: 'Any' = None, /, *, state: 'bool | None' = None, "
+            "memory: 'bool | None' = None, **params: 'Any') -> 'Any'") in text
+    assert "record each call of a function (sync or async) into this recorder" in text
+
+
+def test_rec_timed_async_and_with_state(tmp_path: Path) -> None:
+    with open_recorder(tmp_path / "a.jsonl", state=True) as recorder:
+        recorder._read_state = lambda: Volatile(cpu_mhz=2000.0)  # type: ignore[method-assign]
+
+        @recorder.timed("fetch")
+        async def fetch() -> str:
+            await asyncio.sleep(0)
+            return "ok"
+
+        assert asyncio.run(fetch()) == "ok"
+    (result,) = load_results(recorder.path)
+    assert result.name == "fetch" and result.origin == "timed"
+    assert result.state_before is not None and result.state_before.cpu_mhz == 2000.0
 
 
 def test_timed_with_state_goes_through_a_timer(tmp_path: Path) -> None:
@@ -392,3 +461,19 @@ def test_timed_calls_from_threads_keep_their_pairs(tmp_path: Path) -> None:
     loaded = load_results(rec.path)
     assert len(loaded) == 1000
     assert all(0 <= r.wall_s[0] < 1.0 for r in loaded)  # a split pair would be nonsense
+
+
+def test_rec_timed_keeps_the_fast_path(tmp_path: Path) -> None:
+    """With state and memory off, @rec.timed is the two-clock-reads path measured in
+    docs/decisions.md (a call log of clock pairs, written at flush), as timed(recorder=)."""
+    with open_recorder(tmp_path / "fast.jsonl", state=False, memory=False) as recorder:
+
+        @recorder.timed
+        def work() -> None:
+            pass
+
+        (log,) = recorder._call_logs
+        work()
+        assert len(log.times) == 0  # buffer=1: the pair was flushed right after the call
+    (result,) = load_results(recorder.path)
+    assert result.origin == "timed" and len(result.wall_s) == 1
