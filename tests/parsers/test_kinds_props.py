@@ -1,0 +1,305 @@
+"""Every parse kind against every output in tests/fixtures: its own and every other tool's.
+
+The kind functions are called directly: ``kinds.parse`` turns stray exceptions into ParseError,
+which would hide a parser bug.  A user pipes whatever they have into ``envstamp parse KIND``, so
+another tool's real output is the most likely "wrong input" a kind will ever see.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from envstamp.errors import InputError, ParseError
+from envstamp.manifest.model import Manifest
+from envstamp.manifest.serialize import unstructure
+from envstamp.parsers.kinds import KINDS, parse, parse_to_data, parser_for
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+# The sections each kind may fill, by what the tool it reads can know (not read off the parsers).
+KIND_SECTIONS: dict[str, set[str]] = {
+    "os-release": {"os"},
+    "proc-cpuinfo": {"cpu"},
+    "lscpu": {"cpu", "memory"},
+    "sysctl": {"cpu", "host", "memory"},
+    "system-profiler": {"cpu", "gpus", "host", "memory", "runtimes"},
+    "nvidia-smi-xml": {"gpus", "runtimes", "volatile"},
+    "nvidia-smi-q": {"gpus", "runtimes", "volatile"},
+    "nvidia-smi-csv": {"gpus", "runtimes", "volatile"},
+    "nvidia-smi-list": {"gpus"},
+    "nvidia-smi-version": {"runtimes"},
+    "nvidia-smi-table": {"gpus", "runtimes", "volatile"},
+    "rocm-smi-json": {"gpus"},
+    "amd-smi-json": {"gpus"},
+    "windows-gpu": {"gpus"},
+    "sycl-ls": {"gpus", "runtimes"},
+    "vulkaninfo": {"gpus", "runtimes"},
+    "llama-version": {"llamacpp"},
+    "llama-bench": {"llamacpp", "results"},
+    "llama-batched-bench": {"batched_bench"},
+    "llama-server-log": {"llamacpp", "server_timings"},
+    "llama-server-timings": {"server_timings"},
+    "llama-server-props": {"llamacpp", "server_props"},
+    "llama-server-metrics": {"server_metrics"},
+    "ollama-version": {"frontends"},
+    "ollama-api-version": {"frontends"},
+    "ollama-ps": {"frontends"},
+    "ollama-server-log": {"frontends"},
+    "lms-version": {"frontends"},
+    "lms-ps": {"frontends"},
+    "lms-ls": {"frontends"},
+    "lmstudio-backends": {"frontends"},
+    "lmstudio-runtime": {"frontends"},
+    "koboldcpp": {"frontends"},
+    "llamafile-version": {"frontends"},
+    "vllm-version": {"frontends"},
+}
+
+# Each kind's own outputs in tests/fixtures (globs under it): every one of them must parse.
+OWN: dict[str, tuple[str, ...]] = {
+    "os-release": ("text/os-release/*.os-release",),
+    "proc-cpuinfo": ("text/proc-cpuinfo/*.txt",),
+    "lscpu": ("text/lscpu/*.txt", "text/lscpu/*.json"),
+    "sysctl": ("text/sysctl/*.txt",),
+    "system-profiler": ("apple/sp-m*.json", "apple/sp-intel-*.json", "apple/sp-text-*.txt"),
+    "nvidia-smi-xml": ("nvidia/*.xml", "nvidia/real-h200-580/q-x.xml"),
+    "nvidia-smi-q": ("nvidia/*-q.txt", "nvidia/real-h200-580/q.txt"),
+    "nvidia-smi-csv": ("nvidia/*.csv", "nvidia/real-h200-580/query-gpu.csv"),
+    "nvidia-smi-list": ("nvidia/*-L.txt", "nvidia/real-h200-580/L.txt"),
+    "nvidia-smi-version": ("nvidia/*-version.txt", "nvidia/real-h200-580/version.txt"),
+    "nvidia-smi-table": ("nvidia/*-table.txt", "nvidia/real-h200-580/table.txt"),
+    "rocm-smi-json": ("amd/rocm-smi-rx*.json",),
+    "amd-smi-json": ("amd/amd-smi-mi*.json",),
+    "windows-gpu": ("windows/ps-*", "windows/wmic-*"),
+    "sycl-ls": ("intel/sycl-ls-*.txt",),
+    "vulkaninfo": ("intel/vulkaninfo-radv-llvmpipe.txt", "intel/vulkaninfo-arc-nvidia.txt"),
+    "llama-version": ("llamacpp/version/b*.txt", "llamacpp-real/*/version.txt"),
+    "llama-bench": ("llamacpp/bench/*-*", "timing/llama-bench-*", "llamacpp-real/*/bench.[cjm]*"),
+    "llama-batched-bench": ("llamacpp-real/*/batched-bench*.jsonl",),
+    "llama-server-log": ("llamacpp-real/*/server.log",),
+    "llama-server-timings": ("llamacpp-real/*/completion*", "llamacpp-real/*/chat*"),
+    "llama-server-props": ("llamacpp-real/*/props.json",),
+    "llama-server-metrics": ("llamacpp-real/*/metrics.txt",),
+    "ollama-version": ("frontends/ollama-version-*.txt",),
+    "ollama-api-version": ("frontends/ollama-api-version-*.json",),
+    "ollama-ps": ("frontends/ollama-ps-*.txt",),
+    "ollama-server-log": ("frontends/ollama-server-log-*.txt",),
+    "lms-version": ("frontends/lms-version-*.txt",),
+    "lms-ps": ("frontends/lms-ps-*.txt",),
+    "lms-ls": ("frontends/lms-ls-*.txt",),
+    "lmstudio-backends": ("frontends/lmstudio-backends-*.json",),
+    "koboldcpp": ("frontends/koboldcpp-*.txt",),
+    "llamafile-version": ("frontends/llamafile-*.txt",),
+    "vllm-version": ("frontends/vllm-*.txt",),
+}
+
+_SKIPPED_SUFFIXES = {".py", ".sh", ".gguf", ".md"}
+
+
+@cache
+def every_output() -> tuple[tuple[str, str], ...]:
+    """(name, text) of every tool output kept in tests/fixtures (recorded hosts aside)."""
+    found = []
+    for path in sorted(FIXTURES.rglob("*")):
+        if not path.is_file() or path.suffix in _SKIPPED_SUFFIXES or "hosts" in path.parts:
+            continue
+        if path.stat().st_size > 300_000:
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        found.append((str(path.relative_to(FIXTURES)), text))
+    return tuple(found)
+
+
+def own_outputs(kind: str) -> list[Path]:
+    return sorted({p for pattern in OWN.get(kind, ()) for p in FIXTURES.glob(pattern)})
+
+
+def function(kind: str) -> Callable[[str], dict[str, Any]]:
+    parsed: Callable[[str], dict[str, Any]] = parser_for(kind)
+    return parsed
+
+
+def numbers(value: Any) -> Iterator[float]:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from numbers(item)
+
+
+def test_the_table_names_every_kind() -> None:
+    assert set(KIND_SECTIONS) == set(KINDS)
+    assert set(OWN) <= set(KINDS)
+
+
+@pytest.mark.parametrize("kind", sorted(OWN))
+def test_every_own_output_parses_within_the_kinds_sections(kind: str) -> None:
+    paths = own_outputs(kind)
+    assert paths, f"no fixture matches {OWN[kind]}"
+    for path in paths:
+        sections = function(kind)(path.read_text(encoding="utf-8", errors="replace"))
+        assert sections, path.name
+        assert set(sections) <= KIND_SECTIONS[kind], path.name
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_any_fixture_fed_to_any_kind_gives_sections_or_parse_error(kind: str) -> None:
+    """Another tool's real output is refused with ParseError, or read into the kind's sections
+    as plain finite JSON: never another exception, never NaN."""
+    parse_kind = function(kind)
+    for name, text in every_output():
+        try:
+            sections = parse_kind(text)
+        except ParseError as exc:
+            assert str(exc).strip(), f"{kind} on {name}: an empty message"
+            assert "\n" not in str(exc).strip(), f"{kind} on {name}: a multi-line message"
+            continue
+        assert set(sections) <= KIND_SECTIONS[kind], name
+        data = {section: unstructure(value) for section, value in sections.items()}
+        json.dumps(data, allow_nan=False)
+        assert all(math.isfinite(n) for n in numbers(data)), name
+
+
+@pytest.mark.parametrize("kind", sorted(OWN))
+def test_parsing_is_pure(kind: str) -> None:
+    """The same text twice gives equal sections; parse() and parse_to_data() agree with it."""
+    path = own_outputs(kind)[0]
+    text = path.read_text(encoding="utf-8", errors="replace")
+    first, second = function(kind)(text), function(kind)(text)
+    assert first == second
+    assert parse(kind, text) == first
+    assert parse_to_data(kind, text) == {name: unstructure(v) for name, v in first.items()}
+
+
+def test_an_unknown_kind_names_the_known_ones() -> None:
+    with pytest.raises(InputError) as caught:
+        parser_for("nvidia-smi-jsn")
+    assert not isinstance(caught.value, ParseError)
+    assert "nvidia-smi-xml" in str(caught.value) and "vllm-version" in str(caught.value)
+
+
+def test_sections_are_manifest_fields_or_the_documented_extras() -> None:
+    """Sections a kind adds beyond the manifest's own are the results-like fragments."""
+    manifest_fields = {a.name for a in Manifest.__attrs_attrs__}
+    extras = set().union(*KIND_SECTIONS.values()) - manifest_fields
+    assert extras == {"results", "batched_bench", "server_timings", "server_props",
+                      "server_metrics"}
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> tuple[str, str]:
+    """A kind and one of its own outputs cut, repeated or spliced with junk."""
+    kind = draw(st.sampled_from(sorted(OWN)))
+    text = draw(st.sampled_from(own_outputs(kind))).read_text(encoding="utf-8",
+                                                              errors="replace")
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        span = draw(st.integers(0, 60))
+        junk = draw(
+            st.one_of(
+                st.text(max_size=12),
+                st.sampled_from(["\x00", "NaN", "1e999", "-1", "9" * 40, "{", "]", "\r\n", "|"]),
+            )
+        )
+        text = text[:at] + junk + text[at + span :]
+    return kind, text
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=damaged())
+def test_damaged_own_outputs_raise_only_parse_error(case: tuple[str, str]) -> None:
+    kind, text = case
+    try:
+        sections = function(kind)(text)
+    except ParseError:
+        return
+    assert set(sections) <= KIND_SECTIONS[kind]
+    data = {section: unstructure(value) for section, value in sections.items()}
+    json.dumps(data, allow_nan=False)
+
+
+# Real bugs found by feeding one tool's output to another kind (docs: "parse by structure and
+# meaning").  Each case reads a fact that is not in the text; it may be refused or give nothing.
+def _gpu_named(name: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda sections: any(g.name == name for g in sections.get("gpus", []))
+
+
+def _nvidia_driver(sections: dict[str, Any]) -> bool:
+    runtimes = sections.get("runtimes")
+    return runtimes is not None and runtimes.nvidia_driver is not None
+
+
+def _any_gpu(sections: dict[str, Any]) -> bool:
+    return bool(sections.get("gpus"))
+
+
+def _any_result(sections: dict[str, Any]) -> bool:
+    return bool(sections.get("results"))
+
+
+def _koboldcpp(sections: dict[str, Any]) -> bool:
+    frontends = sections.get("frontends")
+    return frontends is not None and frontends.koboldcpp is not None
+
+
+WRONG_FACTS = [
+    pytest.param(
+        "windows-gpu", "text/os-release/ubuntu-22.04.os-release", _gpu_named('"Ubuntu"'),
+        id="windows-gpu-reads-os-release-NAME-as-a-gpu",
+    ),
+    pytest.param(
+        "amd-smi-json", "frontends/lmstudio-backends-windows.json", _any_gpu,
+        id="amd-smi-json-makes-an-amd-gpu-of-lmstudio-backends",
+    ),
+    pytest.param(
+        "llama-bench", "amd/amd-smi-mi250x-bare-list.json", _any_result,
+        id="llama-bench-makes-empty-result-rows-of-amd-smi-json",
+    ),
+    pytest.param(
+        "nvidia-smi-version", "amd/rocm-smi-text-w7900.txt", _nvidia_driver,
+        id="nvidia-smi-version-takes-the-amdgpu-driver-of-rocm-smi",
+    ),
+    pytest.param(
+        "nvidia-smi-q", "amd/rocm-smi-text-w7900.txt", _nvidia_driver,
+        id="nvidia-smi-q-takes-the-amdgpu-driver-of-rocm-smi",
+    ),
+    pytest.param(
+        "koboldcpp", "amd/rocm-smi-text-w7900.txt", _koboldcpp,
+        id="koboldcpp-found-in-rocm-smi-text",
+    ),
+    pytest.param(
+        "koboldcpp", "frontends/vllm-0.6.3.post1.txt", _koboldcpp,
+        id="koboldcpp-version-from-vllm-version",
+    ),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a kind reads facts out of another tool's output (a GPU, a driver, results or "
+    "a frontend that the text does not name); it should refuse it or find nothing",
+)
+@pytest.mark.parametrize(("kind", "name", "wrong"), WRONG_FACTS)
+def test_another_tools_output_yields_no_invented_fact(
+    kind: str, name: str, wrong: Callable[[dict[str, Any]], bool]
+) -> None:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    try:
+        sections = function(kind)(text)
+    except ParseError:
+        return
+    assert not wrong(sections)
