@@ -15,11 +15,20 @@ from envstamp.cli.shared import (
     emit,
 )
 
+# What each output is, for --help (issue 15: `capture --json | jq .gpus` must be the GPUs).
+OUTPUT_HELP = (
+    "Output: without -o, the one-screen summary (--markdown, --json: the manifest itself, "
+    "unsigned). -o FILE writes the signed envelope (a DSSE envelope around the manifest: the "
+    "file verify, show and diff check; --no-sign: the plain manifest; -o - prints it), or "
+    "the format a flag names. What was written, and with which key, is said on stderr."
+)
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_output_flag(parser)
     add_format_flags(parser)
     parser.set_defaults(format=None)
+    parser.epilog = OUTPUT_HELP
     parser.add_argument("--raw", metavar="DIR", help="also record every raw answer into DIR")
     parser.add_argument(
         "--replay",
@@ -56,18 +65,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-sign",
         action="store_true",
-        help="JSON output is a plain manifest instead of a signed envelope",
+        help="-o writes the plain manifest instead of a signed envelope",
     )
     parser.add_argument(
         "--key",
         metavar="PATH",
-        help="private key to sign with (default: $ENVSTAMP_PRIVATE_KEY(_FILE), then your "
-        "default key, made on first use)",
+        help="private key to sign the envelope of -o with (default: "
+        "$ENVSTAMP_PRIVATE_KEY(_FILE), then your default key, made on first use)",
     )
     add_capture_timing_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from envstamp.errors import InputError
+    from envstamp.runner import NotRecorded
+
+    try:
+        return _capture_and_write(args)
+    except NotRecorded as exc:
+        # The runner names only the folder's last part and the question: say which --replay
+        # it was and what a recording is (an empty folder, a folder of something else).
+        named = ", ".join(args.replay or ())
+        raise InputError(
+            f"--replay {named}: not a complete recording ({exc}); record one with "
+            "'envstamp capture --raw DIR'"
+        ) from None
+
+
+def _capture_and_write(args: argparse.Namespace) -> int:
     from envstamp.capturing.capture import capture
     from envstamp.errors import InputError
     from envstamp.probes.context import CaptureOptions
@@ -77,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--key and --no-sign contradict each other")
     if args.redact and args.no_redact:
         raise InputError("--redact and --no-redact contradict each other")
-    fmt = args.format or ("json" if args.output else "text")
-    signing = fmt == "json" and not args.no_sign
+    fmt = output_format(args)
+    signing = fmt == "envelope"
     check_output(args.output)
     check_named_inputs(args.llama_cpp, args.model, replay=args.replay)
     _check_raw_folder(args.raw)
@@ -97,18 +122,52 @@ def run(args: argparse.Namespace) -> int:
         signing_key = keys.checked_signing_key(args.key)
         on_stall = keys.load_signing_code  # cryptography and the key folder, while probes wait
     manifest = capture(options, record=args.raw, replay=args.replay, on_stall=on_stall)
+    redacted = ""
     if args.redact or (fmt == "markdown" and not args.no_redact):
         from envstamp.manifest.redact import current_home, redact
 
+        redacted = ", redacted"
         # A replayed recording is another machine: this user's home is not its home.
         manifest = redact(manifest, home=None if args.replay else current_home())
     if signing:
         from envstamp.signing.sign import envelope_json, sign_manifest
 
-        emit(envelope_json(sign_manifest(manifest, signing_key())), args.output)
-        return 0
-    emit(render_manifest(manifest, fmt, args), args.output)
+        key = signing_key()
+        emit(envelope_json(sign_manifest(manifest, key)), args.output)
+        written = f"signed manifest{redacted} (key {key.keyid[:16]}, {key.algorithm})"
+    else:
+        emit(render_manifest(manifest, fmt, args), args.output)
+        written = WRITTEN[fmt] + redacted
+    if args.output not in (None, "-"):
+        sys.stderr.write(f"envstamp capture: wrote {args.output}: {written}\n")
     return 0
+
+
+# What `capture -o FILE` says it wrote, on stderr (stdout stays clean for pipes).
+WRITTEN = {
+    "manifest": "plain manifest (unsigned)",
+    "json": "plain manifest (unsigned: --json writes the manifest itself; without it -o signs)",
+    "text": "text summary",
+    "markdown": "Markdown summary",
+}
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """What to write: "envelope" (the file format of -o: the signed manifest), "manifest"
+    (-o with --no-sign), or the format a flag asked for: "json" (the manifest itself, never
+    signed), "text" (the default without -o) or "markdown"."""
+    from envstamp.errors import InputError
+
+    if args.format is not None:
+        if args.format == "json" and args.key:
+            raise InputError(
+                "--key signs the envelope that -o FILE writes; --json is the manifest itself, "
+                "unsigned (drop --json to sign)"
+            )
+        return str(args.format)
+    if args.output is None:
+        return "text"
+    return "manifest" if args.no_sign else "envelope"
 
 
 def _check_raw_folder(raw: str | None) -> None:
@@ -134,7 +193,7 @@ def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str
     from envstamp.output import render
 
     assert isinstance(manifest, Manifest)
-    if fmt == "json":
+    if fmt in ("json", "manifest"):
         return to_json(manifest)
     if fmt == "markdown":
         return render.to_markdown(manifest)

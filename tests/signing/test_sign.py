@@ -300,7 +300,11 @@ def test_capture_signs_with_the_given_key(
     out = tmp_path / "m.json"
     host = str(hosts / "linux-debian12-vm")
     code, _, err = _run(capsys, "capture", "--replay", host, "--key", str(key_path), "-o", str(out))
-    assert code == 0 and err == ""
+    # one line saying what was written, with the given key (no "created signing key" line)
+    assert code == 0
+    assert err == (
+        f"envstamp capture: wrote {out}: signed manifest (key {rfc_key(1).keyid[:16]}, ed25519)\n"
+    )
     assert json.loads(out.read_text())["signatures"][0]["keyid"] == rfc_key(1).keyid
     assert _run(capsys, "verify", str(out), "--key", str(tmp_path / "ci.pub.pem"))[0] == 0
     assert not keys.default_private_path().exists()
