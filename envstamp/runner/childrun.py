@@ -111,17 +111,20 @@ def run_child(
         raise InputError(f"command not found: {argv[0]}") from None
     except OSError as exc:
         raise input_error(f"cannot run {argv[0]}", exc) from None
-    if on_start is not None:
-        on_start(proc.pid)
     assert proc.stdout is not None and proc.stderr is not None
     digest = hashlib.sha256()
-    pumps = (
-        Pump(proc.stdout, MAX_CAPTURE_BYTES, echo=out_echo, digest=digest.update),
-        Pump(proc.stderr, MAX_CAPTURE_BYTES, echo=err_echo),
-    )
-    watcher = _HighWaterWatcher(proc.pid)
+    pumps: list[Pump] = []
+    watcher: _HighWaterWatcher | None = None
     stopped_by: int | None = None
+    # Everything after the spawn sits inside the try: a signal that lands while the pumps or
+    # the watcher start (their threads take a while on a loaded machine) must still stop the
+    # command's whole tree, as one that lands during the wait does.
     try:
+        if on_start is not None:
+            on_start(proc.pid)
+        pumps.append(Pump(proc.stdout, MAX_CAPTURE_BYTES, echo=out_echo, digest=digest.update))
+        pumps.append(Pump(proc.stderr, MAX_CAPTURE_BYTES, echo=err_echo))
+        watcher = _HighWaterWatcher(proc.pid)
         code, rss, waited = _wait(proc)
     except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM / SIGHUP through the CLI
         stopped_by = _signum(interrupt)
@@ -129,7 +132,11 @@ def run_child(
         code = proc.returncode if proc.returncode is not None else -stopped_by
         rss, waited = None, None
     finally:
-        watcher.stop()
+        if watcher is not None:
+            watcher.stop()
+    if len(pumps) < 2:  # stopped before its output was being read: read what is left
+        streams = (proc.stdout, proc.stderr)[len(pumps) :]
+        pumps.extend(Pump(stream, MAX_CAPTURE_BYTES) for stream in streams)
     wall = perf_counter() - start  # the command's own time, whatever it left running
     left = tree.end(term_grace=LEFTOVER_TERM_GRACE_S)
     held = not all(pump.join(PIPE_GRACE_S) for pump in pumps)
@@ -137,7 +144,8 @@ def run_child(
         _say_stopped(argv, left, held)
     # This process's high-water mark only grows: read now, it is at least what the fork
     # carried into the command's rusage (read before the spawn, it could be less).
-    rss, rss_source = trusted_peak(rss, max_rss_self(), watcher.seen_peak(), waited)
+    seen_peak = watcher.seen_peak() if watcher is not None else None
+    rss, rss_source = trusted_peak(rss, max_rss_self(), seen_peak, waited)
     child = ChildRun(
         argv=list(argv),
         wall_s=wall,
