@@ -53,7 +53,7 @@ def public_key_for(path: str | None) -> PublicKey:
         data, _ = keys.read_key_file(path, "key")
         if b"PRIVATE KEY-----" in data:
             return keys.load_private_key_file(path).public_key
-        return keys.load_public_key(data)
+        return keys.load_public_key(path)  # by path, so that an error names the file
     signing = keys.load_signing_key(create=False)
     _warn_if_public_file_differs(signing.public_key, signing.source)
     return signing.public_key

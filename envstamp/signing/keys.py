@@ -323,7 +323,10 @@ def _public_from_bytes(data: bytes, source: str) -> PublicKey:
         elif stripped.startswith((b"ssh-", b"ecdsa-")):
             key = serialization.load_ssh_public_key(stripped)
         else:
-            raise InputError(f"{source} is not a PEM or OpenSSH public key")
+            raise InputError(
+                f"{source} is not a PEM or OpenSSH public key (a key file is what "
+                "'envstamp keygen' writes or 'envstamp pubkey' prints)"
+            )
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise InputError(f"{source} is not a readable public key") from None
     return PublicKey(key)

@@ -267,7 +267,7 @@ def test_capture_writes_a_verifiable_envelope_that_round_trips(
     envelope = json.loads(out.read_text())
     assert envelope["payloadType"] == dsse.PAYLOAD_TYPE
     code, text, _ = _run(capsys, "verify", str(out))
-    assert code == 0 and text.startswith("valid: signed by 1 trusted key")
+    assert code == 0 and text.startswith(f"verified: {out}: signed by 1 trusted key")
     doc = load_document(str(out))
     statement = json.loads(payload_of(envelope))
     assert doc.signature == "verified"
@@ -350,8 +350,9 @@ def test_sign_verb_on_other_files_is_detached(
     log.write_bytes(b'{"test":"pp512","avg_ts":1234.5}\n{"test":"tg128","avg_ts":98.1}\n')
     assert _run(capsys, "sign", str(log))[0] == 0
     envelope = tmp_path / "results.jsonl.signed.json"
-    code, out, _ = _run(capsys, "verify", str(envelope))
-    assert code == 0 and "--artifact" in out  # says the file itself was not checked
+    code, out, err = _run(capsys, "verify", str(envelope))
+    # a valid signature over files not given is no verdict: exit 2, naming the flag to add
+    assert code == 2 and out == "" and "add --artifact results.jsonl" in err
     code, out, _ = _run(capsys, "verify", str(envelope), "--artifact", str(log))
     assert code == 0 and "results.jsonl matches" in out
     log.write_bytes(log.read_bytes().replace(b"1234.5", b"1334.5"))
@@ -387,13 +388,13 @@ def test_verify_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     pub = str(write_public(rfc_key(0), tmp_path / "k.pem"))
     code, out, _ = _run(capsys, "verify", str(signed), "--key", pub, "--json")
     report = json.loads(out)
-    assert code == 0 and report["valid"] is True
+    assert code == 0 and report["status"] == "verified"
     assert report["signers"] == [rfc_key(0).keyid]
     assert report["subjects"][0]["name"] == "manifest"
     assert report["predicate_type"] == dsse.MANIFEST_PREDICATE
     other = str(write_public(rfc_key(1), tmp_path / "o.pem"))
     code, out, err = _run(capsys, "verify", str(signed), "--key", other, "--json")
-    assert code == 1 and json.loads(out)["valid"] is False and err.count("\n") == 1
+    assert code == 1 and json.loads(out)["status"] == "invalid" and err.count("\n") == 1
 
 
 def test_verify_accepts_openssh_public_keys(
@@ -419,7 +420,7 @@ def test_verify_usage_and_input_errors(tmp_path: Path, capsys: pytest.CaptureFix
     plain.write_text(to_json(sample_manifest()))
     pub = str(write_public(rfc_key(0), tmp_path / "k.pem"))
     code, _, err = _run(capsys, "verify", str(plain), "--key", pub)
-    assert code == 1 and "payloadType" in err
+    assert code == 1 and f"unsigned: {plain}: a plain manifest" in err
 
 
 def test_verify_rotation_through_keygen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -443,11 +444,11 @@ def test_verify_dispatches_results_logs(tmp_path: Path, capsys: pytest.CaptureFi
     argv = ["run", "--quiet", "--no-state", "-o", str(log), "--", sys.executable, "-c", "pass"]
     assert _run(capsys, *argv)[0] == 0
     code, out, _ = _run(capsys, "verify", str(log))
-    assert code == 0 and out.startswith("OK")
+    assert code == 0 and out.startswith(f"verified: {log}: ")
     other = str(write_public(rfc_key(1), tmp_path / "other.pem"))
     assert _run(capsys, "verify", str(log), "--key", other)[0] == 1
     assert _run(capsys, "verify", str(log), "--threshold", "2")[0] == 2
     code, out, _ = _run(capsys, "verify", str(log), "--json")
-    assert code == 0 and json.loads(out)["ok"] is True
+    assert code == 0 and json.loads(out)["status"] == "verified"
     log.write_bytes(log.read_bytes().replace(b'"wall_s":', b'"wall_s":1', 1))
     assert _run(capsys, "verify", str(log))[0] == 1
