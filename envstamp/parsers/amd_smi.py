@@ -260,3 +260,11 @@ def parse_amd_smi_kind(text: str) -> Sections:
 def parse_rocm_smi_kind(text: str) -> Sections:
     """Kind ``rocm-smi-json``."""
     return {"gpus": parse_rocm_smi(text)}
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "rocm-smi-json": ("parse_rocm_smi_kind", "rocm-smi ... --json"),
+    "amd-smi-json": ("parse_amd_smi_kind", "amd-smi static --json"),
+}

@@ -638,3 +638,12 @@ def cpu_from_py_cpuinfo(info: dict[str, Any]) -> Cpu:
         cache_l2_kib=l2 // 1024 if l2 else None,
         cache_l3_kib=l3 // 1024 if l3 else None,
     )
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "proc-cpuinfo": ("parse_proc_cpuinfo_kind", "/proc/cpuinfo"),
+    "lscpu": ("parse_lscpu_kind", "lscpu"),
+    "sysctl": ("parse_sysctl_kind", "sysctl hw machdep (macOS)"),
+}

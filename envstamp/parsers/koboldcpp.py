@@ -87,3 +87,10 @@ def parse_koboldcpp_source(text: str) -> str | None:
     """``KcppVersion = "1.75.2"`` in a koboldcpp.py checkout."""
     found = _KCPP_SOURCE_VERSION.search(text)
     return found.group(1) if found else None
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "koboldcpp": ("parse_koboldcpp_kind", "koboldcpp start-up banner"),
+}

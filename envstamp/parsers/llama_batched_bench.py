@@ -264,3 +264,13 @@ def parse_batched_bench(text: str) -> BatchedBench:
 def parse_batched_bench_kind(text: str) -> Sections:
     """Kind ``llama-batched-bench``: {"batched_bench": BatchedBench}."""
     return {"batched_bench": parse_batched_bench(text)}
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "llama-batched-bench": (
+        "parse_batched_bench_kind",
+        "llama-batched-bench output (its table or --output-format jsonl)",
+    ),
+}

@@ -520,3 +520,10 @@ def parse_llama_bench_kind(text: str) -> Sections:
     if builds:
         sections["llamacpp"] = builds
     return sections
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "llama-bench": ("parse_llama_bench_kind", "llama-bench output (md, csv, json, jsonl)"),
+}

@@ -377,3 +377,22 @@ def parse_props_kind(text: str) -> Sections:
 def parse_metrics_kind(text: str) -> Sections:
     """Kind ``llama-server-metrics``: {"server_metrics": {name: value}}."""
     return {"server_metrics": parse_metrics(text)}
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "llama-server-log": (
+        "parse_server_log_kind",
+        "a llama-server log (the timing lines of each task)",
+    ),
+    "llama-server-timings": (
+        "parse_response_timings_kind",
+        "a /completion or /v1/chat/completions answer, plain JSON or streamed events",
+    ),
+    "llama-server-props": ("parse_props_kind", "llama-server GET /props"),
+    "llama-server-metrics": (
+        "parse_metrics_kind",
+        "llama-server GET /metrics (Prometheus text, with --metrics)",
+    ),
+}

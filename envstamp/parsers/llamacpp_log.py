@@ -659,3 +659,13 @@ def build_from_state(state: _State) -> LlamaCppBuild:
 def parse_llama_version_kind(text: str) -> Sections:
     """Kind ``llama-version``: --version output or a start-up log -> {"llamacpp": [build]}."""
     return {"llamacpp": [parse_llama_log(text)]}
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "llama-version": (
+        "parse_llama_version_kind",
+        "llama-cli --version / llama-server --version / a llama.cpp start-up log",
+    ),
+}

@@ -37,3 +37,10 @@ def parse_llamafile_version(text: str) -> Llamafile:
 def parse_llamafile_version_kind(text: str) -> Sections:
     """Kind ``llamafile-version``."""
     return frontends(llamafile=parse_llamafile_version(text))
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "llamafile-version": ("parse_llamafile_version_kind", "llamafile --version"),
+}

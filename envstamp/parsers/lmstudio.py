@@ -380,3 +380,17 @@ def selected_engine(runtimes: list[Runtime], selected: list[NamedVersion]) -> Bu
     if len(picked) == 1:
         return picked[0]
     return agreed_engine([engine for _, engine in llama], "LM Studio runtimes (none selected)")
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "lms-version": ("parse_lms_version_kind", "lms version"),
+    "lms-ps": ("parse_lms_ps_kind", "lms ps"),
+    "lms-ls": ("parse_lms_ls_kind", "lms ls"),
+    "lmstudio-backends": ("parse_backends_kind", "LM Studio backend preferences JSON"),
+    "lmstudio-runtime": (
+        "parse_runtime_manifest_kind",
+        "an LM Studio runtime's backend-manifest.json",
+    ),
+}

@@ -417,3 +417,11 @@ def _q_tree(text: str) -> Node:
 def parse_q_kind(text: str) -> Sections:
     """Kind ``nvidia-smi-q``."""
     return report_sections(parse_q(text))
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "nvidia-smi-xml": ("parse_xml_kind", "nvidia-smi -q -x"),
+    "nvidia-smi-q": ("parse_q_kind", "nvidia-smi -q"),
+}

@@ -346,3 +346,13 @@ def parse_table(text: str) -> tuple[list[Gpu], list[GpuState], str | None, str |
 def parse_table_kind(text: str) -> Sections:
     """Kind ``nvidia-smi-table``."""
     return _sections(*parse_table(text))
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "nvidia-smi-csv": ("parse_csv_kind", "nvidia-smi --query-gpu=... --format=csv"),
+    "nvidia-smi-list": ("parse_list_kind", "nvidia-smi -L"),
+    "nvidia-smi-version": ("parse_version_kind", "nvidia-smi --version"),
+    "nvidia-smi-table": ("parse_table_kind", "nvidia-smi"),
+}

@@ -293,3 +293,12 @@ def settings_from(
         for name, value in sorted(values.items())
         if name.startswith("OLLAMA_") and value is not None and not is_secret(name)
     }
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "ollama-version": ("parse_ollama_version_kind", "ollama --version"),
+    "ollama-api-version": ("parse_ollama_api_version_kind", "GET /api/version"),
+    "ollama-ps": ("parse_ollama_ps_kind", "ollama ps"),
+}

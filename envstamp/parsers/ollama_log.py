@@ -169,3 +169,13 @@ def parse_ollama_server_log(text: str) -> Ollama:
 def parse_ollama_server_log_kind(text: str) -> Sections:
     """Kind ``ollama-server-log``."""
     return frontends(ollama=parse_ollama_server_log(text))
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "ollama-server-log": (
+        "parse_ollama_server_log_kind",
+        "Ollama's server log (journalctl -u ollama, ~/.ollama/logs/server.log)",
+    ),
+}

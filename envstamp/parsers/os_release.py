@@ -130,3 +130,10 @@ def parse_release_line(text: str) -> OperatingSystem:
         distro_pretty=line,
         distro_codename=codename_from_version(match.group("rest")),
     )
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "os-release": ("parse_os_release_kind", "/etc/os-release"),
+}

@@ -143,3 +143,10 @@ def parse_sycl_ls(text: str) -> Sections:
 def parse_sycl_ls_kind(text: str) -> Sections:
     """Kind ``sycl-ls``: every GPU it lists (of any vendor) and the OpenCL version."""
     return parse_sycl_ls(text)
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "sycl-ls": ("parse_sycl_ls_kind", "sycl-ls"),
+}

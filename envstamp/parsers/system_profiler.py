@@ -178,3 +178,13 @@ def parse_system_profiler(text: str) -> Sections:
 def parse_system_profiler_kind(text: str) -> Sections:
     """Kind ``system-profiler``."""
     return parse_system_profiler(text)
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "system-profiler": (
+        "parse_system_profiler_kind",
+        "system_profiler SPHardwareDataType SPDisplaysDataType -json",
+    ),
+}

@@ -35,3 +35,10 @@ def parse_vllm_version(text: str) -> VersionOnly:
 def parse_vllm_version_kind(text: str) -> Sections:
     """Kind ``vllm-version``."""
     return frontends(vllm=parse_vllm_version(text))
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "vllm-version": ("parse_vllm_version_kind", "vllm --version or its API-server start-up line"),
+}

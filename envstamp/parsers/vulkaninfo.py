@@ -105,3 +105,10 @@ def parse_vulkaninfo(text: str) -> Sections:
 def parse_vulkaninfo_kind(text: str) -> Sections:
     """Kind ``vulkaninfo``: every hardware GPU it lists and the Vulkan instance version."""
     return parse_vulkaninfo(text)
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "vulkaninfo": ("parse_vulkaninfo_kind", "vulkaninfo --summary"),
+}

@@ -96,3 +96,13 @@ def registry_bytes(value: object) -> int | None:
         return None
     number = int.from_bytes(bytes.fromhex(text), "little")
     return number if number > 0 else None
+
+
+# This module's parse kinds (`envstamp parse KIND`), for envstamp.parsers.kinds (read from
+# this text: literals only): kind -> (function, what it reads).
+KINDS = {
+    "windows-gpu": (
+        "parse_windows_gpu_kind",
+        "Get-CimInstance Win32_VideoController / wmic ... /format:list",
+    ),
+}

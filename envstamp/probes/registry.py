@@ -1,17 +1,32 @@
 """Every probe by name: where its function lives (``"module:function"``) and when it applies.
 
-The one list of probes.  A capture imports a probe's module only when that probe runs on this
-platform; a test checks that every target resolves.
+A probe declares itself in its own module, beside its code, as a constant of literals::
+
+    PROBES = ({"name": "jan", "order": 330},)
+
+(keys: ``name``; ``function``, default ``"probe"``; ``order``; and the :class:`ProbeSpec`
+flags ``volatile``, ``systems``, ``outlives_deadline``, ``waits``).  This registry finds the
+probe modules by listing the folders of ``envstamp.probes`` (``system/``, ``gpu/``, ``llm/``,
+any folder with an ``__init__.py``) and reads each module's declaration from its text
+(:mod:`envstamp.parsers.declared`): a capture imports a probe's module only when that probe
+runs on this platform.  Adding a probe is adding its module; a test checks that every
+declaration read here is the module's own and resolves to a probe function.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from envstamp.manifest.records import FrozenRecord
+from envstamp.parsers.declared import declared_literal
+
+_PACKAGE = "envstamp.probes"
+_HERE = Path(__file__).resolve().parent
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -28,31 +43,48 @@ class ProbeSpec(FrozenRecord):
     # Apt to wait on the system (NVML start-up, commands, sockets): begun before the others so
     # that its wait overlaps their work instead of ending the capture.
     waits: bool = False
+    # Probes run and their sections merge in this order (the first value of a field wins, and
+    # the manifest lists the probes' records so): a number, so that no file listing decides it.
+    order: int = 0
 
 
-PROBES: tuple[ProbeSpec, ...] = (
-    ProbeSpec("host", "envstamp.probes.system.host:probe"),
-    ProbeSpec("os", "envstamp.probes.system.os_:probe"),
-    ProbeSpec("cpu", "envstamp.probes.system.cpu:probe"),
-    ProbeSpec("memory", "envstamp.probes.system.memory:probe"),
-    ProbeSpec("python", "envstamp.probes.system.python:probe"),
-    ProbeSpec("env", "envstamp.probes.system.env:probe"),
-    ProbeSpec("power", "envstamp.probes.system.power:probe"),
-    ProbeSpec("gpu_nvidia", "envstamp.probes.gpu.nvidia:probe", waits=True),
-    ProbeSpec("gpu_amd", "envstamp.probes.gpu.amd:probe", systems=("Linux", "Windows")),
-    ProbeSpec("gpu_apple", "envstamp.probes.gpu.apple:probe", systems=("Darwin",)),
-    ProbeSpec("gpu_windows", "envstamp.probes.gpu.windows:probe", systems=("Windows",)),
-    ProbeSpec("gpu_intel", "envstamp.probes.gpu.intel:probe", systems=("Linux", "Windows")),
-    ProbeSpec("runtimes", "envstamp.probes.gpu.runtimes:probe", waits=True),
-    ProbeSpec("llamacpp", "envstamp.probes.llm.llamacpp:probe", waits=True),
-    ProbeSpec("ollama", "envstamp.probes.llm.ollama:probe", waits=True),
-    ProbeSpec("lmstudio", "envstamp.probes.llm.lmstudio:probe"),
-    ProbeSpec("jan", "envstamp.probes.llm.jan:probe"),
-    ProbeSpec("engines", "envstamp.probes.llm.engines:probe"),
-    ProbeSpec("models", "envstamp.probes.llm.model_file:probe", outlives_deadline=True),
-    ProbeSpec("state", "envstamp.probes.system.state:probe", volatile=True),
-    ProbeSpec("gpu_nvidia_state", "envstamp.probes.gpu.nvidia:state", volatile=True, waits=True),
-)
+def probe_modules(root: Path = _HERE, package: str = _PACKAGE) -> Iterator[tuple[str, Path]]:
+    """(module name, file) of every module in the probe groups' folders, sorted."""
+    for folder in sorted(root.iterdir()):
+        if not (folder / "__init__.py").is_file():
+            continue
+        for path in sorted(folder.glob("*.py")):
+            if path.stem != "__init__":
+                yield f"{package}.{folder.name}.{path.stem}", path
+
+
+def specs_declared(module: str, declared: Any) -> list[ProbeSpec]:
+    """The ProbeSpecs a module's ``PROBES`` declaration names (ValueError when malformed)."""
+    if not isinstance(declared, tuple | list):
+        raise ValueError(f"{module}.PROBES is not a tuple of probes")
+    specs = []
+    for entry in declared:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ValueError(f"{module}.PROBES: {entry!r} is not a probe with a name")
+        values = dict(entry)
+        function = values.pop("function", "probe")
+        if "systems" in values and values["systems"] is not None:
+            values["systems"] = tuple(values["systems"])
+        specs.append(ProbeSpec(target=f"{module}:{function}", **values))
+    return specs
+
+
+def discover(root: Path = _HERE, package: str = _PACKAGE) -> tuple[ProbeSpec, ...]:
+    """Every probe the modules under ``root`` declare, in their order."""
+    specs: list[ProbeSpec] = []
+    for module, path in probe_modules(root, package):
+        declared = declared_literal(path.read_text(encoding="utf-8"), "PROBES")
+        if declared is not None:
+            specs.extend(specs_declared(module, declared))
+    return tuple(sorted(specs, key=lambda spec: (spec.order, spec.name)))
+
+
+PROBES: tuple[ProbeSpec, ...] = discover()
 
 
 def load(target: str) -> Any:

@@ -208,3 +208,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         raise ProbeFailure("absent", detail or "no AMD GPU found", "amd-smi")
     sources = sorted({gpu.source for gpu in gpus if gpu.source})
     return Outcome({"gpus": gpus}, source=", ".join(sources), detail=detail)
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "gpu_amd", "order": 210, "systems": ("Linux", "Windows")},)

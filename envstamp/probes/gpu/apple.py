@@ -24,3 +24,7 @@ def probe(ctx: ProbeContext) -> Outcome:
     except ParseError as exc:
         raise ProbeFailure("error", str(exc), SOURCE) from None
     return Outcome(sections, source=" ".join(["system_profiler", *DATA_TYPES, "-json"]))
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "gpu_apple", "order": 220, "systems": ("Darwin",)},)

@@ -172,3 +172,7 @@ def probe(ctx: ProbeContext) -> Outcome:
     if ctx.system == "Windows":
         return _windows(ctx)
     return _linux(ctx)
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "gpu_intel", "order": 240, "systems": ("Linux", "Windows")},)

@@ -367,3 +367,11 @@ def _smi_state(smi: _Smi) -> Sections:
     if not states:
         raise ProbeFailure("absent", "nvidia-smi lists no GPUs", SOURCE_CSV)
     return {"volatile": Volatile(gpus=states)}
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = (
+    {"name": "gpu_nvidia", "order": 200, "waits": True},
+    {"name": "gpu_nvidia_state", "function": "state", "order": 910, "volatile": True,
+     "waits": True},
+)

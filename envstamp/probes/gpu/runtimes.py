@@ -275,3 +275,7 @@ def probe(ctx: ProbeContext) -> Outcome:
     runtimes = Runtimes(**{item.field: item.version for item in found})
     source = "; ".join(f"{item.field}: {item.source}" for item in found)
     return Outcome({"runtimes": runtimes}, source=source)
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "runtimes", "order": 250, "waits": True},)

@@ -110,3 +110,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         raise ProbeFailure("error", str(exc), source) from None
     gpus = [with_registry(ctx.runner, gpu, record) for record, gpu in found]
     return Outcome({"gpus": gpus}, source=f"{source} + registry", detail="; ".join(notes) or None)
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "gpu_windows", "order": 230, "systems": ("Windows",)},)

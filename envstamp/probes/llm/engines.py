@@ -166,3 +166,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         status="timeout" if notes.timed_out else "ok",
         detail="; ".join(notes) or None,
     )
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "engines", "order": 340},)

@@ -125,3 +125,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         engine=jan_engine(engines, selected),
     )
     return Outcome(sections=frontends(jan=jan), source="Jan app and data folders")
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "jan", "order": 330},)

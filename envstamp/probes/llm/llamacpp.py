@@ -45,3 +45,5 @@ def probe(ctx: ProbeContext) -> Outcome:
     )
 
 
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "llamacpp", "order": 300, "waits": True},)

@@ -203,3 +203,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         source=", ".join(sources),
         detail="; ".join(notes) or None,
     )
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "lmstudio", "order": 320},)

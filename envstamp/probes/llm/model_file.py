@@ -214,3 +214,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         status=worst,
         detail="; ".join(problems) or None,
     )
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "models", "order": 390, "outlives_deadline": True},)

@@ -281,3 +281,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         status=found.status,
         detail="; ".join(found.notes) or None,
     )
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "ollama", "order": 310, "waits": True},)

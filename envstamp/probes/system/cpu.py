@@ -201,3 +201,7 @@ def _py_cpuinfo(ctx: ProbeContext) -> Sections:
         raise ProbeFailure("error", detail)
     cpu = cpu_from_py_cpuinfo(answer.get("info") or {})
     return {"cpu": fill_missing(cpu, Cpu(logical_cpus=to_int(ctx.platform.get("cpu_count"))))}
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "cpu", "order": 120},)

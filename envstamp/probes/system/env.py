@@ -86,3 +86,7 @@ def probe(ctx: ProbeContext) -> Outcome:
     wanted = [name for name in runner.env_names() if is_allowed(name)]
     values = {name: value for name in wanted if (value := runner.env(name)) is not None}
     return Outcome(sections={"env": select(values)}, source="environment")
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "env", "order": 150},)

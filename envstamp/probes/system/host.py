@@ -101,3 +101,7 @@ def _windows(runner: Runner, hostname: str | None) -> Host:
             None,
         ),
     )
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "host", "order": 100},)

@@ -62,3 +62,7 @@ def _windows(ctx: ProbeContext) -> Sections:
     if total is None:
         raise ProbeFailure("error", "GlobalMemoryStatusEx gave no total")
     return {"memory": Memory(total_bytes=total)}
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "memory", "order": 130},)

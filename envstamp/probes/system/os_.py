@@ -225,3 +225,7 @@ def _windows(ctx: ProbeContext, base: OperatingSystem) -> Outcome:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "os", "order": 110},)

@@ -91,3 +91,6 @@ def read_supplies(runner: Runner) -> dict[str, dict[str, str]]:
         supplies[name] = files
     return supplies
 
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "power", "order": 160},)

@@ -104,3 +104,7 @@ def probe(ctx: ProbeContext) -> Outcome:
         packages={name: v for name, v in sorted(versions.items()) if v},
     )
     return Outcome(sections={"python": info}, source="platform, importlib.metadata")
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "python", "order": 140},)

@@ -97,3 +97,7 @@ def _windows(runner: Runner) -> Outcome:
     volatile = Volatile(memory_available_bytes=memory.get("available_bytes"), ac_online=ac)
     sections = {"volatile": volatile, "power": Power(ac_online=ac, battery_percent=battery)}
     return Outcome(sections=sections, source="GlobalMemoryStatusEx, GetSystemPowerStatus")
+
+
+# This module's probes, for envstamp.probes.registry (read from this text: literals only).
+PROBES = ({"name": "state", "order": 900, "volatile": True},)
