@@ -31,6 +31,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = OUTPUT_HELP
     parser.add_argument("--raw", metavar="DIR", help="also record every raw answer into DIR")
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every probe with its status, time, what answered and why: under the "
+        "summary, or on stderr when the output is JSON",
+    )
+    parser.add_argument(
         "--replay",
         metavar="DIR",
         action="append",
@@ -138,6 +145,10 @@ def _capture_and_write(args: argparse.Namespace) -> int:
     else:
         emit(render_manifest(manifest, fmt, args), args.output)
         written = WRITTEN[fmt] + redacted
+    if args.verbose and fmt not in ("text", "markdown"):
+        from envstamp.output.probe_summary import probe_listing
+
+        sys.stderr.write(probe_listing(manifest))
     if args.output not in (None, "-"):
         sys.stderr.write(f"envstamp capture: wrote {args.output}: {written}\n")
     return 0
@@ -195,6 +206,9 @@ def render_manifest(manifest: object, fmt: str, args: argparse.Namespace) -> str
     assert isinstance(manifest, Manifest)
     if fmt in ("json", "manifest"):
         return to_json(manifest)
+    from envstamp.output.probe_summary import probe_listing
+
+    listing = probe_listing(manifest) if args.verbose else ""
     if fmt == "markdown":
-        return render.to_markdown(manifest)
-    return render.to_text(manifest)
+        return render.to_markdown(manifest) + (f"\n```text\n{listing}```\n" if listing else "")
+    return render.to_text(manifest) + (f"\n{listing}" if listing else "")

@@ -201,7 +201,9 @@ def llama_line(build: LlamaCppBuild) -> str:
 
 
 def _llama_rows(m: Manifest) -> list[Row]:
-    return [("llama.cpp", llama_line(b)) for b in m.llamacpp]
+    from envstamp.output.probe_summary import llama_not_found  # "not found" (issue 15)
+
+    return [("llama.cpp", llama_line(b)) for b in m.llamacpp] or llama_not_found(m)
 
 
 def _engine_note(runtimes: list[NamedVersion]) -> str | None:
@@ -242,8 +244,11 @@ def _frontend_rows(m: Manifest) -> list[Row]:
         if engine and engine.version:
             tag = f"+{engine.build_tag}" if engine.build_tag and "+" not in engine.version else ""
             python.append(f"{name} {engine.version}{tag}")
+    from envstamp.output.probe_summary import frontends_not_found  # "not found" (issue 15)
+
     rows: list[Row] = [("Frontends", ", ".join(parts))] if parts else []
-    return rows + ([("Python engines", ", ".join(python))] if python else [])
+    rows += [("Python engines", ", ".join(python))] if python else []
+    return rows + frontends_not_found(m, any_shown=bool(rows))
 
 
 def _parameters(count: int | None) -> str | None:
@@ -312,18 +317,9 @@ def _python_rows(m: Manifest) -> list[Row]:
 
 
 def _probe_rows(m: Manifest) -> list[Row]:
-    if not m.probes:
-        return []
-    counts: dict[str, int] = {}
-    for record in m.probes:
-        counts[record.status] = counts.get(record.status, 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    trouble = [
-        f"{r.name}: {r.status}" + (f" ({r.detail})" if r.detail else "")
-        for r in m.probes
-        if r.status in ("timeout", "error", "permission")
-    ]
-    return [("Probes", summary), *(("", line) for line in trouble)]
+    from envstamp.output.probe_summary import probe_rows  # in words (issue 15)
+
+    return probe_rows(m)
 
 
 SECTIONS: list[Callable[[Manifest], list[Row]]] = [
