@@ -59,6 +59,13 @@ def _json_scalar(value: Any, _type: Any) -> Any:
     raise TypeError(f"expected a string, number, boolean or null, got {type(value).__name__}")
 
 
+def _bool_or_word(value: Any, _type: Any) -> Any:
+    """Structure hook of ``bool | str | None``: a switch that may also be a word ("auto")."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    raise TypeError(f"expected a boolean, a string or null, got {type(value).__name__}")
+
+
 def _make_converter() -> cattrs.Converter:
     import cattrs
 
@@ -66,6 +73,7 @@ def _make_converter() -> cattrs.Converter:
     for kind in (str, int, float, bool):
         conv.register_structure_hook(kind, _strict_scalar(kind))
     conv.register_structure_hook(str | int | float | bool | None, _json_scalar)
+    conv.register_structure_hook(bool | str | None, _bool_or_word)
     return conv
 
 

@@ -55,7 +55,10 @@ class BenchRow:
     n_ubatch: int | None = field("Physical batch size.")
     type_k: str | None = field("K cache type.")
     type_v: str | None = field("V cache type.")
-    flash_attn: bool | None = field("Flash attention on.")
+    flash_attn: bool | str | None = field(
+        'Flash attention on (true/false), or "auto": llama-bench\'s -1 since flash attention '
+        "became a three-way choice (on, off, auto)."
+    )
     split_mode: str | None = field("Multi-GPU split mode (layer, row, none).")
     main_gpu: int | None = field("Main GPU index.")
     no_kv_offload: bool | None = field("KV cache kept off the GPU.")
@@ -207,11 +210,22 @@ def _scalar(value: Any) -> Scalar:
     return json.dumps(value, sort_keys=True)
 
 
+def _is_auto(value: object) -> bool:
+    """llama-bench's "let llama.cpp decide": -1 in csv/json/sql, "auto" in Markdown."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value == -1
+    return isinstance(value, str) and value.strip().lower() in {"-1", "auto"}
+
+
 def _typed(name: str, value: Any) -> Any:
     if name in _INT_FIELDS:
         return to_int(value)
     if name in _FLOAT_FIELDS:
         return to_float(value)
+    if name == "flash_attn" and _is_auto(value):
+        return "auto"
     if name in _BOOL_FIELDS:
         return to_bool(value)
     if name in _LIST_FIELDS:
