@@ -74,8 +74,23 @@ def run(args: argparse.Namespace) -> int:
     for item, envelope in envelopes:
         emit(sign.envelope_json(envelope), item.output)
         if item.output != "-":
-            sys.stdout.write(f"{item.kind} {item.name} -> {item.output} (key {key.keyid[:16]})\n")
+            sys.stderr.write(f"envstamp sign: {written_line(item, key)}\n")
     return 0
+
+
+def written_line(item: Prepared, key: SigningKey) -> str:
+    """What was written, from what, with which key, as ``capture -o`` says it (on stderr, so
+    that stdout carries only documents)."""
+    signer = f"(key {key.keyid[:16]}, {key.algorithm})"
+    source = "stdin" if item.name == "-" else item.name
+    if item.kind == "co-signed":
+        return f"wrote {item.output}: envelope co-signed {signer}"
+    if item.kind == "signed manifest":
+        return f"wrote {item.output}: signed manifest of {source} {signer}"
+    return (
+        f"wrote {item.output}: detached signature of {source} {signer}; verify it with "
+        f"'envstamp verify {item.output} --artifact {source}'"
+    )
 
 
 def default_output(name: str) -> str:
