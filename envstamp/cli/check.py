@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     require_valid([baseline], strict=args.require_valid)
     now = Document("manifest", capture_like(baseline.manifest, args), "now (captured by check)")
     report = diff(baseline, now)
-    emit_report(shareable_report(baseline, now, report, args), args)
+    from envstamp.output.views import CHECK_TITLE
+
+    shown = shareable_report(baseline, now, report, args)
+    emit_report(shown, args, title=CHECK_TITLE, original=report)
     return gate(report, args)
 
 

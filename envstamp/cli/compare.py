@@ -8,11 +8,24 @@ from envstamp.cli.shared import add_format_flags, add_output_flag
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "A table of the fields that vary across the inputs and may change speed, fitted to "
+        "100 columns (one column per input while it fits, else one block per field). Fields "
+        "that vary without speed impact (host names, serials, UUIDs) are named in one line "
+        "under it; readings of the moment and fields known in some inputs only are left "
+        "out. --all shows every varying field with full values; --json always holds every row."
+    )
     parser.add_argument(
         "files", nargs="+", metavar="FILE", help="manifests, signed envelopes or results logs"
     )
     add_format_flags(parser)
     add_output_flag(parser)
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="show every field that varies (without speed impact, readings of the moment, "
+        "known in some inputs only), with whole lists and settings",
+    )
     parser.add_argument(
         "--state", action="store_true", help="also show readings of the moment that vary"
     )
@@ -45,20 +58,9 @@ def run(args: argparse.Namespace) -> int:
         from envstamp.cli.verify import require_valid
 
         require_valid(inputs, strict=True)
-    if args.format == "json":
-        from envstamp.output.diff_render import to_json
+    from envstamp.output import views
 
-        emit(to_json(report), args.output)
-        return 0
-    from envstamp.output.compare_render import shown_rows, to_markdown, to_text
-
-    rows = shown_rows([
-        r for r in report.rows if (args.state or not r.state) and (args.unknown or not r.unknown)
-    ])
-    if args.format == "markdown":
-        emit(to_markdown(report, rows), args.output)
-    else:
-        emit(to_text(report, rows), args.output)
+    text = views.compare(report, args.format, show_all=args.all, state=args.state,
+                         unknown=args.unknown)
+    emit(text, args.output)
     return 0
-
-

@@ -70,27 +70,20 @@ def run(args: argparse.Namespace) -> int:
 
         home = current_home()  # the gate below still judges the unredacted inputs
         shown = diff(shareable_document(doc_a, home=home), shareable_document(doc_b, home=home))
-    emit_report(shown, args)
+    emit_report(shown, args, original=report)
     return gate(report, args)
 
 
-def emit_report(report: DiffReport, args: argparse.Namespace) -> None:
-    """The report in the chosen format, to stdout or -o FILE."""
+def emit_report(report: DiffReport, args: argparse.Namespace, *,
+                title: str | None = None, original: DiffReport | None = None) -> None:
+    """The report in the chosen format, to stdout or -o FILE (``original``: the unredacted
+    report when ``report`` is the redacted one; its digests are printed)."""
     from envstamp.cli.shared import emit, use_color
+    from envstamp.output import views
 
-    if args.format == "json":
-        from envstamp.output.diff_render import to_json
-
-        text = to_json(report)
-    elif args.format == "markdown":
-        from envstamp.output.diff_render import to_markdown
-
-        text = to_markdown(report)
-    else:
-        from envstamp.output.diff_render import to_text
-
-        colour = args.output in (None, "-") and use_color()
-        text = to_text(report, colour=colour, show_all=args.all)
+    colour = args.format == "text" and args.output in (None, "-") and use_color()
+    text = views.diff(report, args.format, title=title or views.DIFF_TITLE, colour=colour,
+                      show_all=args.all, original=original)
     emit(text, args.output)
 
 
@@ -106,8 +99,10 @@ def gate(report: DiffReport, args: argparse.Namespace) -> int:
     if hits:
         top = hits[0]
         more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
+        from envstamp.output.views import plural
+
         raise CheckFailed(
-            f"{len(hits)} difference(s) at or above {args.fail_on}: "
+            f"{plural(len(hits), 'difference')} at or above {args.fail_on}: "
             f"{top.label} {top.change}{more}"
         )
     return 0

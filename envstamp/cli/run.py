@@ -387,7 +387,7 @@ def _signal_number(name: str) -> int:
 
 def _digests(rec: Any) -> str:
     """ "identity digest sha256:..., manifest digest sha256:...", as show and diff name them."""
-    from envstamp.output.render import digests_text
+    from envstamp.output.formatting import digests_text
 
     return digests_text(rec.manifest.identity_digest, rec.manifest_digest)
 

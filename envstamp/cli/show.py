@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from envstamp.cli.shared import add_format_flags, emit
+
+if TYPE_CHECKING:
+    from envstamp.manifest.document import Document
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -24,43 +26,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from envstamp.cli.shared import load_input
-    from envstamp.manifest.serialize import to_json
-    from envstamp.output import render
+    from envstamp.output import views
 
     doc = load_input(args.file)
     if args.require_valid:
         from envstamp.cli.verify import require_valid
 
         require_valid([doc], strict=True)
-    manifest = doc.manifest
-    if args.format == "json":
-        if doc.kind == "results":  # every setup with its results (show.v1.schema.json)
-            from envstamp.output import show_json
-
-            emit(show_json.to_json(show_json.shown_log(doc)), None)
-            return 0
-        emit(to_json(manifest), None)
-        return 0
-    if args.format == "markdown":
-        if not args.no_redact:  # the manifests, and the results' names, params and commands
-            doc = _shareable(doc)
-            manifest = doc.manifest
-        emit(render.to_markdown(manifest, note=doc.note) + _results(doc, markdown=True), None)
-        return 0
-    emit(render.to_text(manifest, note=doc.note) + _results(doc, markdown=False), None)
+    # --markdown is made to be pasted: the manifests, and the results' names, params and
+    # commands, redacted; the digests it prints stay the file's own.
+    shown = _shareable(doc) if args.format == "markdown" and not args.no_redact else None
+    emit(views.show(doc, args.format, shown=shown), None)
     return 0
 
 
-def _shareable(doc: Any) -> Any:
+def _shareable(doc: Document) -> Document:
     """The document as --markdown shares it: redacted."""
     from envstamp.manifest.redact import current_home, shareable_document
 
     return shareable_document(doc, home=current_home())
-
-
-def _results(doc: object, *, markdown: bool, view: Callable[[Any], Any] | None = None) -> str:
-    """A results log's results after its manifest: one table, or one per setup when the log
-    holds several (``view`` redacts their manifests for shareable output)."""
-    from envstamp.output.results_render import results_section
-
-    return results_section(getattr(doc, "results", []), markdown=markdown, view=view)

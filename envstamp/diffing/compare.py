@@ -245,8 +245,9 @@ def only_difference(rows: list[CompareRow]) -> str | None:
         return None
     first = identity[0]
     values: list[str] = []
-    for value in first.values:
-        shown = show_value(value, path=first.pattern)
+    for position, value in enumerate(first.values):
+        # an input without the item says so as show does ("GPU  none found"), not "unknown"
+        shown = NONE_FOUND if position in first.absent else show_value(value, path=first.pattern)
         if not values or values[-1] != shown:
             values.append(shown)
     # one row alone is named by its own label: a build found at another path is "the
@@ -326,18 +327,27 @@ def compare_schema() -> dict[str, Any]:
 # A list in a table cell shows this many items, then how many more (the JSON has them all).
 CELL_ITEMS = 4
 
+# A cell whose input lacks the item the row belongs to (a GPU, a llama.cpp build, a model):
+# worded as ``show`` words a machine without GPUs ("GPU  none found").
+NONE_FOUND = "none found"
 
-def cell(row: CompareRow, value: Any, position: int | None = None) -> str:
-    """A table cell for one input's value (``position``: the input's, to say "absent")."""
+
+def cell(row: CompareRow, value: Any, position: int | None = None, *, full: bool = False) -> str:
+    """A table cell for one input's value (``position``: the input's, to say it has no such
+    item; ``full``: every item of a list or mapping, not the first few)."""
     if position is not None and position in row.absent:
-        return "absent"
+        return NONE_FOUND
+    limit = None if full else CELL_ITEMS
     if isinstance(value, dict):  # build options, settings: "K=V, ... (+110 more)"
-        shown = ", ".join(f"{k}={show_value(v)}" for k, v in list(value.items())[:CELL_ITEMS])
-        extra = len(value) - CELL_ITEMS
+        items = list(value.items())
+        shown = ", ".join(f"{k}={show_value(v)}" for k, v in items[:limit])
+        extra = len(items) - len(items[:limit])
         return shown + (f" (+{extra} more)" if extra > 0 else "")
-    if isinstance(value, list) and len(value) > CELL_ITEMS:
-        shown = ", ".join(show_value(v) for v in value[:CELL_ITEMS])
-        return f"{shown} (+{len(value) - CELL_ITEMS} more)"
+    if isinstance(value, list) and limit is not None and len(value) > limit:
+        shown = ", ".join(show_value(v) for v in value[:limit])
+        return f"{shown} (+{len(value) - limit} more)"
+    if isinstance(value, list) and value and full:
+        return ", ".join(str(v) for v in value)
     return show_value(value, path=row.pattern)
 
 

@@ -337,6 +337,11 @@ RULES: tuple[Rule, ...] = (
        tolerance=CLOCKS, detail="percent_change"),
     _r("cpu.flags", "cpu", "low", "CPU flags", "the ones that matter are compared as ISA"),
     _r("cpu.microcode", "cpu", "low", "CPU microcode", "rarely moves token rates"),
+    # one component (a CPU's caches change with it), each named by its level
+    _r("cpu.cache_l2_kib", "cpu", "low", "CPU L2 cache", "another CPU model shows above",
+       component="CPU cache"),
+    _r("cpu.cache_l3_kib", "cpu", "low", "CPU L3 cache", "another CPU model shows above",
+       component="CPU cache"),
     _r("cpu.cache_*", "cpu", "low", "CPU cache", "another CPU model shows above"),
     _r("cpu.vendor", "cpu", "low", "CPU vendor", "another CPU model shows above"),
     _r("cpu.*", "cpu", "low", "CPU detail", "rarely moves token rates"),

@@ -101,4 +101,5 @@ class Document:
             )
         if self.kind == "envelope":
             return f"signed envelope ({self.signature})"
-        return f"results log, {len(self.results)} results ({self.signature})"
+        count = len(self.results)
+        return f"results log, {count} result{'' if count == 1 else 's'} ({self.signature})"

@@ -18,6 +18,14 @@ from envstamp.diffing.model import (
     TestComparison,
 )
 from envstamp.diffing.results import format_spread, speed_phrase, test_label
+from envstamp.output.formatting import (
+    DIFF_TITLE,
+    identity_text,
+    md_cell,
+    md_code,
+    plural,
+    short_digest,
+)
 
 _COLOURS = {
     "high": "\033[1;31m",
@@ -69,8 +77,6 @@ def input_line(info: InputInfo) -> str:
     if info.captured_at:
         parts.append(f"captured {info.captured_at}")
     if info.identity_digest:
-        from envstamp.output.render import identity_text
-
         parts.append(identity_text(info.identity_digest))
     return f"{info.source}: " + "; ".join(parts)
 
@@ -99,9 +105,11 @@ def to_json(report: Any) -> str:
 # ---------------------------------------------------------------------------------- text
 
 
-def to_text(report: DiffReport, *, colour: bool = False, show_all: bool = False) -> str:
+def to_text(report: DiffReport, *, colour: bool = False, show_all: bool = False,
+            title: str = DIFF_TITLE) -> str:
+    """``title``: the verb that made the report ("envstamp check" diffs a baseline too)."""
     paint = _Paint(colour)
-    lines = ["envstamp diff"]
+    lines = [title]
     for info in (report.a, report.b):
         if info is not None:
             lines.append(f"  {info.side}  {input_line(info)}")
@@ -170,8 +178,7 @@ def _setups_text(setups: list[Setup]) -> list[str]:
         what = "; ".join(s.changes) if s.changes else (
             "the log's first setup" if s.index == 1 else "no ranked difference from setup 1")
         with_ = f"; compared with {other} setup {paired}" if paired else ""
-        noun = "result" if s.results == 1 else "results"
-        out.append(f"  {s.side} setup {s.index}: {s.results} {noun}; {what}{with_}")
+        out.append(f"  {s.side} setup {s.index}: {plural(s.results, 'result')}; {what}{with_}")
     return out
 
 
@@ -216,7 +223,8 @@ def _entries_text(entries: list[Difference], paint: _Paint, show_all: bool) -> l
             out.append(f"    {' ' * width}    - {sub.impact}: {sub.label}: {sub.change}")
     if quiet and not show_all and len(quiet) > BRIEF_LIMIT:
         names = ", ".join(sorted({d.label for d in quiet}))
-        out.append(paint("dim", f"  NONE  {len(quiet)} differences without speed impact: {names}"))
+        count = plural(len(quiet), "difference")
+        out.append(paint("dim", f"  NONE  {count} without speed impact: {names}"))
     return out
 
 
@@ -233,16 +241,8 @@ def _unknown_text(unknown: list[Difference], show_all: bool) -> list[str]:
 # ------------------------------------------------------------------------------ markdown
 
 
-def _code(text: str) -> str:
-    return f"`{text}`" if text else ""
-
-
-def md_cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def to_markdown(report: DiffReport) -> str:
-    lines = ["### envstamp diff", "", f"**{md_cell(report.headline)}**", ""]
+def to_markdown(report: DiffReport, *, title: str = DIFF_TITLE) -> str:
+    lines = [f"### {title}", "", f"**{md_cell(report.headline)}**", ""]
     lines += ["| | input | kind | signature | captured | identity digest |"]
     lines += ["|---|---|---|---|---|---|"]
     for info in (report.a, report.b):
@@ -250,7 +250,7 @@ def to_markdown(report: DiffReport) -> str:
             lines.append(
                 f"| {info.side} | `{md_cell(info.source)}` | {info.kind} | "
                 f"{md_cell(info.signature)} | {info.captured_at or ''} | "
-                f"{_code((info.identity_digest or '')[:19])} |"
+                f"{md_code(short_digest(info.identity_digest)) if info.identity_digest else ''} |"
             )
     if report.setups:
         lines += ["", "#### Setups", "", "| side | setup | results | differs from setup 1 in |",
@@ -281,8 +281,7 @@ def to_markdown(report: DiffReport) -> str:
                   "</summary>", "", "| field | value |", "|---|---|"]
         lines += [f"| `{md_cell(d.path)}` | {md_cell(d.change)} |" for d in report.unknown]
         lines += ["", "</details>"]
-    lines += ["", f"<sub>envstamp diff · inputs: {verification_summary((report.a, report.b))}"
-              "</sub>"]
+    lines += ["", f"<sub>{title} · inputs: {verification_summary((report.a, report.b))}</sub>"]
     return "\n".join(lines) + "\n"
 
 

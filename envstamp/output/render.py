@@ -5,46 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from envstamp.manifest.model import Gpu, LlamaCppBuild, Manifest, NamedVersion
+from envstamp.output.formatting import (
+    IDENTITY_DIGEST,
+    human_bytes,
+    identity_text,
+    md_cell,
+    short_digest,
+    timestamp,
+)
 
 Row = tuple[str, str]
-
-# The two digests of a capture, named alike wherever one is printed (run, show, diff): the
-# identity digest hashes what identifies the machine and its configuration (the same for
-# every capture of one setup); the manifest digest hashes the signed manifest's bytes (what
-# each result of a results log names).  Printed shortened, the identity first.
-IDENTITY_DIGEST = "identity digest"
-MANIFEST_DIGEST = "manifest digest"
-
-
-def short_digest(digest: str | None) -> str:
-    """ "sha256:036c03cee16d" (12 hex digits), or "unknown"."""
-    return digest[:19] if digest else "unknown"
-
-
-def identity_text(digest: str | None) -> str:
-    """ "identity digest sha256:036c03cee16d"."""
-    return f"{IDENTITY_DIGEST} {short_digest(digest)}"
-
-
-def digests_text(identity: str | None, manifest: str | None) -> str:
-    """ "identity digest sha256:036c03cee16d, manifest digest sha256:e077acbb08bd"."""
-    return f"{identity_text(identity)}, {MANIFEST_DIGEST} {short_digest(manifest)}"
 
 
 def _join(parts: Iterable[object | None], sep: str = ", ") -> str:
     return sep.join(str(p) for p in parts if p not in (None, "", [], False, 0))
-
-
-def human_bytes(value: int | None) -> str | None:
-    """1073741824 -> "1.0 GiB"."""
-    if value is None:
-        return None
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return None  # pragma: no cover - loop always returns
 
 
 def _mib(value: int | None) -> str | None:
@@ -344,37 +318,37 @@ def rows(manifest: Manifest) -> list[Row]:
     return [row for section in SECTIONS for row in section(manifest)]
 
 
-def _header(manifest: Manifest, note: str | None) -> str:
+def _header(manifest: Manifest, note: str | None, identity: str | None) -> str:
     extra = f", {note}" if note else ""
     return (
-        f"envstamp manifest: captured {manifest.captured_at}, "
-        f"envstamp {manifest.envstamp_version}, {identity_text(manifest.identity_digest)}"
-        f"{extra}"
+        f"envstamp manifest: captured {timestamp(manifest.captured_at)}, "
+        f"envstamp {manifest.envstamp_version}, {identity_text(identity)}{extra}"
     )
 
 
-def to_text(manifest: Manifest, *, note: str | None = None) -> str:
-    """The one-screen human summary."""
+def to_text(manifest: Manifest, *, note: str | None = None,
+            original: Manifest | None = None) -> str:
+    """The one-screen human summary.  ``original``: the manifest a redacted ``manifest`` was
+    made from; its identity digest is the one printed (a redacted copy's own digest names
+    nothing anyone else holds)."""
     table = rows(manifest)
     width = max((len(label) for label, _ in table), default=0)
-    lines = [_header(manifest, note)]
+    lines = [_header(manifest, note, (original or manifest).identity_digest)]
     lines += [f"  {label.ljust(width)}  {text}" for label, text in table]
     return "\n".join(lines) + "\n"
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def to_markdown(manifest: Manifest, *, note: str | None = None) -> str:
-    """A Markdown table ready to paste into a GitHub issue."""
+def to_markdown(manifest: Manifest, *, note: str | None = None,
+                original: Manifest | None = None) -> str:
+    """A Markdown table ready to paste into a GitHub issue (``original`` as in ``to_text``)."""
+    identity = (original or manifest).identity_digest
     lines = [
-        f"**envstamp** {manifest.envstamp_version} · captured {manifest.captured_at} · "
-        f"{IDENTITY_DIGEST} `{short_digest(manifest.identity_digest)}`"
+        f"**envstamp** {manifest.envstamp_version} · captured {timestamp(manifest.captured_at)} · "
+        f"{IDENTITY_DIGEST} `{short_digest(identity)}`"
         + (f" · {note}" if note else ""),
         "",
         "| | |",
         "|---|---|",
     ]
-    lines += [f"| {_md_cell(label)} | {_md_cell(text)} |" for label, text in rows(manifest)]
+    lines += [f"| {md_cell(label)} | {md_cell(text)} |" for label, text in rows(manifest)]
     return "\n".join(lines) + "\n"

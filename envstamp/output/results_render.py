@@ -8,9 +8,10 @@ several setups is listed setup by setup, each with what differs from the first."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from envstamp.output.formatting import seconds
 from envstamp.stamping.results import Result, Summary
 
 MAX_ROWS = 40
@@ -25,42 +26,59 @@ def results_section(
     results: Sequence[Result],
     *,
     markdown: bool = False,
-    view: Callable[[Any], Any] | None = None,
+    shown: Sequence[Result] | None = None,
 ) -> str:
     """The results of a log: one table, or one per setup when the log holds several.
-    ``view`` is applied to each setup's manifest before saying what differs (``show
-    --markdown`` passes the redaction)."""
+
+    ``shown``: the same results as a shareable view shows them (redacted: names, parameters,
+    commands and manifests), one for one with ``results``.  Setups are grouped, and their
+    digests printed, from ``results`` - the log as it is, so a digest names what the log
+    holds - while names, parameters and what differs from setup 1 come from ``shown``."""
     from envstamp.diffing.setups import changes_from, group_setups
 
+    as_shown = dict(zip(map(id, results), shown if shown is not None else results, strict=True))
     groups = group_setups(results)
     if len(groups) < 2:
-        return results_table(results, markdown=markdown)
-    first = view(groups[0].manifest) if view else groups[0].manifest
+        return results_table([as_shown[id(r)] for r in results], markdown=markdown)
+    first = _shown_manifest(groups[0], as_shown)
     lead = (f"This log holds runs under {len(groups)} setups; each is listed with its results "
             "(the manifest above is setup 1's).")
     parts = ["", f"**{lead}**" if markdown else lead]
     for group in groups:
-        manifest = view(group.manifest) if view else group.manifest
+        manifest = _shown_manifest(group, as_shown)
         changes = changes_from(first, manifest, group.index) if group.index > 1 else []
         digests = [d for d in group.digests if d.startswith("sha256:")]
-        parts += ["", _setup_heading(group.index, manifest, len(group.results), changes,
-                                     digests, markdown=markdown)]
-        parts.append(results_table(group.results, markdown=markdown).rstrip("\n"))
+        heading = _setup_heading(group.index, group.manifest, len(group.results), changes,
+                                 digests, markdown=markdown)
+        parts += ["", heading]
+        rows = [as_shown[id(r)] for r in group.results]
+        parts.append(results_table(rows, markdown=markdown).rstrip("\n"))
     return "\n".join(parts) + "\n"
+
+
+def _shown_manifest(group: Any, as_shown: dict[int, Result]) -> Any:
+    """A setup's manifest as shown: its first result's, redacted where the view is."""
+    for result in group.results:
+        manifest = as_shown[id(result)].manifest
+        if manifest is not None:
+            return manifest
+    return group.manifest
 
 
 def _setup_heading(index: int, manifest: Any, count: int, changes: list[str],
                    digests: list[str], *, markdown: bool) -> str:
-    from envstamp.output.render import MANIFEST_DIGEST, identity_text, short_digest
+    """ "Setup 2 (identity digest sha256:..., manifest digest sha256:..., captured ...): 1
+    result; differs from setup 1 in ..." - ``manifest`` is the log's own (not a redacted
+    copy), so its identity digest is the one ``show`` of the log's manifest prints."""
+    from envstamp.output.formatting import identity_text, manifest_digests_text, plural, timestamp
 
     what = ("differs from setup 1 in " + "; ".join(changes)) if changes else (
         "the first setup" if index == 1 else "no difference from setup 1 that may change speed")
-    noun = "result" if count == 1 else "results"
     # the identity digest (the machine's setup), then the manifest digests its results name
-    named = f"{MANIFEST_DIGEST}{'s' if len(digests) > 1 else ''} " + ", ".join(
-        short_digest(d) for d in digests) if digests else ""
-    ids = ", ".join(filter(None, (identity_text(manifest.identity_digest), named)))
-    text = f"Setup {index} ({ids}, captured {manifest.captured_at}): {count} {noun}; {what}"
+    ids = ", ".join(filter(None, (identity_text(manifest.identity_digest),
+                                  manifest_digests_text(digests))))
+    text = (f"Setup {index} ({ids}, captured {timestamp(manifest.captured_at)}): "
+            f"{plural(count, 'result')}; {what}")
     return f"#### {text}" if markdown else text
 
 
@@ -79,7 +97,9 @@ def results_table(results: Sequence[Result], *, markdown: bool = False) -> str:
         lines = ["", "  ".join(h.ljust(w) for h, w in zip(_HEADERS, widths, strict=True))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     if more > 0:
-        lines.append(f"... and {more} more results")
+        from envstamp.output.formatting import plural
+
+        lines.append(f"... and {plural(more, 'more result')}")
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
@@ -87,7 +107,7 @@ def _row(result: Result) -> tuple[str, str, str, str, str, str, str]:
     wall = result.summary.get("wall_s")
     samples = wall.n if wall else max((s.n for s in result.summary.values()), default=0)
     failed = is_failed(result)
-    median = _seconds(wall.median) if wall and wall.median is not None else "-"
+    median = seconds(wall.median) if wall and wall.median is not None else "-"
     return (
         _label(result),
         _status(result, failed, median),
@@ -125,14 +145,6 @@ def _label(result: Result) -> str:
     text = ", ".join(f"{k}={v}" for k, v in list(shown.items())[:3])
     extra = ", ..." if len(shown) > 3 else ""
     return f"{result.name} ({text}{extra})"
-
-
-def _seconds(value: float) -> str:
-    if value >= 1:
-        return f"{value:.3f} s"
-    if value >= 1e-3:
-        return f"{value * 1e3:.2f} ms"
-    return f"{value * 1e6:.1f} us"
 
 
 def _speed(result: Result) -> str:

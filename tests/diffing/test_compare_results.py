@@ -148,10 +148,11 @@ def test_a_column_shows_only_what_its_setup_has(tmp_path: Path,
     assert main(["compare", str(crash), str(md)]) == 0
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if "llama.cpp path" in x)
-    assert line.split() == ["low", "llama.cpp", "path", "./crashbin/llama-bench", "absent",
-                            full.path]
+    # a column without the item reads "none found", as show says of a machine without GPUs
+    assert line.split() == ["low", "llama.cpp", "path", "./crashbin/llama-bench", "none",
+                            "found", full.path]
     line = next(x for x in out.splitlines() if x.startswith("  high    llama.cpp build "))
-    assert line.split()[-3:] == ["./crashbin/llama-bench", "absent", full.path]
+    assert line.split()[-4:] == ["./crashbin/llama-bench", "none", "found", full.path]
 
 
 def test_list_items_keep_the_first_inputs_positions_in_every_column() -> None:
