@@ -79,6 +79,7 @@ BENCH_PARAMS = (
     "no_kv_offload",
     "tensor_split",
     "use_mmap",
+    "backend",
     "embeddings",
     "cpu_mask",
     "cpu_strict",
@@ -387,7 +388,7 @@ def _signal_number(name: str) -> int:
 
 def _digests(rec: Any) -> str:
     """ "identity digest sha256:..., manifest digest sha256:...", as show and diff name them."""
-    from envstamp.output.formatting import digests_text
+    from envstamp.output.render import digests_text
 
     return digests_text(rec.manifest.identity_digest, rec.manifest_digest)
 
@@ -709,7 +710,11 @@ def _bench_rows(text: str, *, cut: bool = False) -> list[BenchRow]:
 
 
 def _row_params(row: BenchRow) -> dict[str, Any]:
+    """The test's settings as llama-bench printed them: the common ones by envstamp's name,
+    then every other column of the build's llama-bench (n_cpu_moe, load_mode...): each one
+    can change a speed, and a later export writes llama-bench's own table from them."""
     params = {name: getattr(row, name, None) for name in BENCH_PARAMS}
+    params.update((k, v) for k, v in row.extra.items() if k not in params)
     return {k: v for k, v in params.items() if v is not None}
 
 
