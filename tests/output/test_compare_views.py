@@ -223,3 +223,23 @@ def test_help_states_the_width_the_default_rows_and_all(
     assert "fitted to 100 columns" in text
     assert "vary across the inputs and may change speed" in text
     assert "--all shows every varying field" in text
+
+
+def test_a_speed_table_of_five_logs_wraps_within_100_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.diff_support import result_log
+
+    ngl = {"n_gpu_layers": 99}
+    logs = [str(result_log(Path(f"log{i}.jsonl"), edit_gpu(base(), power_limit_w=300.0 + 10 * i),
+                           [("tg128", ngl, [98.0 + i, 98.4, 98.2])])) for i in range(5)]
+    out = _cli(capsys, *logs)
+    assert max(len(line) for line in out.splitlines()) <= 100
+    speed = out.splitlines()[out.splitlines().index("Speed (mean ± stddev, n):"):]
+    assert speed == [
+        "Speed (mean ± stddev, n):",
+        "  test   1                 2                 3                 4                 5",
+        "  tg128  98.20 ± 0.20 t/s  98.53 ± 0.42 t/s  98.87 ± 0.99 t/s  99.20 ± 1.56 t/s  "
+        "99.53 ± 2.14 t/s",
+        "         (n=3)             (n=3)             (n=3)             (n=3)             (n=3)",
+    ]
