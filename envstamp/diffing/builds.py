@@ -30,6 +30,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from envstamp.diffing import rules
 from envstamp.diffing.model import Difference
 from envstamp.diffing.walk import Spot, Walk, make_difference, show_value
@@ -189,7 +191,9 @@ def _identity_unknown(rule: rules.Rule, spot: Spot, a: dict[str, Any],
 def _identity_difference(rule: rules.Rule, spot: Spot, a: dict[str, Any],
                          b: dict[str, Any]) -> Difference:
     text_a, text_b = describe_build(a), describe_build(b)
-    detail = rules.build_distance(a.get("build_number"), b.get("build_number"))
+    number_a, number_b = a.get("build_number"), b.get("build_number")
+    # The same build number on both sides (a repackaged engine) is no distance, nor newer.
+    detail = "" if number_a == number_b else rules.build_distance(number_a, number_b)
     return make_difference(rule, spot, text_a, text_b, change=f"{text_a} -> {text_b}",
                            detail=detail)
 
@@ -492,8 +496,60 @@ def _fold_bundled_engines(walk: Walk, a: Any, b: Any) -> None:
         engine_a, engine_b = _engine(a, name), _engine(b, name)
         rule = rules.rule_for(f"frontends.{name}.engine.build")
         spot = Spot(f"frontends.{name}.engine.build", f"frontends.{name}.engine.build")
-        walk.found.append(_identity_difference(rule, spot, _engine_summary(engine_a),
-                                               _engine_summary(engine_b)))
+        found = _identity_difference(rule, spot, _engine_summary(engine_a),
+                                     _engine_summary(engine_b))
+        versions = (getattr(engine_a, "version", None), getattr(engine_b, "version", None))
+        folded = _fold_packages(walk, name, versions)
+        if folded:
+            found = attrs.evolve(found, reason=f"{found.reason} (with {folded})")
+        walk.found.append(found)
+    for name in _package_frontends(walk):
+        _fold_packages(walk, name, None)
+
+
+# A frontend's lists of engine packages and their versions (LM Studio's runtimes and the
+# ones selected per format, Jan's backends).
+_PACKAGE_LISTS = ("selected_runtimes", "runtimes", "engines")
+
+
+def _package_of(path: str, name: str) -> str | None:
+    """ "runtimes[llama.cpp-...-cuda12-avx2]" for a version path of a package list, else None."""
+    prefix = f"frontends.{name}."
+    if not (path.startswith(prefix) and path.endswith("].version")):
+        return None
+    item = path[len(prefix): -len(".version")]
+    return item if item.split("[", 1)[0] in _PACKAGE_LISTS else None
+
+
+def _package_frontends(walk: Walk) -> list[str]:
+    names: dict[str, None] = {}
+    for d in walk.found:
+        parts = d.path.split(".", 2)
+        if len(parts) == 3 and parts[0] == "frontends" and _package_of(d.path, parts[1]):
+            names[parts[1]] = None
+    return list(names)
+
+
+def _fold_packages(walk: Walk, name: str, versions: tuple[Any, Any] | None) -> str:
+    """One engine update is one finding: a frontend's package versions that moved exactly as
+    its engine's version did (``versions``) are part of the engine finding; without one, a
+    package that moved in both lists (installed and selected) is said once, as selected.
+    Returns the folded packages in words ("" when none)."""
+    packages = [d for d in walk.found if _package_of(d.path, name)]
+    if versions is not None:
+        same = [d for d in packages if (d.a, d.b) == versions and None not in versions]
+    else:
+        chosen = f"frontends.{name}.selected_runtimes["
+        selected = {(_item_key(d.path), d.a, d.b) for d in packages if d.path.startswith(chosen)}
+        same = [d for d in packages if not d.path.startswith(chosen)
+                and (_item_key(d.path), d.a, d.b) in selected]
+    walk.found = [d for d in walk.found if d not in same]
+    return ", ".join(str(_package_of(d.path, name)) for d in same)
+
+
+def _item_key(path: str) -> str:
+    """The key in a list item's path: "...runtimes[llama.cpp-x].version" -> "llama.cpp-x"."""
+    return path[path.rfind("[") + 1: path.rfind("]")]
 
 
 def _engine_frontend(path: str) -> str | None:

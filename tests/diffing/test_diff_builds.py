@@ -247,3 +247,92 @@ def test_compare_names_a_build_change_as_the_only_difference() -> None:
         "8733e0cf6eef) -> commit 0c1e57098, version 0.5.0-dev")
     (options,) = [r for r in report.rows if r.path == "llamacpp[0].build_flags"]
     assert cell(options, options.values[0]).endswith(" (+48 more)")
+
+
+# ------------------------------------------- one engine update, one finding (issue 15)
+
+CUDA = "llama.cpp-linux-x86_64-nvidia-cuda12-avx2"
+AVX2 = "llama.cpp-linux-x86_64-avx2"
+VULKAN = "llama.cpp-linux-x86_64-vulkan-avx2"
+
+
+def _lmstudio(cuda: str, avx2: str, vulkan: str, engine: BundledEngine | None) -> Manifest:
+    """LM Studio as its probe describes it (the shape of tests/fixtures/hosts/
+    frontends-linux-all): engine packages, the one selected for GGUF, and its engine."""
+    from envstamp.manifest.model import LmStudio, NamedVersion
+
+    lmstudio = LmStudio(
+        app_version="0.3.27",
+        runtimes=[NamedVersion(name=AVX2, version=avx2), NamedVersion(name=CUDA, version=cuda),
+                  NamedVersion(name=VULKAN, version=vulkan)],
+        selected_runtimes=[NamedVersion(name=CUDA, version=cuda)],
+        engine=engine,
+    )
+    manifest = base()
+    return attrs.evolve(manifest, frontends=attrs.evolve(manifest.frontends, lmstudio=lmstudio))
+
+
+def _lms_engine(version: str, build_number: int, commit: str) -> BundledEngine:
+    return BundledEngine(name="llama.cpp", version=version, build_number=build_number,
+                         commit=commit, backend="CUDA 12", source=f"LM Studio runtime {CUDA}")
+
+
+def test_an_lm_studio_engine_update_is_one_high_finding_in_diff_and_compare() -> None:
+    """Before: three HIGH lines for one update (the bundled build, the package version, the
+    selected package version), three rows in compare."""
+    from envstamp.diffing.compare import compare
+
+    a = _lmstudio("1.50.2", "1.50.2", "1.47.0", _lms_engine("1.50.2", 6490, "3ecb2f671a"))
+    b = _lmstudio("1.52.0", "1.52.0", "1.48.0", _lms_engine("1.52.0", 6550, "9f1e2a3b4c"))
+    report = diff(a, b)
+    high = [d for d in report.differences if d.impact == "high"]
+    assert [(d.path, d.label) for d in high] == [
+        ("frontends.lmstudio.engine.build", "lmstudio bundled llama.cpp build"),
+        # another package that moved on its own is its own finding
+        (f"frontends.lmstudio.runtimes[{VULKAN}].version", "lmstudio bundled engine version"),
+    ]
+    engine = high[0]
+    assert engine.change == ("b6490 (commit 3ecb2f671a, version 1.50.2) -> b6550 (commit "
+                             "9f1e2a3b4c, version 1.52.0) (60 builds apart, B newer)")
+    assert engine.reason.endswith(
+        ": the frontend's engine: kernels and defaults change between builds (with "
+        f"runtimes[{AVX2}], runtimes[{CUDA}], selected_runtimes[{CUDA}])")
+    rows = [r.path for r in compare([a, b]).rows if r.path.startswith("frontends.lmstudio")]
+    assert rows == ["frontends.lmstudio.engine.build",
+                    f"frontends.lmstudio.runtimes[{VULKAN}].version"]
+
+
+def test_a_package_update_without_a_known_engine_is_said_once_as_selected() -> None:
+    a = _lmstudio("1.50.2", "1.47.0", "1.47.0", None)
+    b = _lmstudio("1.52.0", "1.47.0", "1.47.0", None)
+    found = [(d.path, d.impact, d.change) for d in diff(a, b).differences]
+    assert found == [(f"frontends.lmstudio.selected_runtimes[{CUDA}].version", "high",
+                      "1.50.2 -> 1.52.0")]
+
+
+def test_a_jan_backend_update_is_one_finding() -> None:
+    from envstamp.manifest.model import Jan, NamedVersion
+
+    def jan(version: str) -> Manifest:
+        engine = BundledEngine(name="llama.cpp", version=version,
+                               build_number=int(version[1:]), backend="CUDA 12.0")
+        entry = Jan(app_version="0.6.9", engine=engine, engines=[
+            NamedVersion(name="llama.cpp linux-avx2-cuda-cu12.0-x64", version=version),
+            NamedVersion(name="llama.cpp linux-avx2-x64", version=version)])
+        manifest = base()
+        return attrs.evolve(manifest, frontends=attrs.evolve(manifest.frontends, jan=entry))
+
+    report = diff(jan("b6324"), jan("b6500"))
+    assert [(d.path, d.change) for d in report.differences] == [
+        ("frontends.jan.engine.build",
+         "b6324 (version b6324) -> b6500 (version b6500) (176 builds apart, B newer)")]
+    assert report.counts["high"] == 1
+
+
+def test_the_same_build_number_is_no_distance() -> None:
+    """Before: "(0 builds apart, A newer)" for a repackaged engine of one build."""
+    a = _lmstudio("1.50.2", "1.50.2", "1.47.0", _lms_engine("1.50.2", 6490, "3ecb2f671a"))
+    b = _lmstudio("1.50.3", "1.50.3", "1.47.0", _lms_engine("1.50.3", 6490, "3ecb2f671a"))
+    (found,) = [d for d in diff(a, b).differences if d.impact == "high"]
+    assert found.change == ("b6490 (commit 3ecb2f671a, version 1.50.2) -> b6490 (commit "
+                            "3ecb2f671a, version 1.50.3)")
