@@ -92,8 +92,13 @@ _SHEBANG_BYTES = 512
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from envstamp.stamping.advice import MIN_SAMPLES
+
     parser.add_argument("--name", "-n", help="result name (default: the command's name)")
-    parser.add_argument("--repeat", "-r", type=int, default=1, metavar="K", help="timed runs (1)")
+    parser.add_argument(
+        "--repeat", "-r", type=int, default=None, metavar="K",
+        help=f"timed runs (1; {MIN_SAMPLES} or more show the spread)",
+    )
     parser.add_argument("--warmup", "-w", type=int, default=0, metavar="W", help="untimed runs")
     parser.add_argument(
         "-o", "--output", default="results.jsonl", metavar="FILE",
@@ -127,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     from envstamp.runner import LiveRunner
 
     argv = _command(args.command)
+    chose_repeat = args.repeat is not None
+    args.repeat = 1 if args.repeat is None else args.repeat
     if args.repeat < 1 or args.warmup < 0:
         raise InputError("--repeat must be at least 1 and --warmup at least 0")
     if not args.sample_hz > 0:
@@ -138,7 +145,9 @@ def run(args: argparse.Namespace) -> int:
     binary = _resolve(argv[0])
     runner = LiveRunner()
     target = describe_target(argv, binary, runner)
+    new_log = not runner.stat(args.output).exists
     rec = _recorder(args, target)
+    rec.mute_advice("few_samples")  # said below, once, with the flag that fixes it
     try:
         done = _run_all(rec, argv, args, binary, runner)
         results = []
@@ -156,8 +165,13 @@ def run(args: argparse.Namespace) -> int:
             )
         for result in results:
             rec.add(result)
+        few = few_samples(results)
+        if few is not None and (chose_repeat or new_log):
+            sys.stderr.write(few_samples_line(few, once=not chose_repeat))
     finally:
         rec.close()  # signs the final head, after a stop too
+    from envstamp.stamping.advice import count
+
     if done.stopped is not None:
         _say_stopped(done.stopped, results, args.output, _digests(rec))
         return 128 + _signal_number(done.stopped)
@@ -169,10 +183,33 @@ def run(args: argparse.Namespace) -> int:
             "its results are marked failed\n"
         )
     sys.stderr.write(
-        f"envstamp run: {len(results)} result(s) appended to {args.output} "
+        f"envstamp run: {count(len(results), 'result')} appended to {args.output} "
         f"({_digests(rec)}); check with 'envstamp verify {args.output}'\n"
     )
     return ended.exit_code
+
+
+def few_samples(results: Sequence[Result]) -> int | None:
+    """The fewest samples of a result the few-samples advice was given for; None if none."""
+    counts = [
+        min((summary.n for summary in result.summary.values()), default=1)
+        for result in results
+        if any(advice.code == "few_samples" for advice in result.advice)
+    ]
+    return min(counts) if counts else None
+
+
+def few_samples_line(n: int, *, once: bool) -> str:
+    """The few-samples advice of ``envstamp run``, naming the flag that gives more samples.
+    Without ``--repeat`` it is said once per results log (when the run creates it): one run
+    is the default, and a reminder on every run would only be noise."""
+    from envstamp.stamping.advice import MIN_SAMPLES, count
+
+    tail = " (said once per results log)" if once else ""
+    return (
+        f"envstamp: advice: only {count(n, 'sample')}: --repeat {MIN_SAMPLES} or more shows "
+        f"the spread{tail}\n"
+    )
 
 
 def _command(words: Sequence[str]) -> list[str]:
@@ -388,19 +425,21 @@ def _signal_number(name: str) -> int:
 
 def _digests(rec: Any) -> str:
     """ "identity digest sha256:..., manifest digest sha256:...", as show and diff name them."""
-    from envstamp.output.render import digests_text
+    from envstamp.output.formatting import digests_text
 
     return digests_text(rec.manifest.identity_digest, rec.manifest_digest)
 
 
 def _say_stopped(stopped: str, results: Sequence[Result], output: str, digests: str) -> None:
     """The one line after a stop: what was recorded, and where."""
+    from envstamp.stamping.advice import count
+
     own = sum(1 for r in results if r.origin != "run")
     if not results:
         line = (f"stopped by {stopped} before a timed run: nothing measured, no result "
                 f"appended to {output}")
     else:
-        kept = f"{own} result(s) completed before the stop and " if own else ""
+        kept = f"{count(own, 'result')} completed before the stop and " if own else ""
         line = (
             f"stopped by {stopped}: {kept}the command's result (failed: stopped) appended to "
             f"{output} ({digests}); check with 'envstamp verify {output}'"

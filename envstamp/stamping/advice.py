@@ -101,8 +101,13 @@ def few_samples(n: int) -> Advice:
     by the thousand and advice is never modified)."""
     return Advice(
         code="few_samples",
-        message=f"only {n} sample(s): repeat at least {MIN_SAMPLES} times to see spread",
+        message=f"only {count(n, 'sample')}: repeat at least {MIN_SAMPLES} times to see spread",
     )
+
+
+def count(n: int, noun: str) -> str:
+    """ "1 sample", "2 samples": a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def gpu_advice(other_pids: Iterable[int]) -> list[Advice]:
@@ -136,6 +141,11 @@ class AdvicePrinter:
         self.enabled = enabled
         self._printed: set[str] = set()
         self._lock = threading.Lock()
+
+    def mute(self, *codes: str) -> None:
+        """Never print these codes (a caller that says them its own way); still stored."""
+        with self._lock:
+            self._printed.update(codes)
 
     def show(self, advice: Iterable[Advice]) -> None:
         if not self.enabled:

@@ -383,6 +383,11 @@ class Recorder:
             **extra,
         )
 
+    def mute_advice(self, *codes: str) -> None:
+        """Store advice of these codes with the results but never print it: for a caller that
+        says it its own way (``envstamp run`` names its ``--repeat`` flag)."""
+        self._printer.mute(*codes)
+
     def add(self, result: Result) -> Result:
         """Queue a result built elsewhere (``envstamp run``); it must carry this manifest."""
         if result.manifest_digest != self.manifest_digest:

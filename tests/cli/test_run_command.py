@@ -150,7 +150,7 @@ def test_llama_bench_markdown_becomes_results_and_fingerprints_the_binary(
     build = next(b for b in manifest.llamacpp if b.path == str(binary))
     assert build.build_number == 4721 and build.commit == "3c8f2a1e"
     assert verify_log(out).ok
-    assert "3 result(s) appended" in captured.err
+    assert "3 results appended" in captured.err
     assert "only 1 sample" not in captured.err and "only 2 sample" not in captured.err
 
 
@@ -722,12 +722,15 @@ def test_advice_reads_llama_benchs_own_repetitions(
     make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
     out = tmp_path / "r.jsonl"
     assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-r", "1") == 0
-    assert "only 1 sample(s)" in capfd.readouterr().err  # -r 1: one repetition indeed
+    assert (  # -r 1: one repetition indeed
+        "envstamp: advice: only 1 sample: --repeat 3 or more shows the spread (said once per "
+        "results log)\n" in capfd.readouterr().err
+    )
     pp = load_results(out)[0]
     assert pp.summary["tokens_per_s"].n == 1 and pp.summary["tokens_per_s"].stddev is None
     assert [a.code for a in pp.advice] == ["few_samples"]
     assert envstamp_run("-q", "-o", str(out), "--", "llama-bench", "-r", "3") == 0
-    assert "sample(s)" not in capfd.readouterr().err
+    assert "sample" not in capfd.readouterr().err
     assert not any(a.code == "few_samples" for r in load_results(out)[3:] for a in r.advice)
 
 
@@ -814,7 +817,7 @@ def test_server_log_timing_lines_become_one_result_per_request(
     assert [r.metrics["tokens_per_s"] for r in requests] == [6635.07, 4475.70, 729.32, 4329.00]
     assert [r.metrics["prompt_tokens"] for r in requests] == [3.0, 1.0, 57.0, 1.0]
     assert requests[0].wall_s == [pytest.approx(0.00164)]
-    assert "sample(s)" not in capfd.readouterr().err  # a request is one event
+    assert "sample" not in capfd.readouterr().err  # a request is one event
 
 
 def test_gpu_memory_counts_only_when_read_while_the_command_ran(tmp_path: Path) -> None:
@@ -850,3 +853,54 @@ def test_gpu_memory_counts_only_when_read_while_the_command_ran(tmp_path: Path) 
             4000, 5200
         )
         assert result.memory.source == "nvml"
+
+
+# ------------------------------------------------------------------ few samples (issue 15)
+
+FEW_ONCE = (
+    "envstamp: advice: only 1 sample: --repeat 3 or more shows the spread (said once per "
+    "results log)\n"
+)
+
+
+def test_one_run_by_default_is_said_once_per_results_log(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_tool(bin_dir, "bench")
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-o", str(out), "--", "bench") == 0
+    first = capfd.readouterr().err
+    assert first.count(FEW_ONCE) == 1 and "sample(s)" not in first
+    assert f"envstamp run: 1 result appended to {out} (" in first
+    assert envstamp_run("-q", "-o", str(out), "--", "bench") == 0
+    again = capfd.readouterr().err
+    assert "sample" not in again  # the log holds the advice; the reader was told once
+    assert f"envstamp run: 1 result appended to {out} (" in again
+    # stored with every result all the same
+    assert [[a.code for a in r.advice] for r in load_results(out)] == [["few_samples"]] * 2
+
+
+def test_a_chosen_repeat_below_three_is_advised_every_time(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_tool(bin_dir, "bench")
+    out = tmp_path / "r.jsonl"
+    for _ in range(2):
+        assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "bench") == 0
+        err = capfd.readouterr().err
+        assert err.count("envstamp: advice: only 2 samples: --repeat 3 or more shows the "
+                         "spread\n") == 1, err
+    assert envstamp_run("-q", "-r", "3", "-o", str(out), "--", "bench") == 0
+    assert "sample" not in capfd.readouterr().err
+
+
+def test_counts_are_plural_only_when_more_than_one() -> None:
+    from envstamp.cli.run import few_samples_line
+    from envstamp.stamping.advice import count, few_samples
+
+    assert [count(n, "result") for n in (0, 1, 2)] == ["0 results", "1 result", "2 results"]
+    assert few_samples(1).message == "only 1 sample: repeat at least 3 times to see spread"
+    assert few_samples(2).message == "only 2 samples: repeat at least 3 times to see spread"
+    assert few_samples_line(2, once=False) == (
+        "envstamp: advice: only 2 samples: --repeat 3 or more shows the spread\n"
+    )

@@ -169,7 +169,7 @@ def test_a_stopped_server_keeps_the_requests_it_completed(
     code, err, last = run_and_stop(started, fake, sig, group=group)
     name = signal.Signals(sig).name
     assert code == status, err
-    assert last.startswith(f"envstamp run: stopped by {name}: 4 result(s) completed before "
+    assert last.startswith(f"envstamp run: stopped by {name}: 4 results completed before "
                            "the stop and the command's result (failed: stopped) appended to "
                            "r.jsonl"), err
     log = tmp_path / "r.jsonl"
@@ -200,7 +200,7 @@ def test_a_server_that_ignores_the_signal_is_killed_and_its_requests_kept(
     fake = Fake(tmp_path, "llama-server", head, graceful=False)
     code, err, last = run_and_stop(started, fake, signal.SIGHUP)
     assert code == 129, err
-    assert "stopped by SIGHUP: 4 result(s) completed before the stop" in last, err
+    assert "stopped by SIGHUP: 4 results completed before the stop" in last, err
     results = load_results(tmp_path / "r.jsonl", include_failed=True)
     assert [r.failed for r in results] == [False] * 4 + [True]
     assert results[-1].exit_signal == "SIGHUP"  # why it ended, not the SIGKILL that did it
@@ -219,7 +219,7 @@ def test_a_report_cut_by_the_stop_is_not_a_request(
     fake = Fake(tmp_path, "llama-server", cut)
     code, err, last = run_and_stop(started, fake, signal.SIGTERM)
     assert code == 143, err
-    assert "stopped by SIGTERM: 3 result(s) completed before the stop" in last, err
+    assert "stopped by SIGTERM: 3 results completed before the stop" in last, err
     results = load_results(tmp_path / "r.jsonl")
     assert [r.params["request"] for r in results] == [1, 2, 3]
 
@@ -249,7 +249,7 @@ def test_a_stopped_llama_bench_keeps_the_tests_it_printed_whole(
     fake = Fake(tmp_path, "llama-bench", head, stream="stdout")
     code, err, last = run_and_stop(started, fake, signal.SIGINT, group=True)
     assert code == 130, err
-    assert "stopped by SIGINT: 1 result(s) completed before the stop" in last, err
+    assert "stopped by SIGINT: 1 result completed before the stop" in last, err
     test, wrapper = load_results(tmp_path / "r.jsonl", include_failed=True)
     assert (test.origin, test.name, test.failed) == ("run:llama-bench", "pp16", False)
     series = test.summary["tokens_per_s"]
