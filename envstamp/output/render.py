@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from envstamp.manifest.model import Gpu, LlamaCppBuild, Manifest, NamedVersion
+import attrs
+
+from envstamp.manifest.model import (
+    Frontends,
+    Gpu,
+    LlamaCppBuild,
+    Manifest,
+    NamedVersion,
+    PythonEngine,
+)
 from envstamp.output.formatting import (
     IDENTITY_DIGEST,
     human_bytes,
@@ -186,6 +195,24 @@ def _engine_note(runtimes: list[NamedVersion]) -> str | None:
     return f"(engine {', '.join(dict.fromkeys(named))})" if named else None
 
 
+# Frontends with a text of their own in the summary line; Python engines have their own line.
+_OWN_TEXT = frozenset({"ollama", "lmstudio", "jan", "koboldcpp"})
+
+
+def _versioned_frontends(f: Frontends) -> list[str]:
+    """ "llamafile 0.9.3", "vLLM 0.6.4.post1": every other frontend of the model, by its name
+    (its field's description up to " (" or ".") and version, so that a frontend added to the
+    model shows here without an edit."""
+    shown = []
+    for field in attrs.fields(Frontends):
+        value = getattr(f, field.name)
+        if field.name in _OWN_TEXT or value is None or isinstance(value, PythonEngine):
+            continue
+        title = str(field.metadata.get("doc", "")).split(" (")[0].rstrip(".") or field.name
+        shown.append(_join([title, getattr(value, "version", None)], " "))
+    return shown
+
+
 def _frontend_rows(m: Manifest) -> list[Row]:
     f = m.frontends
     parts: list[str] = []
@@ -207,10 +234,7 @@ def _frontend_rows(m: Manifest) -> list[Row]:
         parts.append(_join(["Jan", f.jan.app_version, engine], " "))
     if f.koboldcpp:
         parts.append(_join(["koboldcpp", f.koboldcpp.version, f.koboldcpp.backend], " "))
-    if f.llamafile:
-        parts.append(_join(["llamafile", f.llamafile.version], " "))
-    if f.vllm:
-        parts.append(_join(["vLLM", f.vllm.version], " "))
+    parts += _versioned_frontends(f)
     python: list[str] = []
     engines = ("llama_cpp_python", "mlx", "mlx_lm", "exllamav2", "sglang", "transformers", "torch")
     for name in engines:
