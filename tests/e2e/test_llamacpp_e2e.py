@@ -340,7 +340,7 @@ def test_stopped_server_keeps_the_requests_it_answered(work: dict[str, Any]) -> 
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err
-    assert "stopped by SIGINT: 2 result(s) completed before the stop" in err, err
+    assert "stopped by SIGINT: 2 results completed before the stop" in err, err
     assert envstamp(work, "verify", "server.jsonl").returncode == 0
     *requests, wrapper = load_results(work["dir"] / "server.jsonl", include_failed=True)
     assert [(r.origin, r.failed) for r in requests] == [("run:server", False)] * 2
