@@ -431,3 +431,58 @@ def test_a_report_as_data_agrees_with_its_properties(closed: Path) -> None:
     assert (data["ok"], data["intact"], data["results_unsigned"]) == (True, True, 0)
     assert data["covered"] == {KEY.keyid: 3} and data["heads"] == 2
     json.dumps(data)  # JSON-able as it is
+
+
+# ------------------------------------------------- forgeries anyone can make without a key
+
+FORGED = 123456.0
+
+
+def _rechain(lines: list[bytes], start: int) -> list[bytes]:
+    """Every ``prev`` from line ``start`` on recomputed with plain sha256."""
+    prev = chainlog.line_hash(lines[start - 1])
+    out = lines[:start]
+    for line in lines[start:]:
+        data = json.loads(line)
+        data.pop("prev")
+        rebuilt = chainlog.chain_line(prev, chainlog.encode_body(data))
+        out.append(rebuilt)
+        prev = chainlog.line_hash(rebuilt)
+    return out
+
+
+@pytest.fixture
+def headed(tmp_path: Path) -> Path:
+    """A closed log of five results with a signed head after every second one."""
+    path = tmp_path / "headed.jsonl"
+    _write(path, [_named(f"r{i}") for i in range(5)], head_every=2)
+    return path
+
+
+@FEW
+@given(data=st.data())
+def test_a_forged_number_never_reads_as_signed(headed: Path, data: st.DataObject) -> None:
+    lines = lines_of(headed)
+    kinds = [chainlog.line_kind(line) for line in lines]
+    results_at = [i for i, k in enumerate(kinds) if k == b"result"]
+    heads_at = [i for i, k in enumerate(kinds) if k == b"head"]
+    target = data.draw(st.sampled_from(results_at), label="result")
+    dropped = data.draw(st.sets(st.sampled_from(heads_at)), label="heads deleted")
+    edited = json.loads(lines[target])
+    edited["metrics"]["tokens_per_s"] = FORGED
+    forged = list(lines)
+    forged[target] = json.dumps(edited, separators=(",", ":")).encode()
+    forged = [line for i, line in enumerate(forged) if i not in dropped]
+    start = min([target, *dropped]) - sum(1 for i in dropped if i < target)
+    start = min(start, len(forged) - 1)
+    text = b"\n".join(_rechain(forged, max(start, 1))) + b"\n"
+    report = verify_log(text, trusted=TRUSTED, allow_open=True)
+    assert not report.ok or report.results_signed < report.results
+    assert not verify_log(text, trusted=TRUSTED).ok
+    try:
+        loaded = load_results(text, trusted=TRUSTED, require_signed=False)
+    except (CheckFailed, InputError):
+        return  # refused outright
+    for result in loaded:
+        if result.metrics.get("tokens_per_s") == FORGED:
+            assert result.signed_by == ()
