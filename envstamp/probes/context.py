@@ -158,8 +158,9 @@ class CaptureOptions(FrozenRecord):
     """Seconds the whole capture may take."""
     skip: frozenset[str] = attrs.field(default=frozenset(), converter=_set_of)
     """Probe names not to run (recorded as unsupported)."""
-    progress: bool = False
-    """Show progress (hashing large model files) on a terminal."""
+    progress: bool | None = None
+    """Progress lines on stderr for long work (hashing a large model file): None (the
+    default) shows them when stderr is a terminal, True always, False never."""
     python: str | None = None
     """An interpreter whose version and packages the ``python`` section describes instead of
     envstamp's own (``envstamp run`` of a Python program: the child's interpreter)."""

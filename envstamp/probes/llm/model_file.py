@@ -135,8 +135,20 @@ class Progress:
 # -------------------------------------------------------------------------------- probe
 
 
+def shows_progress(asked: bool | None, stream: TextIO | None = None) -> bool:
+    """Whether progress lines are wanted: as asked, else (None) when the stream they go to
+    (stderr) is a terminal - the one rule for capture, check, run and a Recorder."""
+    if asked is not None:
+        return asked
+    stream = stream if stream is not None else sys.stderr
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # a closed or odd stream: no terminal
+        return False
+
+
 def _hash(ctx: ProbeContext, path: str, size: int) -> str | None:
-    show = ctx.options.progress and size >= PROGRESS_FROM_BYTES
+    show = size >= PROGRESS_FROM_BYTES and shows_progress(ctx.options.progress)
     meter = Progress(posixpath.basename(path.replace("\\", "/"))) if show else None
     callback: Callable[[int, int], None] | None = meter
     try:
