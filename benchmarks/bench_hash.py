@@ -35,9 +35,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     os.environ["ENVSTAMP_NO_CACHE"] = "1"  # measure hashing, not the hash cache
-    from envstamp.runner import LiveRunner, reset_process_state
+    from envstamp.runner import LiveRunner, reset
 
-    reset_process_state()
+    reset()
     runner = LiveRunner()
     sha256sum = shutil.which("sha256sum")
     with tempfile.TemporaryDirectory() as folder:

@@ -17,16 +17,13 @@ def _isolated_state(
 ) -> Iterator[None]:
     """No test reads or writes the real user cache or config, or sees another test's memo."""
     from envstamp import runner
-    from envstamp.capturing import capture as capture_module
 
     home = tmp_path_factory.mktemp("envstamp-home")
     monkeypatch.setenv("ENVSTAMP_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(home / "config"))
-    runner.reset_process_state()
-    capture_module.forget_static()
+    runner.reset()  # every module-level cache, the capture memo included
     yield
-    runner.reset_process_state()
-    capture_module.forget_static()
+    runner.reset()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -12,10 +12,10 @@ from envstamp.manifest.model import Manifest, ProbeRecord, Sections
 from envstamp.probes.context import Outcome
 
 
-def combine(first: Any, second: Any) -> Any:
+def combine(first: object, second: object) -> object:
     """Merge two contributions to one section: lists concatenate, the first value wins.
 
-    Any section's value: a list, a mapping, an attrs class of the model or a plain value."""
+    A section's value: a list, a mapping, an attrs class of the model or a plain value."""
     if first is None:
         return second
     if second is None:
@@ -24,12 +24,14 @@ def combine(first: Any, second: Any) -> Any:
         return first + second
     if isinstance(first, dict) and isinstance(second, dict):
         return {**second, **first}
-    if attrs.has(type(first)) and type(first) is type(second):
+    kind = type(first)
+    if attrs.has(kind) and kind is type(second):
         changes = {
             a.name: combine(getattr(first, a.name), getattr(second, a.name))
-            for a in attrs.fields(type(first))
+            for a in attrs.fields(kind)
         }
-        return attrs.evolve(first, **changes)
+        # attrs.has checked the class; mypy's attrs plugin wants a class it knows by name.
+        return attrs.evolve(cast("Any", first), **changes)
     return first
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -25,6 +25,7 @@ from envstamp.manifest.model import (
 from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext
 from envstamp.probes.registry import PROBES
 from envstamp.runner import Runner, make_runner
+from envstamp.runner.caches import register
 
 # Static results per (runner mode, options), so a second capture re-runs only volatile probes.
 _STATIC_MEMO: dict[tuple[str, CaptureOptions], tuple[list[Outcome], list[ProbeRecord]]] = {}
@@ -38,7 +39,6 @@ def capture(
     record: str | None = None,
     replay: str | Sequence[str] | None = None,
     refresh: bool = False,
-    on_stall: Callable[[], object] | None = None,
     **option_values: Any,  # CaptureOptions' fields, checked by its validators
 ) -> Manifest:
     """Fingerprint this machine (or a recorded one) into a :class:`Manifest`.
@@ -46,9 +46,8 @@ def capture(
     ``capture(models=["m.gguf"], llama_cpp=["~/llama.cpp"])`` takes options as keywords;
     ``record=DIR`` writes every raw answer to DIR and ``replay=DIR`` answers from one (or from
     a list of folders, the first holding an answer giving it).
-    A second call in the same process reuses the static parts unless ``refresh=True``.
-    ``on_stall`` is work of the caller's (say, imports it will need next) that runs once if
-    every probe ends up waiting on the system; it must not raise or print.
+    A second call in the same process reuses the static parts unless ``refresh=True``
+    (:func:`envstamp.runner.caches.reset` forgets them, and every other cache, for good).
     """
     if options is None:
         options = CaptureOptions(**option_values)
@@ -69,7 +68,7 @@ def capture(
         with _MEMO_LOCK:
             cached = None if refresh or memo_key is None else _STATIC_MEMO.get(memo_key)
         specs = [s for s in PROBES if s.volatile] if cached else list(PROBES)
-        ran = run_probes(specs, ctx, deadline_at, on_stall)
+        ran = run_probes(specs, ctx, deadline_at)
     finally:
         runner.abort()  # nothing outlives the capture
         runner.finish()
@@ -85,6 +84,7 @@ def capture(
     return build_manifest(assemble(outcomes), records, captured_at)
 
 
+@register(__name__, "_STATIC_MEMO")
 def forget_static() -> None:
     """Drop the in-process static memo (the next capture re-runs every probe)."""
     with _MEMO_LOCK:

@@ -11,7 +11,7 @@ import contextlib
 import importlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from envstamp.manifest.model import ProbeRecord, ProbeStatus
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
@@ -69,7 +69,8 @@ def _preload(specs: Iterable[ProbeSpec]) -> None:
 # and finish in a millisecond; on one thread each, twenty of them spend more time handing the
 # GIL over than working.  A probe blocked on a command, a socket or NVML stops the progress,
 # and after GROW_AFTER another worker takes the next probe, so waits still overlap and a hung
-# probe costs the others only that pause.
+# probe costs the others only that pause.  Measured against fixed pools and a thread per
+# probe in docs/decisions.md ("Speed tricks of the runner and the capture, measured").
 GROW_AFTER = 0.010
 
 
@@ -79,7 +80,6 @@ class _Pool:
         slots: list[_Slot],
         ctx: ProbeContext,
         deadline_at: float,
-        on_stall: Callable[[], object] | None = None,
     ) -> None:
         # Probes apt to wait go first (stably: otherwise in PROBES order).
         self.queue = collections.deque(sorted(slots, key=lambda slot: not slot.spec.waits))
@@ -87,7 +87,6 @@ class _Pool:
         self.deadline_at = deadline_at
         self.progress = threading.Condition()
         self.workers = 0
-        self.on_stall = on_stall
 
     def start_worker(self) -> None:
         self.workers += 1
@@ -123,35 +122,16 @@ class _Pool:
                     if self.queue:  # the probes outliving the deadline still need a worker
                         self.start_worker()
                     self.progress.wait(GROW_AFTER * 10)
-                elif not self.progress.wait(min(GROW_AFTER, remaining)):
-                    if self.queue:
-                        self.start_worker()
-                    elif self.on_stall is not None:
-                        self._use_stall()
-
-    def _use_stall(self) -> None:
-        # Every probe has begun and none is moving: they wait on commands, sockets or NVML
-        # with the GIL released, so the caller's own work (once) costs the capture nothing.
-        task, self.on_stall = self.on_stall, None
-        if task is None:
-            return
-        self.progress.release()
-        try:
-            with contextlib.suppress(Exception):  # the caller redoes it, and sees the error
-                task()
-        finally:
-            self.progress.acquire()
+                elif not self.progress.wait(min(GROW_AFTER, remaining)) and self.queue:
+                    self.start_worker()
 
 
 def run_probes(
     specs: Sequence[ProbeSpec],
     ctx: ProbeContext,
     deadline_at: float,
-    on_stall: Callable[[], object] | None = None,
 ) -> list[tuple[ProbeSpec, Outcome, ProbeRecord]]:
-    """Run probes on a growing pool of daemon threads; wait for each until the deadline.
-
-    ``on_stall`` runs at most once, when every probe has begun and all are waiting."""
+    """Run probes on a growing pool of daemon threads; wait for each until the deadline."""
     system = ctx.system
     _preload(s for s in specs if s.name not in ctx.options.skip and _applies(s, system))
     slots: list[_Slot] = []
@@ -166,7 +146,7 @@ def run_probes(
             continue
         results.append((spec, outcome, _record(spec.name, outcome, 0.0)))
     if slots:
-        pool = _Pool(slots, ctx, deadline_at, on_stall)
+        pool = _Pool(slots, ctx, deadline_at)
         pool.start_worker()
         pool.wait(slots)
     for slot in slots:

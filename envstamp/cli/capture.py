@@ -121,14 +121,12 @@ def _capture_and_write(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         progress=sys.stderr.isatty(),
     )
-    on_stall = None
     if signing:
         from envstamp.signing import keys
 
         # A bad key fails now, before the capture and any --raw recording (issue 12).
         signing_key = keys.checked_signing_key(args.key)
-        on_stall = keys.load_signing_code  # cryptography and the key folder, while probes wait
-    manifest = capture(options, record=args.raw, replay=args.replay, on_stall=on_stall)
+    manifest = capture(options, record=args.raw, replay=args.replay)
     redacted = ""
     if args.redact or (fmt == "markdown" and not args.no_redact):
         from envstamp.manifest.redact import current_home, redact

@@ -8,11 +8,10 @@ import re
 
 from envstamp.errors import ParseError
 from envstamp.manifest.model import BundledEngine
-from envstamp.parsers.frontend_text import lazy
 
 # GPU backends named inside package, folder and library names, with the version forms
 # each uses: "nvidia-cuda12", "cuda_v12", "cuda-12-0", "cu12.0", "rocm_v60002", "vulkan".
-_BACKEND_WORDS = lazy(
+_BACKEND_WORDS = re.compile(
     r"(?<![a-z])(?:(cuda|cu(?=\d))[-_ ]?v?(\d+(?:[.-]\d+)?)?|(rocm|hip)(?:[-_ ]?v?(\d+))?"
     r"|(vulkan|metal|sycl|opencl|clblast|musa|cann)(?![a-z]))",
     re.IGNORECASE,

@@ -5,55 +5,15 @@ vLLM): lines, versions as tools print them, tables with aligned columns, strict 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from envstamp.errors import InputError, ParseError
 from envstamp.manifest.model import Frontends, Sections
 
-
-class LazyPattern:
-    """A regular expression compiled on first use.
-
-    A capture imports every probe module; compiling a dozen patterns at import would cost
-    milliseconds on machines that have none of these tools.
-    """
-
-    __slots__ = ("_compiled", "_flags", "_pattern")
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._pattern = pattern
-        self._flags = flags
-        self._compiled: re.Pattern[str] | None = None
-
-    @property
-    def compiled(self) -> re.Pattern[str]:
-        """The compiled pattern."""
-        if self._compiled is None:
-            self._compiled = re.compile(self._pattern, self._flags)
-        return self._compiled
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.compiled.search(text)
-
-    def match(self, text: str) -> re.Match[str] | None:
-        return self.compiled.match(text)
-
-    def fullmatch(self, text: str) -> re.Match[str] | None:
-        return self.compiled.fullmatch(text)
-
-    def sub(self, replacement: str, text: str) -> str:
-        return self.compiled.sub(replacement, text)
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.compiled.finditer(text)
-
-
-lazy = LazyPattern
 # A version as tools print it: 0.1.38, 1.75.2, 0.6.3.post1, 0.5.0-rc1, 2.4.1+cu124.
 VERSION = r"\d+(?:\.\d+)+(?:[-+._]?[A-Za-z][\w.+-]*)?"
-_VERSION_RE = lazy(rf"^v?({VERSION})$")
-_GAP = lazy(r"\S+(?: \S+)*")  # cells: runs of text separated by 2+ spaces
+_VERSION_RE = re.compile(rf"^v?({VERSION})$")
+_GAP = re.compile(r"\S+(?: \S+)*")  # cells: runs of text separated by 2+ spaces
 
 
 def frontends(**values: Any) -> Sections:

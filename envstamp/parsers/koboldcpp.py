@@ -12,21 +12,19 @@ from envstamp.manifest.model import BundledEngine, KoboldCpp, Sections
 from envstamp.parsers.bundled_engine import engine_from_llama_output
 from envstamp.parsers.frontend_text import (
     VERSION,
-    LazyPattern,
     as_version,
     frontends,
-    lazy,
     lines_of,
     require_text,
 )
 
-_KCPP_VERSION = lazy(
+_KCPP_VERSION = re.compile(
     rf"(?:KoboldCpp|koboldcpp)\b[^\n\d]*?(?:version|v)\s*[:=]?\s*v?({VERSION})", re.IGNORECASE
 )
-_KCPP_SOURCE_VERSION = lazy(rf"""KcppVersion\s*=\s*["']({VERSION})["']""")
+_KCPP_SOURCE_VERSION = re.compile(rf"""KcppVersion\s*=\s*["']({VERSION})["']""")
 # (pattern, backend): the last matching line decides, as koboldcpp may fall back.
-_KCPP_BACKENDS: tuple[tuple[LazyPattern, str], ...] = tuple(
-    (lazy(pattern, re.IGNORECASE), backend)
+_KCPP_BACKENDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), backend)
     for pattern, backend in (
         (r"\b(?:hipBLAS|ROCm|rocBLAS)\b", "HIP"),
         (r"\bcu(?:BLAS|da)\b.*\blibrary\b|use CuBLAS|Auto Selected CUDA", "CUDA"),
@@ -42,7 +40,7 @@ _KCPP_BACKENDS: tuple[tuple[LazyPattern, str], ...] = tuple(
     )
 )
 # Printed by CUDA and ROCm builds alike: CUDA unless another line said HIP.
-_KCPP_CUDA_OR_HIP = lazy(r"Initializing CUDA/HIP", re.IGNORECASE)
+_KCPP_CUDA_OR_HIP = re.compile(r"Initializing CUDA/HIP", re.IGNORECASE)
 
 
 def parse_koboldcpp(text: str) -> KoboldCpp:

@@ -12,12 +12,11 @@ from envstamp.parsers.frontend_text import (
     VERSION,
     as_version,
     frontends,
-    lazy,
     lines_of,
     require_text,
 )
 
-_LLAMAFILE = lazy(rf"\bllamafile\S*\s+v?({VERSION})", re.IGNORECASE)
+_LLAMAFILE = re.compile(rf"\bllamafile\S*\s+v?({VERSION})", re.IGNORECASE)
 
 
 def parse_llamafile_version(text: str) -> Llamafile:

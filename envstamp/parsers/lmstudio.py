@@ -19,7 +19,6 @@ from envstamp.parsers.frontend_text import (
     as_version,
     cells,
     frontends,
-    lazy,
     lines_of,
     load_json,
     require_text,
@@ -27,14 +26,14 @@ from envstamp.parsers.frontend_text import (
 )
 from envstamp.parsers.textutil import clean, collapse
 
-_CLI_VERSION = lazy(
+_CLI_VERSION = re.compile(
     rf"(?:LM\s*Studio\s+CLI|\blms\b)[^\n\d]*?\bv?({VERSION})", re.IGNORECASE
 )
-_CLI_COMMIT = lazy(r"\bcommit\s*(?:hash)?\s*[:=]?\s*([0-9a-f]{6,40})\b", re.IGNORECASE)
-_SIZE = lazy(r"\d[\d.,]*\s*[KMGT]?i?B\b", re.IGNORECASE)
-_VARIANTS = lazy(r"\s*\(\d+\s+variants?\)\s*$", re.IGNORECASE)
-_BULLET = lazy(r"^[\s\u2022*\-\u00b7]+")
-_FIELD_NAME = lazy(r"[A-Za-z][A-Za-z_ ]{0,24}")
+_CLI_COMMIT = re.compile(r"\bcommit\s*(?:hash)?\s*[:=]?\s*([0-9a-f]{6,40})\b", re.IGNORECASE)
+_SIZE = re.compile(r"\d[\d.,]*\s*[KMGT]?i?B\b", re.IGNORECASE)
+_VARIANTS = re.compile(r"\s*\(\d+\s+variants?\)\s*$", re.IGNORECASE)
+_BULLET = re.compile(r"^[\s\u2022*\-\u00b7]+")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z_ ]{0,24}")
 _TABLE_WORDS = {"PARAMS", "ARCH", "ARCHITECTURE", "SIZE", "MODEL", "STATUS", "CONTEXT", "TYPE"}
 _NAME_TITLES = ("IDENTIFIER", "MODEL", "NAME", "KEY", "PATH")
 
@@ -168,7 +167,7 @@ def _model_lines(lines: list[str]) -> list[LmStudioModel]:
     return models
 
 
-_EMPTY = lazy(r"no models|you have 0 models|not currently loaded", re.IGNORECASE)
+_EMPTY = re.compile(r"no models|you have 0 models|not currently loaded", re.IGNORECASE)
 
 
 def parse_lms_models(text: str, what: str) -> list[LmStudioModel]:
@@ -259,8 +258,8 @@ def parse_backend_manifest(text: str) -> NamedVersion:
     return named
 
 
-_RELEASE_TAG = lazy(r"^[bB](\d{3,6})$")
-_COMMIT = lazy(r"^[0-9a-f]{7,40}$")
+_RELEASE_TAG = re.compile(r"^[bB](\d{3,6})$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 
 
 def _scalars(data: Any, key: str = "") -> list[tuple[str, Any]]:

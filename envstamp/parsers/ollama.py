@@ -14,7 +14,6 @@ from envstamp.parsers.frontend_text import (
     VERSION,
     cells,
     frontends,
-    lazy,
     lines_of,
     load_json,
     require_text,
@@ -25,11 +24,11 @@ from envstamp.parsers.textutil import clean, to_int
 
 DEFAULT_HOST = "127.0.0.1:11434"
 DEFAULT_PORT = 11434
-_SERVER_LINE = lazy(rf"ollama\s+version(?:\s+is)?\s*:?\s*v?({VERSION})", re.IGNORECASE)
-_CLIENT_LINE = lazy(rf"client\s+version\s+is\s*:?\s*v?({VERSION})", re.IGNORECASE)
-_NO_CONNECT = lazy(r"could\s+not\s+connect", re.IGNORECASE)
-_SPLIT = lazy(r"(\d+)%\s*/\s*(\d+)%\s+([A-Za-z]+)\s*/\s*([A-Za-z]+)")
-_SINGLE = lazy(r"(\d+)%\s+([A-Za-z]+)")
+_SERVER_LINE = re.compile(rf"ollama\s+version(?:\s+is)?\s*:?\s*v?({VERSION})", re.IGNORECASE)
+_CLIENT_LINE = re.compile(rf"client\s+version\s+is\s*:?\s*v?({VERSION})", re.IGNORECASE)
+_NO_CONNECT = re.compile(r"could\s+not\s+connect", re.IGNORECASE)
+_SPLIT = re.compile(r"(\d+)%\s*/\s*(\d+)%\s+([A-Za-z]+)\s*/\s*([A-Za-z]+)")
+_SINGLE = re.compile(r"(\d+)%\s+([A-Za-z]+)")
 _LOOPBACK = {"", "localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}  # noqa: S104 - see below
 
 
@@ -184,7 +183,7 @@ def parse_ollama_api_ps(text: str) -> list[OllamaModel]:
     return [_api_model(entry) for entry in models if isinstance(entry, dict)]
 
 
-_BLOB = lazy(r"^FROM\s+(\S*[\\/]blobs[\\/]sha256[-:]([0-9a-f]{64}))\s*$", re.MULTILINE)
+_BLOB = re.compile(r"^FROM\s+(\S*[\\/]blobs[\\/]sha256[-:]([0-9a-f]{64}))\s*$", re.MULTILINE)
 
 
 def full_model_name(name: str) -> str:

@@ -11,13 +11,13 @@ from typing import Any
 from envstamp.errors import ParseError
 from envstamp.manifest.model import BundledEngine, Ollama, Sections
 from envstamp.parsers.bundled_engine import backend_in_name, says_something
-from envstamp.parsers.frontend_text import VERSION, frontends, lazy, lines_of, require_text
+from envstamp.parsers.frontend_text import VERSION, frontends, lines_of, require_text
 
-_LOGFMT_PAIR = lazy(r'([A-Za-z_][\w.]*)=("(?:[^"\\]|\\.)*"|\S*)')
-_LISTENING = lazy(rf"Listening on \S+ \(version v?({VERSION}|[\w.+-]+)\)")
-_LOADED_BACKEND = lazy(r"\bloaded (\w+) backend from (\S+)")
-_SYSTEM_INFO_BACKEND = lazy(r"(?:^|\|)\s*([A-Za-z]\w*) : ")
-_RUNNER_PATH = lazy(r"runners[\\/]([\w.-]+)[\\/]")
+_LOGFMT_PAIR = re.compile(r'([A-Za-z_][\w.]*)=("(?:[^"\\]|\\.)*"|\S*)')
+_LISTENING = re.compile(rf"Listening on \S+ \(version v?({VERSION}|[\w.+-]+)\)")
+_LOADED_BACKEND = re.compile(r"\bloaded (\w+) backend from (\S+)")
+_SYSTEM_INFO_BACKEND = re.compile(r"(?:^|\|)\s*([A-Za-z]\w*) : ")
+_RUNNER_PATH = re.compile(r"runners[\\/]([\w.-]+)[\\/]")
 _RUNNER_STARTS = ("starting llama server", "starting runner")
 _GPU_BACKENDS = ("CUDA", "HIP", "Vulkan", "Metal", "SYCL", "OpenCL", "MUSA", "CANN")
 
@@ -103,7 +103,7 @@ class _LogEngine:
         return engine if self.name is not None or says_something(engine) else None
 
 
-_HEX = lazy(r"[0-9a-fA-F]{6,64}")
+_HEX = re.compile(r"[0-9a-fA-F]{6,64}")
 
 
 def _log_record(line: str) -> tuple[str, dict[str, Any]]:

@@ -10,12 +10,11 @@ from envstamp.parsers.frontend_text import (
     VERSION,
     as_version,
     frontends,
-    lazy,
     lines_of,
     require_text,
 )
 
-_VLLM_LINE = lazy(
+_VLLM_LINE = re.compile(
     rf"vLLM\b[^\n]*?\bversion\s*[:=]?\s*v?({VERSION})|LLM engine \(v({VERSION})\)", re.IGNORECASE
 )
 

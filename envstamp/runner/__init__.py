@@ -19,7 +19,8 @@ reads files only never imports ``subprocess``):
 * ``files`` - reading files and folders, hashing, atomic writes;
 * ``system`` - platform facts, installed distributions, registry, memory and power calls;
 * ``network`` - loopback HTTP;  ``nvml`` - NVML;  ``libraries`` - GitPython, py-cpuinfo, GPUtil;
-* ``caches`` - the on-disk static and hash caches.
+* ``caches`` - the on-disk static and hash caches, and :func:`reset`, which every
+  module-level cache registers with.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from envstamp.runner.base import (
     load_recording,
     make_runner,
 )
-from envstamp.runner.caches import reset_process_state
+from envstamp.runner.caches import reset
 from envstamp.runner.files import read_text_answer, write_atomic
 from envstamp.runner.hashing import sha256_answer
 from envstamp.runner.system import installed_distributions, normalize_distribution
@@ -79,7 +80,7 @@ __all__ = [
     "make_runner",
     "normalize_distribution",
     "read_text_answer",
-    "reset_process_state",
+    "reset",
     "sha256_answer",
     "write_atomic",
 ]

@@ -14,9 +14,9 @@ classes costs ~1.5 ms at import, and nothing at run time looks at them (the test
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
 
-from envstamp.runner.answers import AnswerStatus
+from envstamp.runner.answers import AnswerStatus, JsonValue
 
 
 class _Status(TypedDict):
@@ -172,7 +172,7 @@ class NvmlItem(TypedDict, total=False):
     """One NVML call's result: its ``value`` (bytes decoded, structures as objects, lists as
     lists: NVML's own types, truly dynamic) or the ``error`` it raised."""
 
-    value: Any
+    value: JsonValue
     error: str
 
 
@@ -198,8 +198,8 @@ class LibraryAnswer(_Status, total=False):
     """``library``: a third-party library's own output, as JSON (its fields are the
     library's: py-cpuinfo's ``info``, GPUtil's ``gpus``)."""
 
-    info: dict[str, Any]
-    gpus: list[dict[str, Any]]
+    info: dict[str, JsonValue]
+    gpus: list[dict[str, JsonValue]]
     detail: str | None
 
 

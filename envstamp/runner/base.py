@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -233,9 +234,9 @@ class Runner:
         store = caches.static_cache() if cache and self.mode == "live" else None
         cache_key = caches.command_cache_key(argv, extra_env) if store is not None else None
         if store is not None and cache_key is not None:
-            hit: CommandAnswer | None = store.get(cache_key)
-            if hit is not None:
-                return hit
+            hit = store.get(cache_key)
+            if isinstance(hit, dict) and "status" in hit:  # as this method put it there
+                return cast("CommandAnswer", hit)
         from envstamp.runner.commands import run_command
 
         answer = run_command(argv, limit, extra_env, self._registry())
@@ -334,7 +335,7 @@ class Runner:
 
     def which(self, name: str) -> str | None:
         """Full path of an executable on PATH, or None."""
-        answer = self._answer("which", {"name": name}, lambda: {"path": files.which(name)})
+        answer = self._answer("which", {"name": name}, lambda: {"path": shutil.which(name)})
         found = answer.get("path")
         return str(found) if found else None
 

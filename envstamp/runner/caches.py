@@ -8,12 +8,50 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from envstamp._version import __version__
 from envstamp.errors import InputError
 from envstamp.runner.files import write_atomic
+
+# ------------------------------------------------------------------------ process state
+
+# What every module-level cache of envstamp registers: its module, the names it holds and
+# the function that empties them.  One reset() forgets all that the process has learnt of
+# the system, as a new process would start; tests/runner/test_reset.py finds every
+# module-level cache in the source and checks it is here.
+_REGISTERED: list[tuple[str, tuple[str, ...], Callable[[], object]]] = []
+Forget = TypeVar("Forget", bound=Callable[[], object])
+
+
+def register(module: str, *names: str) -> Callable[[Forget], Forget]:
+    """Register a function that empties ``module``'s caches ``names`` with :func:`reset`
+    (a decorator; ``register(__name__, "_MEMO")(_MEMO.clear)`` for a container)."""
+
+    def add(forget: Forget) -> Forget:
+        _REGISTERED.append((module, names, forget))
+        return forget
+
+    return add
+
+
+def registered() -> dict[str, set[str]]:
+    """Module -> names of the caches registered so far (modules register on import)."""
+    found: dict[str, set[str]] = {}
+    for module, names, _ in _REGISTERED:
+        found.setdefault(module, set()).update(names)
+    return found
+
+
+def reset() -> None:
+    """Forget every module-level cache: the static capture memo, the on-disk caches' handles,
+    the index of installed distributions, NVML's loaded state, the probes' per-runner memos.
+    The next capture asks everything anew, as in a new process."""
+    for _, _, forget in list(_REGISTERED):
+        forget()
+
 
 # ------------------------------------------------------------------------- on-disk caches
 
@@ -72,16 +110,19 @@ def cache_folder() -> Path:
 
 
 class JsonCache:
-    """A small JSON key -> value store in one file, loaded lazily, written atomically."""
+    """A small JSON key -> value store in one file, loaded lazily, written atomically.
 
-    def __init__(self, path: Path, stamp: dict[str, Any]) -> None:
+    A value comes back as JSON read it (``object``): the caller checks its shape, as the file
+    may have been edited or damaged since it was written."""
+
+    def __init__(self, path: Path, stamp: dict[str, object]) -> None:
         self.path = path
         self.stamp = stamp
-        self._entries: dict[str, Any] | None = None
+        self._entries: dict[str, object] | None = None
         self._dirty = False
         self._lock = threading.Lock()
 
-    def _load(self) -> dict[str, Any]:
+    def _load(self) -> dict[str, object]:
         if self._entries is None:
             self._entries = {}
             try:
@@ -93,11 +134,11 @@ class JsonCache:
                 pass
         return self._entries
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> object:
         with self._lock:
             return self._load().get(key)
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Mapping[str, object] | str) -> None:
         with self._lock:
             self._load()[key] = value
             self._dirty = True
@@ -117,6 +158,14 @@ class JsonCache:
 
 _STATIC_CACHE: JsonCache | None = None
 _HASH_CACHE: JsonCache | None = None
+
+
+@register(__name__, "_STATIC_CACHE", "_HASH_CACHE")
+def _forget_disk_caches() -> None:
+    """Drop the cache files' handles (unsaved entries too): read anew when next asked."""
+    global _STATIC_CACHE, _HASH_CACHE  # noqa: PLW0603 - one cache per process
+    _STATIC_CACHE = None
+    _HASH_CACHE = None
 
 
 def caching_enabled() -> bool:
@@ -141,10 +190,10 @@ class _NullCache(JsonCache):
     def __init__(self) -> None:
         super().__init__(Path(os.devnull), {})
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> object:
         return None
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Mapping[str, object] | str) -> None:
         return
 
     def save(self) -> None:
@@ -169,19 +218,6 @@ def command_cache_key(argv: tuple[str, ...], extra_env: dict[str, str]) -> str |
         return None
     parts = [*argv, f"{st.st_size}:{st.st_mtime_ns}", json.dumps(extra_env, sort_keys=True)]
     return "cmd|" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-def reset_process_state() -> None:
-    """Forget per-process caches (tests use this to simulate a new process)."""
-    global _STATIC_CACHE, _HASH_CACHE  # noqa: PLW0603
-    _STATIC_CACHE = None
-    _HASH_CACHE = None
-    from envstamp.runner import system
-
-    system.DIST_INDEX.clear()
-    nvml = sys.modules.get("envstamp.runner.nvml")
-    if nvml is not None:  # NVML loaded anew, or asked again after a failure
-        nvml.forget()
 
 
 def flush() -> None:

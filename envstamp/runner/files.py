@@ -248,17 +248,3 @@ def _replace_regular(destination: Path, data: bytes, mode: int, *, shown: Path) 
         tmp.unlink(missing_ok=True)
         reason = exc.strerror or str(exc)
         raise InputError(f"cannot write {shown}: {reason}") from None
-
-
-def which(name: str) -> str | None:
-    """An executable on PATH.  POSIX rules are simple enough to follow here without importing
-    shutil; Windows (PATHEXT, the current folder first) goes to shutil.which."""
-    if os.name == "nt" or os.sep in name:
-        import shutil
-
-        return shutil.which(name)
-    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        candidate = os.path.join(folder or os.curdir, name)
-        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
-            return candidate
-    return None

@@ -39,7 +39,7 @@ def _hash_open_file(
     cache = hash_cache()
     cache_key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
     hit = cache.get(cache_key)
-    if hit is not None:
+    if isinstance(hit, str):
         return {"status": "ok", "sha256": hit, "cached": True}
     digest = hashlib.sha256()
     done = 0

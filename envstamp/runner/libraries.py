@@ -115,8 +115,12 @@ def library_answer(
 def _py_cpuinfo() -> LibraryAnswer:
     try:
         import cpuinfo  # py-cpuinfo or py-cpuinfo2: both install this module
-    except ImportError as exc:
-        return {"status": "absent", "detail": f"py-cpuinfo unavailable: {exc}"}
+    except ImportError:
+        # An optional extra: its absence is an answer like any other, recorded and replayed.
+        return {
+            "status": "absent",
+            "detail": "py-cpuinfo unavailable: not installed (the envstamp[cpuinfo] extra)",
+        }
     info = cpuinfo.get_cpu_info()
     return {"status": "ok", "info": {k: v for k, v in info.items() if _jsonable(v)}}
 

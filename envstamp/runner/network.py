@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from envstamp.runner.answers import MAX_FILE_BYTES, decode
 
@@ -38,7 +39,8 @@ def http_answer(url: str, timeout: float, *, method: str = "GET", body: str = ""
     host, port, path = parts
     deadline = time.monotonic() + timeout
     try:
-        sock = _connect(host, port, timeout)
+        # Each address of the host in turn (localhost may be ::1 first, the server on IPv4).
+        sock = socket.create_connection((host, port), timeout=timeout)
     except ConnectionRefusedError:
         return {"status": "absent", "detail": "connection refused (not running)"}
     except TimeoutError:
@@ -70,36 +72,6 @@ def http_answer(url: str, timeout: float, *, method: str = "GET", body: str = ""
     finally:
         sock.close()
     return parse_http_response(b"".join(chunks))
-
-
-def _connect(host: str, port: int, timeout: float) -> Any:
-    """A connected TCP socket to host:port (each address tried in turn, as
-    ``socket.create_connection`` does).
-
-    CPython's ``_socket`` has the same functions and constants as ``socket`` without the
-    latter's enum classes and wrappers, which cost a few ms to import for one connection
-    attempt that is usually refused.  Elsewhere, ``socket`` itself serves.
-    """
-    try:
-        import _socket as sockets
-    except ImportError:  # pragma: no cover - Python implementations without _socket
-        import socket as sockets  # type: ignore[no-redef]
-
-    last: OSError = ConnectionRefusedError(f"no address for {host}")
-    # An ASCII bytes host skips the idna codec, another import for nothing on loopback.
-    for family, kind, proto, _, address in sockets.getaddrinfo(
-        host.encode("ascii"), port, 0, sockets.SOCK_STREAM
-    ):
-        sock = sockets.socket(family, kind, proto)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except OSError as exc:
-            sock.close()
-            last = exc
-            continue
-        return sock
-    raise last
 
 
 def parse_http_response(raw: bytes) -> HttpAnswer:

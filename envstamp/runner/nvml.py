@@ -6,10 +6,11 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, cast
 
-from envstamp.runner.answers import NvmlCall, call_with_timeout
-from envstamp.runner.caches import static_cache
+from envstamp.runner.answers import JsonValue, NvmlCall, call_with_timeout
+from envstamp.runner.caches import register, static_cache
 
 if TYPE_CHECKING:
     from envstamp.runner.answer_types import NvmlAnswer, NvmlItem
@@ -24,13 +25,14 @@ class _Loaded:
     (asked again only after :func:`forget`)."""
 
     def __init__(self) -> None:
-        self.module: Any = None  # pynvml, untyped
+        self.module: ModuleType | None = None  # pynvml (untyped)
         self.failure: NvmlAnswer | None = None
 
 
 _LOADED = _Loaded()
 
 
+@register(__name__, "_LOADED")
 def forget() -> None:
     """Forget NVML's module and any failure to load it: the next call loads it anew."""
     with _NVML_LOCK:
@@ -38,7 +40,7 @@ def forget() -> None:
         _LOADED.failure = None
 
 
-def _nvml_value(value: object) -> Any:
+def _nvml_value(value: object) -> JsonValue:
     """NVML return values -> JSON: bytes decoded, ctypes structures as dicts."""
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace").rstrip("\x00")
@@ -79,7 +81,7 @@ def _nvml_init() -> NvmlAnswer | None:
     return None
 
 
-def _nvml_init_failure(pynvml: Any, exc: Exception) -> NvmlAnswer:
+def _nvml_init_failure(pynvml: ModuleType, exc: Exception) -> NvmlAnswer:
     text = str(exc)
     if isinstance(exc, pynvml.NVMLError_LibraryNotFound):
         return {"status": "absent", "detail": "NVML library not found (no NVIDIA driver)"}
@@ -96,7 +98,8 @@ def _nvml_calls(calls: Sequence[NvmlCall]) -> NvmlAnswer:
         if failure is not None:
             return failure
         pynvml = _LOADED.module
-        handles: dict[int, Any] = {}
+        assert pynvml is not None  # no failure: _nvml_init loaded it
+        handles: dict[int, object] = {}  # NVML's opaque device handles
         answers: list[NvmlItem] = []
         for call in calls:
             try:
@@ -127,9 +130,9 @@ def nvml_answer(calls: Sequence[NvmlCall], timeout: float | None, cache: bool) -
         else:
             key = json.dumps([[c.fn, c.index, list(c.args)] for c in calls])
             cache_key = "nvml|" + driver + "|" + hashlib.sha256(key.encode()).hexdigest()
-            hit: NvmlAnswer | None = store.get(cache_key)
-            if hit is not None:
-                return hit
+            hit = store.get(cache_key)
+            if isinstance(hit, dict) and "status" in hit:  # as this function put it there
+                return cast("NvmlAnswer", hit)
     if timeout is None:
         answer = _nvml_calls(calls)
     else:

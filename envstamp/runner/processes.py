@@ -45,6 +45,7 @@ import subprocess
 import sys
 import threading
 import time
+from types import ModuleType
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -386,7 +387,7 @@ class Route:
                 self.registry.discard(tree)
 
 
-def install_route(module: Any, name: str) -> None:
+def install_route(module: ModuleType, name: str) -> None:
     """Replace ``module.name`` (a library's ``Popen``-like function) by one that starts the
     process through the thread's :class:`Route` while a routed call runs on that thread,
     and calls the original everywhere else.  Once per function; a missing name (another

@@ -8,6 +8,8 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
+from envstamp.runner.caches import register
+
 if TYPE_CHECKING:
     from envstamp.runner.answer_types import (
         MemoryStatusAnswer,
@@ -73,7 +75,10 @@ def package_versions(names: list[str]) -> dict[str, str | None]:
     return {name: index.get(normalize_distribution(name)) for name in names}
 
 
+# Installed distributions by sys.path: a new environment means a new path, and reset() drops
+# what an environment changed in place had.
 DIST_INDEX: dict[tuple[str, ...], dict[str, str]] = {}
+register(__name__, "DIST_INDEX")(DIST_INDEX.clear)
 
 
 def installed_distributions(path: tuple[str, ...]) -> dict[str, str]:

@@ -354,15 +354,6 @@ def default_private_path() -> Path:
     return default_key_dir() / PRIVATE_FILE
 
 
-def load_signing_code() -> None:
-    """Import what signing with the default key needs (cryptography's Ed25519) and locate
-    that key's folder (platformdirs), reading and making nothing: ``envstamp capture`` runs
-    this while its probes wait on the system."""
-    from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401 - loaded now
-
-    default_private_path()
-
-
 def trusted_dir() -> Path:
     """Public keys that ``verify`` trusts when no ``--key`` is given."""
     return default_key_dir() / TRUSTED_FOLDER

@@ -30,7 +30,6 @@ from pathlib import Path
 import pytest
 
 from envstamp import runner
-from envstamp.capturing import capture as capture_module
 from envstamp.cli import main as cli
 from envstamp.manifest.secrets import REDACTED
 
@@ -252,13 +251,11 @@ def _planted(root: Path) -> Iterator[pytest.MonkeyPatch]:
         mp.setenv("ENVSTAMP_CONFIG_DIR", str(root / "config"))
         for name, (value, _) in PLANTED_ENV.items():
             mp.setenv(name, value)
-        runner.reset_process_state()
-        capture_module.forget_static()
+        runner.reset()
         try:
             yield mp
         finally:
-            runner.reset_process_state()
-            capture_module.forget_static()
+            runner.reset()
 
 
 @pytest.fixture(scope="module")

@@ -168,24 +168,21 @@ def test_to_json_is_stable_text() -> None:
 @pytest.mark.parametrize(
     ("extra", "signs"), [([], True), (["--no-sign"], False), (["--markdown"], False)]
 )
-def test_capture_hands_its_signing_imports_to_a_stall_only_when_it_signs(
+def test_capture_signs_after_the_capture_only_when_it_signs(
     extra: list[str], signs: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import envstamp.capturing.capture
-    from envstamp.signing import keys
 
-    seen: list[object] = []
+    key_folder_during_capture: list[bool] = []
 
-    def fake_capture(*args: object, on_stall: object = None, **kwargs: object) -> Manifest:
-        seen.append(on_stall)
-        if callable(on_stall):
-            on_stall()  # must only import and locate: no key is made or read
-            assert not (tmp_path / "config").exists()
+    def fake_capture(*args: object, **kwargs: object) -> Manifest:
+        assert set(kwargs) == {"record", "replay"}  # no caller's work handed to the capture
+        key_folder_during_capture.append((tmp_path / "config").exists())
         return with_digest(Manifest(envstamp_version="0", captured_at="2026-11-27T00:00:00Z"))
 
     monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setattr(envstamp.capturing.capture, "capture", fake_capture)
     assert main(["capture", "-o", str(tmp_path / "m.json"), *extra]) == 0
-    assert (seen[0] is keys.load_signing_code) is signs
-    if not signs:
-        assert seen == [None]
+    assert key_folder_during_capture == [False]  # no key is made or read before it
+    assert ('"payloadType"' in (tmp_path / "m.json").read_text()) is signs
+    assert (tmp_path / "config").exists() is signs  # the default key, made to sign only

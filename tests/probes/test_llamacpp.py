@@ -514,7 +514,7 @@ def test_live_fake_llama_cli_on_path_is_asked_once_per_binary(
     (build,) = outcome.sections["llamacpp"]  # llama-cli and llama-server: one build
     assert build.build_number == 4820 and len(build.devices) == 2
     runner_module.Runner().finish()  # write the static cache, as capture() does
-    runner_module.reset_process_state()  # a new process
+    runner_module.reset()  # a new process
     again = llamacpp.probe(live())
     assert again.sections["llamacpp"][0].build_number == 4820
     if runner_caches.boot_id() is not None:

@@ -123,7 +123,7 @@ def test_second_capture_takes_the_hash_from_the_cache(tmp_path: Path) -> None:
     stamp = path.stat()
     path.write_bytes(bytes(stamp.st_size))  # same size ...
     os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # ... and mtime: not re-read
-    runner_module.reset_process_state()  # as a new process would
+    runner_module.reset()  # as a new process would
     assert model_file.probe(live(str(path))).sections["models"][0].sha256 == first
 
 

@@ -135,7 +135,7 @@ def test_cached_command_survives_a_new_process_until_the_binary_changes(tmp_path
     )
     first = LiveRunner().run([tool], cache=True)
     runner_mod.LiveRunner().finish()
-    runner_mod.reset_process_state()  # as if a new process started
+    runner_mod.reset()  # as if a new process started
     second = LiveRunner().run([tool], cache=True)
     assert first.stdout == second.stdout == "version 1\n"
     os.utime(tool, ns=(time.time_ns(), time.time_ns() + 10**9))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from envstamp.manifest.model import PROBE_STATUSES, Runtimes, Sections, Volatile
 from envstamp.parsers.nvidia_proc import parse_proc_version
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure, failure_from, first_ok
+from envstamp.runner.caches import register
 
 if TYPE_CHECKING:
     from envstamp.manifest.model import ProbeStatus
@@ -88,6 +89,7 @@ class Presence:
 
 
 _PRESENCE: weakref.WeakKeyDictionary[Runner, Presence] = weakref.WeakKeyDictionary()
+register(__name__, "_PRESENCE")(_PRESENCE.clear)
 _PRESENCE_LOCK = threading.Lock()
 
 

@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from envstamp.runner.caches import register
+
 if TYPE_CHECKING:
     from envstamp.runner import CommandResult, FileResult, Runner
 
@@ -22,6 +24,7 @@ PROC_CPUINFO = "/proc/cpuinfo"
 
 _LOCK = threading.Lock()
 _MEMOS: weakref.WeakKeyDictionary[Runner, dict[str, _Cell]] = weakref.WeakKeyDictionary()
+register(__name__, "_MEMOS")(_MEMOS.clear)
 
 
 class _Cell:
