@@ -4,6 +4,10 @@
 
     manifest = envstamp.capture()              # fingerprint this machine
     rec = envstamp.Recorder("results.jsonl")   # stamp every timing with it
+    with rec.timer("pp512") as t: ...          # one region
+    @rec.timed                                 # every call of a function, into rec
+    def step(): ...
+    for gpu in manifest.gpus: ...              # empty on a machine without a GPU
 """
 
 from __future__ import annotations

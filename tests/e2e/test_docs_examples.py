@@ -502,3 +502,52 @@ def test_stubs_say_they_are_stand_ins(session: Session) -> None:
     script = Path(shutil.which("ollama") or "").read_text()
     assert "stand-in" in script and "not the real tool" in script
     json.loads(session.envstamp("parse", "llama-bench", str(REAL / "bench.md")))
+
+
+# ------------------------------------------------------- examples hold on every machine
+
+# Issue 15: an example written on a GPU box (manifest.gpus[0]) raised IndexError elsewhere.
+# The Python examples of the pages that capture run again on a recorded machine without a
+# GPU and on one with a GPU, whatever machine runs this test.
+MACHINES = {"no-gpu": ["linux-debian12-vm"], "gpu": GPU_HOST}
+CAPTURING_PAGES = ["README.md", "quickstart.md", "stamping.md"]
+_INDEXED_LIST = re.compile(r"\.(?:gpus|llamacpp|models|devices|runtimes|engines)\[-?\d+\]")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("machine", list(MACHINES))
+def test_python_examples_hold_with_and_without_a_gpu(
+    machine: str, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import envstamp
+    from envstamp.capturing import capture as capturing
+
+    real = capturing.capture
+    replay = [str(HOSTS / host) for host in MACHINES[machine]]
+
+    def on_machine(options: Any = None, **values: Any) -> Any:
+        values.update(replay=replay, refresh=True)
+        return real(options, **values)
+
+    monkeypatch.setattr(capturing, "capture", on_machine)
+    monkeypatch.setattr(envstamp, "capture", on_machine, raising=False)
+    ran = []
+    for name in CAPTURING_PAGES:
+        page = ROOT / name if name == "README.md" else ROOT / "docs" / name
+        session.namespace = {"__name__": "__docs__", **_your_code()}
+        for example in examples(page):
+            if example.language == "python" and example.no_run is None:
+                session.run(example)
+                ran.append(example.where)
+        if name == "README.md":
+            gpus = session.namespace["manifest"].gpus
+            assert bool(gpus) is (machine == "gpu")  # the recorded machine was the one used
+    assert len(ran) >= 6
+
+
+def test_python_examples_never_index_a_list_that_may_be_empty() -> None:
+    """gpus, llama.cpp builds, models, devices... are empty on some machine: an example
+    loops over them (or checks first), never takes [0]."""
+    found = [e.where for e in ALL if e.language == "python" and _INDEXED_LIST.search(e.text)]
+    assert found == []
+    assert _INDEXED_LIST.search("print(manifest.gpus[0].name)")  # the rule sees the old one
