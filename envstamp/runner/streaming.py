@@ -40,7 +40,7 @@ from envstamp.manifest.records import FrozenRecord
 from envstamp.runner.answers import AnswerStatus
 
 if TYPE_CHECKING:
-    import http.client
+    import socket
 
     from envstamp.runner.base import Runner
 
@@ -187,12 +187,103 @@ def _joined(target: _Target, location: str) -> str:
     return urljoin(f"{target.scheme}://{host}:{target.port}{target.path}", location)
 
 
-def _connection(target: _Target, timeout: float) -> http.client.HTTPConnection:
-    import http.client
+def _connect(target: _Target, timeout: float) -> socket.socket:
+    """A connected socket (TLS for https), or OSError (ConnectionRefusedError, TimeoutError)."""
+    import socket
 
-    if target.scheme == "https":
-        return http.client.HTTPSConnection(target.host, target.port, timeout=timeout)
-    return http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    sock = socket.create_connection((target.host, target.port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if target.scheme != "https":
+        return sock
+    import ssl
+
+    try:
+        return ssl.create_default_context().wrap_socket(sock, server_hostname=target.host)
+    except OSError:
+        sock.close()
+        raise
+
+
+class _NotHttpError(Exception):
+    """The server's answer does not start as HTTP does."""
+
+
+@attrs.frozen
+class _Head:
+    """An answer's status line and headers (names lower-cased; a repeated one: the last)."""
+
+    code: int
+    headers: dict[str, str]
+
+    @property
+    def chunked(self) -> bool:
+        return "chunked" in self.headers.get("transfer-encoding", "").lower()
+
+    @property
+    def length(self) -> int | None:
+        value = self.headers.get("content-length", "").strip()
+        return int(value) if value.isdigit() else None
+
+
+_MAX_HEAD = 64 << 10
+
+
+def _read_head(sock: socket.socket) -> tuple[_Head, bytes]:
+    """The answer's head (interim 1xx answers skipped) and the body bytes read after it.
+    OSError from the socket; _NotHttpError for what is not an HTTP/1.x answer; ConnectionError
+    when the server closed before a whole head."""
+    data = b""
+    while True:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            if len(data) > _MAX_HEAD:
+                raise _NotHttpError(f"no end of the head within {_MAX_HEAD} bytes")
+            more = sock.recv(_READ_SIZE)
+            if not more:
+                raise ConnectionError("the server closed the connection without an answer"
+                                      if not data else "the answer's head was cut short")
+            data += more
+            if len(data) >= 5 and not data.startswith(b"HTTP/"):
+                raise _NotHttpError(f"the answer starts {data[:20]!r}")
+            continue
+        head = _parse_head(data[:end])
+        data = data[end + 4 :]
+        if 100 <= head.code < 200:
+            continue  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        return head, data
+
+
+def _parse_head(raw: bytes) -> _Head:
+    import re
+
+    lines = raw.decode("latin-1").split("\r\n")
+    match = re.match(r"HTTP/\d(?:\.\d)? (\d{3})(?: |$)", lines[0])
+    if not match:
+        raise _NotHttpError(f"bad status line {lines[0][:40]!r}")
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    return _Head(int(match.group(1)), headers)
+
+
+def _request_bytes(
+    target: _Target, method: str, body: bytes | None, headers: Mapping[str, str]
+) -> bytes:
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    sent = {
+        "Host": f"{host}:{target.port}",
+        "Accept": "*/*",
+        "User-Agent": "envstamp-bench",
+        "Connection": "close",
+    }
+    if body is not None:
+        sent["Content-Type"] = "application/json"
+        sent["Content-Length"] = str(len(body))
+    sent.update(headers)
+    lines = [f"{method} {target.path} HTTP/1.1", *(f"{k}: {v}" for k, v in sent.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
 
 
 def _exchange(
@@ -202,58 +293,45 @@ def _exchange(
     headers: Mapping[str, str],
     limits: StreamLimits,
 ) -> tuple[StreamAnswer, str | None]:
-    """One request to ``target``: the answer, and the Location of a redirect (else None)."""
-    import http.client
+    """One request to ``target``: the answer, and the Location of a redirect (else None).
 
+    HTTP/1.1 with ``Connection: close``, written and read here on the socket itself rather
+    than through http.client: the body's reads are then one ``recv`` each, the least a
+    client can do per streamed token."""
     clock = time.perf_counter
-    conn = _connection(target, limits.connect_s)
     started = clock()
     try:
-        conn.connect()
+        sock = _connect(target, limits.connect_s)
     except ConnectionRefusedError:
         return _failed("absent", "refused", "connection refused (no server there)"), None
     except TimeoutError:
         return _failed("timeout", "connect", f"no connection within {limits.connect_s:g} s"), None
     except OSError as exc:
-        return _failed("error", "connect", f"cannot connect: {exc.strerror or exc}"), None
+        return _failed("error", "connect", f"cannot connect: {_describe(exc)}"), None
     connect_s = clock() - started
     try:
-        sock = conn.sock
         sock.settimeout(min(limits.first_byte_s, limits.total_s))
         sent = clock()
-        conn.request(method, target.path, body=body, headers=_request_headers(headers, body))
-        response = conn.getresponse()
-        first_byte_s = clock() - sent
-        timing = {"connect_s": connect_s, "first_byte_s": first_byte_s}
-        location = response.getheader("location")
-        if 300 <= response.status < 400 and location:
-            response.close()
-            return {"status": "ok", "code": response.status, **timing}, location  # type: ignore[typeddict-item]
-        return _read_lines(response, sock, sent, limits, timing), None
+        sock.sendall(_request_bytes(target, method, body, headers))
+        head, rest = _read_head(sock)
+        timing = {"connect_s": connect_s, "first_byte_s": clock() - sent}
+        location = head.headers.get("location")
+        if 300 <= head.code < 400 and location:
+            return {"status": "ok", "code": head.code, **timing}, location  # type: ignore[typeddict-item]
+        return _read_lines(sock, head, rest, sent=sent, limits=limits, timing=timing), None
     except TimeoutError:
         waited = clock() - started - connect_s
         return _failed(
             "timeout", "first_byte", f"no answer within {waited:.3g} s", connect_s=connect_s
         ), None
-    except http.client.RemoteDisconnected as exc:  # a BadStatusLine too: closed, no answer
+    except _NotHttpError as exc:
+        return _failed("error", "malformed", f"not an HTTP answer: {exc}",
+                       connect_s=connect_s), None
+    except OSError as exc:
         return _failed("error", "disconnect", f"no answer: {_describe(exc)}",
                        connect_s=connect_s), None
-    except (http.client.BadStatusLine, http.client.LineTooLong) as exc:
-        detail = f"not an HTTP answer: {_describe(exc)}"
-        return _failed("error", "malformed", detail, connect_s=connect_s), None
-    except (http.client.HTTPException, OSError) as exc:
-        detail = f"no answer: {_describe(exc)}"
-        return _failed("error", "disconnect", detail, connect_s=connect_s), None
     finally:
-        conn.close()
-
-
-def _request_headers(headers: Mapping[str, str], body: bytes | None) -> dict[str, str]:
-    sent = {"Accept": "*/*", "User-Agent": "envstamp-bench"}
-    if body is not None:
-        sent["Content-Type"] = "application/json"
-    sent.update(headers)
-    return sent
+        sock.close()
 
 
 def _describe(exc: BaseException) -> str:
@@ -264,19 +342,20 @@ def _describe(exc: BaseException) -> str:
 
 
 def _read_lines(
-    response: http.client.HTTPResponse,
-    sock: Any,
+    sock: socket.socket,
+    head: _Head,
+    rest: bytes,
+    *,
     sent: float,
     limits: StreamLimits,
     timing: Mapping[str, float],
 ) -> StreamAnswer:
     """Read the body as it comes; each line stamped with the time of the read that ended it.
 
-    The loop does the least it can per read (no JSON, no decoding of lines that are not
-    finished): this is the client's share of every streamed token.
+    The loop does the least it can per read: one ``recv``, the transfer coding undone by
+    :class:`_Dechunker`, lines split off, no JSON.  This is the client's share of every
+    streamed token (benchmarks/bench_bench_client.py measures it).
     """
-    import http.client
-
     clock = time.perf_counter
     lines: list[list[Any]] = []
     add = lines.append
@@ -285,29 +364,42 @@ def _read_lines(
     deadline = sent + limits.total_s
     stall = limits.stall_s
     sock.settimeout(min(stall, limits.total_s))
-    read = response.read1
+    body = _Body(head)
+    read = sock.recv
     answer: StreamAnswer = {
         "status": "ok",
-        "code": response.status,
-        "headers": _kept_headers(response),
+        "code": head.code,
+        "headers": {k: head.headers[k][:200] for k in KEPT_HEADERS if k in head.headers},
         **timing,  # type: ignore[typeddict-item]
     }
+    raw = rest
     try:
-        while True:
-            chunk = read(_READ_SIZE)
+        while not body.finished:
+            if not raw:
+                raw = read(_READ_SIZE)
             now = clock()
-            if not chunk:
+            if not raw:
+                if not body.ends_at_close:
+                    _end(answer, "error", "disconnect", "answer cut short: " + body.missing())
                 break
-            size += len(chunk)
-            if b"\n" in chunk:
-                *done, pending = (pending + chunk).split(b"\n")
+            data = body.feed(raw)
+            raw = b""
+            size += len(data)
+            over = size > limits.max_bytes
+            if over:  # keep what fits, no more
+                data = data[: max(0, len(data) - (size - limits.max_bytes))]
+            if b"\n" in data:
+                *done, pending = (pending + data).split(b"\n")
                 seconds = now - sent
-                for raw in done:
-                    if raw.strip():
-                        add([seconds, raw.decode("utf-8", "replace").rstrip("\r")])
+                for line in done:
+                    if line.strip():
+                        add([seconds, line.decode("utf-8", "replace").rstrip("\r")])
             else:
-                pending += chunk
-            if size > limits.max_bytes:
+                pending += data
+            if body.error is not None:
+                _end(answer, "error", "malformed", f"broken chunked coding: {body.error}")
+                break
+            if over:
                 answer["truncated"] = True
                 _end(answer, "error", "too_large", f"answer over {limits.max_bytes} bytes: cut")
                 break
@@ -320,7 +412,7 @@ def _read_lines(
                 sock.settimeout(left)
     except TimeoutError:
         _end(answer, "timeout", "stall", f"nothing more for {stall:.3g} s")
-    except (http.client.HTTPException, OSError) as exc:
+    except OSError as exc:
         _end(answer, "error", "disconnect", f"answer cut short: {_describe(exc)}")
     if pending.strip():
         add([clock() - sent, pending.decode("utf-8", "replace").rstrip("\r")])
@@ -329,19 +421,116 @@ def _read_lines(
     return answer
 
 
+class _Body:
+    """Where an answer's body ends: at its last chunk (chunked), after Content-Length
+    bytes, or when the server closes the connection (neither given)."""
+
+    def __init__(self, head: _Head) -> None:
+        self.chunks = _Dechunker() if head.chunked else None
+        no_body = head.code in (204, 304)
+        self.left: int | None = 0 if no_body else (None if self.chunks else head.length)
+        self.finished = self.left == 0 and self.chunks is None
+        self.error: str | None = None  # a broken chunked coding
+
+    @property
+    def ends_at_close(self) -> bool:
+        """The server closing the connection is the body's end."""
+        return self.chunks is None and self.left is None
+
+    def feed(self, raw: bytes) -> bytes:
+        """The body bytes in ``raw`` (the coding undone; ``error`` set where it broke)."""
+        if self.chunks is not None:
+            data = self.chunks.feed(raw)
+            self.finished = self.chunks.done
+            self.error = self.chunks.error
+            return data
+        if self.left is not None:
+            raw = raw[: self.left]
+            self.left -= len(raw)
+            self.finished = self.left == 0
+        return raw
+
+    def missing(self) -> str:
+        if self.chunks is not None:
+            return "the connection closed before the last chunk"
+        return f"the connection closed {self.left} bytes before the end"
+
+
+class _Dechunker:
+    """Undoes ``Transfer-Encoding: chunked`` as bytes arrive (RFC 9112, 7.1): size lines
+    (extensions ignored), data, CRLF, and after the zero-size chunk the trailer lines up to
+    an empty one."""
+
+    MAX_LINE = 4096
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.left = 0  # data bytes of the current chunk still to come
+        self.state = "size"  # size, data, crlf, trailer, done
+        self.error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    def feed(self, raw: bytes) -> bytes:
+        """The data in ``raw``; a broken coding sets ``error`` and ends the decoding (what
+        came before it is returned)."""
+        buffer = self.buffer + raw if self.buffer else raw
+        out: list[bytes] = []
+        try:
+            pos = self._decode(buffer, out)
+        except ValueError as exc:
+            self.error, self.state, pos = str(exc), "done", len(buffer)
+        self.buffer = buffer[pos:]
+        return b"".join(out)
+
+    def _decode(self, buffer: bytes, out: list[bytes]) -> int:
+        pos = 0
+        while pos < len(buffer) and self.state != "done":
+            if self.state == "data":
+                piece = buffer[pos : pos + self.left]
+                out.append(piece)
+                pos += len(piece)
+                self.left -= len(piece)
+                if self.left == 0:
+                    self.state = "crlf"
+                continue
+            if self.state == "crlf":
+                if len(buffer) - pos < 2:
+                    break
+                if buffer[pos : pos + 2] != b"\r\n":
+                    raise ValueError("no CRLF after a chunk's data")
+                pos += 2
+                self.state = "size"
+                continue
+            end = buffer.find(b"\r\n", pos)
+            if end < 0:
+                if len(buffer) - pos > self.MAX_LINE:
+                    raise ValueError("a chunk line longer than 4096 bytes")
+                break
+            line = buffer[pos:end]
+            pos = end + 2
+            if self.state == "trailer":
+                if not line:
+                    self.state = "done"
+                continue
+            self.left = _chunk_size(line)
+            self.state = "data" if self.left else "trailer"
+        return pos
+
+
+def _chunk_size(line: bytes) -> int:
+    text = line.split(b";", 1)[0].strip()
+    if not text or text.strip(b"0123456789abcdefABCDEF"):
+        raise ValueError(f"bad chunk size {line[:20]!r}")
+    return int(text, 16)
+
+
 def _end(answer: StreamAnswer, status: AnswerStatus, failure: str, detail: str) -> None:
     answer["status"] = status
     answer["failure"] = failure
     answer["detail"] = detail
-
-
-def _kept_headers(response: http.client.HTTPResponse) -> dict[str, str]:
-    kept = {}
-    for name in KEPT_HEADERS:
-        value = response.getheader(name)
-        if value is not None:
-            kept[name] = value[:200]
-    return kept
 
 
 # ----------------------------------------------------------------- through a runner

@@ -272,3 +272,69 @@ def test_answer_problem_accepts_exactly_the_live_shape(status: Any, code: Any, l
     )
     problem = answer_problem(answer)
     assert (problem is None) == (good_status and good_code and good_lines), problem
+
+
+# ------------------------------------------------------------------- the chunked coding
+
+
+def _encoded(pieces: list[bytes], trailer: bytes = b"") -> bytes:
+    body = b"".join(f"{len(p):x};ext=1\r\n".encode() + p + b"\r\n" for p in pieces if p)
+    return body + b"0\r\n" + trailer + b"\r\n"
+
+
+@given(st.lists(st.binary(min_size=1, max_size=300), max_size=8),
+       st.lists(st.integers(1, 400), min_size=1, max_size=30),
+       st.sampled_from([b"", b"X-Trailer: 1\r\n"]))
+def test_dechunking_gives_the_body_however_the_bytes_arrive(
+    pieces: list[bytes], cuts: list[int], trailer: bytes
+) -> None:
+    from envstamp.runner.streaming import _Dechunker
+
+    raw = _encoded(pieces, trailer)
+    decoder = _Dechunker()
+    out, pos = [], 0
+    for cut in cuts * (len(raw) // max(1, sum(cuts)) + 1):
+        if pos >= len(raw):
+            break
+        out.append(decoder.feed(raw[pos : pos + cut]))
+        pos += cut
+    if pos < len(raw):
+        out.append(decoder.feed(raw[pos:]))
+    assert b"".join(out) == b"".join(pieces)
+    assert decoder.done
+
+
+@pytest.mark.parametrize("raw", [b"zz\r\nab\r\n", b"2\r\nabXY", b"-1\r\n", b"\r\n",
+                                 b"1" * 5000])
+def test_a_broken_chunked_coding_is_an_error_that_ends_decoding(raw: bytes) -> None:
+    from envstamp.runner.streaming import _Dechunker
+
+    decoder = _Dechunker()
+    decoder.feed(raw)
+    assert decoder.error is not None and "chunk" in decoder.error and decoder.done
+    assert decoder.feed(b"1\r\na\r\n") == b""
+
+
+def test_a_broken_chunk_size_in_a_stream_is_malformed() -> None:
+    steps = [head(200, "text/event-stream", chunked=True), chunk(b"data: {}\n\n"),
+             b"zz\r\nxx\r\n", LAST_CHUNK]
+    with serving({("POST", "/s"): fixed(steps)}) as server:
+        answer = stream_request(server.url + "/s", limits=QUICK)
+    assert (answer["status"], answer["failure"]) == ("error", "malformed")
+    assert _texts(answer) == ["data: {}"]
+
+
+def test_a_body_shorter_than_its_length_is_a_disconnect() -> None:
+    steps = [head(200, length=100) + b'{"a": 1}', None]
+    with serving({("POST", "/s"): fixed(steps)}) as server:
+        answer = stream_request(server.url + "/s", limits=QUICK)
+    assert (answer["status"], answer["failure"]) == ("error", "disconnect")
+    assert "92 bytes" in answer["detail"]
+
+
+def test_a_body_without_length_ends_when_the_server_closes() -> None:
+    steps = [head(200, "application/x-ndjson") + b'{"a": 1}\n{"b": 2}\n', None]
+    with serving({("POST", "/s"): fixed(steps)}) as server:
+        answer = stream_request(server.url + "/s", limits=QUICK)
+    assert answer["status"] == "ok" and answer.get("failure") is None
+    assert _texts(answer) == ['{"a": 1}', '{"b": 2}']
