@@ -39,6 +39,8 @@ FRONTENDS: tuple[tuple[str, str, str], ...] = (
     ("llamafile", "engines", "llamafile"),
     ("vLLM", "engines", "vllm"),
     ("Python engines", "engines", "python"),
+    # Skipped where no "ramalama" probe record exists (a manifest from before that probe).
+    ("RamaLama", "ramalama", "ramalama"),
 )
 
 
@@ -73,7 +75,7 @@ def _found(frontends: Frontends, field: str) -> bool:
             engine is not None and engine.version
             for engine in (getattr(frontends, name) for name in _PYTHON_ENGINES)
         )
-    return getattr(frontends, field) is not None
+    return getattr(frontends, field, None) is not None
 
 
 def frontends_not_found(manifest: Manifest, *, any_shown: bool) -> list[Row]:
