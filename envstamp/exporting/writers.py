@@ -1,0 +1,165 @@
+"""Rows into files: CSV, JSON Lines, SQLite, Parquet.
+
+Every writer takes the rows and the column order, writes to a temporary file beside the
+target and renames it over the target when done, so an interrupted export never leaves half
+a file under the name a script reads."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import IO
+
+from envstamp.errors import InputError
+from envstamp.exporting.table import Row, Scalar
+
+FORMATS = ("csv", "jsonl", "sqlite", "parquet")
+RESULTS_TABLE = "results"
+
+
+def format_of(path: str, given: str | None) -> str:
+    """The format asked for, else the one the file's extension names."""
+    if given is not None:
+        return given
+    suffix = Path(path).suffix.lower().lstrip(".")
+    aliases = {"db": "sqlite", "sqlite3": "sqlite", "ndjson": "jsonl", "pq": "parquet"}
+    chosen = aliases.get(suffix, suffix)
+    if chosen not in FORMATS:
+        raise InputError(
+            f"{path}: cannot tell the format from the extension; add --format {'|'.join(FORMATS)}"
+        )
+    return chosen
+
+
+def write_csv(path: Path, rows: Iterable[Row], columns: Sequence[str]) -> int:
+    def write(handle: IO[str]) -> int:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        count = 0
+        for row in rows:
+            writer.writerow(_csv_cell(row.get(c)) for c in columns)
+            count += 1
+        return count
+
+    return _replacing(path, "w", write)
+
+
+def write_jsonl(path: Path, rows: Iterable[Row], columns: Sequence[str]) -> int:
+    def write(handle: IO[str]) -> int:
+        count = 0
+        for row in rows:
+            handle.write(json.dumps({c: row.get(c) for c in columns}, allow_nan=False) + "\n")
+            count += 1
+        return count
+
+    return _replacing(path, "w", write)
+
+
+def write_sqlite(
+    path: Path,
+    rows: Sequence[Row],
+    columns: Sequence[str],
+    extra_tables: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[Row]]] = (),
+) -> int:
+    """``results`` with every row, and each extra table (name, (column, SQL type), rows)."""
+    temporary = _temporary(path)
+    connection = sqlite3.connect(temporary)
+    try:
+        with connection:
+            typed = [(c, _sql_type(rows, c)) for c in columns]
+            _fill(connection, RESULTS_TABLE, typed, rows)
+            for name, layout, table_rows in extra_tables:
+                _fill(connection, name, layout, table_rows)
+    finally:
+        connection.close()
+    temporary.replace(path)
+    return len(rows)
+
+
+def write_parquet(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> int:
+    try:
+        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise InputError(
+            "Parquet needs pyarrow: pip install 'envstamp[parquet]' (or export csv, jsonl, sqlite)"
+        ) from None
+    table = pa.table({c: _parquet_column([row.get(c) for row in rows]) for c in columns})
+    temporary = _temporary(path)
+    pq.write_table(table, temporary)
+    temporary.replace(path)
+    return len(rows)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _fill(
+    connection: sqlite3.Connection,
+    table: str,
+    layout: Sequence[tuple[str, str]],
+    rows: Iterable[Row],
+) -> None:
+    names = [name for name, _ in layout]
+    declared = ", ".join(f"{_quoted(name)} {sql_type}" for name, sql_type in layout)
+    connection.execute(f"CREATE TABLE {_quoted(table)} ({declared})")
+    marks = ", ".join("?" for _ in names)
+    # Names are quoted identifiers of envstamp's own columns; every value is a bound parameter.
+    insert = f"INSERT INTO {_quoted(table)} ({', '.join(map(_quoted, names))}) VALUES ({marks})"  # noqa: S608
+    connection.executemany(insert, ([_sql_cell(row.get(n)) for n in names] for row in rows))
+
+
+def _sql_type(rows: Sequence[Row], column: str) -> str:
+    """INTEGER, REAL or TEXT: the narrowest that holds every value of the column."""
+    kinds = {type(row.get(column)) for row in rows} - {type(None)}
+    if kinds <= {bool, int}:
+        return "INTEGER"
+    if kinds <= {bool, int, float}:
+        return "REAL"
+    return "TEXT"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_cell(value: Scalar) -> Scalar:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _csv_cell(value: Scalar) -> str | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _parquet_column(values: list[Scalar]) -> list[Scalar]:
+    """Arrow holds one type per column: numbers stay numbers (integers widen to floats beside
+    floats), a column that mixes text with other values becomes text."""
+    kinds = {type(v) for v in values} - {type(None)}
+    if kinds <= {bool} or kinds <= {int} or kinds <= {str}:
+        return values
+    if kinds <= {int, float}:
+        return [None if v is None else float(v) for v in values]
+    return [None if v is None else _csv_cell(v) if isinstance(v, bool) else str(v) for v in values]
+
+
+def _temporary(path: Path) -> Path:
+    temporary = path.with_name(f".{path.name}.partial")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    return temporary
+
+
+def _replacing(path: Path, mode: str, write: Callable[[IO[str]], int]) -> int:
+    temporary = _temporary(path)
+    with temporary.open(mode, encoding="utf-8", newline="") as handle:
+        count = write(handle)
+    temporary.replace(path)
+    return count
