@@ -158,8 +158,26 @@ def _verify(
         )
     except verify.NoTrustedKeysError as exc:
         _fail(NOT_VERIFIED, "envelope", name, str(exc), args, usage=True)
+    except verify.UntrustedSignatureError as exc:
+        hint = _how_to_trust(given=trusted is not None) if exc.untrusted else ""
+        _fail(INVALID, "envelope", name, f"{exc}{hint}", args)
     except CheckFailed as exc:
         _fail(INVALID, "envelope", name, str(exc), args)
+
+
+def _how_to_trust(*, given: bool) -> str:
+    """Where trust comes from and the command that trusts a signer (here, not in the signing
+    layer's message: that one reaches shareable views, and this names a local folder)."""
+    if given:
+        return "; to trust that signer, add its public key: --key PUB"
+    from envstamp.signing.keys import trusted_dir
+
+    folder = trusted_dir()
+    return (
+        f" ({folder}); to trust that signer, save its public key there: envstamp pubkey "
+        f"--key THEIR_KEY_FILE > {folder / 'NAME.pub'} (or what 'envstamp pubkey' prints on "
+        "their side), after checking its keyid with them"
+    )
 
 
 def _require_artifacts(

@@ -211,37 +211,44 @@ def _signers(opened: Opened, trusted: list[PublicKey]) -> list[str]:
     return found
 
 
-def no_trusted_signature(opened: Opened, keys: list[PublicKey], *, default_trust: bool) -> str:
-    """Why no signature verified, naming the keyids the envelope claims (hints, never trusted)
-    and where trust comes from, with how to trust a signer: a bare "no trusted key" left the
-    user to guess who signed and where keys go (issue 15)."""
-    from envstamp.signing import keys as keys_module
+class UntrustedSignatureError(CheckFailed):
+    """No signature verifies with a trusted key.  ``claimed``: the keyids the envelope names
+    (hints, never trusted); ``untrusted``: none of them is a trusted key, so the signer is
+    one the user may choose to trust (otherwise a trusted key's signature failed: the bytes
+    changed).  The message holds no path: it reaches shareable views (show, diff)."""
 
+    def __init__(self, message: str, claimed: list[str], *, untrusted: bool) -> None:
+        super().__init__(message)
+        self.claimed = claimed
+        self.untrusted = untrusted
+
+
+def no_trusted_signature(
+    opened: Opened, keys: list[PublicKey], *, default_trust: bool
+) -> UntrustedSignatureError:
+    """Why no signature verified, naming the keyids the envelope claims: a bare "no trusted
+    key" left the user to guess who signed (issue 15)."""
     claimed = list(dict.fromkeys(opened.claimed_keyids))
     trusted_ids = {key.keyid for key in keys}
     known = [keyid for keyid in claimed if keyid in trusted_ids]
     if known:
         # A trusted key is named but its signature does not hold: the bytes changed.
-        return (
+        return UntrustedSignatureError(
             f"no signature verifies with a trusted key: it names the trusted key "
             f"{_short_ids(known)}, whose signature does not match: the envelope was changed "
-            "after signing, or another key signed it"
+            "after signing, or another key signed it",
+            claimed,
+            untrusted=False,
         )
     names = f"key {_short_ids(claimed)}" if claimed else "no keyid"
     if default_trust:
-        folder = keys_module.trusted_dir()
-        where = f"your key nor one in {folder}"
-        trust = (
-            f"to trust that signer, save its public key there: envstamp pubkey --key "
-            f"THEIR_KEY_FILE > {folder / 'NAME.pub'} (or what 'envstamp pubkey' prints on "
-            "their side), after checking its keyid with them"
-        )
+        where = "neither your key nor a key in your trusted-keys folder"
     else:
-        where = "the key given" if len(keys) == 1 else f"one of the {len(keys)} keys given"
-        trust = "to trust the signer, add its public key to the keys given (verify --key PUB)"
-    return (
-        f"no signature verifies with a trusted key: it names {names} as its signer, "
-        f"{'neither' if default_trust else 'not'} {where}; {trust}"
+        where = "not the key given" if len(keys) == 1 else f"not one of the {len(keys)} keys given"
+    return UntrustedSignatureError(
+        f"no signature verifies with a trusted key: it names {names} as its signer, {where}",
+        claimed,
+        untrusted=True,
     )
 
 
@@ -337,7 +344,7 @@ def verify_envelope(
     signers = _signers(opened, keys)
     if len(signers) < threshold:
         if not signers:
-            raise CheckFailed(no_trusted_signature(opened, keys, default_trust=trusted is None))
+            raise no_trusted_signature(opened, keys, default_trust=trusted is None)
         raise CheckFailed(
             f"threshold not met: {len(signers)} distinct trusted key(s) signed, {threshold} needed"
         )

@@ -169,10 +169,23 @@ def test_untrusted_signer_names_its_keyid_the_folder_and_how_to_trust_it(
     assert (code, out) == (1, "")
     assert err == (
         f"envstamp verify: error: invalid: {box}: no signature verifies with a trusted key: "
-        f"it names key {MALLORY.keyid[:16]} as its signer, neither your key nor one in "
-        f"{folder}; to trust that signer, save its public key there: envstamp pubkey --key "
-        f"THEIR_KEY_FILE > {folder / 'NAME.pub'} (or what 'envstamp pubkey' prints on their "
-        "side), after checking its keyid with them\n"
+        f"it names key {MALLORY.keyid[:16]} as its signer, neither your key nor a key in your "
+        f"trusted-keys folder ({folder}); to trust that signer, save its public key there: "
+        f"envstamp pubkey --key THEIR_KEY_FILE > {folder / 'NAME.pub'} (or what 'envstamp "
+        "pubkey' prints on their side), after checking its keyid with them\n"
+    )
+
+
+def test_views_say_who_signed_but_name_no_folder(tmp_path: Path) -> None:
+    """show and diff carry the signing layer's message, which may be shared: no local path."""
+    from envstamp.documents import load_document
+
+    _alice_is_the_default_key()
+    box = _envelope(tmp_path / "box.json", MALLORY)
+    assert load_document(str(box)).signature == (
+        "invalid: no signature verifies with a trusted key: it names key "
+        f"{MALLORY.keyid[:16]} as its signer, neither your key nor a key in your trusted-keys "
+        "folder"
     )
 
 
@@ -198,8 +211,8 @@ def test_untrusted_signer_against_given_keys(
     assert code == 1
     assert err == (
         f"envstamp verify: error: invalid: {box}: no signature verifies with a trusted key: "
-        f"it names key {MALLORY.keyid[:16]} as its signer, not the key given; to trust the "
-        "signer, add its public key to the keys given (verify --key PUB)\n"
+        f"it names key {MALLORY.keyid[:16]} as its signer, not the key given; to trust that "
+        "signer, add its public key: --key PUB\n"
     )
 
 
