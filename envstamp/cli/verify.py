@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from envstamp.signing.verify import Verified
 
 
+VERDICTS_HELP = (
+    "Verdicts, in text and JSON alike: verified (exit 0); invalid, unsigned (a plain "
+    "manifest, or a results log whose results no signed head covers), partly signed (exit 1; "
+    "an open results log passes with --allow-open); not verified: no trusted key, or a "
+    "detached signature without --artifact (exit 2)."
+)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="signed envelope or results log (- for stdin)")
     parser.add_argument(
@@ -33,7 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="a file the statement must cover by sha256 (repeatable)",
+        help="a file the statement must cover by sha256 (repeatable; required for a "
+        "detached signature, as 'envstamp sign FILE' writes for other files)",
     )
     parser.add_argument(
         "--threshold",
@@ -50,7 +59,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="results logs: accept trailing lines not yet covered by a signed head",
     )
-    parser.add_argument("--json", action="store_true", help="machine-readable result")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='machine-readable verdict: {"status": ..., "kind": ..., "source": ...}',
+    )
+    parser.epilog = VERDICTS_HELP
 
 
 # One vocabulary for every verdict, in text and JSON, envelopes and results logs alike: the

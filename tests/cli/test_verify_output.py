@@ -288,3 +288,13 @@ def test_a_key_option_naming_a_manifest_names_the_file(
         f"envstamp {verb[0]}: error: {box} is not a PEM or OpenSSH public key (a key file is "
         "what 'envstamp keygen' writes or 'envstamp pubkey' prints)\n"
     )
+
+
+def test_help_lists_the_verdicts_and_their_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["verify", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Verdicts, in text and JSON alike: verified (exit 0); invalid, unsigned" in text
+    assert "not verified: no trusted key, or a detached signature without --artifact (exit 2)" in (
+        text
+    )
