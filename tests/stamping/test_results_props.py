@@ -137,6 +137,7 @@ def test_any_results_come_back_equal_with_their_manifest_and_signer(
     assert report.ok and report.results == report.results_signed == len(written)
 
 
+@settings(max_examples=40, deadline=None)
 @given(result_strategy())
 def test_a_result_line_is_compact_ascii_and_leaves_out_what_is_empty(result: Result) -> None:
     body = results.result_body(result)
