@@ -11,8 +11,8 @@ answer holds, never by a version or a port:
 * LM Studio: ``/api/v0/models`` lists models with ``type`` and ``state``;
 * vLLM: ``/v1/models`` entries are ``owned_by`` ``vllm`` (or ``/version`` answers
   ``{"version": ...}`` beside ``/v1/models``);
-* anything else that lists ``/v1/models`` (Jan, other OpenAI-compatible servers) is
-  ``openai-compatible``.
+* anything else that lists ``/v1/models`` (Jan's local API server, other OpenAI-compatible
+  servers) is ``openai-compatible``: nothing in their answers names them.
 
 Each server has a default API (:data:`DEFAULT_API`); ``--api`` overrides it.
 """
@@ -41,7 +41,6 @@ DEFAULT_API = {
     "lmstudio": "lmstudio-completions",
     "koboldcpp": "openai-completions",
     "vllm": "openai-completions",
-    "jan": "openai-chat",
     "openai-compatible": "openai-completions",
 }
 SERVERS = tuple(DEFAULT_API)

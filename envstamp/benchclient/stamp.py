@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from envstamp.benchclient import figures, provenance
+from envstamp.benchclient.apis import LLAMA_SERVERS
 from envstamp.runner.streaming import is_loopback_host
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def bench_manifest(
 def level_params(prepared: Prepared, level: Level) -> dict[str, Any]:
     """How a level was asked: the parameters that make two results comparable."""
     return {
-        "model": prepared.provenance.model,
+        "model": model_label(prepared),
         "server": prepared.provenance.server,
         "api": prepared.api,
         "n_prompt": level.n_prompt,
@@ -85,6 +86,16 @@ def level_params(prepared: Prepared, level: Level) -> dict[str, Any]:
         "seed": prepared.plan.seed,
         "temperature": 0,
     }
+
+
+def model_label(prepared: Prepared) -> str | None:
+    """The model as a parameter: its name, never a path of this machine (a llama.cpp server
+    names its model by the path it was given: the file's name is kept, as llama-bench's
+    results keep it; the path is in the manifest)."""
+    model = prepared.provenance.model
+    if model is None or prepared.provenance.server not in LLAMA_SERVERS:
+        return model
+    return model.replace("\\", "/").rsplit("/", 1)[-1] or model
 
 
 def record_level(rec: Recorder, prepared: Prepared, level: Level) -> list[Result]:

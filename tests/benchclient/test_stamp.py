@@ -140,3 +140,20 @@ def test_a_local_model_file_is_fingerprinted_by_the_capture(tmp_path: Path) -> N
         session.BenchPlan(url="http://192.0.2.7:8080", allow_remote=True), None,  # type: ignore[arg-type]
         "llama-completion", provenance.Provenance(url="u", model_path=str(model)))
     assert stamp.capture_options(remote, LiveRunner()).models == ()
+
+
+@pytest.mark.parametrize(
+    ("server", "model", "label"),
+    [("llama-server", "/home/me/models/qwen2-7b-q4_k_m.gguf", "qwen2-7b-q4_k_m.gguf"),
+     ("llamafile", "C:\\models\\phi.gguf", "phi.gguf"),
+     ("llama-server", "my-alias", "my-alias"),
+     ("vllm", "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B"),
+     ("ollama", "llama3.2:1b", "llama3.2:1b"),
+     ("llama-server", None, None)],
+)
+def test_the_model_parameter_never_holds_a_path(server: str, model: str | None,
+                                                label: str | None) -> None:
+    prepared = session.Prepared(
+        session.BenchPlan(url="http://127.0.0.1:8080"), None,  # type: ignore[arg-type]
+        "llama-completion", provenance.Provenance(url="u", server=server, model=model))
+    assert stamp.model_label(prepared) == label
