@@ -261,6 +261,10 @@ def why_not_runnable(command: str) -> str:
         if path.is_file():
             return (f"command not found on PATH: {command} (a file of that name is in this "
                     f"folder: run it as ./{command})")
+        if is_llama_tool(command):
+            return (f"command not found: {command} (a llama.cpp tool: give its path, as in "
+                    f"envstamp run -- ~/llama.cpp/build/bin/{command} ..., or add its folder "
+                    "to PATH)")
         return f"command not found: {command}"
     try:
         kind = kind_of(path.stat().st_mode)

@@ -904,3 +904,16 @@ def test_counts_are_plural_only_when_more_than_one() -> None:
     assert few_samples_line(2, once=False) == (
         "envstamp: advice: only 2 samples: --repeat 3 or more shows the spread\n"
     )
+
+
+def test_a_llama_cpp_tool_not_found_says_how_to_name_it(
+    bin_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A new user following README (`envstamp run -- llama-bench -m model.gguf`) without
+    llama.cpp on PATH learns how to point at the build (issue 15, item 7)."""
+    assert envstamp_run("--", "llama-bench", "-m", "model.gguf") == 2
+    assert capfd.readouterr().err == (
+        "envstamp run: error: command not found: llama-bench (a llama.cpp tool: give its "
+        "path, as in envstamp run -- ~/llama.cpp/build/bin/llama-bench ..., or add its folder "
+        "to PATH)\n"
+    )
