@@ -309,3 +309,38 @@ def test_a_diff_of_logs_compares_results_setup_by_setup(tmp_path: Path) -> None:
 )
 def test_a_diffs_sides_are_named_as_setups(text: str, expected: str) -> None:
     assert setups_module.name_sides(text, ("setup 1", "setup 2")) == expected
+
+
+# ------------------------------------------------------------------------ the PCIe link
+
+
+def _link(gen: int | None, width: int | None, gen_max: int | None = 4,
+          width_max: int | None = 16) -> Manifest:
+    return edit_gpu(base(), pcie_gen_current=gen, pcie_width_current=width,
+                    pcie_gen_max=gen_max, pcie_width_max=width_max)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "found"),
+    [((4, 16), (1, 8), True), ((4, 16), (4, 8), True), ((4, 16), (3, 16), True),
+     ((1, 8), (2, 8), False),  # below its maximum on both sides: no news
+     ((4, 16), (4, 16), False), ((None, None), (1, 8), False)],  # unknown on A: nothing said
+)
+def test_a_link_below_its_maximum_on_one_side_only_is_a_state_finding(
+    a: tuple[int | None, int | None], b: tuple[int | None, int | None], found: bool
+) -> None:
+    report = diff(_link(*a), _link(*b))
+    links = [d for d in report.state if d.path == "gpus[0].pcie_link"]
+    assert bool(links) is found
+    assert all(d.pattern != "gpus[].pcie_link" for d in report.differences)
+    if links:
+        (link,) = links
+        assert (link.impact, link.category, link.state) == ("medium", "gpu", True)
+        (mirrored,) = [d for d in diff(_link(*b), _link(*a)).state
+                       if d.path == "gpus[0].pcie_link"]
+        assert (mirrored.a, mirrored.b) == (link.b, link.a)
+
+
+def test_a_link_whose_maximum_is_unknown_is_never_below_it() -> None:
+    report = diff(_link(4, 16, None, None), _link(1, 8, None, None))
+    assert [d.path for d in report.state if d.path.endswith("pcie_link")] == []

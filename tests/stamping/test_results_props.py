@@ -487,3 +487,21 @@ def test_a_forged_number_never_reads_as_signed(headed: Path, data: st.DataObject
     for result in loaded:
         if result.metrics.get("tokens_per_s") == FORGED:
             assert result.signed_by == ()
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4),
+                          st.sampled_from([("k1",), ("k2",), ("k1", "k2")])), max_size=5))
+def test_signed_by_names_the_signers_of_the_run_a_position_falls_in(
+    runs: list[tuple[int, int, tuple[str, ...]]],
+) -> None:
+    # runs as gaps and lengths: spans never overlap and come in file order, as the verifier
+    # makes them
+    spans, position = [], 0
+    for gap, length, keyids in runs:
+        position += gap
+        spans.append((position, position + length, keyids))
+        position += length
+    report = results.LogReport(source="x", spans=spans)
+    for at in range(position + 2):
+        owners = [keyids for first, end, keyids in spans if first <= at < end]
+        assert report.signed_by(at) == (owners[0] if owners else ())
