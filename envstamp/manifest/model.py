@@ -426,6 +426,44 @@ class Llamafile(Record):
 
 
 @attrs.define(eq=False, repr=False)
+class RamalamaModel(Record):
+    """A model in RamaLama's store (``ramalama list --json``)."""
+
+    name: str | None = field(
+        'Model as RamaLama lists it, transport and path: "hf://org/repo/file.gguf", '
+        '"ollama://library/granite3.1-dense:8b", "file:///models/x.gguf".'
+    )
+    shortname: str | None = field('The short name that maps to it ("granite"), where one does.')
+    size_bytes: int | None = field("Size of its files in the store, bytes.")
+    partial: bool | None = field("Only partly downloaded.")
+
+
+@attrs.define(eq=False, repr=False)
+class Ramalama(Record):
+    """RamaLama: runs models with llama.cpp, vLLM or MLX, in a container image or on the host."""
+
+    version: str | None = field("ramalama version.")
+    runtime: str | None = field(
+        'Inference runtime it runs models with ("llama.cpp", "vllm", "mlx"), from ramalama info.'
+    )
+    container_engine: str | None = field(
+        'Container engine it runs models in ("podman", "docker"); null when it found none.'
+    )
+    use_container: bool | None = field("Whether it runs models in a container (false: the host).")
+    image: str | None = field(
+        "Container image it runs models from (quay.io/ramalama/cuda:0.25): the engine build "
+        "it runs when use_container is true."
+    )
+    accelerator: str | None = field(
+        'Accelerator it detected ("cuda", "hip", "intel", "asahi", "cann", "musa"; "none").'
+    )
+    models: list[RamalamaModel] = list_field(
+        "Models in its store (ramalama list --json; models kept as container images are not "
+        "listed: that would ask the container engine)."
+    )
+
+
+@attrs.define(eq=False, repr=False)
 class PythonEngine(Record):
     """A Python-installed engine, read from package metadata without importing it."""
 
@@ -443,6 +481,7 @@ class Frontends(Record):
     koboldcpp: KoboldCpp | None = field("koboldcpp.")
     llamafile: Llamafile | None = field("llamafile.")
     vllm: VersionOnly | None = field("vLLM (CLI or API server).")
+    ramalama: Ramalama | None = field("RamaLama.")
     llama_cpp_python: PythonEngine | None = field("llama-cpp-python.")
     mlx: PythonEngine | None = field("mlx.")
     mlx_lm: PythonEngine | None = field("mlx-lm.")
