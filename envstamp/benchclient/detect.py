@@ -95,7 +95,7 @@ def _found(server: str, evidence: str, models: tuple[str, ...] = ()) -> Detected
 def _koboldcpp(answers: Mapping[str, Probed]) -> Detected | None:
     data = _get(answers, "/api/extra/version")
     if isinstance(data, dict) and str(data.get("result", "")).lower() == "koboldcpp":
-        return _found("koboldcpp", "/api/extra/version names KoboldCpp")
+        return _found("koboldcpp", "/api/extra/version names KoboldCpp", _listed_models(answers))
     return None
 
 
