@@ -202,12 +202,6 @@ def test_two_appenders_on_one_file_extend_one_chain(tmp_path: Path) -> None:
     assert sum(chainlog.line_kind(line) == b"test-log" for line in lines) == 1
 
 
-def test_close_is_idempotent(tmp_path: Path) -> None:
-    appender = _open(tmp_path / "log.jsonl")
-    appender.close()
-    appender.close()
-
-
 # --------------------------------------------------------------------- torn and foreign
 
 
@@ -241,34 +235,6 @@ def test_a_file_of_one_torn_fragment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no complete line"):
         appender.append([_body("x")])
     appender.close()
-
-
-def test_another_tools_file_is_never_opened_for_appending(tmp_path: Path) -> None:
-    path = tmp_path / "other.jsonl"
-    path.write_bytes(b'{"event":"start"}\n')
-    with pytest.raises(InputError, match="not an envstamp results log"):
-        _open(path)
-    assert path.read_bytes() == b'{"event":"start"}\n'
-
-
-def test_a_foreign_last_line_stops_the_next_append(tmp_path: Path) -> None:
-    path = tmp_path / "log.jsonl"
-    appender = _open(path)
-    appender.append([_body("mine")])
-    appender.close()
-    with path.open("ab") as handle:
-        handle.write(b'{"event":"theirs"}\n')
-    before = path.read_bytes()
-    appender = _open(path)
-    with pytest.raises(InputError, match="another tool wrote"):
-        appender.append([_body("more")])
-    appender.close()
-    assert path.read_bytes() == before
-
-
-def test_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="folder does not exist"):
-        _open(tmp_path / "nowhere" / "log.jsonl")
 
 
 def test_a_long_last_line_is_found_beyond_the_first_tail_window(tmp_path: Path) -> None:
