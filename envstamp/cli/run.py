@@ -165,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
             )
         for result in results:
             rec.add(result)
+        measured = measured_line(results)
+        if measured:
+            sys.stderr.write(measured)
         few = few_samples(results)
         if few is not None and (chose_repeat or new_log):
             sys.stderr.write(few_samples_line(few, once=not chose_repeat))
@@ -187,6 +190,32 @@ def run(args: argparse.Namespace) -> int:
         f"({_digests(rec)}); check with 'envstamp verify {args.output}'\n"
     )
     return ended.exit_code
+
+
+MEASURED_SHOWN = 6  # results named in run's "measured" line; the rest are counted
+
+
+def measured_line(results: Sequence[Result]) -> str:
+    """ "envstamp run: measured pp512 11422 t/s (n=5), tg128 98.18 t/s (n=5)": what the run
+    measured, so its numbers are on screen without a second command.  The benchmark's own
+    results when it printed some (the command's whole wall time is then only context), else
+    the command's; a speed where there is one, else the wall time.  Failed results measured
+    nothing: left out (the failure has its own line)."""
+    from envstamp.output.formatting import seconds
+
+    own = [r for r in results if r.origin != "run"] or list(results)
+    parts = []
+    for result in (r for r in own if not r.failed):
+        speed, wall = result.summary.get("tokens_per_s"), result.summary.get("wall_s")
+        if speed is not None:
+            parts.append(f"{result.name} {speed.mean:.4g} t/s (n={speed.n})")
+        elif wall is not None and wall.median is not None:
+            parts.append(f"{result.name} {seconds(wall.median)} (n={wall.n})")
+    if not parts:
+        return ""
+    more = len(parts) - MEASURED_SHOWN
+    shown = ", ".join(parts[:MEASURED_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return f"envstamp run: measured {shown}\n"
 
 
 def few_samples(results: Sequence[Result]) -> int | None:

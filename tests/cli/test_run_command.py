@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -917,3 +918,32 @@ def test_a_llama_cpp_tool_not_found_says_how_to_name_it(
         "path, as in envstamp run -- ~/llama.cpp/build/bin/llama-bench ..., or add its folder "
         "to PATH)\n"
     )
+
+
+def test_run_says_what_it_measured(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Before: run ended with "1 result(s) appended" and no number; what it measured took a
+    second command (issue 15, item 7)."""
+    make_tool(bin_dir, "llama-bench", stdout="llama-bench-radeon-vulkan.md")
+    out = tmp_path / "r.jsonl"
+    assert envstamp_run("-q", "-r", "2", "-o", str(out), "--", "llama-bench") == 0
+    lines = capfd.readouterr().err.splitlines()
+    assert [line for line in lines if "run: measured" in line] == lines[-2:-1], lines
+    # the benchmark's own tests, never the wrapper's whole-process time beside them
+    assert "envstamp run: measured pp512 2874 t/s (n=10), tg128 101.5 t/s (n=10)" in lines
+    make_tool(bin_dir, "bench")
+    assert envstamp_run("-q", "-o", str(out), "--", "bench") == 0
+    measured = [line for line in capfd.readouterr().err.splitlines() if "run: measured" in line]
+    assert len(measured) == 1
+    assert re.fullmatch(r"envstamp run: measured bench \d+\.\d\d (ms|us) \(n=1\)|"
+                        r"envstamp run: measured bench \d\.\d{3} s \(n=1\)", measured[0])
+
+
+def test_a_failed_run_measured_nothing(
+    tmp_path: Path, bin_dir: Path, quick_capture: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    make_tool(bin_dir, "bench", code=3)
+    assert envstamp_run("-q", "-o", str(tmp_path / "r.jsonl"), "--", "bench") == 3
+    err = capfd.readouterr().err
+    assert "run: measured" not in err and "the command failed (exit 3)" in err
