@@ -505,3 +505,21 @@ def test_signed_by_names_the_signers_of_the_run_a_position_falls_in(
     for at in range(position + 2):
         owners = [keyids for first, end, keyids in spans if first <= at < end]
         assert report.signed_by(at) == (owners[0] if owners else ())
+
+
+def test_a_forged_last_result_without_its_final_head_is_returned_only_as_unsigned(
+    headed: Path,
+) -> None:
+    # the case where load_results hands the number out at all: nothing vouches after it
+    lines = lines_of(headed)[:-1]  # the final head removed: an open log, as after a crash
+    last = max(i for i, line in enumerate(lines) if chainlog.line_kind(line) == b"result")
+    edited = json.loads(lines[last])
+    edited["metrics"]["tokens_per_s"] = FORGED
+    lines[last] = json.dumps(edited, separators=(",", ":")).encode()
+    text = b"\n".join(_rechain(lines, last)) + b"\n"
+    loaded = load_results(text, trusted=TRUSTED, require_signed=False)
+    forged = [r for r in loaded if r.metrics.get("tokens_per_s") == FORGED]
+    assert len(forged) == 1 and forged[0].signed_by == ()
+    assert all(r.signed_by == (KEY.keyid,) for r in loaded if r is not forged[0])
+    with pytest.raises(CheckFailed, match="not covered by a signed head"):
+        load_results(text, trusted=TRUSTED)
