@@ -1,6 +1,11 @@
-"""Capture speed (issue 2, 3, 4 targets), as ratios against baselines run alongside.
+"""Capture speed (issue 2, 3, 4 and 13 targets), as ratios against baselines run alongside.
 
-    python benchmarks/bench_capture.py [--repeat N]
+    python benchmarks/bench_capture.py [--repeat N] [--waits]
+
+pyperf comes with the dev extra (``pip install -e ".[dev]"``; alone: ``pip install pyperf``
+into the same environment).  Children run with bytecode caching allowed, as users have it,
+even where the shell sets PYTHONDONTWRITEBYTECODE (see ``_harness.CHILD_ENV``).
+
 
 * cold ``envstamp capture -o FILE`` (new process, empty cache; signed, as by default, and
   with ``--no-sign``) and warm (disk cache filled) vs ``python -m pyperf collect_metadata``
@@ -9,6 +14,11 @@
 * a second in-process capture (target < 5 ms);
 * the GPU probes' and LLM-stack probes' share of a cold capture: the same capture with and
   without them (targets: <= 30 ms and <= 15 ms on a machine without those tools).
+
+``--waits`` puts stand-ins first on PATH for the tools a GPU and llama.cpp host answers
+slowly (``nvidia-smi``, ``nvcc``, ``rocm-smi``, ``llama-cli``, ``llama-server``,
+``llama-bench``, ``ollama``, ``lms``: each sleeps 30-100 ms and prints a line), so that the
+probes wait on the system as they do there: the case the growing probe pool is for.
 """
 
 from __future__ import annotations
@@ -32,6 +42,30 @@ from _harness import (
 
 GPU_PROBES = "gpu_nvidia,gpu_nvidia_state,gpu_amd,gpu_apple,gpu_windows,gpu_intel,runtimes"
 STACK_PROBES = "llamacpp,ollama,lmstudio,jan,engines,models"
+
+# Stand-ins for slow tools (--waits): name -> (seconds it sleeps, the line it prints).
+SLOW_TOOLS = {
+    "nvidia-smi": (0.10, "NVIDIA-SMI has failed because it couldn't communicate with the driver"),
+    "nvcc": (0.05, "Cuda compilation tools, release 12.4, V12.4.131"),
+    "rocm-smi": (0.05, "ROCm System Management Interface"),
+    "llama-cli": (0.04, "version: 4000 (abcdef0)"),
+    "llama-server": (0.04, "version: 4000 (abcdef0)"),
+    "llama-bench": (0.04, "version: 4000 (abcdef0)"),
+    "ollama": (0.03, "ollama version is 0.5.1"),
+    "lms": (0.05, "lms 0.3.0"),
+}
+
+
+def slow_tools_path(folder: Path) -> str:
+    """A PATH with the slow stand-ins (POSIX shell scripts) first."""
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (seconds, line) in SLOW_TOOLS.items():
+        tool = folder / name
+        tool.write_text(f"#!/bin/sh\nsleep {seconds}\necho '{line}'\n")
+        tool.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
 
 IN_PROCESS = """
 import sys, time
@@ -72,10 +106,13 @@ def second_capture_ms(n: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--waits", action="store_true", help="slow tools first on PATH")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "m.json")
         config = key_folder_env(tmp + "/config")  # a temporary key, looked up as a user's is
+        if args.waits:
+            config["PATH"] = slow_tools_path(Path(tmp) / "slow-tools")
         cold_env = {"ENVSTAMP_NO_CACHE": "1", **config}
         warm_env = {"ENVSTAMP_CACHE_DIR": tmp + "/cache", **config}
         envstamp = [PY, "-m", "envstamp", "capture", "-o", out]

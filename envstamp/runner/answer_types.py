@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from envstamp.runner.answers import AnswerStatus, JsonValue
+from envstamp.runner.answers import AnswerStatus
+
+# A value as JSON holds it: what an answer, a recording and the on-disk caches are made of.
+JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 class _Status(TypedDict):

@@ -19,9 +19,6 @@ AnswerStatus = Literal["ok", "absent", "permission", "timeout", "error", "unsupp
 # on the operation (``answer_types`` has one TypedDict per operation).
 Answer = dict[str, Any]
 
-# A value as JSON holds it: what an answer, a recording and the on-disk caches are made of.
-JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
-
 # A question as a recording keys it: ``{"argv": [...]}``, ``{"path": "..."}``...
 Key = dict[str, object]
 

@@ -26,7 +26,6 @@ from envstamp.runner.answers import (
     Key,
     NvmlCall,
 )
-from envstamp.runner.recorded import answer_problem
 
 if TYPE_CHECKING:
     from envstamp.runner.answer_types import (
@@ -573,6 +572,8 @@ MAX_RECORDED_ANSWER_BYTES = 256 << 20
 
 def load_recording(folder: Path) -> dict[str, Answer]:
     """Every recorded answer of a folder, by lookup key."""
+    from envstamp.runner.recorded import answer_problem  # the shapes: replay only
+
     if not folder.is_dir():
         raise InputError(f"no recording at {folder}")
     answers: dict[str, Answer] = {}

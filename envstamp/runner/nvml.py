@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
-from envstamp.runner.answers import JsonValue, NvmlCall, call_with_timeout
+from envstamp.runner.answers import NvmlCall, call_with_timeout
 from envstamp.runner.caches import register, static_cache
 
 if TYPE_CHECKING:
-    from envstamp.runner.answer_types import NvmlAnswer, NvmlItem
+    from envstamp.runner.answer_types import JsonValue, NvmlAnswer, NvmlItem
 
 # ----------------------------------------------------------------------------------- NVML
 

@@ -46,7 +46,9 @@ def _boolean(value: object) -> str | None:
 
 
 def _status(value: object) -> str | None:
-    return None if value in STATUSES else "one of " + ", ".join(sorted(STATUSES))
+    # A string first: a list or an object is not hashable, and is no status either.
+    known = isinstance(value, str) and value in STATUSES
+    return None if known else "one of " + ", ".join(sorted(STATUSES))
 
 
 def _object(value: object) -> str | None:
