@@ -1481,6 +1481,7 @@ def _parse_log(
     from envstamp.manifest.serialize import (
         check_fields,
         checked_identity,
+        exact_structure,
         manifest_from_data,
         parse_json_strict,
         structure,
@@ -1521,10 +1522,12 @@ def _parse_log(
                 f"{str(digest)[:23]}..., which is not in this file (was its line removed?)"
             )
         prev = record.pop("prev", None)
-        # Types first (a string is not a command line, a dict not a list), in one line
-        # naming the path; then the converter, whose Result checks ranges.
-        check_fields(record, Result, what=f"{label} line {number}")
-        result = structure(record, Result, what=f"{label} line {number}")
+        result = exact_structure(record, Result)  # the common case, without the converter
+        if result is None:
+            # Types first (a string is not a command line, a dict not a list), in one line
+            # naming the path; then the converter, whose Result checks ranges.
+            check_fields(record, Result, what=f"{label} line {number}")
+            result = structure(record, Result, what=f"{label} line {number}")
         result.prev, result.hash, result.manifest = prev, chainlog.line_hash(line), manifest
         results.append(result)
     return manifests, results
