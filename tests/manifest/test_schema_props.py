@@ -62,8 +62,9 @@ def loads(data: dict[str, Any]) -> str | None:
 
 
 # Values of every JSON type, and numbers at the edges the loader cares about.
+# (Whole numbers written as floats, 2.0 or 1e300, are the xfail below.)
 REPLACEMENTS = st.sampled_from(
-    ["x", "", 0, 1, 1.5, True, False, None, [], ["x"], [1], {}, {"k": "v"}, 1e300, 2.0]
+    ["x", "", 0, 1, 1.5, 0.25, True, False, None, [], ["x"], [1], {}, {"k": "v"}]
 )
 
 
@@ -124,12 +125,15 @@ def test_fields_of_a_newer_minor_version_pass_both() -> None:
     strict=True,
     reason="bug: the published schema accepts counts and sizes the loader refuses: "
     "'integer' without minimum 0 / maximum 2**53-1 (the loader: 'a count or size must be "
-    "from 0 to 2**53-1')",
+    "from 0 to 2**53-1'), and JSON Schema's 'integer' admits 2.0 and 1e300, which the "
+    "loader refuses as 'not a whole number'",
 )
 @pytest.mark.parametrize(
-    ("path", "value"), [(("cpu", "max_mhz"), -1), (("memory", "total_bytes"), 2**60)]
+    ("path", "value"),
+    [(("cpu", "max_mhz"), -1), (("memory", "total_bytes"), 2**60),
+     (("cpu", "logical_cpus"), 2.0), (("memory", "numa_nodes"), 1e300)],
 )
-def test_counts_out_of_range_are_refused_by_both(path: Path, value: int) -> None:
+def test_counts_out_of_range_are_refused_by_both(path: Path, value: float) -> None:
     data = unstructure(Manifest(envstamp_version="0.3.0", captured_at="2026-12-06T08:00:00Z"))
     edited = replaced(data, path, value)
     assert loads(edited) is not None  # the loader refuses ...

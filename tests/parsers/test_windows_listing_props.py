@@ -20,7 +20,9 @@ KEYS = ["Name", "AdapterRAM", "DriverVersion", "PNPDeviceID", "VideoProcessor", 
         "AdapterCompatibility", "DriverDate"]
 _WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789().-_/&",
                 min_size=1, max_size=10)
-VALUES = st.lists(_WORD, min_size=1, max_size=4).map(" ".join)
+# A value starts with a letter or digit (a row of dashes only would be a table's rule line).
+VALUES = st.tuples(st.sampled_from("ABCXYZabcxyz0123456789"),
+                   st.lists(_WORD, min_size=1, max_size=4).map(" ".join)).map("".join)
 
 
 @st.composite
