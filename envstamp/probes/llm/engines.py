@@ -22,10 +22,7 @@ from envstamp.manifest.model import (
     VersionOnly,
 )
 from envstamp.parsers.frontend_text import frontends
-from envstamp.parsers.koboldcpp import parse_koboldcpp, parse_koboldcpp_source
-from envstamp.parsers.llamafile import parse_llamafile_version
 from envstamp.parsers.python_dists import dist_info_version, python_engine, shebang_python
-from envstamp.parsers.vllm import parse_vllm_version
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm.frontend_util import paths_for
 
@@ -95,6 +92,9 @@ def _koboldcpp(ctx: ProbeContext, notes: _Notes) -> KoboldCpp | None:
     binary = next((p for n in KOBOLDCPP_NAMES if (p := ctx.runner.which(n))), None)
     if binary is None:
         return None
+    # A tool's parser is imported once the tool is found (its patterns compile at import).
+    from envstamp.parsers.koboldcpp import parse_koboldcpp, parse_koboldcpp_source
+
     if binary.endswith(".py"):
         source = ctx.runner.read_text(binary)
         version = parse_koboldcpp_source(source.text or "") if source.ok else None
@@ -106,6 +106,8 @@ def _llamafile(ctx: ProbeContext, notes: _Notes) -> Llamafile | None:
     binary = ctx.runner.which("llamafile")
     if binary is None:
         return None
+    from envstamp.parsers.llamafile import parse_llamafile_version
+
     result = _version_output(ctx, binary, notes)
     return _parsed(result, parse_llamafile_version, Llamafile(), notes)
 
@@ -138,6 +140,8 @@ def _vllm(ctx: ProbeContext, metadata: str | None, notes: _Notes) -> VersionOnly
         return VersionOnly(version=metadata) if engine else None
     version = _vllm_beside_script(ctx, script)
     if version is None:
+        from envstamp.parsers.vllm import parse_vllm_version
+
         result = _version_output(ctx, script, notes)
         version = _parsed(result, parse_vllm_version, VersionOnly(), notes).version
     return VersionOnly(version=version or metadata)

@@ -19,13 +19,6 @@ from __future__ import annotations
 from envstamp.errors import ParseError
 from envstamp.manifest.model import Jan, NamedVersion
 from envstamp.parsers.frontend_text import frontends
-from envstamp.parsers.jan import (
-    engine_version,
-    jan_engine,
-    parse_extensions,
-    selected_backend,
-    settings_values,
-)
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm.frontend_util import paths_for, read_json_file, subfolders
 
@@ -46,6 +39,8 @@ def _app_folders(ctx: ProbeContext) -> list[str]:
 
 
 def _llamacpp_backends(ctx: ProbeContext, data: str) -> list[NamedVersion]:
+    from envstamp.parsers.jan import engine_version
+
     join = paths_for(ctx.system).join
     root = join(data, "llamacpp", "backends")
     engines = []
@@ -56,6 +51,8 @@ def _llamacpp_backends(ctx: ProbeContext, data: str) -> list[NamedVersion]:
 
 
 def _cortex_engines(ctx: ProbeContext, data: str) -> list[NamedVersion]:
+    from envstamp.parsers.jan import engine_version
+
     join = paths_for(ctx.system).join
     root = join(data, "engines")
     engines = []
@@ -69,6 +66,8 @@ def _cortex_engines(ctx: ProbeContext, data: str) -> list[NamedVersion]:
 
 
 def _extensions(ctx: ProbeContext, data: str) -> list[NamedVersion]:
+    from envstamp.parsers.jan import parse_extensions
+
     path = paths_for(ctx.system).join(data, "extensions", "extensions.json")
     result = ctx.runner.read_text(path)
     if not result.ok or not result.text:
@@ -81,6 +80,8 @@ def _extensions(ctx: ProbeContext, data: str) -> list[NamedVersion]:
 
 def _selected_backend(ctx: ProbeContext, data: str) -> str | None:
     """The llama.cpp extension's chosen "<bNNNN>/<backend>", from its settings file."""
+    from envstamp.parsers.jan import selected_backend
+
     path = paths_for(ctx.system).join(
         data, "settings", "@janhq", "llamacpp-extension", "settings.json"
     )
@@ -102,6 +103,9 @@ def probe(ctx: ProbeContext) -> Outcome:
     apps = [folder for folder in _app_folders(ctx) if ctx.runner.stat(folder).is_dir]
     if not apps:
         raise ProbeFailure("absent", "no Jan app folder")
+    # Jan's parsers are imported once Jan is found (their patterns compile at import).
+    from envstamp.parsers.jan import jan_engine, settings_values
+
     version = None
     data_folders: list[str] = []
     for app in apps:

@@ -21,25 +21,19 @@ What these files and commands say is read by :mod:`envstamp.parsers.lmstudio`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from envstamp.errors import ParseError
 from envstamp.manifest.model import LmStudio, NamedVersion
 from envstamp.parsers.frontend_text import frontends, load_json
-from envstamp.parsers.info_plist import parse_info_plist
-from envstamp.parsers.lmstudio import (
-    Runtime,
-    engines_of,
-    named_version,
-    parse_api_models,
-    parse_backend_preferences,
-    parse_lms_models,
-    parse_lms_version,
-    runtime_engine,
-    selected_engine,
-    split_backend_folder,
-    version_in_file_name,
-)
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm.frontend_util import paths_for, read_json_file, subfolders
+
+if TYPE_CHECKING:
+    from envstamp.parsers.lmstudio import Runtime
+
+# LM Studio's parsers (envstamp.parsers.lmstudio, info_plist) are imported by the functions
+# that read what LM Studio wrote, once it is found: their patterns compile at import.
 
 API_TIMEOUT = 0.3
 DEFAULT_PORT = 1234
@@ -72,6 +66,8 @@ class _Home:
 
 def _installed_runtimes(ctx: ProbeContext, home: _Home) -> tuple[list[NamedVersion], list[Runtime]]:
     """Each installed runtime, and the engine its manifest (or folder name) describes."""
+    from envstamp.parsers.lmstudio import named_version, runtime_engine, split_backend_folder
+
     root = home.path("extensions", "backends")
     found, engines = [], []
     for name in subfolders(ctx.runner, root, home.paths.join):
@@ -92,6 +88,9 @@ def _installed_runtimes(ctx: ProbeContext, home: _Home) -> tuple[list[NamedVersi
 
 
 def _app_version(ctx: ProbeContext, home: _Home) -> str | None:
+    from envstamp.parsers.info_plist import parse_info_plist
+    from envstamp.parsers.lmstudio import version_in_file_name
+
     location = read_json_file(ctx.runner, home.path(".internal", "app-install-location.json"))
     app = location.get("path") if isinstance(location, dict) else None
     candidates = []
@@ -107,6 +106,8 @@ def _app_version(ctx: ProbeContext, home: _Home) -> str | None:
 
 
 def _selected_runtimes(ctx: ProbeContext, home: _Home, notes: list[str]) -> list[NamedVersion]:
+    from envstamp.parsers.lmstudio import parse_backend_preferences
+
     result = ctx.runner.read_text(home.path(".internal", "backend-preferences-v1.json"))
     if not result.ok or not result.text:
         return []
@@ -128,6 +129,8 @@ def _lms_binary(ctx: ProbeContext, home: _Home) -> str | None:
 
 def _server_models(ctx: ProbeContext, home: _Home, app: LmStudio, notes: list[str]) -> bool:
     """Models from the local server's REST API; True when a server answered at all."""
+    from envstamp.parsers.lmstudio import parse_api_models
+
     config = read_json_file(ctx.runner, home.path(".internal", "http-server-config.json"))
     port = config.get("port") if isinstance(config, dict) else None
     port = port if isinstance(port, int) and 0 < port < 65536 else DEFAULT_PORT
@@ -144,6 +147,8 @@ def _server_models(ctx: ProbeContext, home: _Home, app: LmStudio, notes: list[st
 
 
 def _lms_models(ctx: ProbeContext, lms: str, app: LmStudio, notes: list[str]) -> None:
+    from envstamp.parsers.lmstudio import parse_lms_models
+
     for verb in ("ps", "ls"):
         result = ctx.runner.run([lms, verb])
         if not result.succeeded:
@@ -161,6 +166,8 @@ def _lms_models(ctx: ProbeContext, lms: str, app: LmStudio, notes: list[str]) ->
 
 
 def _lms_version(ctx: ProbeContext, lms: str, app: LmStudio, notes: list[str]) -> None:
+    from envstamp.parsers.lmstudio import parse_lms_version
+
     result = ctx.runner.run([lms, "version"], cache=True)
     if result.status != "ok":
         notes.append(result.describe())
@@ -181,6 +188,8 @@ def probe(ctx: ProbeContext) -> Outcome:
     sources = []
     server = False
     if home.folder is not None:
+        from envstamp.parsers.lmstudio import engines_of, selected_engine
+
         app.app_version = _app_version(ctx, home)
         app.runtimes, engines = _installed_runtimes(ctx, home)
         app.selected_runtimes = _selected_runtimes(ctx, home, notes)

@@ -39,7 +39,6 @@ from envstamp.parsers.ollama import (
     secret_name_rule,
     settings_from,
 )
-from envstamp.parsers.ollama_log import read_server_log
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm.frontend_util import paths_for, subfolders
 
@@ -189,6 +188,8 @@ def _engine_from_log(ctx: ProbeContext, found: _Findings) -> None:
     log = _read_log(ctx, found)
     if log is None:
         return
+    from envstamp.parsers.ollama_log import read_server_log  # once a log is found
+
     version, engine = read_server_log(log[0])
     current = found.ollama.server_version or found.ollama.client_version
     if engine is None:
