@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "diff": ("envstamp.cli.diff", "rank the differences between two captures"),
     "compare": ("envstamp.cli.compare", "tabulate what varies across many captures"),
     "check": ("envstamp.cli.check", "capture now and diff against a baseline"),
+    "import": ("envstamp.cli.import_", "stamp another harness's results (vllm bench serve)"),
     "export": ("envstamp.cli.export", "write results logs as CSV, JSON Lines, SQLite or Parquet"),
     "bench": ("envstamp.cli.bench", "benchmark a local inference server, stamped"),
 }

@@ -48,7 +48,7 @@ THROUGHPUT_SUFFIXES = ("_per_s", "_per_second", "_tps", "_ts", "/s")
 
 # Identifiers within one log (a llama-server request's task_id): they find the result again
 # in that log and say nothing of how it ran, so they neither match tests nor differ.
-_IDENTIFIER_PARAMS = frozenset({"task_id"})
+_IDENTIFIER_PARAMS = frozenset({"task_id", "date"})  # "date": a harness's own run time
 # Parameters that say how a test was run but never which test it is.
 _NON_MATCHING_PARAMS = frozenset({"n_reps", "repetitions", "repeat", "warmup"}) | _IDENTIFIER_PARAMS
 # Origin of the wrapper's own result of ``envstamp run``; the benchmark's own results carry
