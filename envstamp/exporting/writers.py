@@ -70,8 +70,11 @@ def write_sqlite(
     connection = sqlite3.connect(temporary)
     try:
         with connection:
-            typed = [(c, _sql_type(rows, c)) for c in columns]
-            _fill(connection, RESULTS_TABLE, typed, rows)
+            typed = [
+                (name, _sql_type(rows, c))
+                for name, c in zip(_sql_names(columns), columns, strict=True)
+            ]
+            _fill(connection, RESULTS_TABLE, typed, rows, keys=columns)
             for name, layout, table_rows in extra_tables:
                 _fill(connection, name, layout, table_rows)
     finally:
@@ -103,14 +106,29 @@ def _fill(
     table: str,
     layout: Sequence[tuple[str, str]],
     rows: Iterable[Row],
+    keys: Sequence[str] | None = None,
 ) -> None:
+    """Create ``table`` with ``layout`` (name, SQL type) and insert ``rows``, each column read
+    from the row's member of the same name, or of the same place in ``keys``."""
     names = [name for name, _ in layout]
+    members = list(keys) if keys is not None else names
     declared = ", ".join(f"{_quoted(name)} {sql_type}" for name, sql_type in layout)
     connection.execute(f"CREATE TABLE {_quoted(table)} ({declared})")
     marks = ", ".join("?" for _ in names)
     # Names are quoted identifiers of envstamp's own columns; every value is a bound parameter.
     insert = f"INSERT INTO {_quoted(table)} ({', '.join(map(_quoted, names))}) VALUES ({marks})"  # noqa: S608
-    connection.executemany(insert, ([_sql_cell(row.get(n)) for n in names] for row in rows))
+    connection.executemany(insert, ([_sql_cell(row.get(m)) for m in members] for row in rows))
+
+
+def _sql_names(columns: Sequence[str]) -> list[str]:
+    """Column names SQLite tells apart: it ignores case, so a second ``param.Model`` beside
+    ``param.model`` becomes ``param.Model~2`` (the other formats keep names as they are)."""
+    seen: dict[str, int] = {}
+    names = []
+    for column in columns:
+        count = seen[column.lower()] = seen.get(column.lower(), 0) + 1
+        names.append(column if count == 1 else f"{column}~{count}")
+    return names
 
 
 def _sql_type(rows: Sequence[Row], column: str) -> str:

@@ -92,20 +92,32 @@ def test_sqlite_reads_back_in_the_narrowest_type(
     connection = sqlite3.connect(path)
     try:
         back = connection.execute("SELECT * FROM results").fetchall()
-        declared = {r[1]: r[2] for r in connection.execute("PRAGMA table_info(results)")}
+        types = [r[2] for r in connection.execute("PRAGMA table_info(results)")]
     finally:
         connection.close()
     assert len(back) == len(rows)
     for row, read in zip(rows, back, strict=True):
-        for column, cell in zip(columns, read, strict=True):
+        for column, sql_type, cell in zip(columns, types, read, strict=True):
             value = row.get(column)
             expected = int(value) if isinstance(value, bool) else value
-            if isinstance(expected, float) and declared[column] == "REAL":
+            if isinstance(expected, float) and sql_type == "REAL":
                 assert cell == expected
-            elif declared[column] == "REAL" and isinstance(expected, int):
+            elif sql_type == "REAL" and isinstance(expected, int):
                 assert cell == float(expected)
             else:
                 assert cell == expected
+
+
+def test_columns_that_differ_only_in_case_stay_apart_in_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite"
+    writers.write_sqlite(
+        path, [{"param.Model": "a", "param.model": "b"}], ["param.Model", "param.model"]
+    )
+    connection = sqlite3.connect(path)
+    names = [r[1] for r in connection.execute("PRAGMA table_info(results)")]
+    row = connection.execute("SELECT * FROM results").fetchone()
+    connection.close()
+    assert names == ["param.Model", "param.model~2"] and row == ("a", "b")
 
 
 def test_a_column_mixing_numbers_and_text_is_text(tmp_path: Path) -> None:
