@@ -273,7 +273,7 @@ def _private_from_pem(data: bytes, source: str, passphrase: bytes | str | None) 
         raise InputError(f"{source} is not a PEM private key")
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
     password = _passphrase_for(source, passphrase) if encrypted else None
-    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.exceptions import InternalError, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
     try:
@@ -282,7 +282,9 @@ def _private_from_pem(data: bytes, source: str, passphrase: bytes | str | None) 
         if encrypted:
             raise InputError(f"wrong passphrase for {source}") from None
         raise InputError(f"{source} is not a readable PEM private key") from None
-    except (TypeError, UnsupportedAlgorithm):
+    except (TypeError, UnsupportedAlgorithm, InternalError):
+        # InternalError: OpenSSL gave up on the key's contents (an Ed25519 key relabelled
+        # as another curve), which is a damaged file, not a fault of envstamp.
         raise InputError(f"{source} is not a readable PEM private key") from None
     algorithm_of(key)  # refuse RSA and other curves here, with a clear message
     return key

@@ -157,14 +157,6 @@ _ED25519_OID_START = bytes.fromhex("302e020100300506032b65")  # PKCS#8 up to the
 _WRONG_SIZE_CURVES = (0x6F, 0x71)  # 1.3.101.111 X448, 1.3.101.113 Ed448: not 32-byte keys
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a PKCS#8 key file naming Ed448 (or X448) over a 32-byte key - an Ed25519 key file "
-    "with one byte of its OID changed - makes cryptography raise InternalError, which "
-    "keys._private_from_pem does not catch: 'envstamp sign --key FILE' ends in 'internal "
-    "error: InternalError: Unknown OpenSSL error...' over seven lines instead of one "
-    "InputError line naming the file",
-)
 @pytest.mark.parametrize("curve", _WRONG_SIZE_CURVES)
 def test_a_key_file_naming_another_curve_is_an_input_error(curve: int) -> None:
     der = bytearray(_der(_key(bytes(32)).private_pem()))
