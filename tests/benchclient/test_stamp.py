@@ -157,3 +157,29 @@ def test_the_model_parameter_never_holds_a_path(server: str, model: str | None,
         session.BenchPlan(url="http://127.0.0.1:8080"), None,  # type: ignore[arg-type]
         "llama-completion", provenance.Provenance(url="u", server=server, model=model))
     assert stamp.model_label(prepared) == label
+
+
+def test_diff_ranks_the_servers_build_change(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Two benches of one server whose /props named two builds: diff finds the build
+    change first, and the tests' speeds side by side."""
+    import attrs
+
+    from envstamp.cli.main import main
+
+    folder = FIXTURES / "llama-server-0c1e570-llama-completion"
+    logs = []
+    for commit, number in (("0c1e57098", None), ("1a2b3c4d5", 7000)):
+        runner = ReplayRunner(folder)
+        bench = session.BenchPlan(url="http://127.0.0.1:18080", **PLAN)  # type: ignore[arg-type]
+        prepared = session.prepare(bench, runner)
+        assert prepared.provenance.build is not None
+        prepared.provenance.build = attrs.evolve(prepared.provenance.build, commit=commit,
+                                                 build_number=number)
+        log = tmp_path / f"{commit}.jsonl"
+        bench_into_log(prepared, runner, log)
+        logs.append(str(log))
+    main(["diff", *logs])
+    out = capsys.readouterr().out
+    assert "llama.cpp build: commit 0c1e57098 -> b7000 (commit 1a2b3c4d5)" in out
+    assert out.count("pp32+tg8") >= 2
