@@ -1,9 +1,10 @@
 """A bench's manifest (this machine plus what served it) and its stamped results.
 
-Each test at each concurrency level is one result (``origin`` ``bench``) named like
-llama-bench's tests (``pp512+tg128``), with parameters that say how it was asked (server,
-API, model, prompt and generation tokens, concurrency, seed, temperature) and never where
-(the URL is in the manifest's ``bench_server`` probe record):
+Each test at each concurrency level is one result (``origin`` ``bench:server``; ``bench``
+alone is ``Recorder.bench``'s) named like llama-bench's tests (``pp512+tg128``), with
+parameters that say how it was asked (server, API, model, prompt and generation tokens,
+concurrency, seed, temperature) and never where (the URL is in the manifest's
+``bench_server`` probe record):
 
 * ``wall_s``: each completed request's end-to-end time;
 * ``metric_samples``: each completed request's client figures (``ttft_ms``, ``tpot_ms``,
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from envstamp.runner.base import Runner
     from envstamp.stamping.results import Result
     from envstamp.stamping.timing import Recorder
+
+# How these results were recorded (Result.origin): as "run:server" names results read from a
+# llama-server log, this names results measured against a server by envstamp bench.
+ORIGIN = "bench:server"
 
 
 def capture_options(prepared: Prepared, runner: Runner, models: tuple[str, ...] = ()) -> (
@@ -115,12 +120,12 @@ def record_level(rec: Recorder, prepared: Prepared, level: Level) -> list[Result
                 params=params,
                 wall_s=walls if len(walls) == len(done) else None,
                 metric_samples=samples,
-                origin="bench",
+                origin=ORIGIN,
             )
         )
     for request in level.requests:
         if request.ok:
             continue
         failed = {**params, "failure": request.failure, "error": request.detail}
-        results.append(rec.record(level.name, params=failed, origin="bench", failed=True))
+        results.append(rec.record(level.name, params=failed, origin=ORIGIN, failed=True))
     return results

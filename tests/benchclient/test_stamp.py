@@ -45,7 +45,7 @@ def test_a_replayed_real_llama_server_bench_is_stamped(tmp_path: Path) -> None:
     assert [(r.name, r.params["concurrency"]) for r in results] == [
         ("pp32+tg8", 1), ("pp32+tg8", 2)]
     first = results[0]
-    assert first.origin == "bench" and not first.failed
+    assert first.origin == "bench:server" and not first.failed
     assert first.params == {"model": "tiny.gguf", "server": "llama-server",
                             "api": "llama-completion", "n_prompt": 32, "n_gen": 8,
                             "concurrency": 1, "repetitions": 2, "seed": 7, "temperature": 0}
