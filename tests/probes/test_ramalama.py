@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,16 @@ def test_the_installed_ramalama_agrees_with_its_own_version() -> None:
     printed = subprocess.run(["ramalama", "version"], capture_output=True, text=True,
                              timeout=30, check=False).stdout
     assert outcome.sections["frontends"].ramalama.version in printed
+
+
+def test_importing_the_probe_imports_no_ramalama_parser() -> None:
+    code = (
+        "import sys, envstamp.probes.llm.ramalama\n"
+        "print('envstamp.parsers.ramalama' in sys.modules)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert ran.stdout.strip() == "False"
 
 
 def test_the_spec_hosts_only_ask_what_the_probe_asks(tmp_path: Path) -> None:

@@ -22,11 +22,6 @@ import attrs
 from envstamp.errors import ParseError
 from envstamp.manifest.model import Ramalama
 from envstamp.parsers.frontend_text import frontends
-from envstamp.parsers.ramalama import (
-    parse_ramalama_info,
-    parse_ramalama_list,
-    parse_ramalama_version,
-)
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 
 if TYPE_CHECKING:
@@ -65,6 +60,14 @@ def probe(ctx: ProbeContext) -> Outcome:
     binary = ctx.runner.which("ramalama")
     if binary is None:
         raise ProbeFailure("absent", "ramalama not on PATH")
+    # Its parser only once RamaLama is found: a capture without it spares the import (the
+    # frontend probes' idiom, docs/decisions.md "Cold capture against pyperf").
+    from envstamp.parsers.ramalama import (
+        parse_ramalama_info,
+        parse_ramalama_list,
+        parse_ramalama_version,
+    )
+
     notes = _Notes()
     found = _ask(ctx, [binary, "info"], parse_ramalama_info, notes) or Ramalama()
     if found.version is None:
