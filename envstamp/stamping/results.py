@@ -975,11 +975,12 @@ def _resolve_trusted(
     trusted: Sequence[PublicKey] | None, report: LogReport
 ) -> list[PublicKey] | None:
     if trusted is not None:
-        return list(trusted)
-    from envstamp.signing import keys
+        found = list(trusted)
+    else:
+        from envstamp.signing import keys
 
-    found = keys.trusted_keys()
-    if not found:
+        found = keys.trusted_keys()
+    if not found:  # no key to check with, given or found: not checked, never "tampered"
         report.signatures_checked = False
         return None
     return found

@@ -372,13 +372,6 @@ def test_without_a_trusted_key_nothing_is_claimed(closed: Path) -> None:
         load_results(closed, require_signed=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_log(trusted=[]) reports every signed head of an untouched log as a "
-    "problem ('signature: no trusted public key'), so the log reads as tampered (INVALID); "
-    "verify_envelope refuses an empty key list (NoTrustedKeysError) and verify_log(None) "
-    "with no key found says 'signatures not checked'",
-)
 def test_an_empty_trusted_list_never_makes_an_untouched_log_tampered(closed: Path) -> None:
     try:
         report = verify_log(closed, trusted=[])
