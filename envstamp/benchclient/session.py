@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp.benchclient import apis, detect, figures, prompts, provenance
-from envstamp.runner.streaming import StreamAnswer, StreamLimits, stream
+from envstamp.runner.streaming import StreamAnswer, StreamLimits, clock_reading, stream
 
 if TYPE_CHECKING:
     from envstamp.runner.base import Runner
@@ -295,7 +295,16 @@ def run_level(
     _in_threads(worker, clients)
     wall = time.perf_counter() - began
     ordered = [result for _, result in sorted(results, key=lambda item: item[0])]
-    return Level(n_prompt, n_gen, clients, ordered, wall)
+    # The level's clock is recorded and replayed with its requests' answers.
+    clock = clock_reading(
+        runner,
+        f"pp{n_prompt}+tg{n_gen}/c{clients}",
+        {"wall_s": wall, "started_s": [r.started_s for r in ordered]},
+    )
+    if len(clock["started_s"]) == len(ordered):
+        for result, started in zip(ordered, clock["started_s"], strict=True):
+            result.started_s = started
+    return Level(n_prompt, n_gen, clients, ordered, clock["wall_s"])
 
 
 def _in_threads(work: Callable[[], None], count: int) -> None:

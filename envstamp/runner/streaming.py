@@ -48,6 +48,7 @@ __all__ = [
     "StreamAnswer",
     "StreamLimits",
     "answer_problem",
+    "clock_reading",
     "is_loopback_host",
     "stream",
     "stream_request",
@@ -568,6 +569,33 @@ def stream(
     if problem is not None:
         return _failed("error", "recording", f"recorded answer unusable: {problem}")
     return answer
+
+
+def clock_reading(runner: Runner, tag: str, measured: Mapping[str, Any]) -> dict[str, Any]:
+    """Times a caller measured around several exchanges (a bench level's wall time, when each
+    of its requests was sent), recorded and replayed like the exchanges themselves.
+
+    ``measured`` maps names to seconds or lists of seconds.  Live, it is the answer (and a
+    recording keeps it under ``tag``); a replay gives the recorded times back, so what is
+    computed from them (throughput over a level) is what the live run computed.  A replay of
+    a recording that holds no such times (or broken ones) gives ``measured``: the replay's
+    own clock, never an error."""
+    from envstamp.runner.base import NotRecorded
+
+    try:
+        # The runners' one seam for record and replay (Runner._answer).
+        answer = runner._answer("bench_clock", {"tag": tag}, lambda: dict(measured))
+    except NotRecorded:
+        return dict(measured)
+    if set(answer) != set(measured) or not all(_times(v) for v in answer.values()):
+        return dict(measured)
+    return dict(answer)
+
+
+def _times(value: object) -> bool:
+    if isinstance(value, list):
+        return all(_seconds(item) for item in value)
+    return _seconds(value)
 
 
 _STATUSES = frozenset({"ok", "absent", "permission", "timeout", "error", "unsupported"})

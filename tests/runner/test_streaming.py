@@ -338,3 +338,40 @@ def test_a_body_without_length_ends_when_the_server_closes() -> None:
         answer = stream_request(server.url + "/s", limits=QUICK)
     assert answer["status"] == "ok" and answer.get("failure") is None
     assert _texts(answer) == ['{"a": 1}', '{"b": 2}']
+
+
+# ------------------------------------------------------------------------- clock readings
+
+
+def test_clock_readings_are_recorded_and_replayed(tmp_path: Path) -> None:
+    from envstamp.runner.streaming import clock_reading
+
+    measured = {"wall_s": 1.5, "started_s": [0.0, 0.25]}
+    assert clock_reading(LiveRunner(), "level", measured) == measured
+    assert clock_reading(RecordingRunner(tmp_path / "rec"), "level", measured) == measured
+    replayed = clock_reading(ReplayRunner(tmp_path / "rec"), "level",
+                             {"wall_s": 9.0, "started_s": [9.0, 9.0]})
+    assert replayed == measured
+
+
+def test_a_recording_without_clock_readings_gives_the_replays_own(tmp_path: Path) -> None:
+    from envstamp.runner.streaming import clock_reading
+
+    (tmp_path / "rec").mkdir()
+    own = {"wall_s": 2.0}
+    assert clock_reading(ReplayRunner(tmp_path / "rec"), "level", own) == own
+
+
+@pytest.mark.parametrize("broken", [{"wall_s": -1.0}, {"wall_s": "soon"},
+                                    {"other": 1.0}, {"wall_s": [1.0, float("nan")]}])
+def test_broken_clock_readings_give_the_replays_own(tmp_path: Path, broken: Any) -> None:
+    from envstamp.runner.streaming import clock_reading
+
+    recording = RecordingRunner(tmp_path / "rec")
+    clock_reading(recording, "level", {"wall_s": 1.0})
+    path = next((tmp_path / "rec").glob("bench_clock-*.json"))
+    record = json.loads(path.read_text())
+    record["answer"] = broken
+    path.write_text(json.dumps(record))
+    assert clock_reading(ReplayRunner(tmp_path / "rec"), "level", {"wall_s": 3.0}) == {
+        "wall_s": 3.0}
