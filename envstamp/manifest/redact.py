@@ -59,7 +59,14 @@ _SECRET_FIELDS = {
 }
 
 
+# What _hash makes: a value already redacted is left as it is, so redacting twice changes
+# nothing (a redacted capture shown with show --markdown still matches the others).
+_REDACTED = re.compile(r"redacted:[0-9a-f]{12}")
+
+
 def _hash(salt: str, value: str) -> str:
+    if _REDACTED.fullmatch(value):
+        return value
     return "redacted:" + hashlib.sha256(f"{salt}\0{value}".encode()).hexdigest()[:12]
 
 
@@ -80,7 +87,7 @@ def redact_text(
     text = replace_home(redact_value(text), home)
     text = _UUID.sub(lambda m: _hash(salt, m.group().lower()), text)
     text = _MAC.sub(lambda m: _hash(salt, m.group().lower()), text)
-    if hostname and len(hostname) > 2:
+    if hostname and len(hostname) > 2 and not _REDACTED.fullmatch(hostname):
         # As a name of its own only, and not as a folder of a path (a "/" or "\\" before it
         # that is not "//" or "\\\\" of a URL or share): a host called "llama" leaves
         # "llama-cli" and "~/src/llama.cpp" alone, "http://llama:8080" not.

@@ -217,13 +217,6 @@ def test_replace_home_with_the_callers_home(text: str, home: str, expected: str)
     assert replace_home(text, home) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: redact() is not idempotent: the hostname, machine id, GPU UUIDs and serials "
-    "of an already redacted manifest are hashed again (salted by the hashed id), so a "
-    "redacted capture shown with show --markdown no longer matches other redacted captures "
-    "of the same machine (docs/security.md: they 'still compare equal')",
-)
 def test_redacting_a_redacted_manifest_changes_nothing() -> None:
     machine = Machine(hostname="tensorbox7", user="alice1", serial="1650000000000",
                       uuid="GPU-5eed0000-0000-4000-8000-000000002000",
