@@ -35,6 +35,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "check": ("envstamp.cli.check", "capture now and diff against a baseline"),
     "import": ("envstamp.cli.import_", "stamp another harness's results (vllm bench serve)"),
     "export": ("envstamp.cli.export", "write results logs as CSV, JSON Lines, SQLite or Parquet"),
+    "report": ("envstamp.cli.report", "write results logs as one self-contained HTML report"),
+    "trend": ("envstamp.cli.trend", "find the llama.cpp build where a test got slower"),
     "bench": ("envstamp.cli.bench", "benchmark a local inference server, stamped"),
 }
 

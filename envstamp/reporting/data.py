@@ -1,0 +1,278 @@
+"""The content of ``envstamp report``: what a person needs to read many stamped results.
+
+:func:`build_report` loads results logs through the loader of record (verified as they load),
+groups every result by the setup it ran under across all inputs (``diffing.setups``: two logs
+of one machine and configuration are one setup), and computes, per test, the speed of each
+setup (``diffing.results``: the same views, pools and spreads ``diff`` uses), the peak memory
+where it was recorded, and each setup compared with the first by ``diffing.diff`` (its
+headline, speed ratios and ranked likely causes).  The HTML is :mod:`.html`'s business."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+from typing import Any
+
+import attrs
+
+from envstamp.diffing.model import DiffReport, FailedRun, Spread
+from envstamp.exporting.table import Row, build_that_ran, setup_columns, signature_state
+from envstamp.manifest.document import Document
+
+# Parameters that say how often a test ran, never which test it is (as diff reads them).
+_HOW_OFTEN = frozenset({"n_reps", "repetitions", "repeat", "warmup", "task_id"})
+
+
+@attrs.define
+class InputState:
+    """One input and how far its signatures vouch for it."""
+
+    source: str  # the file name as given
+    verification: str  # verified | unsigned | not verified | failed (diff's words)
+    signature: str  # the loader's text ("verified: 3 of 3 results signed by ...")
+    signers: list[str]
+    results: int
+    per_result: dict[str, int]  # "verified" / "unsigned" / "not checked" -> results
+    charted: bool  # False when its signatures do not hold: its numbers are not shown
+
+
+@attrs.define
+class SetupInfo:
+    """One setup: a manifest's machine and configuration, and the results run under it."""
+
+    index: int  # 1-based, in the order the inputs first used it
+    build: str  # "b5308 (commit 8733e0cf)", "unknown"
+    columns: Row  # exporting.table's setup columns
+    results: int
+    sources: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"S{self.index}"
+
+    @property
+    def hardware(self) -> str:
+        return str(self.columns.get("gpu_names") or self.columns.get("cpu_model") or "unknown")
+
+
+@attrs.define
+class Bar:
+    """One test's speed under one setup (one variant of its parameters)."""
+
+    setup: int
+    variant: str  # "" or what tells it from the setup's other runs of the test
+    spread: Spread
+
+
+@attrs.define
+class TestChart:
+    """One test, every setup that ran it."""
+
+    name: str
+    metric: str
+    unit: str | None
+    higher_is_better: bool
+    context: bool  # the wrapper's whole-process time (envstamp run): context, not the speed
+    bars: list[Bar] = attrs.field(factory=list)
+
+
+@attrs.define
+class MemoryRow:
+    """Peak memory of one test under one setup, where it was recorded."""
+
+    test: str
+    setup: int
+    rss_peak_bytes: int | None
+    gpu_peak_mib: int | None
+    source: str | None
+
+
+@attrs.define
+class SetupComparison:
+    """A setup against the first, as ``envstamp diff`` compares them (A = base, B = other)."""
+
+    base: int
+    other: int
+    diff: DiffReport
+
+
+@attrs.define
+class Report:
+    inputs: list[InputState] = attrs.field(factory=list)
+    setups: list[SetupInfo] = attrs.field(factory=list)
+    tests: list[TestChart] = attrs.field(factory=list)
+    memory: list[MemoryRow] = attrs.field(factory=list)
+    comparisons: list[SetupComparison] = attrs.field(factory=list)
+    failed: list[FailedRun] = attrs.field(factory=list)  # side: the setup's label
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def build_report(paths: Sequence[str]) -> Report:
+    """The report of results logs (paths), each verified as it loads."""
+    from envstamp.documents import load_document
+    from envstamp.errors import InputError
+
+    docs = []
+    for path in paths:
+        doc = load_document(path)
+        if doc.kind != "results":
+            raise InputError(f"{path}: a {doc.kind}, not a results log (envstamp run -o LOG)")
+        docs.append(doc)
+    return report_of(docs)
+
+
+def report_of(docs: Sequence[Document]) -> Report:
+    """The report of loaded results documents."""
+    from envstamp.diffing.setups import group_setups
+
+    report = Report(inputs=[input_state(doc) for doc in docs])
+    records: list[Any] = []
+    source_of: dict[int, str] = {}
+    for doc, state in zip(docs, report.inputs, strict=True):
+        if state.charted:
+            records.extend(doc.results)
+            source_of.update((id(r), state.source) for r in doc.results)
+    groups = group_setups(records)
+    for group in groups:
+        report.setups.append(setup_info(group.index, group.results, source_of))
+    report.tests = charts_of(groups)
+    report.memory = memory_of(groups)
+    report.failed = failures_of(groups)
+    report.comparisons = [compare_with_first(groups[0], g) for g in groups[1:]]
+    return report
+
+
+def input_state(doc: Document) -> InputState:
+    from envstamp.diffing.differ import verification_of
+
+    verification = verification_of(doc)
+    counts: dict[str, int] = {}
+    for result in doc.results if verification != "failed" else ():
+        # (a log whose chain or signatures do not hold vouches for none of its results)
+        state = signature_state(result)[0]
+        counts[state] = counts.get(state, 0) + 1
+    return InputState(
+        source=PurePath(doc.source).name or doc.source,
+        verification=verification,
+        signature=doc.signature,
+        signers=list(doc.verification.signers),
+        results=len(doc.results),
+        per_result=dict(sorted(counts.items())),
+        charted=verification != "failed",
+    )
+
+
+def setup_info(index: int, results: Sequence[Any], source_of: dict[int, str]) -> SetupInfo:
+    from envstamp.diffing.builds import build_summary, describe_build
+
+    first = results[0]
+    manifest = first.manifest
+    build = build_that_ran(manifest, first) if manifest is not None else None
+    return SetupInfo(
+        index=index,
+        build=describe_build(build_summary(build)) if build is not None else "unknown",
+        columns=setup_columns(manifest, first),
+        results=len(results),
+        sources=list(dict.fromkeys(source_of.get(id(r), "?") for r in results)),
+    )
+
+
+def charts_of(groups: Sequence[Any]) -> list[TestChart]:
+    """Per test (name, metric, context), one bar per setup and variant of its parameters:
+    records of one test and setup pool into one spread, as ``diff`` pools them."""
+    from envstamp.diffing.results import pool, read_side
+
+    charts: dict[tuple[str, str, bool], TestChart] = {}
+    variants: dict[tuple[str, str, bool], list[tuple[int, bool, list[Any]]]] = {}
+    for group in groups:
+        side = read_side(group.results, f"S{group.index}", group.index)
+        for view in side.views:
+            key = (view.name, view.metric, view.context)
+            if key not in charts:
+                unit = view.spread.unit if view.spread is not None else None
+                charts[key] = TestChart(view.name, view.metric, unit, view.higher_is_better,
+                                        view.context)  # fmt: skip
+                variants[key] = []
+            _add_variant(variants[key], group.index, view)
+    ordered = sorted(charts, key=lambda k: k[2])  # the benchmark's own tests first
+    for key in ordered:
+        chart = charts[key]
+        groups_of_key = variants[key]
+        for setup, unsigned, views in groups_of_key:
+            spread = pool(views)
+            if spread is None:
+                continue
+            label = _variant_label(views[0].params, setup, groups_of_key)
+            if unsigned:
+                label = f"{label} [unsigned]".strip()
+            chart.bars.append(Bar(setup=setup, variant=label, spread=spread))
+    return [charts[k] for k in ordered if charts[k].bars]
+
+
+def _add_variant(found: list[tuple[int, bool, list[Any]]], setup: int, view: Any) -> None:
+    from envstamp.diffing.results import params_same
+
+    for index, unsigned, views in found:
+        if index == setup and unsigned == view.unsigned and params_same(views[0], view):
+            views.append(view)
+            return
+    found.append((setup, view.unsigned, [view]))
+
+
+def _variant_label(
+    params: dict[str, Any], setup: int, variants: Sequence[tuple[int, bool, list[Any]]]
+) -> str:
+    """The parameters that tell this run of a test from the setup's other runs of it."""
+    others = [views[0].params for index, _, views in variants if index == setup]
+    if len(others) < 2:
+        return ""
+    keys = sorted({k for p in others for k in p} - _HOW_OFTEN)
+    varying = [k for k in keys if len({_canonical(p.get(k)) for p in others}) > 1]
+    return " ".join(f"{k}={_canonical(params.get(k))}" for k in varying)
+
+
+def _canonical(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def memory_of(groups: Sequence[Any]) -> list[MemoryRow]:
+    """The highest peaks per test and setup, where a result recorded its memory."""
+    rows: dict[tuple[str, int], MemoryRow] = {}
+    for group in groups:
+        for record in group.results:
+            memory = getattr(record, "memory", None)
+            if memory is None:
+                continue
+            rss = memory.child_rss_peak_bytes or memory.rss_peak_bytes
+            gpu = memory.gpu_process_peak_mib
+            if rss is None and gpu is None:
+                continue
+            key = (record.name, group.index)
+            row = rows.setdefault(key, MemoryRow(record.name, group.index, None, None,
+                                                 memory.source))  # fmt: skip
+            row.rss_peak_bytes = _highest(row.rss_peak_bytes, rss)
+            row.gpu_peak_mib = _highest(row.gpu_peak_mib, gpu)
+    return list(rows.values())
+
+
+def _highest(a: int | None, b: int | None) -> int | None:
+    known = [x for x in (a, b) if x is not None]
+    return max(known) if known else None
+
+
+def failures_of(groups: Iterable[Any]) -> list[FailedRun]:
+    from envstamp.diffing.results import read_side
+
+    return [f for g in groups for f in read_side(g.results, f"S{g.index}", g.index).failed]
+
+
+def compare_with_first(first: Any, other: Any) -> SetupComparison:
+    """``diff`` of the first setup (A) and another (B): speed ratios and ranked causes."""
+    from envstamp.diffing.differ import diff
+
+    doc_a = Document("results", first.manifest, f"S{first.index}", results=list(first.results))
+    doc_b = Document("results", other.manifest, f"S{other.index}", results=list(other.results))
+    return SetupComparison(base=first.index, other=other.index, diff=diff(doc_a, doc_b))
