@@ -137,8 +137,12 @@ def level_metrics(requests: Sequence[RequestFigures], wall_s: float) -> dict[str
 
 # Per-request series kept as a result's samples: (metric name, how to read it).
 def request_samples(requests: Sequence[RequestFigures]) -> dict[str, list[float]]:
-    """Each completed request's figures as sample series (a series only where every
-    completed request has the figure, so that samples line up with requests)."""
+    """Each completed request's figures as sample series, in request order.
+
+    A request that lacks a figure adds nothing to its series (its summary's ``n`` says how
+    many had it): a completed answer whose text never reached the client as an event (a
+    random-weight model's tokens that never complete a UTF-8 character) has no TTFT, and
+    that must not hide the other requests' TTFTs."""
     done = [r for r in requests if r.ok]
     series: dict[str, list[float | None]] = {
         "ttft_ms": [r.ttft_ms for r in done],
@@ -156,11 +160,8 @@ def request_samples(requests: Sequence[RequestFigures]) -> dict[str, list[float]
         "server_ttft_ms": [_server(r, "ttft_ms") for r in done],
         "server_load_ms": [_server(r, "load_ms") for r in done],
     }
-    return {
-        name: [v for v in values if v is not None]
-        for name, values in series.items()
-        if values and all(v is not None for v in values)
-    }
+    kept = {name: [v for v in values if v is not None] for name, values in series.items()}
+    return {name: values for name, values in kept.items() if values}
 
 
 def _float(value: int | None) -> float | None:

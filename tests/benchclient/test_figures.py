@@ -70,12 +70,14 @@ def test_a_level_where_everything_failed_has_no_speeds() -> None:
     assert metrics == {"completed": 0.0, "failed_requests": 1.0}
 
 
-def test_samples_line_up_with_requests() -> None:
+def test_samples_are_each_request_that_has_the_figure() -> None:
     one = figures.RequestFigures(ttft_ms=1.0, server=ServerFigures(prompt_ms=2.0))
-    two = figures.RequestFigures(ttft_ms=3.0, server=None)
-    samples = figures.request_samples([one, two, figures.failed_request("x", None)])
+    two = figures.RequestFigures(ttft_ms=None, server=None)  # no token event reached us
+    three = figures.RequestFigures(ttft_ms=3.0, server=ServerFigures(prompt_ms=4.0))
+    samples = figures.request_samples([one, two, figures.failed_request("x", None), three])
     assert samples["ttft_ms"] == [1.0, 3.0]
-    assert "server_prompt_ms" not in samples  # not every request has it
+    assert samples["server_prompt_ms"] == [2.0, 4.0]
+    assert "server_load_ms" not in samples  # no request has it
 
 
 @given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=50), st.floats(0, 100))
