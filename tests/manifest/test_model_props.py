@@ -27,7 +27,7 @@ from envstamp.manifest.model import (
 from tests.diffing.test_diff_props import strategy_for
 
 CLASSES = [Gpu, GpuState, Cpu, Memory, OperatingSystem, Runtimes, LlamaCppBuild, Frontends]
-SETTINGS = settings(max_examples=30, deadline=None,
+SETTINGS = settings(max_examples=20, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -74,7 +74,7 @@ def test_every_manifest_the_model_holds_is_valid(manifest: Manifest) -> None:
     validator().validate(unstructure(manifest))
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(manifest=MANIFESTS, data=st.data())
 def test_schema_and_loader_agree_on_any_one_value_replaced(

@@ -157,7 +157,7 @@ def test_the_digest_changes_with_every_identity_field_and_no_volatile_one(
         assert identity_digest(changed) != identity_digest(base)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MANIFESTS)
 def test_the_digest_is_that_of_the_identity_data(manifest: Manifest) -> None:
     digested = with_digest(manifest)
@@ -175,7 +175,7 @@ def _written(manifest: Manifest) -> dict[str, Any]:
     return typing.cast(dict[str, Any], json.loads(to_json(with_digest(manifest))))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MANIFESTS)
 def test_a_freshly_written_manifest_checks_from_its_object_its_data_and_its_bytes(
     manifest: Manifest,
@@ -240,7 +240,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150)
+@settings(max_examples=60)
 @given(json_values)
 def test_strict_loads_reads_back_whatever_json_writes(value: Any) -> None:
     assert strict_loads(json.dumps(value)) == value
@@ -304,7 +304,7 @@ def test_written_json_is_a_fixed_point_of_loading(path: Path) -> None:
     assert json.loads(text)["schema"] == model.SCHEMA_ID
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MANIFESTS)
 def test_compact_and_indented_json_load_alike(manifest: Manifest) -> None:
     assert manifest_from_json(to_json(manifest, indent=None)) == manifest

@@ -126,7 +126,7 @@ def test_reading_a_growing_prefix_reaches_the_same_header(
     data = written(metadata, tensors)
     whole = read_header(data)
     size = start
-    for _ in range(100):
+    for _ in range(len(data) + 1):  # each round asks for more: it ends within the file
         try:
             header = read_header(data[:size], file_size=len(data))
             break

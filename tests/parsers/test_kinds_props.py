@@ -226,7 +226,7 @@ def damaged(draw: st.DrawFn) -> tuple[str, str]:
     return kind, text
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=damaged())
 def test_damaged_own_outputs_raise_only_parse_error(case: tuple[str, str]) -> None:
     kind, text = case

@@ -64,13 +64,13 @@ def as_utf16_bytes_read_as_text(text: str) -> str:
     return text.replace("\n", "\r\n").encode("utf-16").decode("latin-1")
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(adapters())
 def test_format_list_reads_back(records: list[dict[str, str]]) -> None:
     assert parse_records(format_list(records)) == records
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(adapters())
 def test_wmic_list_reads_back_also_from_utf16_bytes(records: list[dict[str, str]]) -> None:
     text = format_list(records, "=")
@@ -78,14 +78,14 @@ def test_wmic_list_reads_back_also_from_utf16_bytes(records: list[dict[str, str]
     assert parse_records(as_utf16_bytes_read_as_text(text)) == records
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(adapters())
 def test_powershell_and_wmic_tables_read_back(records: list[dict[str, str]]) -> None:
     assert parse_records(table(records, dashes=True)) == records
     assert parse_records(table(records, dashes=False)) == records
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(adapters())
 def test_convert_to_json_reads_back_as_one_object_or_a_list(
     records: list[dict[str, str]],

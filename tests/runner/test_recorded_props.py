@@ -108,7 +108,7 @@ def good_answers(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return op, answer
 
 
-@settings(max_examples=80)
+@settings(max_examples=50)
 @given(good_answers())
 def test_answers_of_the_live_shapes_pass(case: tuple[str, dict[str, Any]]) -> None:
     op, answer = case
@@ -118,7 +118,7 @@ def test_answers_of_the_live_shapes_pass(case: tuple[str, dict[str, Any]]) -> No
 WRONG = [["a", "list"], {"an": "object"}, 1.5, "text", True, float("nan")]
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(case=good_answers(), data=st.data())
 def test_one_wrong_field_is_refused_naming_it(case: tuple[str, dict[str, Any]],
                                               data: st.DataObject) -> None:
