@@ -10,7 +10,7 @@ headline, speed ratios and ranked likely causes).  The HTML is :mod:`.html`'s bu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -126,6 +126,7 @@ def build_report(paths: Sequence[str]) -> Report:
 
 def report_of(docs: Sequence[Document]) -> Report:
     """The report of loaded results documents."""
+    from envstamp.diffing.results import read_side
     from envstamp.diffing.setups import group_setups
 
     report = Report(inputs=[input_state(doc) for doc in docs])
@@ -138,10 +139,15 @@ def report_of(docs: Sequence[Document]) -> Report:
     groups = group_setups(records)
     for group in groups:
         report.setups.append(setup_info(group.index, group.results, source_of))
-    report.tests = charts_of(groups)
+    # each setup's results read once (views, failures), for the charts and the diffs alike
+    sides = [read_side(g.results, f"S{g.index}") for g in groups]
+    report.tests = charts_of(groups, sides)
     report.memory = memory_of(groups)
-    report.failed = failures_of(groups)
-    report.comparisons = [compare_with_first(groups[0], g) for g in groups[1:]]
+    report.failed = [f for side in sides for f in side.failed]
+    report.comparisons = [
+        compare_with_first(groups[0], sides[0], g, side)
+        for g, side in zip(groups[1:], sides[1:], strict=True)
+    ]
     return report
 
 
@@ -180,15 +186,15 @@ def setup_info(index: int, results: Sequence[Any], source_of: dict[int, str]) ->
     )
 
 
-def charts_of(groups: Sequence[Any]) -> list[TestChart]:
+def charts_of(groups: Sequence[Any], sides: Sequence[Any]) -> list[TestChart]:
     """Per test (name, metric, context), one bar per setup and variant of its parameters:
-    records of one test and setup pool into one spread, as ``diff`` pools them."""
-    from envstamp.diffing.results import pool, read_side
+    records of one test and setup pool into one spread, as ``diff`` pools them.  ``sides``:
+    each group's records read by ``diffing.results.read_side``."""
+    from envstamp.diffing.results import pool
 
     charts: dict[tuple[str, str, bool], TestChart] = {}
     variants: dict[tuple[str, str, bool], list[tuple[int, bool, list[Any]]]] = {}
-    for group in groups:
-        side = read_side(group.results, f"S{group.index}", group.index)
+    for group, side in zip(groups, sides, strict=True):
         for view in side.views:
             key = (view.name, view.metric, view.context)
             if key not in charts:
@@ -263,16 +269,19 @@ def _highest(a: int | None, b: int | None) -> int | None:
     return max(known) if known else None
 
 
-def failures_of(groups: Iterable[Any]) -> list[FailedRun]:
-    from envstamp.diffing.results import read_side
-
-    return [f for g in groups for f in read_side(g.results, f"S{g.index}", g.index).failed]
-
-
-def compare_with_first(first: Any, other: Any) -> SetupComparison:
-    """``diff`` of the first setup (A) and another (B): speed ratios and ranked causes."""
-    from envstamp.diffing.differ import diff
+def compare_with_first(first: Any, first_side: Any, other: Any, side: Any) -> SetupComparison:
+    """The first setup (A) and another (B) compared as ``diff`` compares two logs of one
+    setup each - the manifests walked and ranked, the tests matched and their ratios, the
+    headline and likely causes - from the results already read (``read_side``)."""
+    from envstamp.diffing.differ import build_report
+    from envstamp.diffing.manifests import diff_manifests
+    from envstamp.diffing.results import compare_sides
 
     doc_a = Document("results", first.manifest, f"S{first.index}", results=list(first.results))
     doc_b = Document("results", other.manifest, f"S{other.index}", results=list(other.results))
-    return SetupComparison(base=first.index, other=other.index, diff=diff(doc_a, doc_b))
+    walk = diff_manifests(first.manifest, other.manifest)
+    outcome = compare_sides(first_side, side)
+    report = build_report(doc_a, doc_b, walk.found + outcome.differences,
+                          walk.unknown + outcome.unknown, outcome.tests, failed=outcome.failed,
+                          manifests=(first.manifest, other.manifest))  # fmt: skip
+    return SetupComparison(base=first.index, other=other.index, diff=report)
