@@ -544,6 +544,7 @@ def _fold_packages(walk: Walk, name: str, versions: tuple[Any, Any] | None) -> s
         same = [d for d in packages if not d.path.startswith(chosen)
                 and (_item_key(d.path), d.a, d.b) in selected]
     walk.found = [d for d in walk.found if d not in same]
+    walk.folded.extend(same)
     return ", ".join(str(_package_of(d.path, name)) for d in same)
 
 

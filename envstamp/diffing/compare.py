@@ -171,6 +171,10 @@ def _rows(docs: list[Document]) -> list[CompareRow]:
                 for position, value in ((0, d.a), (i, d.b)):
                     if value is None and _is_item_presence(d) and position not in row.absent:
                         row.absent.append(position)
+    for i, walk in enumerate(walks, start=1):
+        for d in walk.folded:  # said within another finding, but still this input's value
+            if d.path in rows:
+                found_at[d.path][i] = d.b
     for path, row in rows.items():
         seen, ref = found_at[path], row.values[0]
         row.values = [ref]

@@ -82,6 +82,9 @@ class Walk:
         # B's item): an item of a walked list that is not paired is absent on B.
         self.lists_seen: set[str] = set()
         self.paired: dict[str, Any] = {}
+        # Findings folded into another one (an engine's packages into its build change):
+        # never reported, but their values are still this pair's (a compare column).
+        self.folded: list[Difference] = []
 
     def value(self, a: Any, b: Any, spot: Spot) -> None:
         if a == b and type(a) is type(b):

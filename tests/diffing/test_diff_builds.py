@@ -336,3 +336,17 @@ def test_the_same_build_number_is_no_distance() -> None:
     (found,) = [d for d in diff(a, b).differences if d.impact == "high"]
     assert found.change == ("b6490 (commit 3ecb2f671a, version 1.50.2) -> b6490 (commit "
                             "3ecb2f671a, version 1.50.3)")
+
+
+def test_compare_keeps_the_values_of_packages_folded_in_one_pair() -> None:
+    """Folded into the engine's finding between the reference and input 2, a package's change
+    is still input 2's value where input 3 makes it a row of its own (not the reference's)."""
+    from envstamp.diffing.compare import compare
+
+    a = _lmstudio("1.50.2", "1.50.2", "1.47.0", _lms_engine("1.50.2", 6490, "3ecb2f671a"))
+    b = _lmstudio("1.52.0", "1.52.0", "1.47.0", _lms_engine("1.52.0", 6550, "9f1e2a3b4c"))
+    c = _lmstudio("1.53.0", "1.52.0", "1.47.0", None)
+    rows = {r.path: r.values for r in compare([a, b, c]).rows}
+    assert rows[f"frontends.lmstudio.runtimes[{AVX2}].version"] == ["1.50.2", "1.52.0", "1.52.0"]
+    assert rows[f"frontends.lmstudio.selected_runtimes[{CUDA}].version"] == [
+        "1.50.2", "1.52.0", "1.53.0"]
