@@ -35,6 +35,9 @@ NOT_A_CACHE: dict[tuple[str, str], str] = {
     ),
     ("envstamp.stamping.pytest_plugin", "_RECORDERS"): "the pytest session's own recorder",
     ("envstamp.stamping.pytest_plugin", "_CURRENT"): "the pytest session's own recorder",
+    ("envstamp.stamping.pytest_plugin", "_BENCHMARKS"): (
+        "the pytest session's benchmark rounds, by test, until its report is written"
+    ),
     ("envstamp.stamping.timing", "_BY_PATH"): (
         "the caller's open Recorder of a results file: one writer per file and process"
     ),
