@@ -66,7 +66,7 @@ class Bar:
 
 
 @attrs.define
-class TestChart:
+class SpeedChart:
     """One test, every setup that ran it."""
 
     name: str
@@ -101,7 +101,7 @@ class SetupComparison:
 class Report:
     inputs: list[InputState] = attrs.field(factory=list)
     setups: list[SetupInfo] = attrs.field(factory=list)
-    tests: list[TestChart] = attrs.field(factory=list)
+    tests: list[SpeedChart] = attrs.field(factory=list)
     memory: list[MemoryRow] = attrs.field(factory=list)
     comparisons: list[SetupComparison] = attrs.field(factory=list)
     failed: list[FailedRun] = attrs.field(factory=list)  # side: the setup's label
@@ -186,20 +186,20 @@ def setup_info(index: int, results: Sequence[Any], source_of: dict[int, str]) ->
     )
 
 
-def charts_of(groups: Sequence[Any], sides: Sequence[Any]) -> list[TestChart]:
+def charts_of(groups: Sequence[Any], sides: Sequence[Any]) -> list[SpeedChart]:
     """Per test (name, metric, context), one bar per setup and variant of its parameters:
     records of one test and setup pool into one spread, as ``diff`` pools them.  ``sides``:
     each group's records read by ``diffing.results.read_side``."""
     from envstamp.diffing.results import pool
 
-    charts: dict[tuple[str, str, bool], TestChart] = {}
+    charts: dict[tuple[str, str, bool], SpeedChart] = {}
     variants: dict[tuple[str, str, bool], list[tuple[int, bool, list[Any]]]] = {}
     for group, side in zip(groups, sides, strict=True):
         for view in side.views:
             key = (view.name, view.metric, view.context)
             if key not in charts:
                 unit = view.spread.unit if view.spread is not None else None
-                charts[key] = TestChart(view.name, view.metric, unit, view.higher_is_better,
+                charts[key] = SpeedChart(view.name, view.metric, unit, view.higher_is_better,
                                         view.context)  # fmt: skip
                 variants[key] = []
             _add_variant(variants[key], group.index, view)

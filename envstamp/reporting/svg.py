@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from envstamp.reporting.data import TestChart
+from envstamp.reporting.data import SpeedChart
 
 # Okabe & Ito's palette (yellow last: it is faint on white), cycled with the shapes below.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000",
@@ -85,7 +85,7 @@ def tick_text(value: float) -> str:
     return f"{value:g}"
 
 
-def chart(test: TestChart, labels: dict[int, str], chart_id: str) -> str:
+def chart(test: SpeedChart, labels: dict[int, str], chart_id: str) -> str:
     """The SVG of one test.  ``labels``: setup index -> its label ("S1")."""
     from envstamp.diffing.results import format_spread
 

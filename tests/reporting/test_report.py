@@ -255,3 +255,48 @@ def test_each_setup_keeps_a_colour_and_a_shape_of_its_own() -> None:
     pairs = {(svg.colour(i), svg.shape(i)) for i in range(1, 25)}
     assert len(pairs) == 24  # colour and shape together tell 24 setups apart
     assert svg.colour(1) == "#0072B2" and svg.shape(1) == "circle"
+
+
+def test_the_inputs_and_setups_tables_exactly(two_builds: list[str]) -> None:
+    from envstamp.signing.keys import load_signing_key
+
+    keyid = load_signing_key(None).keyid
+    report = build_report(two_builds)
+    html = render_html(report)
+    assert (
+        f'<tr><td><code>old.jsonl</code></td><td><span class="state-verified">verified</span>'
+        f"</td><td>verified: 3 of 3 results signed by {keyid[:16]}</td>"
+        f"<td><code>{keyid[:16]}</code></td><td>3</td><td>3 verified</td></tr>"
+    ) in html
+    digest = report.setups[1].columns["identity_digest"]
+    assert isinstance(digest, str)
+    assert (
+        '<td>b5100 (commit bbbb2222)<br><span class="muted">Vulkan</span></td>'
+        '<td>AMD Ryzen 9 7950X 16-Core Processor<br><span class="muted">Radeon RX 7900 XTX'
+        '</span><br><span class="muted">Linux</span></td><td>—</td>'
+        f"<td><code>{digest.removeprefix('sha256:')[:12]}</code></td>"
+        '<td>3<br><span class="muted">new.jsonl</span></td></tr>'
+    ) in html
+    assert html.count('<span class="muted">square</span>') == 1  # S2's shape, in words too
+
+
+def test_the_page_prints_to_stdout_with_dash(
+    two_builds: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["report", *two_builds, "-o", "-"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == render_html(build_report(two_builds))
+    assert captured.err == ""
+
+
+def test_the_same_logs_give_the_same_page(two_builds: list[str]) -> None:
+    """No time of generation, no random ids: a report can be diffed and archived."""
+    assert render_html(build_report(two_builds)) == render_html(build_report(two_builds))
+    page = render_html(build_report(two_builds))
+    assert page.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
+    assert re.findall(r'<section id="([a-z]+)">', page) == [
+        "inputs", "setups", "speed", "differences"
+    ]  # no memory recorded, nothing failed: those sections are left out
+    assert re.findall(r'<li><a href="#([a-z]+)">', page) == [
+        "inputs", "setups", "speed", "differences"
+    ]

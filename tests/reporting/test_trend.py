@@ -322,3 +322,86 @@ flagged: a move of 1.1x or more whose spreads (mean ± stddev) do not overlap
     changed: llama.cpp build: unknown in point 1: commit, version; point 2: commit 0c1e57098, \
 version 0.5.0-dev; GPU layers (ngl): 99 -> -1; flash attention: no -> auto
 """
+
+
+def test_json_exactly(tmp_path: Path) -> None:
+    old = build_manifest(41, "0ld")
+    new = build_manifest(42, "4ew")
+    logs = [str(write_log(tmp_path / "41.jsonl", old, {"tg": [10.0, 11.0, 12.0]})),
+            str(write_log(tmp_path / "42.jsonl", new, {"tg": [5.0, 5.5, 6.0]}))]
+    assert json.loads(render_json(trend_of_logs(logs, factor=1.5))) == {
+        "schema": "envstamp.trend/1",
+        "order": "build number",
+        "factor": 1.5,
+        "points": [
+            {"index": 1, "build": "b41 (commit 0ld)", "build_number": 41, "commit": "0ld",
+             "version": None, "captured_at": "2025-03-01T09:00:00.000Z",
+             "identity_digest": old.identity_digest, "results": 1, "sources": ["41.jsonl"]},
+            {"index": 2, "build": "b42 (commit 4ew)", "build_number": 42, "commit": "4ew",
+             "version": None, "captured_at": "2025-03-01T09:00:00.000Z",
+             "identity_digest": new.identity_digest, "results": 1, "sources": ["42.jsonl"]},
+        ],
+        "series": [
+            {"test": "tg", "metric": "tokens_per_s", "unit": "t/s", "higher_is_better": True,
+             "values": [{"mean": 11.0, "stddev": 1.0, "n": 3},
+                        {"mean": 5.5, "stddev": 0.5, "n": 3}]},
+        ],
+        "steps": [
+            {"test": "tg", "metric": "tokens_per_s", "unit": "t/s", "before": 1, "after": 2,
+             "a": {"mean": 11.0, "stddev": 1.0, "n": 3}, "b": {"mean": 5.5, "stddev": 0.5, "n": 3},
+             "speedup": 0.5, "direction": "slower", "factor": 2.0, "within_noise": False,
+             "flagged": True,
+             "changes": ["llama.cpp build: b41 (commit 0ld) -> b42 (commit 4ew) (1 build apart, "
+                         "point 2 newer)"]},
+        ],
+        "failed": [],
+    }  # fmt: skip
+
+
+def test_times_count_lower_as_faster(tmp_path: Path) -> None:
+    """A result without a throughput is trended by its wall time: more time is slower."""
+    logs = []
+    for number, walls in ((1, [1.0, 1.1, 0.9]), (2, [2.0, 2.1, 1.9])):
+        path = tmp_path / f"{number}.jsonl"
+        with open_recorder(path, manifest=build_manifest(number, f"c{number}")) as rec:
+            rec.record("load", wall_s=walls)
+        logs.append(str(path))
+    trend = trend_of_logs(logs)
+    (series,) = trend.series
+    assert (series.metric, series.unit, series.higher_is_better) == ("wall_s", "s", False)
+    (step,) = trend.flagged
+    assert step.slower and step.phrase == "2.00x slower"
+    assert "  load  1 -> 2: 2.00x slower  1.00 ± 0.10 s (n=3) -> 2.00 ± 0.10 s (n=3)" in (
+        render_text(trend).splitlines())
+
+
+def test_one_build_on_one_machine_is_one_point_across_logs(tmp_path: Path) -> None:
+    """Two captures of one build on one machine, a day apart: one setup, as diff sees it."""
+    first = build_manifest(3, "c3", captured_at="2025-01-01T00:00:00.000Z")
+    later = build_manifest(3, "c3", captured_at="2025-01-02T00:00:00.000Z")
+    logs = [str(write_log(tmp_path / "1.jsonl", first, {"tg": [10.0, 10.1, 9.9]})),
+            str(write_log(tmp_path / "2.jsonl", later, {"tg": [5.0, 5.1, 4.9]}))]
+    trend = trend_of_logs(logs)
+    # the same build on the same machine is one point: its runs pool, nothing to step over
+    assert len(trend.points) == 1 and trend.steps == []
+    assert trend.points[0].sources == ["1.jsonl", "2.jsonl"]
+
+
+def test_a_step_with_no_recorded_change_says_so() -> None:
+    from envstamp.diffing.model import Spread
+    from envstamp.reporting.trend import Point, Step, step_changes
+    from envstamp.reporting.trend_render import step_lines
+
+    manifest = build_manifest(9, "c9")
+    point = Point(index=1, build="b9", build_number=9, commit="c9", version=None,
+                  captured_at=None, identity_digest=None, sources=[], results=0,
+                  manifest=manifest)  # fmt: skip
+    assert step_changes(point, point, []) == []
+    step = Step(test="tg", metric="tokens_per_s", unit="t/s", before=1, after=2,
+                a=Spread(mean=2.0, stddev=0.1, n=3, unit="t/s"),
+                b=Spread(mean=1.0, stddev=0.1, n=3, unit="t/s"),
+                speedup=0.5, within_noise=False, flagged=True)  # fmt: skip
+    assert step_lines(step) == [
+        "  tg  1 -> 2: 2.00x slower  2.00 ± 0.10 t/s (n=3) -> 1.00 ± 0.10 t/s (n=3)",
+        "    changed: nothing envstamp records",
+    ]
