@@ -123,3 +123,56 @@ def test_corrected_words_scale_with_the_measured_ratio(target: int, words: int, 
 def test_corrected_words_without_a_measure() -> None:
     assert prompts.corrected_words(64, 64, 0) == 64
     assert prompts.corrected_words(0, 64, 70) == 0
+
+
+_TIMES = st.lists(st.floats(0.0, 100.0, allow_nan=False), min_size=1, max_size=40).map(sorted)
+
+
+@given(_TIMES, st.one_of(st.none(), st.integers(1, 200)))
+def test_request_figures_hold_together(times: list[float], counted: int | None) -> None:
+    server = None if counted is None else ServerFigures(predicted_n=counted)
+    reading = StreamReading(token_times=times, done=True, figures=server)
+    result = figures.request_figures(reading, total_s=times[-1] + 0.5, prompt_tokens_asked=8)
+    assert result.ttft_ms == pytest.approx(times[0] * 1000.0)
+    assert sum(result.itl_ms) == pytest.approx((times[-1] - times[0]) * 1000.0, abs=1e-6)
+    assert len(result.itl_ms) == len(times) - 1 and min(result.itl_ms, default=0) >= 0
+    generated = counted if counted is not None else len(times)
+    assert result.gen_tokens == generated
+    if result.tpot_ms is not None:
+        assert result.tpot_ms * (generated - 1) == pytest.approx(
+            (times[-1] - times[0]) * 1000.0, rel=1e-9, abs=1e-9)
+        assert result.tokens_per_s == pytest.approx(1000.0 / result.tpot_ms)
+    else:
+        assert generated <= 1 or times[-1] == times[0]
+
+
+_REQUEST = st.builds(
+    figures.RequestFigures,
+    ttft_ms=st.one_of(st.none(), st.floats(0, 1e4)),
+    tpot_ms=st.one_of(st.none(), st.floats(0, 1e3)),
+    e2el_ms=st.one_of(st.none(), st.floats(0, 1e5)),
+    itl_ms=st.lists(st.floats(0, 1e3), max_size=5),
+    gen_tokens=st.one_of(st.none(), st.integers(0, 500)),
+    prompt_tokens=st.one_of(st.none(), st.integers(0, 5000)),
+)
+_FAILED = st.builds(figures.failed_request, st.sampled_from(["stall", "refused"]), st.none())
+
+
+@given(st.lists(st.one_of(_REQUEST, _FAILED), max_size=12), st.floats(0.001, 100.0))
+def test_level_metrics_hold_together(requests: list[figures.RequestFigures],
+                                     wall_s: float) -> None:
+    metrics = figures.level_metrics(requests, wall_s)
+    done = [r for r in requests if r.ok]
+    assert metrics["completed"] + metrics["failed_requests"] == len(requests)
+    for name in ("ttft", "tpot", "itl", "e2el"):
+        if f"{name}_mean_ms" in metrics:
+            low = metrics[f"{name}_median_ms"] - 1e-6
+            assert metrics[f"{name}_p99_ms"] >= low
+    if done:
+        assert metrics["request_throughput_per_s"] == pytest.approx(len(done) / wall_s)
+        assert metrics["total_token_throughput_tps"] >= metrics["output_throughput_tps"]
+    else:
+        assert "request_throughput_per_s" not in metrics
+    samples = figures.request_samples(requests)
+    assert all(values for values in samples.values())
+    assert len(samples.get("ttft_ms", [])) == sum(r.ttft_ms is not None for r in done)
