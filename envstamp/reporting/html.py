@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from envstamp._version import __version__
+from envstamp.diffing.model import Difference
 from envstamp.reporting import svg
 from envstamp.reporting.data import Report, SetupComparison, SetupInfo
 
@@ -252,7 +253,7 @@ def _comparison(c: SetupComparison, setups: dict[int, SetupInfo]) -> str:
     findings = distinct(c.diff.differences)
     ranked = [d for d in findings if d.impact != "none"][:MAX_FINDINGS]
     rows = [[f'<span class="impact-{escape(d.impact)}">{escape(d.impact)}</span>',
-             escape(d.category), escape(d.label), escape(d.change), escape(d.reason)]
+             escape(d.category), escape(d.label), escape(d.change), escape(_why(d))]
             for d in ranked]  # fmt: skip
     more = len([d for d in findings if d.impact != "none"]) - len(ranked)
     table = _table(["impact", "category", "what", "change", "why"], rows) if rows else (
@@ -260,6 +261,13 @@ def _comparison(c: SetupComparison, setups: dict[int, SetupInfo]) -> str:
     tail = f'<p class="note">and {more} more (envstamp diff lists them all).</p>' if more > 0 \
         else ""  # fmt: skip
     return head + (f"<ul>{listed}</ul>" if listed else "") + table + tail
+
+
+def _why(d: Difference) -> str:
+    """The explanation of a reason, without the "label change: " the row shows already
+    (as ``envstamp diff`` prints it; ``output`` is a sibling layer, so not imported)."""
+    prefix = f"{d.label} {d.change}: "
+    return d.reason[len(prefix):] if d.reason.startswith(prefix) else d.reason
 
 
 def _failed(report: Report) -> tuple[str, str, str]:

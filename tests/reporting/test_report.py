@@ -151,7 +151,8 @@ def test_differences_between_setups_come_from_diff(two_builds: list[str]) -> Non
     assert f'<p class="headline">{escape(compared.diff.headline)}</p>' in html
     row = ('<td><span class="impact-high">high</span></td><td>engine build</td>'
            "<td>llama.cpp build</td><td>b5000 (commit aaaa1111) -&gt; b5100 (commit bbbb2222) "
-           "(100 builds apart, B newer)</td>")  # fmt: skip
+           "(100 builds apart, B newer)</td><td>kernels and defaults change between builds</td>"
+           "</tr>")  # fmt: skip
     assert row in html
     assert "<li>A is 1.25x faster on tg128; A 100.0 ± 1.0 t/s (n=3), B 80.00 ± 1.00 t/s " \
            "(n=3)</li>" in html  # fmt: skip
