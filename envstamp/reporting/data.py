@@ -20,6 +20,7 @@ from envstamp.diffing.model import DiffReport, FailedRun, Spread
 from envstamp.exporting.table import Row, build_that_ran, setup_columns, signature_state
 from envstamp.manifest.document import Document
 
+UNTRUSTED = "intact, but signed by no key you trust"  # a colleague's log, its key not added
 # Parameters that say how often a test ran, never which test it is (as diff reads them).
 _HOW_OFTEN = frozenset({"n_reps", "repetitions", "repeat", "warmup", "task_id"})
 
@@ -120,8 +121,27 @@ def build_report(paths: Sequence[str]) -> Report:
         doc = load_document(path)
         if doc.kind != "results":
             raise InputError(f"{path}: a {doc.kind}, not a results log (envstamp run -o LOG)")
-        docs.append(doc)
+        docs.append(_untrusted_but_intact(doc, path))
     return report_of(docs)
+
+
+def _untrusted_but_intact(doc: Document, path: str) -> Document:
+    """A log signed by a key you do not trust (a colleague's) reads "invalid" to the loader
+    when you have keys of your own.  Its chain and lines may still hold: checked without any
+    key, it is then what it would be to someone without keys - not verified, its results
+    not checked - and charted.  A log that fails even so (edited, truncated, heads removed)
+    stays failed."""
+    from envstamp.manifest.document import Status, Verification
+    from envstamp.stamping.results import verify_log
+
+    if doc.verification.status is not Status.INVALID:
+        return doc
+    if verify_log(path, trusted=[], allow_open=True, name=path).problems:
+        return doc
+    for result in doc.results:
+        result.signed_by = None
+    doc.verification = Verification(Status.NOT_CHECKED, message=UNTRUSTED)
+    return doc
 
 
 def report_of(docs: Sequence[Document]) -> Report:

@@ -301,3 +301,31 @@ def test_the_same_logs_give_the_same_page(two_builds: list[str]) -> None:
     assert re.findall(r'<li><a href="#([a-z]+)">', page) == [
         "inputs", "setups", "speed", "differences"
     ]
+
+
+def test_a_colleagues_log_signed_by_a_key_you_do_not_trust_is_charted_not_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written under another key folder (a colleague's machine), read with your own keys:
+    the loader says invalid (no trusted key signs it), but its chain holds, so it is read as
+    by someone without keys - not verified, charted.  A tampered log stays failed."""
+    monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(tmp_path / "colleague"))
+    theirs = write_log(tmp_path / "theirs.jsonl", build_manifest(5200, "cccc3333"),
+                       {"tg128": [119.0, 120.0, 121.0]})  # fmt: skip
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text(theirs.read_text().replace("119.0", "19.0", 1))
+    monkeypatch.setenv("ENVSTAMP_CONFIG_DIR", str(tmp_path / "me"))
+    from envstamp.signing.keys import load_signing_key
+
+    load_signing_key(None)  # you have a key of your own: trusted keys exist
+    report = build_report([str(theirs), str(forged)])
+    states = [(i.source, i.verification, i.signature, i.per_result, i.charted)
+              for i in report.inputs]  # fmt: skip
+    assert states == [
+        ("theirs.jsonl", "not verified",
+         "not verified (intact, but signed by no key you trust)", {"not checked": 1}, True),
+        ("forged.jsonl", "failed", states[1][2], {}, False),
+    ]  # fmt: skip
+    assert states[1][2].startswith("invalid: ")
+    (chart,) = report.tests
+    assert [(b.setup, b.spread.mean) for b in chart.bars] == [(1, 120.0)]
