@@ -32,7 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from envstamp.runner import Runner
     from envstamp.runner.childrun import ChildRun
     from envstamp.stamping.results import Advice, MemoryUse, Result
+    from envstamp.stamping.run_vllm import Watch
     from envstamp.stamping.sampler import Region
     from envstamp.stamping.timing import Recorder
 
@@ -149,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     rec = _recorder(args, target)
     rec.mute_advice("few_samples")  # said below, once, with the flag that fixes it
     try:
+        saved = watch_saved_results(argv, runner)  # before the command writes them
         done = _run_all(rec, argv, args, binary, runner)
         results = []
         if done.runs:  # a stop during a warm-up run leaves nothing measured
@@ -162,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
                 region=done.region,
                 gpu_source=done.gpu_source,
                 stopped=done.stopped,
+                saved=saved_results(rec, saved, runner, keep=args.repeat),
             )
         for result in results:
             rec.add(result)
@@ -545,8 +548,12 @@ def build_results(
     region: Region | None,
     gpu_source: str = "",
     stopped: str | None = None,
+    saved: Callable[[dict[str, Any]], list[Result]] | None = None,
 ) -> list[Result]:
     """The benchmark's own results (``run:<parser>``), then the command's (``run``).
+
+    ``saved``: the results of files the benchmark wrote (vllm bench serve's result), given
+    the fields the benchmark's results share with the command's.
 
     ``stopped`` ("SIGINT"): envstamp was interrupted and stopped the command (the last run).
     What it printed completely until then - a request's timing report, a llama-bench test's
@@ -571,6 +578,7 @@ def build_results(
     }
     own = {**common, **(status if stopped is None else _status_before_stop(runs))}
     parsed = [
+        *(saved(own) if saved is not None else []),
         *bench_results(rec, argv, stdouts, own, cut=stopped is not None),
         *batched_results(rec, texts, own),
         *server_results(rec, argv, texts, own, cut=stopped is not None),
@@ -988,3 +996,34 @@ def complete_reports(timings: list[ServerTiming]) -> list[ServerTiming]:
     if closed and timings and timings[-1].total_ms is None:
         return timings[:-1]
     return timings
+
+
+# ------------------------------------------------------------------ vllm bench serve
+
+
+def watch_saved_results(argv: Sequence[str], runner: Runner) -> Watch | None:
+    """For ``vllm bench serve`` (and ``python -m vllm...``): the result files it may write,
+    noted before it runs; None for any other command."""
+    from envstamp.stamping.run_vllm import watch
+
+    return watch(argv, runner)
+
+
+def saved_results(
+    rec: Recorder, saved: Watch | None, runner: Runner, *, keep: int
+) -> Callable[[dict[str, Any]], list[Result]] | None:
+    """What reads the runs the command saved, once it has ended (the last ``keep``: the
+    timed runs), saying on stderr which file they came from, or why none was read."""
+    if saved is None:
+        return None
+
+    def read(common: dict[str, Any]) -> list[Result]:
+        from envstamp.stamping.run_vllm import summary_line, vllm_results
+
+        found = saved.found(runner, keep)
+        for line in [*found.notes, summary_line(found)]:
+            if line:
+                sys.stderr.write(f"envstamp run: {line}\n")
+        return vllm_results(rec, found, common)
+
+    return read

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -19,6 +19,7 @@ from envstamp.errors import InputError, ParseError
 
 if TYPE_CHECKING:
     from envstamp.parsers.vllm_bench import VllmBenchRun
+    from envstamp.stamping.results import Result
     from envstamp.stamping.timing import Recorder
 
 FORMATS = ("vllm-bench",)
@@ -53,12 +54,22 @@ def record_vllm_run(recorder: Recorder, run: VllmBenchRun) -> None:
     """One run as one result: vLLM's settings as parameters, its numbers as metrics under
     vLLM's names (request/output/total token throughput, mean/median/std/p99 of TTFT, TPOT,
     ITL in ms, completed, failed, duration); a run where no request completed is failed."""
-    recorder.record(
+    recorder.add(vllm_result(recorder, run, origin="import:vllm-bench"))
+
+
+def vllm_result(recorder: Recorder, run: VllmBenchRun, *, origin: str, **extra: Any) -> Result:
+    """The result of one vLLM run, not yet recorded (``envstamp run`` gives it the command's
+    fields in ``extra``: command line, exit status, readings).  Failed when no request
+    completed, or when ``extra`` says the measurement failed."""
+    failed = bool(extra.pop("failed", False)) or run.all_failed
+    return recorder.make_result(
         VLLM_RESULT_NAME,
+        origin=origin,
         params=run.settings,
         metrics=run.metrics,
-        origin="import:vllm-bench",
-        failed=run.all_failed,
+        wall_s=[],
+        failed=failed,
+        **extra,
     )
 
 
