@@ -129,13 +129,16 @@ def _untrusted_but_intact(doc: Document, path: str) -> Document:
     """A log signed by a key you do not trust (a colleague's) reads "invalid" to the loader
     when you have keys of your own.  Its chain and lines may still hold: checked without any
     key, it is then what it would be to someone without keys - not verified, its results
-    not checked - and charted.  A log that fails even so (edited, truncated, heads removed)
+    not checked - and charted.  A log that fails even so (edited, truncated, heads removed),
+    or that a trusted key did sign in part (a result forged after its writer's final head),
     stays failed."""
     from envstamp.manifest.document import Status, Verification
     from envstamp.stamping.results import verify_log
 
     if doc.verification.status is not Status.INVALID:
         return doc
+    if verify_log(path, allow_open=True, name=path).covered:
+        return doc  # a trusted key signed part of it: what fails is the log, not the key
     if verify_log(path, trusted=[], allow_open=True, name=path).problems:
         return doc
     for result in doc.results:

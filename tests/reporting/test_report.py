@@ -329,3 +329,27 @@ def test_a_colleagues_log_signed_by_a_key_you_do_not_trust_is_charted_not_verifi
     assert states[1][2].startswith("invalid: ")
     (chart,) = report.tests
     assert [(b.setup, b.spread.mean) for b in chart.bars] == [(1, 120.0)]
+
+
+def test_a_result_forged_after_the_final_head_keeps_its_log_failed(tmp_path: Path) -> None:
+    """Your own key signed the log; a result appended after its final head (chained
+    correctly, as anyone can) makes it fail, and the keyless second look must not excuse it."""
+    from envstamp.stamping import chainlog, results
+    from envstamp.stamping.results import Result, load_results
+    from tests.timing_support import lines_of, write_lines
+
+    log = write_log(tmp_path / "mine.jsonl", build_manifest(1, "c1"), {"tg": [10.0, 11.0, 12.0]})
+    digest = load_results(log)[0].manifest_digest
+    lines = lines_of(log)
+    body = results.result_body(
+        Result(manifest_digest=digest, name="tg", metrics={"tokens_per_s": 1000.0})
+    )
+    lines.append(chainlog.chain_line(chainlog.line_hash(lines[-1]), body))
+    write_lines(log, lines)
+    report = build_report([str(log)])
+    (state,) = report.inputs
+    assert (state.verification, state.charted) == ("failed", False)
+    assert "after its writer's final head" in state.signature
+    assert report.tests == [] and report.setups == []
+    html = render_html(report)
+    assert "1000" not in html and "No result to chart." in html
