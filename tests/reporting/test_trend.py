@@ -248,6 +248,20 @@ def test_a_tampered_log_is_refused(three_builds: list[str]) -> None:
         trend_of_logs(three_builds)
 
 
+def test_the_cli_refuses_a_tampered_log_in_one_line(
+    three_builds: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = Path(three_builds[0])
+    path.write_text(path.read_text().replace("129.0", "329.0", 1))
+    assert cli.main(["trend", *three_builds]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"envstamp trend: error: {path}: line ")
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert cli.main(["trend", str(path.with_name("missing.jsonl"))]) == 2
+    assert "missing.jsonl" in capsys.readouterr().err
+
+
 def test_failed_runs_are_listed_never_trended(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
