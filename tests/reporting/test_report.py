@@ -353,3 +353,35 @@ def test_a_result_forged_after_the_final_head_keeps_its_log_failed(tmp_path: Pat
     assert report.tests == [] and report.setups == []
     html = render_html(report)
     assert "1000" not in html and "No result to chart." in html
+
+
+def test_one_log_of_two_setups_and_two_logs_of_one(tmp_path: Path) -> None:
+    """Setups follow the manifests, not the files: a second run into the same log with
+    OMP_NUM_THREADS=3 is a setup of its own; a second log of the first setup pools with it."""
+    plain = build_manifest(7, "c7")
+    threads = build_manifest(7, "c7", env={"OMP_NUM_THREADS": "3"})
+    shared = tmp_path / "shared.jsonl"
+    write_log(shared, plain, {"tg": [50.0, 51.0, 49.0]})
+    write_log(shared, threads, {"tg": [30.0, 31.0, 29.0]})
+    other = write_log(tmp_path / "other.jsonl", plain, {"tg": [52.0, 53.0, 51.0]})
+    report = build_report([str(shared), str(other)])
+    assert [(s.label, s.sources, s.results) for s in report.setups] == [
+        ("S1", ["shared.jsonl", "other.jsonl"], 2), ("S2", ["shared.jsonl"], 1)
+    ]
+    (chart,) = report.tests
+    pooled = chart.bars[0].spread
+    assert (pooled.mean, pooled.n) == (51.0, 6)  # six repetitions of S1, from two files
+    (compared,) = report.comparisons
+    assert compared.diff.headline == "A is 1.70x faster on tg; likely causes: OpenMP threads " \
+        "unset -> 3"  # fmt: skip
+
+
+def test_a_time_is_drawn_lower_is_better(tmp_path: Path) -> None:
+    log = tmp_path / "t.jsonl"
+    with open_recorder(log, manifest=build_manifest(1, "c1")) as rec:
+        rec.record("load", wall_s=[0.5, 0.6, 0.4])
+    (chart,) = build_report([str(log)]).tests
+    assert (chart.metric, chart.unit, chart.higher_is_better) == ("wall_s", "s", False)
+    drawn = svg.chart(chart, {1: "S1"}, "t")
+    assert ">wall_s (s), lower is better</text>" in drawn
+    assert ">0.5000 ± 0.1000 s (n=3)</text>" in drawn

@@ -419,3 +419,15 @@ def test_a_step_with_no_recorded_change_says_so() -> None:
         "  tg  1 -> 2: 2.00x slower  2.00 ± 0.10 t/s (n=3) -> 1.00 ± 0.10 t/s (n=3)",
         "    changed: nothing envstamp records",
     ]
+
+
+def test_one_log_holding_two_builds_gives_two_points(tmp_path: Path) -> None:
+    log = tmp_path / "all.jsonl"
+    write_log(log, build_manifest(20, "c20"), {"tg": [10.0, 10.5, 9.5]})
+    write_log(log, build_manifest(19, "c19"), {"tg": [20.0, 20.5, 19.5]})
+    trend = trend_of_logs([str(log)])
+    assert [(p.build_number, p.sources) for p in trend.points] == [
+        (19, ["all.jsonl"]), (20, ["all.jsonl"])
+    ]
+    (step,) = trend.flagged
+    assert (step.before, step.after, step.phrase) == (1, 2, "2.00x slower")
