@@ -31,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
     emit(render_html(report), args.output)
     if args.output != "-":
         failed = [i.source for i in report.inputs if not i.charted]
-        line = (f"wrote {args.output}: {len(report.tests)} tests, {len(report.setups)} setups, "
-                f"{sum(i.results for i in report.inputs)} results")  # fmt: skip
+        counts = ((len(report.tests), "test"), (len(report.setups), "setup"),
+                  (sum(i.results for i in report.inputs), "result"))  # fmt: skip
+        line = f"wrote {args.output}: " + ", ".join(
+            f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
         if failed:
             line += f" (not charted, signatures do not hold: {', '.join(failed)})"
         print(line, file=sys.stderr)

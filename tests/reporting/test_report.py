@@ -385,3 +385,33 @@ def test_a_time_is_drawn_lower_is_better(tmp_path: Path) -> None:
     drawn = svg.chart(chart, {1: "S1"}, "t")
     assert ">wall_s (s), lower is better</text>" in drawn
     assert ">0.5000 ± 0.1000 s (n=3)</text>" in drawn
+
+
+def test_the_command_names_the_logs_it_did_not_chart(
+    two_builds: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text(Path(two_builds[1]).read_text().replace("79.0", "179.0", 1))
+    out = tmp_path / "r.html"
+    assert cli.main(["report", two_builds[0], str(tampered), "-o", str(out)]) == 0
+    assert capsys.readouterr().err == (
+        f"wrote {out}: 3 tests, 1 setup, 6 results (not charted, signatures do not hold: "
+        "tampered.jsonl)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("peak", "shown"),
+    [(512, "512 B"), (1536, "1.5 KiB"), (3 << 20, "3.0 MiB"), (5 << 30, "5.0 GiB"),
+     (2048 << 30, "2048.0 GiB")],
+)  # fmt: skip
+def test_memory_sizes_read_as_people_write_them(peak: int, shown: str, tmp_path: Path) -> None:
+    from envstamp.stamping.results import MemoryUse, Result
+
+    log = tmp_path / "m.jsonl"
+    with open_recorder(log, manifest=build_manifest(1, "c1")) as rec:
+        rec.add(Result(manifest_digest=rec.manifest_digest, name="run", wall_s=[1.0],
+                       memory=MemoryUse(rss_peak_bytes=peak, source="proc")))  # fmt: skip
+    assert f"<td>run</td><td>S1</td><td>{shown}</td><td>—</td>" in render_html(
+        build_report([str(log)])
+    )

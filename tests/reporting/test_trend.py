@@ -431,3 +431,13 @@ def test_one_log_holding_two_builds_gives_two_points(tmp_path: Path) -> None:
     ]
     (step,) = trend.flagged
     assert (step.before, step.after, step.phrase) == (1, 2, "2.00x slower")
+
+
+def test_failed_runs_in_json(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    with open_recorder(path, manifest=build_manifest(1, "c1")) as rec:
+        rec.record("crash", metrics={"tokens_per_s": 1.0}, failed=True)
+    data = to_json(trend_of_logs([str(path)]))
+    assert data["failed"] == [{"point": "point 1", "name": "crash", "exit_code": None,
+                               "exit_signal": None, "summary": "failed"}]  # fmt: skip
+    assert data["series"] == [] and data["steps"] == []
