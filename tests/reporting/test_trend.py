@@ -441,3 +441,20 @@ def test_failed_runs_in_json(tmp_path: Path) -> None:
     assert data["failed"] == [{"point": "point 1", "name": "crash", "exit_code": None,
                                "exit_signal": None, "summary": "failed"}]  # fmt: skip
     assert data["series"] == [] and data["steps"] == []
+
+
+def test_a_test_missing_at_a_point_breaks_its_series_there(tmp_path: Path) -> None:
+    """Steps compare consecutive points: a test that did not run at point 2 has no step
+    1 -> 2 nor 2 -> 3, and its row shows a dash there."""
+    logs = [
+        write_log(tmp_path / "1.jsonl", build_manifest(1, "c1"),
+                  {"tg": [10.0, 10.5, 9.5], "pp": [100.0, 101.0, 99.0]}),
+        write_log(tmp_path / "2.jsonl", build_manifest(2, "c2"), {"pp": [100.0, 101.0, 99.0]}),
+        write_log(tmp_path / "3.jsonl", build_manifest(3, "c3"),
+                  {"tg": [5.0, 5.5, 4.5], "pp": [100.0, 101.0, 99.0]}),
+    ]  # fmt: skip
+    trend = trend_of_logs([str(p) for p in logs])
+    assert [(s.test, s.before) for s in trend.steps] == [("pp", 1), ("pp", 2)]
+    assert trend.flagged == []
+    lines = render_text(trend).splitlines()
+    assert "  tg    10.00 ± 0.50 t/s (n=3)  -                      5.00 ± 0.50 t/s (n=3)" in lines
