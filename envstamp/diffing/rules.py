@@ -704,7 +704,12 @@ def normalise_compiler(value: str) -> str:
     family = next((name for key, name in _COMPILERS if key in words), None)
     if family is None or version is None:
         return _SPACES.sub(" ", value).strip().casefold()
-    return f"{'apple ' if apple else ''}{family} {version.group(0)}"
+    number = version.group(0)
+    if apple:
+        # CMake names AppleClang 15.0.0 (clang-1500.3.9.4) "15.0.0.15000309": the fourth
+        # part is Apple's build of the same release that "cc --version" prints in brackets.
+        number = ".".join(number.split(".")[:3])
+    return f"{'apple ' if apple else ''}{family} {number}"
 
 
 # Repositories that moved: the old address redirects to the new one.

@@ -180,18 +180,11 @@ def test_compilers_compare_by_family_and_version(a: str, b: str, same: bool) -> 
     assert (rules.normalise_compiler(a) == rules.normalise_compiler(b)) is same
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalise_compiler keeps AppleClang's fourth version part: 'Apple clang version "
-    "15.0.0 (clang-1500.3.9.4)' (cc --version, older llama.cpp) reads 'apple clang 15.0.0' "
-    "and 'AppleClang 15.0.0.15000309' (CMake's id and version, newer llama.cpp) 'apple "
-    "clang 15.0.0.15000309', so one Mac compiler reads as a compiler change - the GNU pair "
-    "is handled. The CMake spelling follows CMake's AppleClang version scheme; no recorded "
-    "Mac build output in the corpus shows it yet",
-)
 def test_apple_clang_printed_both_ways_is_one_compiler() -> None:
     assert rules.normalise_compiler("Apple clang version 15.0.0 (clang-1500.3.9.4)") == (
-        rules.normalise_compiler("AppleClang 15.0.0.15000309"))
+        rules.normalise_compiler("AppleClang 15.0.0.15000309")) == "apple clang 15.0.0"
+    # another Apple release is another compiler
+    assert rules.normalise_compiler("AppleClang 16.0.0.16000026") == "apple clang 16.0.0"
 
 
 @pytest.mark.parametrize(
