@@ -116,7 +116,8 @@ def benchmark_rounds(funcargs: Any) -> BenchmarkRounds | None:
     elsewhere is not pytest-benchmark's) or it holds what this version does not know."""
     fixture = funcargs.get(_FIXTURE_NAME) if isinstance(funcargs, dict) else None
     kind = type(fixture)
-    if kind.__name__ != _FIXTURE_CLASS or not kind.__module__.startswith(_FIXTURE_MODULE):
+    module = kind.__module__
+    if kind.__name__ != _FIXTURE_CLASS or module.split(".")[0] != _FIXTURE_MODULE:
         return None
     if getattr(fixture, "disabled", False):
         return None  # --benchmark-disable: the function ran once, untimed

@@ -195,6 +195,8 @@ def test_the_fixture_is_read_by_its_class_and_attributes() -> None:
     )
     # Not pytest-benchmark's: another module, no fixture, no fixture values at all.
     assert benchmark_rounds({"benchmark": fake_fixture(module="mybench")}) is None
+    assert benchmark_rounds({"benchmark": fake_fixture(module="pytest_benchmarks")}) is None
+    assert benchmark_rounds({"benchmark": fake_fixture(module="pytest_benchmark")}) is not None
     assert benchmark_rounds({"other": fixture}) is None
     assert benchmark_rounds(None) is None
     # Disabled benchmarks measure nothing; a fixture whose rounds have not started has none.
