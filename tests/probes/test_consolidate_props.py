@@ -5,7 +5,6 @@ spelling, by both) by sources of decreasing quality.
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,15 +109,62 @@ def test_same_bus_different_uuid_spelling_is_one_device() -> None:
     assert [(g.uuid, g.name, g.source) for g in merged] == [(uuid, "x", "nvml")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a device first seen by UUID only (nvidia-smi -L), then by bus id only "
-    "(sysfs), then by both stays two entries: the third joins the first and the second is "
-    "never revisited, so the manifest lists the GPU twice (and a second pass merges them)",
-)
 def test_a_device_seen_by_uuid_then_by_bus_then_by_both_is_one_entry() -> None:
+    """Regression: the third sighting joined the first and the second was never revisited, so
+    the manifest listed the GPU twice.  Identifiers now link transitively (union-find)."""
     uuid, bus = DEVICES[0]
     gpus = [Gpu(uuid=uuid, name="NVIDIA H200", source="nvidia-smi -L"),
             Gpu(pci_bus_id=bus, memory_total_mib=143771, source="drm"),
             Gpu(uuid=uuid, pci_bus_id="00000000:00:06.0", source="vulkaninfo")]
-    assert len(consolidate(gpus)) == 1
+    merged = consolidate(gpus)
+    assert [(g.uuid, g.pci_bus_id, g.name, g.memory_total_mib, g.source) for g in merged] == [
+        (uuid, bus, "NVIDIA H200", 143771, "nvidia-smi -L")
+    ]
+
+
+def test_a_chain_of_sightings_keeps_the_devices_between_it_in_place() -> None:
+    """A device linked only by a late sighting still sits where it was first seen, and the
+    other devices keep their order around it."""
+    (uuid_a, bus_a), (uuid_b, bus_b) = DEVICES[0], DEVICES[1]
+    gpus = [Gpu(pci_bus_id=bus_a, source="drm"),
+            Gpu(uuid=uuid_b, pci_bus_id=bus_b, source="nvml"),
+            Gpu(uuid=uuid_a.upper(), name="NVIDIA H200", source="nvidia-smi -L"),
+            Gpu(uuid=uuid_a, pci_bus_id=bus_a.upper(), driver_version="580.159.04",
+                source="vulkaninfo")]
+    merged = consolidate(gpus)
+    assert [(g.pci_bus_id, g.uuid, g.name, g.driver_version) for g in merged] == [
+        (bus_a, uuid_a.upper(), "NVIDIA H200", "580.159.04"),
+        (bus_b, uuid_b, None, None),
+    ]
+
+
+@st.composite
+def partial_sightings(draw: st.DrawFn) -> list[tuple[int, Gpu]]:
+    """Sightings by UUID only, bus id only or both, in any order, with at least one sighting
+    carrying both for each device seen (else nothing says the halves are one device)."""
+    numbers = draw(st.lists(st.integers(0, len(DEVICES) - 1), min_size=1, max_size=4,
+                            unique=True))
+    seen: list[tuple[int, Gpu]] = []
+    for number in numbers:
+        uuid, bus = DEVICES[number]
+        seen.append((number, Gpu(uuid=uuid, pci_bus_id=draw(spellings(bus)), source="both")))
+        for keys in draw(st.lists(st.sampled_from(["uuid", "bus"]), max_size=3)):
+            seen.append((number, Gpu(uuid=uuid if keys == "uuid" else None,
+                                     pci_bus_id=draw(spellings(bus)) if keys == "bus" else None,
+                                     source=keys)))
+    return draw(st.permutations(seen))
+
+
+@settings(max_examples=80)
+@given(partial_sightings())
+def test_sightings_linked_by_any_chain_of_identifiers_are_one_entry(
+    seen: list[tuple[int, Gpu]],
+) -> None:
+    merged = consolidate([gpu for _, gpu in seen])
+    first_seen = list(dict.fromkeys(number for number, _ in seen))
+    assert len(merged) == len(first_seen)
+    assert [g.source for g in merged] == [
+        next(gpu.source for number, gpu in seen if number == device) for device in first_seen
+    ]
+    assert all(g.uuid and g.pci_bus_id for g in merged)  # the halves filled each other
+    assert consolidate(merged) == merged

@@ -5,14 +5,6 @@ from __future__ import annotations
 from envstamp.manifest.model import Gpu, fill_missing
 
 
-def _identity(gpu: Gpu) -> str | None:
-    if gpu.uuid:
-        return "uuid:" + gpu.uuid.lower()
-    if gpu.pci_bus_id:
-        return "pci:" + normalize_bus_id(gpu.pci_bus_id)
-    return None
-
-
 def normalize_bus_id(bus_id: str) -> str:
     """ "00000000:01:00.0" and "0000:01:00.0" name the same device."""
     text = bus_id.strip().lower()
@@ -27,22 +19,52 @@ def _is_hex(text: str) -> bool:
 
 
 def consolidate(gpus: list[Gpu]) -> list[Gpu]:
-    """Merge entries that describe one device; earlier (better) sources win, later fill."""
+    """Merge entries that describe one device; earlier (better) sources win, later fill.
+
+    Entries are one device when a chain of shared identifiers (UUID, bus id) links them: a
+    device seen by UUID only, then by bus id only, then by both is one entry, whatever the
+    order.  Each device sits where it was first seen.
+    """
+    groups = _linked_groups(gpus)
     merged: list[Gpu] = []
-    seen: dict[str, int] = {}
-    for gpu in gpus:
-        keys = [k for k in (_identity(gpu), _bus_key(gpu)) if k]
-        position = next((seen[k] for k in keys if k in seen), None)
-        if position is None:
-            position = len(merged)
-            merged.append(gpu)
-        else:
-            merged[position] = fill_missing(merged[position], gpu)
-        for key in (_identity(merged[position]), _bus_key(merged[position]), *keys):
-            if key:
-                seen[key] = position
+    for members in groups:
+        device = gpus[members[0]]
+        for index in members[1:]:
+            device = fill_missing(device, gpus[index])
+        merged.append(device)
     return merged
 
 
-def _bus_key(gpu: Gpu) -> str | None:
-    return "pci:" + normalize_bus_id(gpu.pci_bus_id) if gpu.pci_bus_id else None
+def _linked_groups(gpus: list[Gpu]) -> list[list[int]]:
+    """Indexes of ``gpus`` grouped by shared identifiers (union-find), in first-seen order."""
+    parent = list(range(len(gpus)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    owner: dict[str, int] = {}
+    for index, gpu in enumerate(gpus):
+        for key in _keys(gpu):
+            if key in owner:
+                # the lower index stays the root: the group keeps its first-seen place
+                first, second = sorted((root(owner[key]), root(index)))
+                parent[second] = first
+            else:
+                owner[key] = index
+    groups: dict[int, list[int]] = {}
+    for index in range(len(gpus)):
+        groups.setdefault(root(index), []).append(index)
+    return list(groups.values())
+
+
+def _keys(gpu: Gpu) -> list[str]:
+    """What identifies the device: its UUID (any case) and its bus id (any spelling)."""
+    keys = []
+    if gpu.uuid:
+        keys.append("uuid:" + gpu.uuid.lower())
+    if gpu.pci_bus_id:
+        keys.append("pci:" + normalize_bus_id(gpu.pci_bus_id))
+    return keys
