@@ -289,10 +289,15 @@ def log_status(report: Any, status: Status) -> str:
 def _log_lines(report: Any, status: str) -> list[str]:
     """The log's report for a person: the verdict line in verify's words, then its findings
     (envstamp.stamping.results' own lines after its first)."""
-    first = (
-        f"{status}: {report.source}: {report.results} results, {report.manifests} manifests, "
-        f"{report.heads} signed heads, {report.lines} lines"
+    from envstamp.output.formatting import plural
+
+    counts = (
+        plural(report.results, "result"),
+        plural(report.manifests, "manifest"),
+        plural(report.heads, "signed head"),
+        plural(report.lines, "line"),
     )
+    first = f"{status}: {report.source}: {', '.join(counts)}"
     if report.ok and not report.closed:
         first += " (still open, accepted with --allow-open)"
     return [first, *report.summary_lines()[1:]]

@@ -873,10 +873,12 @@ class LogReport:
                 if unsigned
                 else "OK (open)"
             )
-        lines = [
-            f"{verdict}: {self.source}: {self.results} results, {self.manifests} manifests, "
-            f"{self.heads} signed heads, {self.lines} lines"
-        ]
+        counts = ", ".join(
+            f"{count} {noun}{'' if count == 1 else 's'}"
+            for count, noun in ((self.results, "result"), (self.manifests, "manifest"),
+                                (self.heads, "signed head"), (self.lines, "line"))
+        )  # fmt: skip
+        lines = [f"{verdict}: {self.source}: {counts}"]
         lines += [f"  problem: {p}" for p in self.problems]
         if not self.signatures_checked:
             lines.append("  signatures not checked: no trusted public key")

@@ -93,7 +93,7 @@ def test_results_log_speaks_the_same_words(
     code, out, err = _run(capsys, "verify", str(log))
     assert (code, err) == (0, "")
     assert out.splitlines()[0] == (
-        f"verified: {log}: 1 results, 1 manifests, 2 signed heads, 5 lines"
+        f"verified: {log}: 1 result, 1 manifest, 2 signed heads, 5 lines"
     )
     code, out, _ = _run(capsys, "verify", str(log), "--json")
     report = json.loads(out)
