@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from envstamp.parsers.textutil import size_to_bytes, to_float
 from envstamp.parsers.tooljson import value_and_unit
 
+_Number = TypeVar("_Number", int, float)
 _LARGEST = 2.0**53  # beyond this a reading is garbage, and JSON numbers lose precision
 
 _MIB_PER_UNIT = {
@@ -50,21 +51,30 @@ def _scaled(value: Any, default_unit: str, factors: dict[str, float]) -> float |
 
 
 def to_mib(value: Any, default_unit: str = "MB") -> int | None:
-    """A memory size in MiB (binary units, whatever the label says); None when unknown."""
+    """A memory size in whole MiB (binary units, whatever the label says; truncated, as the
+    tools print sizes); None when unknown, not positive, or under 1 MiB: a positive size that
+    truncates to 0 is not 0, and the manifest's unit cannot hold it, so it is unknown."""
     scaled = _scaled(value, default_unit, _MIB_PER_UNIT)
-    return None if scaled is None else int(scaled)
+    return None if scaled is None else _positive(int(scaled))
 
 
 def to_watts(value: Any, default_unit: str = "W") -> float | None:
-    """A power in watts; None when unknown or not positive."""
+    """A power in watts, rounded to milliwatts; None when unknown, not positive, or under
+    half a milliwatt (it would round to 0 W, which is not what was read)."""
     scaled = _scaled(value, default_unit, _WATTS_PER_UNIT)
-    return None if scaled is None else round(scaled, 3)
+    return None if scaled is None else _positive(round(scaled, 3))
 
 
 def to_mhz(value: Any, default_unit: str = "MHz") -> int | None:
-    """A clock in MHz; None when unknown or not positive."""
+    """A clock in whole MHz, rounded; None when unknown, not positive, or under half a MHz
+    (it would round to 0 MHz, which is not what was read)."""
     scaled = _scaled(value, default_unit, _MHZ_PER_UNIT)
-    return None if scaled is None else round(scaled)
+    return None if scaled is None else _positive(round(scaled))
+
+
+def _positive(number: _Number) -> _Number | None:
+    """A positive reading that rounds to 0 in the manifest's unit is unknown, never 0."""
+    return number if number > 0 else None
 
 
 def bytes_from_size(value: Any) -> int | None:

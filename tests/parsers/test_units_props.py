@@ -72,15 +72,35 @@ def test_unknown_or_unreal_sizes_are_none(value: object) -> None:
     assert to_mib(value) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a positive size under 1 MiB reads as 0 MiB (int() truncates after the "
-    "'not positive' check), though units.py says None when not positive and the project's "
-    "rule is that unknown is null, never 0",
-)
 @pytest.mark.parametrize("value", ["512 KB", "0.5", {"value": 100, "unit": "B"}])
 def test_a_positive_size_is_never_zero_mib(value: object) -> None:
     assert to_mib(value) != 0
+
+
+@pytest.mark.parametrize("value", ["512 KB", "0.5", "1048575 B", {"value": 100, "unit": "B"},
+                                   {"value": "0.99", "unit": "MiB"}])
+def test_a_positive_size_under_one_mib_is_unknown(value: object) -> None:
+    """Regression: int() truncated it to 0 after the 'not positive' check.  The manifest's
+    unit cannot hold it, and 0 would claim no memory: None (units.to_mib's docstring)."""
+    assert to_mib(value) is None
+
+
+def test_one_mib_and_more_still_truncate_to_whole_mib() -> None:
+    assert to_mib("1048576 B") == 1
+    assert to_mib("1.99 MiB") == 1
+    assert to_mib("1536 KB") == 1
+
+
+@settings(max_examples=150)
+@given(size=st.floats(min_value=1e-9, max_value=1 << 40, allow_nan=False),
+       unit=st.sampled_from(sorted(MEMORY_UNITS)))
+def test_a_positive_size_is_a_positive_mib_count_or_unknown(size: float, unit: str) -> None:
+    mib = to_mib({"value": size, "unit": unit})
+    in_mib = size * MEMORY_UNITS[unit] / MIB
+    if in_mib < 1:
+        assert mib is None
+    elif in_mib < 2**52:  # far beyond it a reading is garbage (None): not this property
+        assert mib is not None and 1 <= mib <= in_mib
 
 
 # ---------------------------------------------------------------------------- to_watts
@@ -109,6 +129,17 @@ def test_unknown_or_unreal_powers_are_none(value: object) -> None:
     assert to_watts(value) is None
 
 
+@pytest.mark.parametrize("value", ["0.0004 W", "0.4 mW", {"value": 400, "unit": "uW"}])
+def test_a_positive_power_under_half_a_milliwatt_is_unknown_not_zero(value: object) -> None:
+    """Regression: round(..., 3) gave 0.0 W for a positive reading."""
+    assert to_watts(value) is None
+
+
+def test_half_a_milliwatt_and_more_keep_their_milliwatts() -> None:
+    assert to_watts("0.6 mW") == 0.001
+    assert to_watts({"value": 1500, "unit": "uW"}) == 0.002
+
+
 # ------------------------------------------------------------------------------ to_mhz
 
 
@@ -132,6 +163,19 @@ def test_clocks_as_the_tools_print_them() -> None:
 @pytest.mark.parametrize("value", [None, "N/A", 0, "0 MHz", -100, "2 parsecs", True])
 def test_unknown_clocks_are_none(value: object) -> None:
     assert to_mhz(value) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["0.4 MHz", "400 kHz", "0.0003 GHz", "0.2", {"value": 1, "unit": "Hz"}]
+)
+def test_a_positive_clock_under_half_a_mhz_is_unknown_not_zero(value: object) -> None:
+    """Regression: round() gave 0 MHz for a positive reading."""
+    assert to_mhz(value) is None
+
+
+def test_half_a_mhz_and_more_round_to_whole_mhz() -> None:
+    assert to_mhz("0.6 MHz") == 1
+    assert to_mhz("1499 kHz") == 1
 
 
 # ------------------------------------------------------------------------ bytes_from_size
@@ -174,9 +218,9 @@ values = st.one_of(
 @settings(max_examples=300)
 @given(values)
 def test_every_converter_is_total_and_positive_or_none(value: object) -> None:
-    """Any value: a finite positive number below 2**53, or None; never an exception."""
+    """Any value: a finite positive number below 2**53 (never 0), or None; never an exception."""
     for convert in (to_mib, to_watts, to_mhz, bytes_from_size):
         result = convert(value)
         if result is not None:
             assert not isinstance(result, bool)
-            assert math.isfinite(result) and 0 <= result < 2**53, convert.__name__
+            assert math.isfinite(result) and 0 < result < 2**53, convert.__name__
