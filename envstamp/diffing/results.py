@@ -43,14 +43,19 @@ THROUGHPUT_METRICS = (
     "tg_tps",
     "prompt_tps",
     "pp_tps",
+    "output_throughput",  # vllm bench serve's generated tokens/s (its max_ is a peak)
 )
-THROUGHPUT_SUFFIXES = ("_per_s", "_per_second", "_tps", "_ts", "/s")
+THROUGHPUT_SUFFIXES = ("_per_s", "_per_second", "_tps", "_ts", "/s", "_throughput")
 
 # Identifiers within one log (a llama-server request's task_id): they find the result again
 # in that log and say nothing of how it ran, so they neither match tests nor differ.
 _IDENTIFIER_PARAMS = frozenset({"task_id", "date"})  # "date": a harness's own run time
 # Parameters that say how a test was run but never which test it is.
-_NON_MATCHING_PARAMS = frozenset({"n_reps", "repetitions", "repeat", "warmup"}) | _IDENTIFIER_PARAMS
+_NON_MATCHING_PARAMS = (
+    # pytest-benchmark's rounds and iterations: how often it ran, chosen anew each session
+    frozenset({"n_reps", "repetitions", "repeat", "warmup", "rounds", "iterations"})
+    | _IDENTIFIER_PARAMS
+)
 # Origin of the wrapper's own result of ``envstamp run``; the benchmark's own results carry
 # "run:<parser>".
 WRAPPER_ORIGIN = "run"

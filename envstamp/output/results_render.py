@@ -19,7 +19,7 @@ _HEADERS = ("result", "status", "n", "wall (median)", "speed", "peak memory", "a
 # Parameters left out of the label: they say how, or describe the model at length.
 _QUIET_PARAMS = frozenset({"repeat", "warmup", "model_size", "n_params", "n_prompt", "n_gen"})
 # Metrics shown as the result's speed, most telling first.
-_SPEED = ("tokens_per_s", "prompt_tps", "tokens_per_second", "avg_ts")
+_SPEED = ("tokens_per_s", "prompt_tps", "tokens_per_second", "avg_ts", "output_throughput")
 
 
 def results_section(
