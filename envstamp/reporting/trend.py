@@ -212,6 +212,7 @@ def _compare_points(trend: Trend) -> None:
                 within_noise=test.within_noise, flagged=flagged, changes=changes,
             ))  # fmt: skip
     if count == 1:  # one point: its values, no step
+        # the point compared with itself: its tests pooled and labelled as at any step
         compared = compare_sides(_own(sides[0]), _own(sides[0]))
         tests = [t for t in compared.tests if not t.context]
         for label, test in zip(_labels(tests), tests, strict=True):
