@@ -127,7 +127,11 @@ class FailedRun:
     side: str = _doc('"A" or "B" (or the input\'s position in a compare).')
     name: str = _doc("Test or command name.")
     params: dict[str, Any] = attrs.field(factory=dict, metadata={"doc": "Its parameters."})
-    exit_code: int | None = _opt("Exit code, where known.")
+    exit_code: int | None = attrs.field(
+        default=None,
+        # Negative where Python reported a signal (-4: SIGILL): the schema admits it.
+        metadata={"doc": "Exit code, where known.", "signed": True},
+    )
     exit_signal: str | None = _opt('The signal that ended it ("SIGILL"), where known.')
     setup: int | None = _opt("Which setup of its log it ran under, when the log holds several.")
     summary: str = _opt('"failed: exit 132 (SIGILL)".', "")

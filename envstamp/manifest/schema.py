@@ -12,9 +12,15 @@ import attrs
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://envstamp.dev/schemas/"
 
+# The loader's range of a whole number (serialize.MAX_SAFE_INT; a test holds them equal):
+# every integer of the model is a count, size, clock or index, 0..2**53-1, except the fields
+# marked ``signed`` (an exit code), which may be negative down to -(2**53-1).
+MAX_SAFE_INT = 2**53 - 1
+_BOUNDS = ("minimum", "maximum")
+
 _SCALARS: dict[Any, dict[str, Any]] = {
     str: {"type": "string"},
-    int: {"type": "integer"},
+    int: {"type": "integer", "minimum": 0, "maximum": MAX_SAFE_INT},
     float: {"type": "number"},
     bool: {"type": "boolean"},
     type(None): {"type": "null"},
@@ -32,11 +38,7 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        options = [_type_schema(a, defs) for a in args]
-        simple = [o.get("type") for o in options if set(o) == {"type"}]
-        if len(simple) == len(options):
-            return {"type": simple}
-        return {"anyOf": options}
+        return _union_schema([_type_schema(a, defs) for a in args])
     if origin is typing.Literal:
         return {"enum": list(args)}
     if origin in (list, tuple) or tp in (list, tuple):
@@ -51,6 +53,25 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     raise TypeError(f"no JSON Schema mapping for {tp!r}")
 
 
+def _union_schema(options: list[dict[str, Any]]) -> dict[str, Any]:
+    """One of ``options``: a list of types where they are plain types (bounds apply only to
+    numbers, so ``int | None`` keeps its integer's range); ``anyOf`` otherwise."""
+    types_ = [o.get("type") for o in options]
+    if "number" in types_:  # a number of any size is admitted: the integer's range is moot
+        options = [{k: v for k, v in o.items() if k not in _BOUNDS} for o in options]
+    bounded = [o for o in options if set(o) == {"type", *_BOUNDS}]
+    simple = [o for o in options if set(o) == {"type"}]
+    if len(simple) == len(options) or (len(bounded) == 1 and len(simple) + 1 == len(options)):
+        bounds = {k: v for o in bounded for k, v in o.items() if k in _BOUNDS}
+        return {"type": [o["type"] for o in options], **bounds}
+    return {"anyOf": options}
+
+
+def _signed(prop: dict[str, Any]) -> dict[str, Any]:
+    """A field marked ``signed`` (an exit code: -4 is SIGILL): negative whole numbers too."""
+    return {**prop, "minimum": -MAX_SAFE_INT} if "minimum" in prop else prop
+
+
 def _define(cls: type, defs: dict[str, Any]) -> None:
     name = cls.__name__
     if name in defs:
@@ -61,6 +82,8 @@ def _define(cls: type, defs: dict[str, Any]) -> None:
     required: list[str] = []
     for a in attrs.fields(cls):
         prop = _type_schema(hints[a.name], defs)
+        if a.metadata.get("signed"):
+            prop = _signed(prop)
         doc = a.metadata.get("doc")
         if doc:
             prop["description"] = doc

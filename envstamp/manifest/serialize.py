@@ -43,6 +43,8 @@ def _strict_scalar(kind: type) -> Any:
     def hook(value: Any, _type: Any) -> Any:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
+        if kind is int and type(value) is float and (whole := whole_number(value)) is not None:
+            return whole  # 2.0 is 2, as JSON Schema and RFC 8785 read it
         if isinstance(value, bool) and kind is not bool:
             raise TypeError(f"expected {kind.__name__}, got a boolean")
         if not isinstance(value, kind):
@@ -378,9 +380,10 @@ def _exact_value(tp: Any, item: Any) -> Any:
             raise _Declined
         return item
     if tp is int:
-        if type(item) is not int or not 0 <= item <= MAX_SAFE_INT:
+        whole = whole_number(item)
+        if whole is None or whole < 0:
             raise _Declined  # counts and sizes (a signed field's negative: the converter)
-        return item
+        return whole
     if tp is float:
         if type(item) is int or (type(item) is float and math.isfinite(item)):
             return float(item)  # OverflowError for an int beyond a double: declined
@@ -482,15 +485,17 @@ def _scalar_misfit(value: Any, tp: Any, path: str) -> str | None:
     if tp is str or tp is bool:
         ok = type(value) is tp
     elif tp is int:
-        if type(value) is int and not 0 <= value <= MAX_SAFE_INT:
+        whole = _whole_of_any_size(value)
+        if whole is not None and not 0 <= whole <= MAX_SAFE_INT:
             return f"{path} is {_number_text(value)}: a count or size must be from 0 to 2**53-1"
-        ok = type(value) is int
+        ok = whole is not None
     elif tp is _SignedInt:
         if value is None:
             return None
-        if type(value) is int and abs(value) > MAX_SAFE_INT:
+        whole = _whole_of_any_size(value)
+        if whole is not None and abs(whole) > MAX_SAFE_INT:
             return f"{path} is {_number_text(value)}: beyond what JSON readers keep exactly"
-        ok = type(value) is int
+        ok = whole is not None
         tp = int
     elif tp is float:
         ok = type(value) in (int, float) and _finite(value)
@@ -499,6 +504,23 @@ def _scalar_misfit(value: Any, tp: Any, path: str) -> str | None:
     else:
         return None  # a type the model does not use in files
     return None if ok else f"{path} must be {_expected(tp)}, got {_described(value)}"
+
+
+def whole_number(value: Any) -> int | None:
+    """A JSON whole number within +-(2**53-1) as an int, else None.  An integral float (2.0,
+    1e3) counts: JSON Schema's "integer" admits it and RFC 8785 writes it as the int (so the
+    digest is alike), hence the loader reads it as one too (docs/decisions.md)."""
+    whole = _whole_of_any_size(value)
+    return whole if whole is not None and abs(whole) <= MAX_SAFE_INT else None
+
+
+def _whole_of_any_size(value: Any) -> int | None:
+    """An int (never a bool) as is, an integral float as its int; else None."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():  # NaN and infinities are not
+        return int(value)
+    return None
 
 
 def _finite(value: float) -> bool:
