@@ -41,6 +41,46 @@ KNOWN_PROPERTIES = frozenset(
     }
 )
 
+# Win32_VideoController's properties as the class declares them (CIM_VideoController's and
+# the CIM_LogicalDevice/CIM_ManagedSystemElement ones it inherits), and the members
+# PowerShell adds to every CIM instance.  Printed in this spelling by every shape above.
+CLASS_PROPERTIES = frozenset(
+    {
+        "AcceleratorCapabilities", "AdapterCompatibility", "AdapterDACType", "AdapterRAM",
+        "Availability", "CapabilityDescriptions", "Caption", "ColorTableEntries",
+        "ConfigManagerErrorCode", "ConfigManagerUserConfig", "CreationClassName",
+        "CurrentBitsPerPixel", "CurrentHorizontalResolution", "CurrentNumberOfColors",
+        "CurrentNumberOfColumns", "CurrentNumberOfRows", "CurrentRefreshRate",
+        "CurrentScanMode", "CurrentVerticalResolution", "Description", "DeviceID",
+        "DeviceSpecificPens", "DitherType", "DriverDate", "DriverVersion", "ErrorCleared",
+        "ErrorDescription", "ICMIntent", "ICMMethod", "InfFilename", "InfSection",
+        "InstallDate", "InstalledDisplayDrivers", "LastErrorCode", "MaxMemorySupported",
+        "MaxNumberControlled", "MaxRefreshRate", "MinRefreshRate", "Monochrome", "Name",
+        "NumberOfColorPlanes", "NumberOfVideoPages", "PNPDeviceID",
+        "PowerManagementCapabilities", "PowerManagementSupported", "ProtocolSupported",
+        "ReservedSystemPaletteEntries", "SpecificationVersion", "Status", "StatusInfo",
+        "SystemCreationClassName", "SystemName", "SystemPaletteEntries", "TimeOfLastReset",
+        "VideoArchitecture", "VideoMemoryType", "VideoMode", "VideoModeDescription",
+        "VideoProcessor", "PSComputerName", "CimClass", "CimInstanceProperties",
+        "CimSystemProperties",
+    }
+)
+# What every CIM class has (a name, a status, an id...): alone, they do not say "display
+# adapter", as os-release's NAME= or a JSON object's "name" would pass for them.
+_GENERIC_PROPERTIES = frozenset(
+    {
+        "Availability", "Caption", "ConfigManagerErrorCode", "ConfigManagerUserConfig",
+        "CreationClassName", "Description", "DeviceID", "ErrorCleared", "ErrorDescription",
+        "InstallDate", "LastErrorCode", "Name", "PNPDeviceID", "PowerManagementCapabilities",
+        "PowerManagementSupported", "Status", "StatusInfo", "SystemCreationClassName",
+        "SystemName", "TimeOfLastReset", "PSComputerName", "CimClass",
+        "CimInstanceProperties", "CimSystemProperties",
+    }
+)
+_ADAPTER_PROPERTIES = frozenset(
+    name.lower() for name in CLASS_PROPERTIES - _GENERIC_PROPERTIES
+) | {"infname"}
+
 _LIST_LINE = re.compile(r"^([A-Za-z_][\w.]*)[ \t]*([:=])[ \t]?(.*)$")
 _DASHES = re.compile(r"^[ \t]*-+(?:[ \t]+-+)*[ \t]*$")
 _BOM_JUNK = ("\ufeff", "\ufffd\ufffd", "\xff\xfe", "\xfe\xff")
@@ -67,10 +107,21 @@ def parse_records(text: str) -> list[Record]:
         records = _list_records(text, _list_separator(text) or ":")
     else:
         records = _table_records(text.splitlines())
-    records = [r for r in records if any(k.lower() in KNOWN_PROPERTIES for k in r)]
+    records = [r for r in records if is_video_controller(r)]
     if not records:
         raise ParseError("no Win32_VideoController properties (Name, AdapterRAM, ...) found")
     return records
+
+
+def is_video_controller(record: Record) -> bool:
+    """Whether a record is a display adapter's: it holds a property only display adapters
+    have (AdapterRAM, DriverVersion, VideoProcessor..., any case), or it is a selection of
+    the class's own properties as the class spells them (``wmic ... get Name``).  Another
+    tool's ``NAME=...`` or ``{"name": ...}`` is neither."""
+    keys = set(record)
+    if any(key.lower() in _ADAPTER_PROPERTIES for key in keys):
+        return True
+    return bool(keys) and keys <= CLASS_PROPERTIES
 
 
 def _json_records(text: str) -> list[Record]:

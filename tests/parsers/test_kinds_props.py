@@ -263,6 +263,13 @@ def _koboldcpp(sections: dict[str, Any]) -> bool:
     return frontends is not None and frontends.koboldcpp is not None
 
 
+# Each case not fixed yet is marked (strict), so that its fix removes exactly its mark.
+_OPEN = pytest.mark.xfail(
+    strict=True,
+    reason="bug: a kind reads facts out of another tool's output (a GPU, a driver, results or "
+    "a frontend that the text does not name); it should refuse it or find nothing",
+)
+
 WRONG_FACTS = [
     pytest.param(
         "windows-gpu", "text/os-release/ubuntu-22.04.os-release", _gpu_named('"Ubuntu"'),
@@ -271,35 +278,36 @@ WRONG_FACTS = [
     pytest.param(
         "amd-smi-json", "frontends/lmstudio-backends-windows.json", _any_gpu,
         id="amd-smi-json-makes-an-amd-gpu-of-lmstudio-backends",
+        marks=_OPEN,
     ),
     pytest.param(
         "llama-bench", "amd/amd-smi-mi250x-bare-list.json", _any_result,
         id="llama-bench-makes-empty-result-rows-of-amd-smi-json",
+        marks=_OPEN,
     ),
     pytest.param(
         "nvidia-smi-version", "amd/rocm-smi-text-w7900.txt", _nvidia_driver,
         id="nvidia-smi-version-takes-the-amdgpu-driver-of-rocm-smi",
+        marks=_OPEN,
     ),
     pytest.param(
         "nvidia-smi-q", "amd/rocm-smi-text-w7900.txt", _nvidia_driver,
         id="nvidia-smi-q-takes-the-amdgpu-driver-of-rocm-smi",
+        marks=_OPEN,
     ),
     pytest.param(
         "koboldcpp", "amd/rocm-smi-text-w7900.txt", _koboldcpp,
         id="koboldcpp-found-in-rocm-smi-text",
+        marks=_OPEN,
     ),
     pytest.param(
         "koboldcpp", "frontends/vllm-0.6.3.post1.txt", _koboldcpp,
         id="koboldcpp-version-from-vllm-version",
+        marks=_OPEN,
     ),
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a kind reads facts out of another tool's output (a GPU, a driver, results or "
-    "a frontend that the text does not name); it should refuse it or find nothing",
-)
 @pytest.mark.parametrize(("kind", "name", "wrong"), WRONG_FACTS)
 def test_another_tools_output_yields_no_invented_fact(
     kind: str, name: str, wrong: Callable[[dict[str, Any]], bool]

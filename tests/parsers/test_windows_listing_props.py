@@ -14,7 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.parsers.windows_listing import KNOWN_PROPERTIES, parse_records, repair
+from envstamp.parsers.windows_listing import (
+    CLASS_PROPERTIES,
+    KNOWN_PROPERTIES,
+    parse_records,
+    repair,
+)
 
 KEYS = ["Name", "AdapterRAM", "DriverVersion", "PNPDeviceID", "VideoProcessor", "Status",
         "AdapterCompatibility", "DriverDate"]
@@ -148,3 +153,48 @@ def test_repair_undoes_utf16_read_as_bytes() -> None:
 def test_known_properties_are_lower_case_names() -> None:
     assert all(name == name.lower() and name.isalnum() for name in KNOWN_PROPERTIES)
     assert {"name", "adapterram", "driverversion", "pnpdeviceid"} <= KNOWN_PROPERTIES
+
+
+# Regression: another tool's KEY=value or JSON "name" read as a display adapter (os-release's
+# NAME="Ubuntu" became a GPU named "Ubuntu").  A record must be a display adapter's by its keys.
+@pytest.mark.parametrize(
+    "text",
+    ['NAME="Ubuntu"\nVERSION="22.04.4 LTS (Jammy Jellyfish)"\nID=ubuntu\nVERSION_ID="22.04"\n',
+     'NAME="Ubuntu"\n', "name : x\nversion : 1.2\n",
+     '[{"name": "llama.cpp-win-x86_64-nvidia-cuda-avx2", "version": "1.52.1"}]',
+     '{"Name": "x", "Version": "1.0"}'],
+)
+def test_another_tools_names_are_not_adapters(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_records(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Name=NVIDIA GeForce RTX 3090\n\n",  # wmic path win32_VideoController get Name /format:list
+     "Name\nNVIDIA GeForce RTX 3090\n",  # wmic ... get Name
+     '{"Name": "NVIDIA GeForce RTX 3090", "PSComputerName": null}',
+     "name=NVIDIA GeForce RTX 3090\nadapterram=1073741824\n"],  # an adapter's own key, any case
+)
+def test_a_selection_of_the_classs_own_properties_is_an_adapter(text: str) -> None:
+    (record,) = parse_records(text)
+    assert "NVIDIA GeForce RTX 3090" in record.values()
+
+
+_FOREIGN = st.from_regex(r"[A-Za-z][A-Za-z_]{1,12}", fullmatch=True).filter(
+    lambda key: key not in CLASS_PROPERTIES and key.lower() not in
+    {k.lower() for k in CLASS_PROPERTIES} | {"infname"}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(adapters(), st.lists(_FOREIGN, min_size=1, max_size=3, unique=True),
+       st.sampled_from(["Name", "Caption", "Description", "Status", "DeviceID"]))
+def test_a_record_of_a_generic_name_among_foreign_keys_is_dropped(
+    records: list[dict[str, str]], foreign: list[str], generic: str
+) -> None:
+    """An adapter's record reads back; another record that holds only a name every class has
+    beside keys the class does not have is no adapter, whatever its case."""
+    stranger = {generic.upper(): "Ubuntu", **dict.fromkeys(foreign, "x")}
+    text = format_list([*records, stranger], "=")
+    assert parse_records(text) == records
