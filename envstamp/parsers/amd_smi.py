@@ -79,7 +79,28 @@ def parse_amd_smi(text: str) -> list[Gpu]:
         entries = [data]  # one GPU asked for with --gpu
     else:
         raise ParseError("not amd-smi static JSON (no gpu_data list)")
-    return [_amd_smi_gpu(i, e) for i, e in enumerate(entries) if isinstance(e, dict)]
+    gpus = [_amd_smi_gpu(i, e) for i, e in enumerate(entries) if is_amd_smi_gpu(e)]
+    if entries and not gpus:
+        raise ParseError("not amd-smi static JSON (no GPU object with its index or sections)")
+    return gpus
+
+
+# The sections amd-smi static prints per GPU (one or more of them, by the options given).
+_AMD_SMI_SECTIONS = frozenset(
+    {"asic", "bus", "board", "vbios", "vram", "driver", "limit", "clock", "ras", "numa",
+     "cache_info", "partition", "soc_pstate", "xgmi_plpd", "process_isolation", "ifwi",
+     "dfc_ucode", "fb_info", "num_vf", "policy", "xgmi", "power"}
+)
+
+
+def is_amd_smi_gpu(entry: object) -> bool:
+    """An object of amd-smi's per-GPU shape: its "gpu" index, or one of its sections as an
+    object.  Another tool's list of objects ({"name", "version"}) is not one."""
+    if not isinstance(entry, dict):
+        return False
+    if to_int(entry.get("gpu")) is not None:
+        return True
+    return any(isinstance(entry.get(key), dict) for key in _AMD_SMI_SECTIONS)
 
 
 def _amd_smi_gpu(position: int, entry: dict[str, Any]) -> Gpu:

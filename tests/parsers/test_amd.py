@@ -109,6 +109,27 @@ def test_amd_smi_empty_list_means_no_gpu() -> None:
     assert parse_amd_smi('{"gpu_data": []}') == []
 
 
+# Regression: any list of objects became all-null AMD GPUs (LM Studio's backends list did).
+@pytest.mark.parametrize(
+    "text",
+    ['[{"model_format": "gguf", "name": "llama.cpp-win-x86_64-nvidia-cuda12-avx2", '
+     '"version": "1.52.1"}]',
+     '{"gpu_data": [{"name": "x"}, {"id": 3}]}', '[{"gpu": "none"}, {"asic": "text"}]',
+     '[{"gpu": true}]'],
+)
+def test_amd_smi_refuses_objects_without_its_gpu_shape(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_amd_smi(text)
+
+
+@pytest.mark.parametrize("section", ["asic", "vram", "bus", "driver", "board", "clock"])
+def test_one_section_of_a_gpu_or_its_index_alone_is_amd_smis(section: str) -> None:
+    """``amd-smi static --vram --json`` and the like print one section per GPU; entries of
+    another shape beside them are skipped."""
+    gpus = parse_amd_smi(json.dumps([{section: {}}, {"name": "x"}, {"gpu": 1}]))
+    assert [(g.index, g.vendor) for g in gpus] == [(0, "amd"), (1, "amd")]
+
+
 # --------------------------------------------------------------------------- rocm-smi
 
 

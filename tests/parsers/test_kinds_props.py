@@ -278,7 +278,6 @@ WRONG_FACTS = [
     pytest.param(
         "amd-smi-json", "frontends/lmstudio-backends-windows.json", _any_gpu,
         id="amd-smi-json-makes-an-amd-gpu-of-lmstudio-backends",
-        marks=_OPEN,
     ),
     pytest.param(
         "llama-bench", "amd/amd-smi-mi250x-bare-list.json", _any_result,
