@@ -273,6 +273,16 @@ def _old_backend(record: dict[str, Any]) -> str | None:
     return ",".join(gpu) or ("BLAS" if names else "CPU")
 
 
+# Keys of every llama-bench record since its first release (the test's prompt size, the speed).
+_MEASURE_KEYS = ("avg_ts", "n_prompt")
+
+
+def is_bench_record(record: object) -> bool:
+    """An object of llama-bench's: it names the test's token counts or its speed (every
+    version's csv, json, jsonl and sql records do); another tool's object does not."""
+    return isinstance(record, dict) and any(key in record for key in _MEASURE_KEYS)
+
+
 def _json_records(text: str) -> list[dict[str, Any]] | None:
     """Records of ``-o json`` (an array) or ``-o jsonl`` (one object a line); None if neither."""
     decoder = json.JSONDecoder()
@@ -281,7 +291,7 @@ def _json_records(text: str) -> list[dict[str, Any]] | None:
             data, _ = decoder.raw_decode(text, match.start() + len(match.group()) - 1)
         except ValueError:
             continue
-        if isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
+        if isinstance(data, list) and data and all(is_bench_record(d) for d in data):
             return data
     records = []
     for line in text.splitlines():
@@ -292,7 +302,7 @@ def _json_records(text: str) -> list[dict[str, Any]] | None:
             data = json.loads(stripped)
         except ValueError:
             continue
-        if isinstance(data, dict) and ("avg_ts" in data or "n_prompt" in data):
+        if is_bench_record(data):
             records.append(data)
     return records or None
 
@@ -313,7 +323,7 @@ def parse_cut_json(text: str) -> list[BenchRow]:
             record, at = decoder.raw_decode(text, at)
         except ValueError:
             break  # the object the stop cut short, or the array's end
-        if not isinstance(record, dict) or not ("avg_ts" in record or "n_prompt" in record):
+        if not is_bench_record(record):
             break
         records.append(record)
     return [row_from_record(r) for r in records]

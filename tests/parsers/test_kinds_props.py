@@ -282,7 +282,6 @@ WRONG_FACTS = [
     pytest.param(
         "llama-bench", "amd/amd-smi-mi250x-bare-list.json", _any_result,
         id="llama-bench-makes-empty-result-rows-of-amd-smi-json",
-        marks=_OPEN,
     ),
     pytest.param(
         "nvidia-smi-version", "amd/rocm-smi-text-w7900.txt", _nvidia_driver,

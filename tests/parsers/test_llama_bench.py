@@ -311,6 +311,29 @@ def test_not_llama_bench_output_is_a_parse_error(text: str) -> None:
         parse("llama-bench", text)
 
 
+# Regression: any JSON array of objects was taken for -o json, and each object became an empty
+# result row (amd-smi static --json's bare list did).
+@pytest.mark.parametrize(
+    "text",
+    [(Path(__file__).parents[1] / "fixtures" / "amd" / "amd-smi-mi250x-bare-list.json")
+     .read_text(encoding="utf-8"),
+     '[{"model_format": "gguf", "name": "llama.cpp-cuda", "version": "1.52.1"}]',
+     '[{"build_commit": "8cf427ff", "model_type": "llama 7B Q4_0"}]',
+     '{"build_commit": "8cf427ff", "model_type": "llama 7B Q4_0"}\n'],
+)
+def test_json_objects_without_a_test_or_a_speed_are_not_results(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse("llama-bench", text)
+
+
+def test_a_bench_array_after_another_tools_array_is_read() -> None:
+    """Log noise may hold a JSON array of its own; llama-bench's is the one of its records."""
+    ours = (BENCH / "json-b6000-cuda-noise.json").read_text(encoding="utf-8")
+    rows, _ = bench("json-b6000-cuda-noise.json")
+    noisy = '[{"name": "device0", "memory": 24576}]\n' + ours
+    assert parse("llama-bench", noisy)["results"] == rows and rows
+
+
 PIECES = [
     "| model | size | params | backend | ngl | test | t/s |",
     "| --- | ---: | ---: | --- | --: | --: | --: |",
