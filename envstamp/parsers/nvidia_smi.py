@@ -378,18 +378,28 @@ _Q_GPU_HEADER = re.compile(
 )
 
 
+# nvidia-smi -q's banner ("==============NVSMI LOG==============").
+_Q_BANNER = re.compile(r"^\s*=+\s*NVSMI\s+LOG\s*=+\s*$", re.MULTILINE | re.IGNORECASE)
+
+
 def parse_q(text: str) -> SmiReport:
-    """``nvidia-smi -q``: the indented key : value report, one "GPU <bus id>" block per GPU."""
+    """``nvidia-smi -q``: the indented key : value report, one "GPU <bus id>" block per GPU.
+
+    Its header (the driver and CUDA versions) is read only where the text is nvidia-smi's:
+    GPU blocks, its "NVSMI LOG" banner or its "Attached GPUs" line.  Another tool's
+    "Driver version: 6.8.5" (rocm-smi's amdgpu) is not the NVIDIA driver."""
     root = _q_tree(text)
     gpus: list[tuple[Node, str | None]] = []
     for child in root.children:
         match = _Q_GPU_HEADER.match(child.key)
         if match:
             gpus.append((child, match.group("bus")))
+    own_header = bool(_Q_BANNER.search(text)) or root.text(("Attached GPUs",)) is not None
     driver_known = root.text(("Driver Version",), ("KMD Version",)) is not None
-    if not gpus and not driver_known:
+    if not gpus and not (own_header and driver_known):
         failure = driver_failure(text)
-        raise ParseError(failure or "not nvidia-smi -q output (no GPU blocks, no driver version)")
+        raise ParseError(failure or "not nvidia-smi -q output (no GPU blocks, no NVSMI LOG "
+                         "header with a driver version)")
     return _report(root, gpus, xml=False)
 
 

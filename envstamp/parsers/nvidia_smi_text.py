@@ -85,9 +85,17 @@ def _labelled(text: str) -> dict[str, str]:
     return pairs
 
 
+# The lines that make ``--version`` output nvidia-smi's: it names itself and its NVML.
+_OWN_LABELS = ("nvidia-smi version", "nvml version")
+
+
 def parse_version(text: str) -> Runtimes:
-    """``nvidia-smi --version``; drivers 610+ say "KMD version" / "CUDA UMD version"."""
+    """``nvidia-smi --version``; drivers 610+ say "KMD version" / "CUDA UMD version".  The
+    output must name nvidia-smi (or NVML): another tool's "Driver version:" (rocm-smi's
+    amdgpu) is not the NVIDIA driver's."""
     pairs = _labelled(text)
+    if not any(label in pairs for label in _OWN_LABELS):
+        raise _fail(text, "not nvidia-smi --version output (no 'NVIDIA-SMI version' line)")
     driver = first_version(pairs.get(label) for label in _DRIVER_LABELS)
     cuda = first_version(pairs.get(label) for label in _CUDA_LABELS)
     if driver is None and cuda is None:

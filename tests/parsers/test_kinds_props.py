@@ -286,12 +286,10 @@ WRONG_FACTS = [
     pytest.param(
         "nvidia-smi-version", "amd/rocm-smi-text-w7900.txt", _nvidia_driver,
         id="nvidia-smi-version-takes-the-amdgpu-driver-of-rocm-smi",
-        marks=_OPEN,
     ),
     pytest.param(
         "nvidia-smi-q", "amd/rocm-smi-text-w7900.txt", _nvidia_driver,
         id="nvidia-smi-q-takes-the-amdgpu-driver-of-rocm-smi",
-        marks=_OPEN,
     ),
     pytest.param(
         "koboldcpp", "amd/rocm-smi-text-w7900.txt", _koboldcpp,

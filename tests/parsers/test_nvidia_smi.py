@@ -427,6 +427,39 @@ def test_version_without_versions_is_an_error() -> None:
         nvidia_smi_text.parse_version("DRIVER version : Deprecated, see KMD version\n")
 
 
+ROCM_SMI_TEXT = Path(__file__).parents[1] / "fixtures" / "amd" / "rocm-smi-text-w7900.txt"
+
+
+# Regression: rocm-smi's "Driver version: 6.8.5" (amdgpu) was read as the NVIDIA driver.
+@pytest.mark.parametrize(
+    "other",
+    [ROCM_SMI_TEXT.read_text(encoding="utf-8"), "Driver version: 6.8.5\n",
+     "Driver Version : 550.1\nCUDA Version : 12.4\n"],
+)
+def test_another_tools_driver_version_is_not_nvidias(other: str) -> None:
+    with pytest.raises(ParseError):
+        nvidia_smi_text.parse_version(other)
+    with pytest.raises(ParseError):
+        nvidia_smi.parse_q(other)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["==============NVSMI LOG==============\n", "Attached GPUs : 0\n",
+     "=== NVSMI LOG ===\nAttached GPUs : 0\n"],
+)
+def test_q_header_without_gpus_still_names_the_driver(header: str) -> None:
+    """nvidia-smi's own header (banner or "Attached GPUs") vouches for its driver line."""
+    report = nvidia_smi.parse_q(header + "Driver Version : 580.159.04\nCUDA Version : 13.0\n")
+    assert (report.gpus, report.driver_version, report.cuda_version) == ([], "580.159.04", "13.0")
+
+
+def test_version_names_itself_in_any_spelling() -> None:
+    """Only nvidia-smi's naming of itself is required, not a sample's layout or case."""
+    runtimes = nvidia_smi_text.parse_version("nvml version: 999.1\nkmd version: 999.1.2\n")
+    assert runtimes == Runtimes(nvidia_driver="999.1.2", cuda_driver=None)
+
+
 # ---------------------------------------------------------------------------------- table
 
 
