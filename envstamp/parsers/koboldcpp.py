@@ -43,8 +43,15 @@ _KCPP_BACKENDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _KCPP_CUDA_OR_HIP = re.compile(r"Initializing CUDA/HIP", re.IGNORECASE)
 
 
+# koboldcpp names itself in what it prints: its banner ("Welcome to KoboldCpp - Version ..."),
+# its libraries ("koboldcpp_cublas.so"), its fork's name.
+_NAMES_ITSELF = re.compile(r"\bkoboldcpp", re.IGNORECASE)
+
+
 def parse_koboldcpp(text: str) -> KoboldCpp:
-    """koboldcpp's start-up banner (or ``--version``): version and the backend it chose."""
+    """What koboldcpp printed - its start-up banner, or its bare ``--version`` where envstamp
+    ran the binary itself: version and the backend it chose.  (Text of unknown origin goes
+    through :func:`parse_koboldcpp_kind`, which first asks that it name koboldcpp.)"""
     lines = lines_of(require_text(text, "koboldcpp"))
     version = backend = None
     for line in lines:
@@ -77,7 +84,11 @@ def koboldcpp_engine(text: str, backend: str | None) -> BundledEngine | None:
 
 
 def parse_koboldcpp_kind(text: str) -> Sections:
-    """Kind ``koboldcpp``."""
+    """Kind ``koboldcpp``: text piped in by a user, of any origin, is koboldcpp's only where it
+    names koboldcpp (its banner, its libraries).  rocm-smi's "ROCm" is no HIP backend, and a
+    bare version (vLLM's ``--version`` prints one too) says nothing of whose it is."""
+    if not _NAMES_ITSELF.search(text or ""):
+        raise ParseError("not koboldcpp output (it does not name KoboldCpp)")
     return frontends(koboldcpp=parse_koboldcpp(text))
 
 

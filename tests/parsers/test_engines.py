@@ -85,6 +85,45 @@ def test_koboldcpp_rejects_other_output(text: str) -> None:
         koboldcpp.parse_koboldcpp(text)
 
 
+# Regression: the kind found koboldcpp with a HIP backend in rocm-smi's text ("ROCm System
+# Management Interface") and took vLLM's bare --version for koboldcpp's version.
+@pytest.mark.parametrize(
+    "name", ["amd/rocm-smi-text-w7900.txt", "frontends/vllm-0.6.3.post1.txt"]
+)
+def test_the_kind_refuses_text_that_does_not_name_koboldcpp(name: str) -> None:
+    text = (Path(__file__).parents[1] / "fixtures" / name).read_text(encoding="utf-8")
+    with pytest.raises(ParseError):
+        koboldcpp.parse_koboldcpp_kind(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1.75.2\n", "Initializing CUDA/HIP, please wait", "Using ROCm 6.2\n",
+     "Attempting to use hipBLAS library for faster prompt ingestion.\n"],
+)
+def test_the_kind_refuses_what_only_the_probe_knows_is_koboldcpps(text: str) -> None:
+    """A bare version or a backend line alone: koboldcpp's when envstamp ran it (the probe
+    reads them, as above), anyone's when piped in."""
+    koboldcpp.parse_koboldcpp(text)
+    with pytest.raises(ParseError):
+        koboldcpp.parse_koboldcpp_kind(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "backend"),
+    [("KOBOLDCPP v1.99\n", "1.99", None),
+     ("Welcome to KoboldCpp - Version 1.79.1.yr1-ROCm\n", "1.79.1.yr1-ROCm", "HIP"),
+     ("***\nWelcome to KoboldCpp - Version 2.0.1\nAuto Selected Vulkan Backend...\n", "2.0.1",
+      "Vulkan")],
+)
+def test_the_kind_reads_text_that_names_koboldcpp(
+    text: str, version: str | None, backend: str | None
+) -> None:
+    """Named in any case: what it says is read, nothing more."""
+    found = koboldcpp.parse_koboldcpp_kind(text)["frontends"].koboldcpp
+    assert (found.version, found.backend) == (version, backend)
+
+
 def test_koboldcpp_source_version() -> None:
     assert koboldcpp.parse_koboldcpp_source('x = 1\nKcppVersion = "1.82.1"\n') == "1.82.1"
     assert koboldcpp.parse_koboldcpp_source("print('hi')") is None

@@ -263,13 +263,6 @@ def _koboldcpp(sections: dict[str, Any]) -> bool:
     return frontends is not None and frontends.koboldcpp is not None
 
 
-# Each case not fixed yet is marked (strict), so that its fix removes exactly its mark.
-_OPEN = pytest.mark.xfail(
-    strict=True,
-    reason="bug: a kind reads facts out of another tool's output (a GPU, a driver, results or "
-    "a frontend that the text does not name); it should refuse it or find nothing",
-)
-
 WRONG_FACTS = [
     pytest.param(
         "windows-gpu", "text/os-release/ubuntu-22.04.os-release", _gpu_named('"Ubuntu"'),
@@ -294,12 +287,10 @@ WRONG_FACTS = [
     pytest.param(
         "koboldcpp", "amd/rocm-smi-text-w7900.txt", _koboldcpp,
         id="koboldcpp-found-in-rocm-smi-text",
-        marks=_OPEN,
     ),
     pytest.param(
         "koboldcpp", "frontends/vllm-0.6.3.post1.txt", _koboldcpp,
         id="koboldcpp-version-from-vllm-version",
-        marks=_OPEN,
     ),
 ]
 
