@@ -89,7 +89,22 @@ def parse_koboldcpp_kind(text: str) -> Sections:
     bare version (vLLM's ``--version`` prints one too) says nothing of whose it is."""
     if not _NAMES_ITSELF.search(text or ""):
         raise ParseError("not koboldcpp output (it does not name KoboldCpp)")
+    if _is_json_document(text):  # a manifest's "koboldcpp": {...} is about it, not by it
+        raise ParseError("a JSON document, not koboldcpp's banner")
     return frontends(koboldcpp=parse_koboldcpp(text))
+
+
+def _is_json_document(text: str) -> bool:
+    import json
+
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "["):
+        return False
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def parse_koboldcpp_source(text: str) -> str | None:

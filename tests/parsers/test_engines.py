@@ -96,6 +96,15 @@ def test_the_kind_refuses_text_that_does_not_name_koboldcpp(name: str) -> None:
         koboldcpp.parse_koboldcpp_kind(text)
 
 
+def test_the_kind_refuses_a_json_document_that_names_koboldcpp() -> None:
+    """A manifest's "koboldcpp" field and a "ROCm" elsewhere in it are no banner."""
+    manifest = ('{\n  "frontends": {"koboldcpp": null},\n'
+                '  "runtimes": {"rocm": "6.2", "hip": "6.2.41133"}\n}\n')
+    assert koboldcpp.parse_koboldcpp(manifest).backend == "HIP"  # what the kind must not take
+    with pytest.raises(ParseError):
+        koboldcpp.parse_koboldcpp_kind(manifest)
+
+
 @pytest.mark.parametrize(
     "text",
     ["1.75.2\n", "Initializing CUDA/HIP, please wait", "Using ROCm 6.2\n",
