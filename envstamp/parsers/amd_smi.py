@@ -98,9 +98,16 @@ def is_amd_smi_gpu(entry: object) -> bool:
     object.  Another tool's list of objects ({"name", "version"}) is not one."""
     if not isinstance(entry, dict):
         return False
-    if to_int(entry.get("gpu")) is not None:
+    if _is_index(entry.get("gpu")):
         return True
     return any(isinstance(entry.get(key), dict) for key in _AMD_SMI_SECTIONS)
+
+
+def _is_index(value: object) -> bool:
+    """amd-smi's GPU index: a whole number (JSON) or its digits (text); "H100" is a name."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
 
 
 def _amd_smi_gpu(position: int, entry: dict[str, Any]) -> Gpu:

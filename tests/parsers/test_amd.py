@@ -115,7 +115,8 @@ def test_amd_smi_empty_list_means_no_gpu() -> None:
     ['[{"model_format": "gguf", "name": "llama.cpp-win-x86_64-nvidia-cuda12-avx2", '
      '"version": "1.52.1"}]',
      '{"gpu_data": [{"name": "x"}, {"id": 3}]}', '[{"gpu": "none"}, {"asic": "text"}]',
-     '[{"gpu": true}]'],
+     '[{"gpu": true}]', '{"backend": "vllm", "gpu": "H100", "duration": 3.5}',
+     '[{"gpu": 1.5}, {"gpu": "GPU 0"}]'],
 )
 def test_amd_smi_refuses_objects_without_its_gpu_shape(text: str) -> None:
     with pytest.raises(ParseError):
