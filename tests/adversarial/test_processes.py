@@ -40,7 +40,9 @@ pytestmark = pytest.mark.skipif(
 
 PY = sys.executable
 RETURN_WITHIN = 60  # seconds: "it returned" on a loaded machine, never a measurement
-_DURATIONS = itertools.count(880001)
+# Durations of this session's own: other pytest sessions on the machine (a developer's run
+# beside CI's) must never take our sleeps for theirs when they look for survivors.
+_DURATIONS = itertools.count(880001 + (os.getpid() % 100_000) * 1000)
 ALL_PROBES_BUT_LLAMACPP = frozenset(s.name for s in PROBES if s.name != "llamacpp")
 
 
@@ -132,7 +134,7 @@ class Tools:
         pids = {int(w) for w in self.pids.read_text().split() if w.isdigit()}
         # Also any process running one of our sleeps that did not get to note its pid.
         for name in os.listdir("/proc"):
-            if name.isdigit() and any(s in _cmdline(int(name)) for s in self.sleeps):
+            if name.isdigit() and set(self.sleeps) & set(_cmdline(int(name)).split()):
                 pids.add(int(name))
         return sorted(pids)
 
@@ -142,6 +144,14 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def signals_at_their_defaults() -> None:
+    """In a child about to exec: SIGINT and SIGHUP as a shell starts a command.  A suite run
+    under ``nohup`` (or from a shell that ignores SIGINT in background jobs) passes them on
+    ignored, and envstamp rightly keeps an ignored signal ignored."""
+    for number in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def _running(pid: int) -> bool:
@@ -526,6 +536,7 @@ def test_a_signal_to_envstamp_run_stops_the_whole_tree(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # a terminal's Ctrl-C would reach the group; this is kill(1)
+        preexec_fn=signals_at_their_defaults,  # noqa: PLW1509 - resets two signals, then execs
     )
     try:
         _wait_for_pids(tools, 3)  # the tool and both grandchildren are running

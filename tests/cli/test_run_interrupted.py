@@ -33,6 +33,7 @@ from envstamp.cli.run import complete_reports
 from envstamp.parsers.llama_bench import parse_cut_json, parse_llama_bench
 from envstamp.parsers.llama_server import parse_server_log_timings
 from envstamp.stamping.results import load_results, verify_log
+from tests.adversarial.test_processes import signals_at_their_defaults
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="POSIX signals and /proc to find survivors"
@@ -116,6 +117,7 @@ def run_and_stop(
          str(fake.path), "-m", "tiny.gguf"],
         cwd=fake.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # a group of its own, as a shell's job is
+        preexec_fn=signals_at_their_defaults,  # noqa: PLW1509 - resets two signals, then execs
     )
     started.append(proc)
     stop_at = time.monotonic() + RETURN_WITHIN
