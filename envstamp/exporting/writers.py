@@ -124,7 +124,12 @@ def _fill(
     marks = ", ".join("?" for _ in names)
     # Names are quoted identifiers of envstamp's own columns; every value is a bound parameter.
     insert = f"INSERT INTO {_quoted(table)} ({', '.join(map(_quoted, names))}) VALUES ({marks})"  # noqa: S608
-    connection.executemany(insert, ([_sql_cell(row.get(m)) for m in members] for row in rows))
+    texts = [sql_type == "TEXT" for _, sql_type in layout]
+    connection.executemany(
+        insert,
+        ([_sql_cell(row.get(m), text) for m, text in zip(members, texts, strict=True)]
+         for row in rows),
+    )  # fmt: skip
 
 
 def _sql_names(columns: Sequence[str]) -> list[str]:
@@ -152,7 +157,13 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sql_cell(value: Scalar) -> Scalar:
+def _sql_cell(value: Scalar, text: bool) -> Scalar:
+    """A value as its column holds it: in a TEXT column (one that mixes text with other
+    values) every value is text, booleans spelled as in CSV; elsewhere booleans are 0/1."""
+    if value is None:
+        return None
+    if text:
+        return _csv_cell(value) if isinstance(value, bool) else str(value)
     return int(value) if isinstance(value, bool) else value
 
 
