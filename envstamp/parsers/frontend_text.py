@@ -43,6 +43,22 @@ def as_version(text: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+# Float noise, not a version: a number a JSON document prints on a line of its own
+# ("0.018275361000632984"): a "0.0..." fraction, or a part longer than any version's.
+_FLOAT_NOISE = re.compile(r"^0\.0\d*$|\d{9,}")
+_NUMERIC_PART = re.compile(r"\d+(?:\.\d+)+")
+
+
+def bare_version(line: str | None) -> str | None:
+    """A line that is a version and nothing else ("v0.0.47" -> "0.0.47"), when it looks like
+    one: digits.digits, not a float's noise ("0.018275361000632984")."""
+    version = as_version(line)
+    numeric = _NUMERIC_PART.match(version or "")
+    if version is None or numeric is None or _FLOAT_NOISE.search(numeric.group()):
+        return None
+    return version
+
+
 def cells(line: str) -> list[tuple[int, str]]:
     """(start column, text) of each cell of a table row; cells are 2+ spaces apart."""
     return [(m.start(), m.group()) for m in _GAP.finditer(line.replace("\t", "  "))]

@@ -17,6 +17,7 @@ from envstamp.manifest.model import Ramalama, RamalamaModel, Sections
 from envstamp.parsers.frontend_text import (
     VERSION,
     as_version,
+    bare_version,
     frontends,
     lines_of,
     load_json,
@@ -34,7 +35,7 @@ def parse_ramalama_version(text: str) -> str:
     for line in lines:
         if found := _VERSION_LINE.search(line):
             return found.group(1)
-    lone = [version for line in lines if (version := as_version(line))]
+    lone = [version for line in lines if (version := bare_version(line))]
     if len(lone) == 1:
         return lone[0]
     raise ParseError("no ramalama version in the output")
@@ -106,16 +107,40 @@ def _model(entry: object) -> RamalamaModel | None:
     )
 
 
+# What ramalama list --json says of each model beside its name: when it was stored, its size.
+_LIST_KEYS = ("modified", "size")
+
+
+def _is_list_entry(entry: object) -> bool:
+    """An entry in ramalama's shape: a model's name with its "modified" time or "size"."""
+    return (
+        isinstance(entry, dict)
+        and _text(entry.get("name")) is not None
+        and any(key in entry for key in _LIST_KEYS)
+    )
+
+
 def parse_ramalama_list(text: str) -> list[RamalamaModel]:
-    """``ramalama list --json``: a JSON list of models (name, size in bytes, short name)."""
+    """``ramalama list --json``: a JSON list of models (name, size in bytes, short name).
+
+    A list of other objects (LM Studio's backends, llama-bench records, amd-smi's GPUs) is
+    not ramalama's: ParseError, not a list of models nobody has."""
     listed = _json_from(text, "[", "ramalama list --json")
     if not isinstance(listed, list):
         raise ParseError("ramalama list --json: not a JSON list")
-    return [model for entry in listed if (model := _model(entry)) is not None]
+    if listed and not any(_is_list_entry(entry) for entry in listed):
+        raise ParseError(
+            'ramalama list --json: no entry is a model ({"name", "modified" or "size"})'
+        )
+    return [model for entry in listed if _is_list_entry(entry) and (model := _model(entry))]
 
 
 def parse_ramalama_version_kind(text: str) -> Sections:
-    """Kind ``ramalama-version``."""
+    """Kind ``ramalama-version``: text piped in by a user is ramalama's only where it says
+    "ramalama version X".  A bare version, which the probe reads from the ramalama it ran,
+    says nothing of whose it is (``vllm --version`` prints one too)."""
+    if not any(_VERSION_LINE.search(line) for line in lines_of(text or "")):
+        raise ParseError('not ramalama output (no "ramalama version X" line)')
     return frontends(ramalama=Ramalama(version=parse_ramalama_version(text)))
 
 

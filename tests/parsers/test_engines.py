@@ -227,3 +227,54 @@ def test_dist_info_version() -> None:
 )
 def test_shebang_python(head: bytes, python: str | None) -> None:
     assert python_dists.shebang_python(head) == python
+
+
+# Other tools' real outputs fed to these kinds (tests/parsers/test_kinds_props.py feeds them
+# all): llama-server bench JSON ends a list with a float on a line of its own, hipconfig
+# prints a version that is no Python package's, vLLM a bare one that names no llamafile.
+_FIXTURE_ROOT = FIXTURES.parent
+_BENCH_JSON = "bench/llama-server-0c1e570-openai-chat/bench_clock-pp32_tg8_c1-6fdc4a995a.json"
+
+
+@pytest.mark.parametrize("name", [_BENCH_JSON, "runtimes/hipconfig-version.txt"])
+def test_vllm_kind_refuses_a_json_float_and_a_version_no_python_package_has(name: str) -> None:
+    text = (_FIXTURE_ROOT / name).read_text(encoding="utf-8")
+    with pytest.raises(ParseError):
+        vllm.parse_vllm_version_kind(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("0.9.2rc1.dev5+g1a2b3c4\n", "0.9.2rc1.dev5+g1a2b3c4"),
+        ("0.4.0+cu118\nWARNING 01-02 03:04:05 [x.py:1] slow import\n", "0.4.0+cu118"),
+        ("INFO 05-02 09:14:07 [__init__.py:239] detected\n1.0.0\n", "1.0.0"),
+    ],
+)
+def test_vllm_reads_a_bare_python_package_version(text: str, version: str) -> None:
+    assert vllm.parse_vllm_version(text).version == version
+
+
+@pytest.mark.parametrize("text", ["0.018275361000632984\n", "6.1.40093-bd86f1708\n", "0.05\n"])
+def test_vllm_refuses_float_noise_and_foreign_version_shapes(text: str) -> None:
+    with pytest.raises(ParseError):
+        vllm.parse_vllm_version(text)
+
+
+@pytest.mark.parametrize(
+    "name", [_BENCH_JSON, "frontends/vllm-0.6.3.post1.txt", "frontends/vllm-0.8.5-with-logs.txt",
+             "runtimes/hipconfig-version.txt"],
+)
+def test_llamafile_kind_refuses_output_that_does_not_name_llamafile(name: str) -> None:
+    text = (_FIXTURE_ROOT / name).read_text(encoding="utf-8")
+    with pytest.raises(ParseError):
+        llamafile.parse_llamafile_version_kind(text)
+
+
+def test_llamafile_probe_parser_still_reads_a_lone_version_but_not_float_noise() -> None:
+    # The probe ran llamafile itself: its lone version is llamafile's.
+    assert llamafile.parse_llamafile_version("0.8.13\n").version == "0.8.13"
+    with pytest.raises(ParseError):
+        llamafile.parse_llamafile_version("0.018275361000632984\n")
+    found = llamafile.parse_llamafile_version_kind("LLAMAFILE v0.9.0\n")["frontends"]
+    assert found.llamafile.version == "0.9.0"

@@ -62,6 +62,9 @@ KIND_SECTIONS: dict[str, set[str]] = {
     "koboldcpp": {"frontends"},
     "llamafile-version": {"frontends"},
     "vllm-version": {"frontends"},
+    "ramalama-version": {"frontends"},
+    "ramalama-info": {"frontends"},
+    "ramalama-list": {"frontends"},
 }
 
 # Each kind's own outputs in tests/fixtures (globs under it): every one of them must parse.
@@ -100,6 +103,9 @@ OWN: dict[str, tuple[str, ...]] = {
     "koboldcpp": ("frontends/koboldcpp-*.txt",),
     "llamafile-version": ("frontends/llamafile-*.txt",),
     "vllm-version": ("frontends/vllm-*.txt",),
+    "ramalama-version": ("frontends/ramalama-*version-*.txt",),
+    "ramalama-info": ("frontends/ramalama-info-*.json",),
+    "ramalama-list": ("frontends/ramalama-list-*.json",),
 }
 
 _SKIPPED_SUFFIXES = {".py", ".sh", ".gguf", ".md"}
@@ -263,6 +269,18 @@ def _koboldcpp(sections: dict[str, Any]) -> bool:
     return frontends is not None and frontends.koboldcpp is not None
 
 
+def _frontend(name: str) -> Callable[[dict[str, Any]], bool]:
+    """The kind found the frontend ``name`` (any of its fields)."""
+
+    def found(sections: dict[str, Any]) -> bool:
+        frontends = sections.get("frontends")
+        return frontends is not None and getattr(frontends, name) is not None
+
+    return found
+
+
+_BENCH_JSON = "bench/llama-server-0c1e570-openai-chat/bench_clock-pp32_tg8_c1-6fdc4a995a.json"
+
 WRONG_FACTS = [
     pytest.param(
         "windows-gpu", "text/os-release/ubuntu-22.04.os-release", _gpu_named('"Ubuntu"'),
@@ -291,6 +309,42 @@ WRONG_FACTS = [
     pytest.param(
         "koboldcpp", "frontends/vllm-0.6.3.post1.txt", _koboldcpp,
         id="koboldcpp-version-from-vllm-version",
+    ),
+    pytest.param(
+        "vllm-version", _BENCH_JSON, _frontend("vllm"),
+        id="vllm-version-from-a-float-of-llama-server-bench-json",
+    ),
+    pytest.param(
+        "vllm-version", "runtimes/hipconfig-version.txt", _frontend("vllm"),
+        id="vllm-version-from-hipconfig",
+    ),
+    pytest.param(
+        "llamafile-version", _BENCH_JSON, _frontend("llamafile"),
+        id="llamafile-version-from-a-float-of-llama-server-bench-json",
+    ),
+    pytest.param(
+        "llamafile-version", "frontends/vllm-0.6.3.post1.txt", _frontend("llamafile"),
+        id="llamafile-version-from-vllm-version",
+    ),
+    pytest.param(
+        "llamafile-version", "runtimes/hipconfig-version.txt", _frontend("llamafile"),
+        id="llamafile-version-from-hipconfig",
+    ),
+    pytest.param(
+        "ramalama-version", _BENCH_JSON, _frontend("ramalama"),
+        id="ramalama-version-from-a-float-of-llama-server-bench-json",
+    ),
+    pytest.param(
+        "ramalama-version", "frontends/vllm-0.8.5-with-logs.txt", _frontend("ramalama"),
+        id="ramalama-version-from-vllm-version",
+    ),
+    pytest.param(
+        "ramalama-list", "frontends/lmstudio-backends-windows.json", _frontend("ramalama"),
+        id="ramalama-list-reads-lmstudio-backends",
+    ),
+    pytest.param(
+        "ramalama-list", "timing/llama-bench-a4000-cuda.json", _frontend("ramalama"),
+        id="ramalama-list-reads-llama-bench-json",
     ),
 ]
 

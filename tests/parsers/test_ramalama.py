@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,6 +54,25 @@ def test_version_quiet_prints_the_bare_version() -> None:
 def test_no_version_is_a_parse_error(text: str) -> None:
     with pytest.raises(ParseError):
         parse_ramalama_version(text)
+
+
+_OTHER_TOOLS = Path(__file__).parents[1] / "fixtures"
+_BENCH_JSON = "bench/llama-server-0c1e570-openai-chat/bench_clock-pp32_tg8_c1-6fdc4a995a.json"
+
+
+@pytest.mark.parametrize(
+    "name", [_BENCH_JSON, "frontends/vllm-0.6.3.post1.txt", "runtimes/hipconfig-version.txt"]
+)
+def test_the_version_kind_refuses_what_does_not_say_ramalama_version(name: str) -> None:
+    # A bare version names no tool (vllm --version prints one); a JSON float is none at all.
+    with pytest.raises(ParseError):
+        parse("ramalama-version", (_OTHER_TOOLS / name).read_text(encoding="utf-8"))
+
+
+def test_the_probe_parser_reads_a_bare_version_but_not_float_noise() -> None:
+    assert parse_ramalama_version("v0.12.0\n") == "0.12.0"
+    with pytest.raises(ParseError):
+        parse_ramalama_version("0.018275361000632984\n")
 
 
 # ----------------------------------------------------------------------------------- info
@@ -163,6 +183,31 @@ def test_list_entries_without_a_name_are_skipped_and_odd_sizes_unknown() -> None
     assert [(m.name, m.size_bytes) for m in parse_ramalama_list(text)] == [
         ("hf://a/b", None), ("hf://d", None), ("hf://e", None),
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "frontends/lmstudio-backends-windows.json",
+        "frontends/lmstudio-backends-macos.json",
+        "amd/amd-smi-mi250x-bare-list.json",
+        "timing/llama-bench-a4000-cuda.json",
+        "llamacpp-real/b5308-8733e0cf6/bench.json",
+    ],
+)
+def test_list_refuses_a_list_of_other_tools_objects(name: str) -> None:
+    # LM Studio's {model_format, name, version}, amd-smi's GPUs, llama-bench records: none
+    # holds a model's name with ramalama's "modified" or "size".
+    with pytest.raises(ParseError):
+        parse_ramalama_list((_OTHER_TOOLS / name).read_text(encoding="utf-8"))
+
+
+def test_list_needs_one_entry_in_ramalama_shape() -> None:
+    only_name = json.dumps([{"name": "llama.cpp-win-x86_64-vulkan-avx2", "version": "1.2.0"}])
+    with pytest.raises(ParseError):
+        parse_ramalama_list(only_name)
+    modified = json.dumps([{"name": "ollama://x", "modified": "2025-01-01T00:00:00Z"}])
+    assert [m.name for m in parse_ramalama_list(modified)] == ["ollama://x"]
 
 
 @pytest.mark.parametrize("text", ["", '{"name": "x"}', "NAME MODIFIED SIZE\n", "[1,"])
