@@ -16,7 +16,7 @@ from envstamp.manifest.model import BundledEngine, LmStudio, LmStudioModel, Name
 from envstamp.parsers.bundled_engine import agreed_engine, backend_in_name
 from envstamp.parsers.frontend_text import (
     VERSION,
-    as_version,
+    bare_version,
     cells,
     frontends,
     lines_of,
@@ -38,9 +38,12 @@ _TABLE_WORDS = {"PARAMS", "ARCH", "ARCHITECTURE", "SIZE", "MODEL", "STATUS", "CO
 _NAME_TITLES = ("IDENTIFIER", "MODEL", "NAME", "KEY", "PATH")
 
 
-def parse_lms_version(text: str) -> LmStudio:
-    """``lms version``: "lms - LM Studio CLI - v0.0.47" (older) or "CLI commit: abc1234"."""
-    require_text(text, "lms version")
+# The LM Studio CLI names itself: its banner ("lms - LM Studio CLI"), its "CLI commit" label.
+_NAMES_LMS = re.compile(r"LM\s*Studio|^\s*lms\b|\bCLI\s+commit\b", re.IGNORECASE | re.MULTILINE)
+
+
+def _named_cli_version(text: str) -> tuple[str | None, str | None]:
+    """(version, commit) from the lines that say them: the banner, the commit line."""
     version = commit = None
     for line in lines_of(text):
         if "github" in line.lower() or "http" in line.lower():
@@ -49,8 +52,17 @@ def parse_lms_version(text: str) -> LmStudio:
             commit = found.group(1)
         elif version is None and (found := _CLI_VERSION.search(line)):
             version = found.group(1)
+    return version, commit
+
+
+def parse_lms_version(text: str) -> LmStudio:
+    """``lms version``: "lms - LM Studio CLI - v0.0.47" (older) or "CLI commit: abc1234"; a
+    lone version where envstamp ran lms itself (text of unknown origin goes through
+    :func:`parse_lms_version_kind`, which asks that it name the LM Studio CLI)."""
+    require_text(text, "lms version")
+    version, commit = _named_cli_version(text)
     if version is None and commit is None:
-        lone = [as_version(line) for line in lines_of(text) if line.strip()]
+        lone = [bare_version(line) for line in lines_of(text) if line.strip()]
         version = lone[0] if len(lone) == 1 else None
     if version is None and commit is None:
         raise ParseError("no lms version or commit in the output")
@@ -58,8 +70,17 @@ def parse_lms_version(text: str) -> LmStudio:
 
 
 def parse_lms_version_kind(text: str) -> Sections:
-    """Kind ``lms-version``."""
-    return frontends(lmstudio=parse_lms_version(text))
+    """Kind ``lms-version``: text piped in by a user is the LM Studio CLI's only where it
+    names it (its banner, its "CLI commit" line).  A bare version says nothing of whose it
+    is (``vllm --version`` prints one too), and llama.cpp's "(build 0, commit 0c1e570)" is
+    no CLI's commit."""
+    require_text(text, "lms version")
+    if not _NAMES_LMS.search(text):
+        raise ParseError("not lms version output (it does not name the LM Studio CLI)")
+    version, commit = _named_cli_version(text)
+    if version is None and commit is None:
+        raise ParseError("no lms version or commit in the output")
+    return frontends(lmstudio=LmStudio(cli_version=version, cli_commit=commit))
 
 
 def model_type(text: str | None) -> str | None:
@@ -185,13 +206,57 @@ def parse_lms_models(text: str, what: str) -> list[LmStudioModel]:
     raise ParseError(f"no model list in the output: not `{what}` output")
 
 
+# What makes text of unknown origin lms ps's or lms ls's (the probe knows which it ran).
+# lms ps lists loaded instances by their identifier: "Identifier:" blocks (older CLIs) or a
+# table with an IDENTIFIER column, or says none is loaded.  lms ls lists downloaded models:
+# tables whose first column is headed by the model type ("LLM", "LLMs (Large Language
+# Models)", "EMBEDDING"), its "You have N models" summary, or the oldest "Downloaded models:".
+# `ollama ps` (NAME  ID  SIZE  PROCESSOR ...) is neither.
+_NONE_LOADED = re.compile(r"\bno models\b.*\bloaded\b|\bnot currently loaded\b", re.IGNORECASE)
+_LS_SUMMARY = re.compile(
+    r"^\s*(?:you have \d+ models?\b|downloaded models\s*:?\s*$)", re.IGNORECASE
+)
+_LS_COLUMNS = {"PARAMS", "ARCH", "ARCHITECTURE", "SIZE"}
+
+
+def _titles(line: str) -> list[str]:
+    return [title.upper() for _, title in cells(line)] if _is_table_header(line) else []
+
+
+def _is_lms_ps(lines: list[str]) -> bool:
+    return any(
+        _BULLET.sub("", line).lower().startswith("identifier:")
+        or _NONE_LOADED.search(line)
+        or "IDENTIFIER" in _titles(line)
+        for line in lines
+    )
+
+
+def _is_ls_section(titles: list[str]) -> bool:
+    """A header of lms ls: a model type's word over the names, then the models' columns."""
+    return (
+        bool(titles)
+        and titles[0][:1].isalpha()
+        and titles[0] not in _NAME_TITLES
+        and bool(set(titles[1:]) & _LS_COLUMNS)
+    )
+
+
+def _is_lms_ls(lines: list[str]) -> bool:
+    return any(_LS_SUMMARY.search(line) or _is_ls_section(_titles(line)) for line in lines)
+
+
 def parse_lms_ps_kind(text: str) -> Sections:
     """Kind ``lms-ps``: the models loaded now."""
+    if not _is_lms_ps(lines_of(require_text(text, "lms ps"))):
+        raise ParseError("not lms ps output (no Identifier, IDENTIFIER column or none loaded)")
     return frontends(lmstudio=LmStudio(loaded_models=parse_lms_models(text, "lms ps")))
 
 
 def parse_lms_ls_kind(text: str) -> Sections:
     """Kind ``lms-ls``: every model row, LLMs and embedding models alike."""
+    if not _is_lms_ls(lines_of(require_text(text, "lms ls"))):
+        raise ParseError("not lms ls output (no model-type section, model count or list)")
     return frontends(lmstudio=LmStudio(models=parse_lms_models(text, "lms ls")))
 
 
@@ -230,10 +295,27 @@ def parse_backend_preferences(text: str) -> list[NamedVersion]:
     return chosen
 
 
+# LM Studio names an engine by its package id ("llama.cpp-win-x86_64-vulkan-avx2"): one word
+# with a letter.  CUDA's version.json names its parts in words ("CUDA SDK"), ramalama lists
+# models by URL, llama-server's slots by number: none is an LM Studio engine.
+_PACKAGE_ID = re.compile(r"[A-Za-z0-9][\w.+-]*")
+
+
+def _is_package_id(name: str | None) -> bool:
+    return bool(name and _PACKAGE_ID.fullmatch(name) and re.search("[A-Za-z]", name))
+
+
 def parse_backends_kind(text: str) -> Sections:
     """Kind ``lmstudio-backends``: the selected engines (each also an installed runtime),
-    and the llama.cpp one as the engine GGUF models run on (as far as its name tells)."""
+    and the llama.cpp one as the engine GGUF models run on (as far as its name tells).
+
+    Text of unknown origin is LM Studio's preferences only where every entry names an engine
+    package (the probe reads the file LM Studio keeps at its own path)."""
     chosen = parse_backend_preferences(text)
+    if foreign := [named.name for named in chosen if not _is_package_id(named.name)]:
+        raise ParseError(f"not LM Studio backend preferences: {foreign[0]!r} names no engine")
+    if not chosen:  # "[]" names no engine: nothing in it is LM Studio's
+        raise ParseError("backend preferences: no engine selected")
     engine = selected_engine(engines_of(chosen), chosen)
     return frontends(
         lmstudio=LmStudio(runtimes=list(chosen), selected_runtimes=chosen, engine=engine)

@@ -346,6 +346,38 @@ WRONG_FACTS = [
         "ramalama-list", "timing/llama-bench-a4000-cuda.json", _frontend("ramalama"),
         id="ramalama-list-reads-llama-bench-json",
     ),
+    pytest.param(
+        "lms-version", "frontends/vllm-0.6.3.post1.txt", _frontend("lmstudio"),
+        id="lms-version-takes-vllm-version-as-the-cli-version",
+    ),
+    pytest.param(
+        "lms-version", "llamacpp-real/0.5.0-dev-0c1e57098/version.txt", _frontend("lmstudio"),
+        id="lms-version-takes-llama-cpp-commit-as-the-cli-commit",
+    ),
+    pytest.param(
+        "lmstudio-backends", "runtimes/cuda-12.4-version.json", _frontend("lmstudio"),
+        id="lmstudio-backends-reads-cuda-version-json",
+    ),
+    pytest.param(
+        "lmstudio-backends", "frontends/ramalama-list-0.25.0.json", _frontend("lmstudio"),
+        id="lmstudio-backends-reads-ramalama-list",
+    ),
+    pytest.param(
+        "lms-ls", "frontends/lms-ps-new.txt", _frontend("lmstudio"),
+        id="lms-ls-reads-lms-ps",
+    ),
+    pytest.param(
+        "lms-ls", "frontends/ollama-ps-0.7.0-windows.txt", _frontend("lmstudio"),
+        id="lms-ls-reads-ollama-ps",
+    ),
+    pytest.param(
+        "lms-ps", "frontends/lms-ls-0.3.txt", _frontend("lmstudio"),
+        id="lms-ps-reads-lms-ls",
+    ),
+    pytest.param(
+        "lms-ps", "frontends/ollama-ps-empty.txt", _frontend("lmstudio"),
+        id="lms-ps-reads-ollama-ps",
+    ),
 ]
 
 

@@ -233,3 +233,105 @@ def test_json_documents_raise_only_parse_error(data: object) -> None:
     for parse in (lmstudio.parse_backends_kind, lmstudio.parse_api_models):
         with contextlib.suppress(ParseError):
             parse(json.dumps(data))
+
+
+# ------------------------------------------------- other tools' real outputs fed to the kinds
+# (tests/parsers/test_kinds_props.py feeds every fixture to every kind).
+OTHER_TOOLS = FIXTURES.parent
+
+
+def _other(name: str) -> str:
+    return (OTHER_TOOLS / name).read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "frontends/vllm-0.6.3.post1.txt",  # a bare version names no tool
+        "llamacpp-real/0.5.0-dev-0c1e57098/version.txt",  # llama.cpp's "(build 0, commit ...)"
+        "runtimes/hipconfig-version.txt",
+    ],
+)
+def test_version_kind_refuses_what_does_not_name_the_lm_studio_cli(name: str) -> None:
+    with pytest.raises(ParseError):
+        lmstudio.parse_lms_version_kind(_other(name))
+
+
+def test_version_kind_reads_what_names_the_cli_and_the_probe_a_bare_version() -> None:
+    found = lmstudio.parse_lms_version_kind("CLI commit: 0a1b2c3\r\n")["frontends"].lmstudio
+    assert (found.cli_version, found.cli_commit) == (None, "0a1b2c3")
+    found = lmstudio.parse_lms_version_kind("LM STUDIO CLI v0.3.1\n")["frontends"].lmstudio
+    assert found.cli_version == "0.3.1"
+    with pytest.raises(ParseError):  # names the CLI, states no version
+        lmstudio.parse_lms_version_kind("lms - LM Studio CLI\n0.3.1\n")
+    # The probe ran lms itself: a lone version is the CLI's, float noise is nobody's.
+    assert lmstudio.parse_lms_version("0.3.1\n").cli_version == "0.3.1"
+    with pytest.raises(ParseError):
+        lmstudio.parse_lms_version("0.018275361000632984\n")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "frontends/lms-ls-0.2.txt",
+        "frontends/lms-ls-0.3.txt",
+        "frontends/lms-ls-oldest.txt",
+        "frontends/ollama-ps-0.7.0-windows.txt",
+        "frontends/ollama-ps-empty.txt",
+        "frontends/ollama-ps-0.1.38.txt",
+    ],
+)
+def test_ps_kind_refuses_lms_ls_and_ollama_ps(name: str) -> None:
+    with pytest.raises(ParseError):
+        lmstudio.parse_lms_ps_kind(_other(name))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "frontends/lms-ps-old.txt",
+        "frontends/lms-ps-new.txt",
+        "frontends/lms-ps-empty.txt",
+        "frontends/ollama-ps-0.7.0-windows.txt",
+        "frontends/ollama-ps-empty.txt",
+    ],
+)
+def test_ls_kind_refuses_lms_ps_and_ollama_ps(name: str) -> None:
+    with pytest.raises(ParseError):
+        lmstudio.parse_lms_ls_kind(_other(name))
+
+
+def test_ps_and_ls_kinds_read_their_shapes_by_structure_not_by_sample() -> None:
+    ps = "IDENTIFIER    MODEL         STATUS    SIZE\nmy-model      org/model     IDLE      1.2 GB\n"
+    models = lmstudio.parse_lms_ps_kind(ps)["frontends"].lmstudio.loaded_models
+    assert [(m.name, m.size) for m in models] == [("my-model", "1.2 GB")]
+    ls = "VLM                 PARAMS    ARCH     SIZE\norg/vision-model    7B        qwen2    4.1 GB\n"
+    models = lmstudio.parse_lms_ls_kind(ls)["frontends"].lmstudio.models
+    assert [(m.name, m.type, m.params) for m in models] == [("org/vision-model", "llm", "7B")]
+    empty = lmstudio.parse_lms_ls_kind("You have 0 models, taking up 0 B of disk space.\n")
+    assert empty["frontends"].lmstudio.models == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "runtimes/cuda-12.4-version.json",  # {"cuda": {"name": "CUDA SDK", "version": ...}}
+        "frontends/ramalama-list-0.25.0.json",  # models named by URL
+        "frontends/ramalama-list-0.25.0-empty.json",  # "[]": no engine at all
+        "diff/not-a-manifest.json",
+        "llamacpp-real/b5308-8733e0cf6/props.json",
+    ],
+)
+def test_backends_kind_refuses_documents_that_name_no_engine_package(name: str) -> None:
+    with pytest.raises(ParseError):
+        lmstudio.parse_backends_kind(_other(name))
+
+
+def test_backends_kind_reads_an_unseen_engine_package_in_either_shape() -> None:
+    listed = json.dumps([{"model_format": "gguf", "name": "llama.cpp-linux-arm64-cpu",
+                          "version": "2.0.0"}])
+    runtimes = lmstudio.parse_backends_kind(listed)["frontends"].lmstudio.runtimes
+    assert [(r.name, r.version) for r in runtimes] == [("llama.cpp-linux-arm64-cpu", "2.0.0")]
+    keyed = json.dumps({"mlx": {"name": "mlx-llm-mac-arm64", "version": "v0.30.0"}})
+    runtimes = lmstudio.parse_backends_kind(keyed)["frontends"].lmstudio.runtimes
+    assert [(r.name, r.version) for r in runtimes] == [("mlx-llm-mac-arm64", "0.30.0")]
