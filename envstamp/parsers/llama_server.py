@@ -46,6 +46,9 @@ _PHASE = re.compile(
 )
 _TOTAL = re.compile(rf"^total time\s*=\s*({_NUMBER})\s*ms\s*/\s*(\d+)\s*tokens", re.IGNORECASE)
 _METRIC = re.compile(r"^([A-Za-z_:][\w:]*(?:\{[^}]*\})?)\s+(\S+)(?:\s+-?\d+)?$")
+# llama-server names every metric it exports in its own namespace ("llamacpp:prompt_tokens_total").
+# lscpu's "Model:  154" has the shape of a sample, but it is no llama.cpp metric.
+_LLAMACPP_METRIC = "llamacpp:"
 
 
 @attrs.define
@@ -317,8 +320,10 @@ def _text(value: Any) -> str | None:
 def parse_metrics(text: str) -> dict[str, float]:
     """Prometheus text of ``/metrics`` -> {metric name (with labels as printed): value}.
 
+    Only llama-server's own samples count: ``name{labels} value`` with a name in its
+    ``llamacpp:`` namespace (another exporter's samples beside them are not its facts).
     Comments (# HELP, # TYPE) are skipped; a value that is not a finite number (NaN, +Inf)
-    is left out: it measures nothing.  Raises ParseError when no sample is found.
+    is left out: it measures nothing.  Raises ParseError when no llama.cpp sample is found.
     """
     if not isinstance(text, str):
         raise ParseError("/metrics must be text")
@@ -328,7 +333,7 @@ def parse_metrics(text: str) -> dict[str, float]:
         if not line or line.startswith("#"):
             continue
         match = _METRIC.match(line)
-        if not match:
+        if not match or not match.group(1).startswith(_LLAMACPP_METRIC):
             continue
         try:
             value = float(match.group(2))
@@ -337,7 +342,7 @@ def parse_metrics(text: str) -> dict[str, float]:
         if math.isfinite(value):
             metrics[match.group(1)] = value
     if not metrics:
-        raise ParseError("no Prometheus samples found")
+        raise ParseError("no llama-server metrics (llamacpp:... samples) found")
     return metrics
 
 

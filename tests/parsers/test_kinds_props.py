@@ -279,6 +279,10 @@ def _frontend(name: str) -> Callable[[dict[str, Any]], bool]:
     return found
 
 
+def _foreign_metric(sections: dict[str, Any]) -> bool:
+    return any(not name.startswith("llamacpp:") for name in sections.get("server_metrics", {}))
+
+
 _BENCH_JSON = "bench/llama-server-0c1e570-openai-chat/bench_clock-pp32_tg8_c1-6fdc4a995a.json"
 
 WRONG_FACTS = [
@@ -377,6 +381,14 @@ WRONG_FACTS = [
     pytest.param(
         "lms-ps", "frontends/ollama-ps-empty.txt", _frontend("lmstudio"),
         id="lms-ps-reads-ollama-ps",
+    ),
+    pytest.param(
+        "llama-server-metrics", "text/lscpu/xeon-e5-2620v4-2s-centos7.txt", _foreign_metric,
+        id="llama-server-metrics-reads-lscpu-lines",
+    ),
+    pytest.param(
+        "llama-server-metrics", "amd/amd-smi-text-mi210x2.txt", _foreign_metric,
+        id="llama-server-metrics-reads-amd-smi-text",
     ),
 ]
 

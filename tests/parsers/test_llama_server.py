@@ -5,6 +5,7 @@ builds are checked value by value in tests/parsers/test_llamacpp_real.py."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,3 +197,23 @@ def test_any_text_gives_timings_or_a_parse_error(text: str) -> None:
         except ParseError:
             continue
         assert result  # a parser that does not raise found something
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "text/lscpu/intel-i7-12700h-util-linux-2.39.txt",  # "Model:  154", "BogoMIPS:  5376.00"
+        "amd/amd-smi-text-mi210x2.txt",  # "GPU: 1"
+        "nvidia/a100-mig-2gpu-535-q.txt",  # "Device  1"
+    ],
+)
+def test_metrics_refuse_other_tools_lines_that_have_a_samples_shape(name: str) -> None:
+    text = (Path(__file__).parents[1] / "fixtures" / name).read_text(encoding="utf-8")
+    with pytest.raises(ParseError):
+        parse_metrics(text)
+
+
+def test_metrics_keep_only_llama_servers_namespace() -> None:
+    text = ("process_cpu_seconds_total 4.5\nModel: 154\n"
+            'llamacpp:requests_deferred{slot="1"} 2\n')
+    assert parse_metrics(text) == {'llamacpp:requests_deferred{slot="1"}': 2.0}
