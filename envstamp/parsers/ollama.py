@@ -12,6 +12,7 @@ from envstamp.errors import ParseError
 from envstamp.manifest.model import ModelFile, Ollama, OllamaModel, Sections
 from envstamp.parsers.frontend_text import (
     VERSION,
+    bare_version,
     cells,
     frontends,
     lines_of,
@@ -68,8 +69,17 @@ def parse_ollama_api_version(text: str) -> Ollama:
 
 
 def parse_ollama_api_version_kind(text: str) -> Sections:
-    """Kind ``ollama-api-version``."""
-    return frontends(ollama=parse_ollama_api_version(text))
+    """Kind ``ollama-api-version``: a document piped in by a user is ``/api/version``'s only
+    in its shape, a flat object whose ``version`` is a version (``{"version": "0.12.1"}``).
+    An envstamp manifest or a llama.cpp build record has a ``version`` key too, among lists
+    and objects (the probe reads the answer of the server it asked)."""
+    data = load_json(text, "/api/version")
+    if not isinstance(data, dict) or any(isinstance(v, (dict, list)) for v in data.values()):
+        raise ParseError("not an /api/version answer: not a flat JSON object")
+    found = parse_ollama_api_version(text)
+    if bare_version(found.server_version) is None:
+        raise ParseError('/api/version: "version" is no version')
+    return frontends(ollama=found)
 
 
 def gpu_percent(processor: str | None) -> int | None:

@@ -156,10 +156,28 @@ def read_server_log(text: str) -> tuple[str | None, BundledEngine | None]:
     return version, state.to_model("ollama server log")
 
 
+# Messages only Ollama's own processes log: its runner's start (the engine lines after it
+# are llama.cpp's, and llama-server or llamafile print those too).
+_OLLAMA_MESSAGES = (*_RUNNER_STARTS, "starting go runner", "starting ollama engine")
+
+
+def _written_by_ollama(lines: list[str]) -> bool:
+    """The log holds a line Ollama itself writes: its start ("Listening on ... (version X)")
+    or its runner's start."""
+    return any(
+        _LISTENING.search(line) or _log_record(line)[0].lower() in _OLLAMA_MESSAGES
+        for line in lines
+    )
+
+
 def parse_ollama_server_log(text: str) -> Ollama:
     """Ollama's server log (journalctl -u ollama, ~/.ollama/logs/server.log): the version of
-    its last start and the engine it runs models with."""
+    its last start and the engine it runs models with.  Text of unknown origin is Ollama's
+    log only where Ollama wrote a line of it: a llama.cpp log alone (llama-server's, a
+    llamafile's) names no Ollama, though its build and backend lines look alike."""
     require_text(text, "ollama server log")
+    if not _written_by_ollama(lines_of(text)):
+        raise ParseError("no Ollama server start or runner line: not Ollama's server log")
     version, engine = read_server_log(text)
     if version is None and engine is None:
         raise ParseError("no Ollama server start or runner line: not Ollama's server log")

@@ -111,6 +111,33 @@ def test_server_log_kind() -> None:
         parse_to_data("ollama-server-log", "hello\nworld\n")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "frontends/llamafile-0.8.6-server-start.txt",
+        "llamacpp/version/b2600-server-json-log.txt",
+        "llamacpp/version/b4820-cuda-2gpu-dl-backends.txt",
+        "llamacpp/version/b6100-opencl-adreno.txt",
+    ],
+)
+def test_server_log_kind_refuses_llama_cpp_logs_ollama_wrote_no_line_of(name: str) -> None:
+    # Their "build info" and "load_backend: loaded CUDA backend" lines are what Ollama's
+    # runner prints too, but no Ollama start or runner line is among them.
+    text = (FIXTURES.parent / name).read_text(encoding="utf-8")
+    with pytest.raises(ParseError):
+        ollama_log.parse_ollama_server_log_kind(text)
+
+
+def test_server_log_kind_reads_from_ollamas_runner_start_without_its_start() -> None:
+    text = (
+        'time=t level=INFO source=server.go:1 msg="starting runner" cmd="/x/ollama runner"\n'
+        "load_backend: loaded Vulkan backend from /usr/lib/ollama/libggml-vulkan.so\n"
+    )
+    found = ollama_log.parse_ollama_server_log_kind(text)["frontends"].ollama
+    assert found.server_version is None
+    assert found.engine is not None and found.engine.backend == "Vulkan"
+
+
 @given(st.text(max_size=300))
 def test_server_log_reader_never_raises(text: str) -> None:
     ollama_log.read_server_log(text)

@@ -390,6 +390,22 @@ WRONG_FACTS = [
         "llama-server-metrics", "amd/amd-smi-text-mi210x2.txt", _foreign_metric,
         id="llama-server-metrics-reads-amd-smi-text",
     ),
+    pytest.param(
+        "ollama-api-version", "diff/cpu-builds/0c1e570-cpu.json", _frontend("ollama"),
+        id="ollama-api-version-reads-a-llama-cpp-build-record",
+    ),
+    pytest.param(
+        "ollama-server-log", "llamacpp/version/b2600-server-json-log.txt", _frontend("ollama"),
+        id="ollama-server-log-reads-a-llama-server-json-log",
+    ),
+    pytest.param(
+        "ollama-server-log", "llamacpp/version/b5002-cpu-only-dl.txt", _frontend("ollama"),
+        id="ollama-server-log-reads-llama-cpp-backend-loading",
+    ),
+    pytest.param(
+        "ollama-server-log", "frontends/llamafile-0.8.6-server-start.txt", _frontend("ollama"),
+        id="ollama-server-log-reads-llamafile-start-up",
+    ),
 ]
 
 

@@ -302,10 +302,12 @@ def test_ls_kind_refuses_lms_ps_and_ollama_ps(name: str) -> None:
 
 
 def test_ps_and_ls_kinds_read_their_shapes_by_structure_not_by_sample() -> None:
-    ps = "IDENTIFIER    MODEL         STATUS    SIZE\nmy-model      org/model     IDLE      1.2 GB\n"
+    ps = ("IDENTIFIER    MODEL         STATUS    SIZE\n"
+          "my-model      org/model     IDLE      1.2 GB\n")
     models = lmstudio.parse_lms_ps_kind(ps)["frontends"].lmstudio.loaded_models
     assert [(m.name, m.size) for m in models] == [("my-model", "1.2 GB")]
-    ls = "VLM                 PARAMS    ARCH     SIZE\norg/vision-model    7B        qwen2    4.1 GB\n"
+    ls = ("VLM                 PARAMS    ARCH     SIZE\n"
+          "org/vision-model    7B        qwen2    4.1 GB\n")
     models = lmstudio.parse_lms_ls_kind(ls)["frontends"].lmstudio.models
     assert [(m.name, m.type, m.params) for m in models] == [("org/vision-model", "llm", "7B")]
     empty = lmstudio.parse_lms_ls_kind("You have 0 models, taking up 0 B of disk space.\n")

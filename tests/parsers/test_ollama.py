@@ -68,6 +68,36 @@ def test_api_version_rejects_other_documents(text: str) -> None:
         ollama.parse_ollama_api_version(text)
 
 
+@pytest.mark.parametrize(
+    "name", ["diff/cpu-builds/0c1e570-cpu.json", "llamacpp-real/b5308-8733e0cf6/props.json"]
+)
+def test_api_version_kind_refuses_documents_with_a_version_among_lists_and_objects(
+    name: str,
+) -> None:
+    # A llama.cpp build record ({"version": "0.5.0-dev", "backends": [...], "git": {...}})
+    # has a "version" key, but not /api/version's flat shape.
+    text = (Path(__file__).parents[1] / "fixtures" / name).read_text(encoding="utf-8")
+    with pytest.raises(ParseError):
+        ollama.parse_ollama_api_version_kind(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ('{"version":"0.0.0"}', "0.0.0"),
+        ('{"version": "v0.13.0-rc1", "commit": "abc"}', "0.13.0-rc1"),
+    ],
+)
+def test_api_version_kind_reads_the_flat_answer_of_any_version(text: str, version: str) -> None:
+    assert ollama.parse_ollama_api_version_kind(text)["frontends"].ollama.server_version == version
+
+
+@pytest.mark.parametrize("text", ['{"version": "0.018275361000632984"}', '{"version": "latest"}'])
+def test_api_version_kind_refuses_a_version_that_is_none(text: str) -> None:
+    with pytest.raises(ParseError):
+        ollama.parse_ollama_api_version_kind(text)
+
+
 def test_ps_five_columns() -> None:
     models = _ollama("ollama-ps", "ollama-ps-0.1.38.txt")["loaded_models"]
     assert isinstance(models, list)
