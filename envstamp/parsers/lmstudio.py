@@ -412,7 +412,16 @@ def parse_runtime_engine(text: str) -> BundledEngine:
 
 
 def parse_runtime_manifest_kind(text: str) -> Sections:
-    """Kind ``lmstudio-runtime``: one runtime's manifest, as installed and as the engine."""
+    """Kind ``lmstudio-runtime``: one runtime's manifest, as installed and as the engine.
+
+    A document piped in by a user is a runtime's manifest only where it names an engine
+    package and its version (``{"name": "llama.cpp-...-avx2", "version": "1.50.2"}``): a
+    llama-server answer's ``"id": "chatcmpl-..."`` names none."""
+    data = load_json(text, "backend manifest")
+    name = data.get("name") if isinstance(data, dict) else None
+    version = data.get("version") if isinstance(data, dict) else None
+    if not (isinstance(name, str) and _is_package_id(name.strip()) and isinstance(version, str)):
+        raise ParseError('not an LM Studio backend manifest: no package "name" with "version"')
     engine = parse_runtime_engine(text)
     runtime = parse_backend_manifest(text)
     return frontends(lmstudio=LmStudio(runtimes=[runtime], engine=engine))

@@ -230,3 +230,23 @@ def test_settings_and_manifests_never_raise(data: Any) -> None:
     jan.selected_backend(data)
     with contextlib.suppress(ParseError):
         lmstudio.parse_runtime_engine(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "llamacpp-real/b5308-8733e0cf6/chat.json",  # {"id": "chatcmpl-...", ...}
+        "diff/not-a-manifest.json",  # {"name": "llama-bench results", ...}: words, no version
+    ],
+)
+def test_runtime_kind_refuses_documents_that_name_no_engine_package(name: str) -> None:
+    text = (FIXTURES.parent / name).read_text(encoding="utf-8")
+    with pytest.raises(ParseError):
+        lmstudio.parse_runtime_manifest_kind(text)
+
+
+def test_runtime_kind_needs_the_package_name_with_its_version() -> None:
+    with pytest.raises(ParseError):  # named by "id" alone
+        lmstudio.parse_runtime_manifest_kind('{"id": "llama.cpp-x", "version": "1.0.0"}')
+    found = lmstudio.parse_runtime_manifest_kind('{"name": "onnx-runtime-x", "version": "0.3.0"}')
+    assert [r.name for r in found["frontends"].lmstudio.runtimes] == ["onnx-runtime-x"]

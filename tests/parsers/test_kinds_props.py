@@ -406,6 +406,14 @@ WRONG_FACTS = [
         "ollama-server-log", "frontends/llamafile-0.8.6-server-start.txt", _frontend("ollama"),
         id="ollama-server-log-reads-llamafile-start-up",
     ),
+    pytest.param(
+        "lmstudio-runtime", "llamacpp-real/b5308-8733e0cf6/chat.json", _frontend("lmstudio"),
+        id="lmstudio-runtime-reads-a-llama-server-chat-answer",
+    ),
+    pytest.param(
+        "lmstudio-runtime", "diff/not-a-manifest.json", _frontend("lmstudio"),
+        id="lmstudio-runtime-reads-a-llama-bench-record",
+    ),
 ]
 
 
