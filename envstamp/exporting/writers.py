@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from envstamp.errors import InputError
 from envstamp.exporting.table import Row, Scalar
@@ -38,16 +38,17 @@ def format_of(path: str, given: str | None) -> str:
 def write_csv(path: Path, rows: Iterable[Row], columns: Sequence[str]) -> int:
     def write(handle: IO[str]) -> int:
         writer = csv.writer(handle)
-        writer.writerow(columns)
+        _csv_row(writer, list(columns))
         count = 0
         for row in rows:
             # None is an empty cell already; booleans are spelled as JSON spells them
             # (inline rather than a call per cell: the cells of a large export add up).
-            writer.writerow(
+            _csv_row(
+                writer,
                 [
                     "true" if v is True else "false" if v is False else v
                     for v in map(row.get, columns)
-                ]
+                ],
             )
             count += 1
         return count
@@ -92,8 +93,8 @@ def write_sqlite(
 
 def write_parquet(path: Path, rows: Sequence[Row], columns: Sequence[str]) -> int:
     try:
-        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
-        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         raise InputError(
             "Parquet needs pyarrow: pip install 'envstamp[parquet]' (or export csv, jsonl, sqlite)"
@@ -165,6 +166,15 @@ def _sql_cell(value: Scalar, text: bool) -> Scalar:
     if text:
         return _csv_cell(value) if isinstance(value, bool) else str(value)
     return int(value) if isinstance(value, bool) else value
+
+
+def _csv_row(writer: Any, cells: list[Any]) -> None:
+    """One CSV line.  Python 3.10's csv module cannot write a NUL character (later ones
+    quote it) and no CSV reader keeps one: such a cell gets U+FFFD in its place."""
+    try:
+        writer.writerow(cells)
+    except csv.Error:
+        writer.writerow([c.replace("\x00", "\ufffd") if isinstance(c, str) else c for c in cells])
 
 
 def _csv_cell(value: Scalar) -> str | int | float:
