@@ -344,10 +344,17 @@ def _text(verified: Verified, threshold: int, name: str) -> str:
     count = len(verified.keyids)
     lines = [
         f"{VERIFIED}: {name}: signed by {count} trusted key{'s' if count != 1 else ''} "
-        f"(threshold {threshold})"
+        f"({threshold} needed, --threshold)"
     ]
     lines += [f"  signer     {keyid}" for keyid in verified.keyids]
-    lines += [f"  subject    {subject}  sha256:{digest}" for subject, digest in verified.subjects]
+    # The manifest's subject digest is its identity digest (what show and run print as
+    # "identity digest"), not the digest of the signed bytes ("manifest digest").
+    lines += [
+        f"  subject    {subject}  "
+        + ("identity digest " if subject == "manifest" else "")
+        + f"sha256:{digest}"
+        for subject, digest in verified.subjects
+    ]
     lines.append(f"  predicate  {verified.predicate_type}")
     lines += [f"  artifact   {Path(p).name} matches a subject" for p in verified.artifacts_checked]
     return "\n".join(lines) + "\n"

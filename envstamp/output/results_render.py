@@ -19,6 +19,7 @@ _HEADERS = ("result", "status", "n", "wall (median)", "speed", "peak memory", "a
 # Parameters left out of the label: they say how, or describe the model at length.
 _QUIET_PARAMS = frozenset({"repeat", "warmup", "model_size", "n_params", "n_prompt", "n_gen"})
 # Metrics shown as the result's speed, most telling first.
+_TOKENS_PER_SECOND = frozenset({"tokens_per_s", "tokens_per_second", "avg_ts"})
 _SPEED = ("tokens_per_s", "prompt_tps", "tokens_per_second", "avg_ts", "output_throughput")
 
 
@@ -156,7 +157,9 @@ def _speed(result: Result) -> str:
     if stddev is None and name in ("tokens_per_s", "avg_ts"):
         stddev = result.metrics.get("stddev_ts")  # as llama-bench printed it
     spread = f" ± {stddev:.2f}" if stddev is not None else ""
-    return f"{result.metrics[name]:.2f}{spread} {name}"
+    # tokens per second in the unit diff prints ("t/s"); another metric by its own name
+    unit = "t/s" if name in _TOKENS_PER_SECOND else name
+    return f"{result.metrics[name]:.2f}{spread} {unit}"
 
 
 def _speed_metric(result: Result) -> str | None:

@@ -45,9 +45,9 @@ def test_verified_envelope_text(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code, out, err = _run(capsys, "verify", str(box))
     assert (code, err) == (0, "")
     assert out == (
-        f"verified: {box}: signed by 1 trusted key (threshold 1)\n"
+        f"verified: {box}: signed by 1 trusted key (1 needed, --threshold)\n"
         f"  signer     {ALICE.keyid}\n"
-        f"  subject    manifest  {digest}\n"
+        f"  subject    manifest  identity digest {digest}\n"
         "  predicate  https://envstamp.dev/manifest/v1\n"
     )
 

@@ -65,7 +65,7 @@ def test_ok_runs_show_their_exit_status(tmp_path: Path, manifest: Any,
     out = show(capsys, write_log(tmp_path / "md.jsonl", [(manifest, results)]))
     row = table_row(out, "pp64 ")
     assert "ok (exit 0)" in row
-    assert "183573.05 ± 13472.10 tokens_per_s" in row  # the stddev llama-bench printed
+    assert "183573.05 ± 13472.10 t/s" in row  # the stddev llama-bench printed
     out = show(capsys, write_log(tmp_path / "md2.jsonl", [(manifest, results)]), "--markdown")
     assert "| result | status | n | wall (median) | speed | peak memory | advice |" in out
     assert "| ok (exit 0) |" in out
@@ -226,4 +226,4 @@ def test_every_batched_bench_row_shows_its_speed(
     assert f"{value:.2f} total_tps" in totals[0]
     rows = [line for line in out.splitlines() if line.startswith("pp")]
     assert len(rows) == 12
-    assert all(re.search(r"\d\.\d\d (prompt_tps|tokens_per_s|total_tps) ", row) for row in rows)
+    assert all(re.search(r"\d\.\d\d (prompt_tps|t/s|total_tps) ", row) for row in rows)
