@@ -272,7 +272,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     _tool(bin_dir, "bench-tool", "echo 'prompt eval done'\n")
     _tool(bin_dir, "sshpass", 'shift 2; exec "$@"\n')  # sshpass -p X CMD...: runs CMD
     checkouts = [_checkout(root / f"llama{i}", url) for i, (url, _) in enumerate(GIT_REMOTES)]
+    # Generous limits: on a loaded machine the git probe (GitPython's import, then git) can
+    # outlast the defaults, and this test is about what is redacted, not about speed.
     builds = [arg for c in checkouts for arg in ("--llama-cpp", str(c))]
+    builds += ["--timeout", "30", "--deadline", "60"]
     with _planted(root) as mp:
         for index, (host, _) in enumerate(OLLAMA_HOSTS):
             mp.setenv("OLLAMA_HOST", host)
