@@ -20,6 +20,16 @@ PY = sys.executable
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The shortest of ``repeat`` timed calls of ``fn``, in seconds (in-process timings)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def key_folder_env(folder: str) -> dict[str, str]:
     """Environment that puts envstamp's keys in ``folder``, found the way a user's are.
 

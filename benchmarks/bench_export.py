@@ -7,10 +7,12 @@ rows and the writing add.  Run: ``python benchmarks/bench_export.py [N]``."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _harness import best_of
 
 
 def _write_log(path: Path, count: int) -> None:
@@ -28,15 +30,6 @@ def _write_log(path: Path, count: int) -> None:
             )  # fmt: skip
 
 
-def _best(fn: object, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main(count: int) -> None:
     from envstamp.exporting.export import export
     from envstamp.stamping.results import load_results
@@ -44,11 +37,11 @@ def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "r.jsonl"
         _write_log(log, count)
-        baseline = _best(lambda: load_results(log, require_signed=False))
+        baseline = best_of(lambda: load_results(log, require_signed=False))
         print(f"{count} results; baseline load_results: {baseline:.2f} s")
         for fmt in ("csv", "jsonl", "sqlite"):
             out = Path(folder) / f"out.{fmt}"
-            took = _best(lambda out=out: export([str(log)], str(out)))
+            took = best_of(functools.partial(export, [str(log)], str(out)))
             print(f"export {fmt:6}: {took:.2f} s  ({took / baseline:.2f}x the load alone)")
 
 

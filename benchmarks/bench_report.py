@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _harness import best_of
 
 SETUPS = 5
 TESTS = (("pp512", 512, 0, 2000.0), ("tg128", 0, 128, 100.0), ("pp2048", 2048, 0, 1800.0),
@@ -49,15 +50,6 @@ def _write_logs(folder: Path, count: int) -> list[str]:
     return paths
 
 
-def _best(fn: object, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main(count: int) -> None:
     from envstamp.reporting.data import build_report
     from envstamp.reporting.html import render_html
@@ -66,9 +58,9 @@ def main(count: int) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         logs = _write_logs(Path(folder), count)
-        baseline = _best(lambda: [load_results(p, require_signed=False) for p in logs])
-        report = _best(lambda: render_html(build_report(logs)))
-        trend = _best(lambda: trend_of_logs(logs))
+        baseline = best_of(lambda: [load_results(p, require_signed=False) for p in logs])
+        report = best_of(lambda: render_html(build_report(logs)))
+        trend = best_of(lambda: trend_of_logs(logs))
         size = len(render_html(build_report(logs)).encode())
         print(f"{count} results in {SETUPS} logs; baseline load_results: {baseline:.2f} s")
         print(f"report: {report:.2f} s ({report / baseline:.2f}x the load alone), "
