@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from envstamp.benchclient import apis, detect, figures, prompts, provenance
-from envstamp.runner.streaming import StreamAnswer, StreamLimits, clock_reading, stream
+from envstamp.runner.streaming import StreamLimits, clock_reading, stream
 
 if TYPE_CHECKING:
+    from envstamp.runner.answer_types import StreamAnswer
     from envstamp.runner.base import Runner
 
 

@@ -14,7 +14,7 @@ classes costs ~1.5 ms at import, and nothing at run time looks at them (the test
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from envstamp.runner.answers import AnswerStatus
 
@@ -206,6 +206,35 @@ class LibraryAnswer(_Status, total=False):
     detail: str | None
 
 
+class StreamAnswer(_Status, total=False):
+    """``http_stream``: one streamed HTTP exchange of ``envstamp bench``, timed line by line
+    (``runner/streaming.py``)."""
+
+    code: int | None
+    headers: dict[str, str]  # the few kept (streaming.KEPT_HEADERS), names lower-cased
+    detail: str | None
+    failure: str | None
+    """refused, connect, first_byte, stall, deadline, disconnect, malformed, too_large,
+    redirect, remote, url; None when the exchange completed."""
+    connect_s: float | None
+    first_byte_s: float | None
+    """Seconds from sending the request to reading the answer's status line and headers."""
+    total_s: float | None
+    """Seconds from sending the request to the end of the answer (or the failure)."""
+    lines: list[list[Any]]
+    """``[seconds since the request was sent, text]`` per non-blank line, in order."""
+    truncated: bool
+
+
+class BenchClockAnswer(TypedDict):
+    """``bench_clock``: the times ``envstamp bench`` measured around one concurrency level
+    (``streaming.clock_reading``): its wall time and when each request was sent, in
+    seconds since the level began."""
+
+    wall_s: float
+    started_s: list[float]
+
+
 # The answer type of each operation, by the name a recording gives it.
 BY_OP: dict[str, type] = {
     "cmd": CommandAnswer,
@@ -227,4 +256,6 @@ BY_OP: dict[str, type] = {
     "nvml": NvmlAnswer,
     "git": GitAnswer,
     "library": LibraryAnswer,
+    "http_stream": StreamAnswer,
+    "bench_clock": BenchClockAnswer,
 }

@@ -85,6 +85,33 @@ def _nvml_item(value: object) -> str | None:
     return None if ok else "an object with a value or an error"
 
 
+def _seconds(value: object) -> str | None:
+    if isinstance(value, int | float) and _number(value) is None and value >= 0:
+        return None
+    return "a non-negative number of seconds"
+
+
+def _headers(value: object) -> str | None:
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return None
+    return "an object of strings"
+
+
+def _timed_lines(value: object) -> str | None:
+    """A stream's lines: ``[seconds, text]`` pairs whose times never go backwards."""
+    expected = "a list of [seconds, text] pairs, times in order"
+    if not isinstance(value, list):
+        return expected
+    last = 0.0
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
+            return expected
+        if _seconds(item[0]) is not None or item[0] < last:
+            return expected
+        last = item[0]
+    return None
+
+
 def _registry_value(value: object) -> str | None:
     if value is None or isinstance(value, str | list) or _integer(value) is None:
         return None
@@ -94,6 +121,8 @@ def _registry_value(value: object) -> str | None:
 _TEXT_OR_NULL = _optional(_text)
 _INT_OR_NULL = _optional(_integer)
 _DETAIL: dict[str, Check] = {"detail": _TEXT_OR_NULL}
+
+_SECONDS_OR_NULL = _optional(_seconds)
 
 _PLATFORM_TEXT = (
     "system", "node", "release", "version", "machine", "libc", "python_version",
@@ -174,6 +203,24 @@ SHAPES: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
     "library": (
         {"status": _status},
         {"info": _object, "gpus": _list_of(_object, "objects"), **_DETAIL},
+    ),
+    "http_stream": (
+        {"status": _status},
+        {
+            "code": _INT_OR_NULL,
+            "headers": _headers,
+            "failure": _TEXT_OR_NULL,
+            "connect_s": _SECONDS_OR_NULL,
+            "first_byte_s": _SECONDS_OR_NULL,
+            "total_s": _SECONDS_OR_NULL,
+            "lines": _timed_lines,
+            "truncated": _boolean,
+            **_DETAIL,
+        },
+    ),
+    "bench_clock": (
+        {"wall_s": _seconds, "started_s": _list_of(_seconds, "non-negative seconds")},
+        {},
     ),
 }
 

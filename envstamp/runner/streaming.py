@@ -23,16 +23,16 @@ caller decides what a code means.  Whether the lines make a well-formed stream i
 caller's question too (the bench client reads them per API).
 
 Through a runner (:func:`stream`), an answer is recorded and replayed like every other
-runner answer: a replay gives back the lines with their recorded times, so the figures a
-bench computes from a recording are the ones it computed live.  Standard library only.
+runner answer (op ``http_stream``; a level's clock: ``bench_clock``): a replay gives back the
+lines with their recorded times, so the figures a bench computes from a recording are the
+ones it computed live.  Standard library only.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -42,12 +42,11 @@ from envstamp.runner.answers import AnswerStatus
 if TYPE_CHECKING:
     import socket
 
+    from envstamp.runner.answer_types import BenchClockAnswer, StreamAnswer
     from envstamp.runner.base import Runner
 
 __all__ = [
-    "StreamAnswer",
     "StreamLimits",
-    "answer_problem",
     "clock_reading",
     "is_loopback_host",
     "stream",
@@ -58,26 +57,6 @@ __all__ = [
 KEPT_HEADERS = ("content-type", "server", "transfer-encoding", "content-length")
 MAX_REDIRECTS = 3
 _READ_SIZE = 65536
-
-
-class StreamAnswer(TypedDict, total=False):
-    """``http_stream``: one streamed HTTP exchange, timed line by line."""
-
-    status: AnswerStatus
-    code: int | None
-    headers: dict[str, str]
-    detail: str | None
-    failure: str | None
-    """refused, connect, first_byte, stall, deadline, disconnect, malformed, too_large,
-    redirect, remote, url, recording; None when the exchange completed."""
-    connect_s: float | None
-    first_byte_s: float | None
-    """Seconds from sending the request to reading the answer's status line and headers."""
-    total_s: float | None
-    """Seconds from sending the request to the end of the answer (or the failure)."""
-    lines: list[list[Any]]
-    """``[seconds since the request was sent, text]`` per non-blank line, in order."""
-    truncated: bool
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -551,89 +530,43 @@ def stream(
 
     ``tag`` tells apart requests that are otherwise equal (the same prompt sent twice, or by
     two concurrent clients): a recording keys each answer by URL, method, body and tag.  A
-    replayed answer is checked field by field first (:func:`answer_problem`): a recording is
-    input, and a broken one is a failed answer here, not a crash later.
+    replay has checked every recorded answer field by field when it loaded the recording
+    (``recorded.SHAPES``, op ``http_stream``): a broken one refused the recording there.
     """
     key: dict[str, object] = {"url": url, "method": method, "tag": tag}
     if body is not None:
         key["body"] = body.decode("utf-8", "replace")
     # The runners' one seam for record and replay (Runner._answer).
-    answer = runner._answer(
+    return runner._answer(
         "http_stream",
         key,
         lambda: stream_request(
             url, method=method, body=body, limits=limits, allow_remote=allow_remote
         ),
     )
-    problem = answer_problem(answer)
-    if problem is not None:
-        return _failed("error", "recording", f"recorded answer unusable: {problem}")
-    return answer
 
 
-def clock_reading(runner: Runner, tag: str, measured: Mapping[str, Any]) -> dict[str, Any]:
+def clock_reading(runner: Runner, tag: str, measured: BenchClockAnswer) -> BenchClockAnswer:
     """Times a caller measured around several exchanges (a bench level's wall time, when each
     of its requests was sent), recorded and replayed like the exchanges themselves.
 
-    ``measured`` maps names to seconds or lists of seconds.  Live, it is the answer (and a
-    recording keeps it under ``tag``); a replay gives the recorded times back, so what is
-    computed from them (throughput over a level) is what the live run computed.  A replay of
-    a recording that holds no such times (or broken ones) gives ``measured``: the replay's
-    own clock, never an error."""
+    Live, ``measured`` is the answer (and a recording keeps it under ``tag``); a replay gives
+    the recorded times back, so what is computed from them (throughput over a level) is what
+    the live run computed.  A replay of a recording that holds no such times gives
+    ``measured``: the replay's own clock, never an error.  Broken times refused the
+    recording when it was loaded (``recorded.SHAPES``, op ``bench_clock``), as any broken
+    answer does."""
     from envstamp.runner.base import NotRecorded
 
     try:
         # The runners' one seam for record and replay (Runner._answer).
-        answer = runner._answer("bench_clock", {"tag": tag}, lambda: dict(measured))
+        answer = runner._answer(
+            "bench_clock", {"tag": tag}, lambda: _clock_answer(measured)
+        )
     except NotRecorded:
-        return dict(measured)
-    if set(answer) != set(measured) or not all(_times(v) for v in answer.values()):
-        return dict(measured)
-    return dict(answer)
+        return _clock_answer(measured)
+    return _clock_answer(answer)  # fields a later envstamp may record are left out
 
 
-def _times(value: object) -> bool:
-    if isinstance(value, list):
-        return all(_seconds(item) for item in value)
-    return _seconds(value)
-
-
-_STATUSES = frozenset({"ok", "absent", "permission", "timeout", "error", "unsupported"})
-
-
-def answer_problem(answer: Mapping[str, Any]) -> str | None:
-    """What is wrong with a (recorded) stream answer, or None when it has the live shape."""
-    if answer.get("status") not in _STATUSES:
-        return "status must be one of " + ", ".join(sorted(_STATUSES))
-    for name in ("code",):
-        value = answer.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            return f"{name} must be an integer"
-    for name in ("connect_s", "first_byte_s", "total_s"):
-        value = answer.get(name)
-        if value is not None and not _seconds(value):
-            return f"{name} must be a non-negative number of seconds"
-    for name in ("detail", "failure"):
-        if answer.get(name) is not None and not isinstance(answer.get(name), str):
-            return f"{name} must be a string"
-    headers = answer.get("headers", {})
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        return "headers must be an object of strings"
-    lines = answer.get("lines", [])
-    if not isinstance(lines, list):
-        return "lines must be a list"
-    last = 0.0
-    for item in lines:
-        ok = isinstance(item, list) and len(item) == 2 and _seconds(item[0])
-        if not ok or not isinstance(item[1], str):
-            return "each line must be [seconds, text]"
-        if item[0] < last:
-            return "line times must not go backwards"
-        last = item[0]
-    return None
-
-
-def _seconds(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value) and value >= 0
+def _clock_answer(times: BenchClockAnswer) -> BenchClockAnswer:
+    return {"wall_s": times["wall_s"], "started_s": list(times["started_s"])}

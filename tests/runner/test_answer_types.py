@@ -12,7 +12,9 @@ import pytest
 from envstamp.runner import NvmlCall, RecordingRunner, load_recording
 from envstamp.runner.answer_types import BY_OP
 from envstamp.runner.recorded import SHAPES, answer_problem
-from tests.conftest import HOSTS
+from envstamp.runner.streaming import StreamLimits, clock_reading, stream
+from tests.benchclient.fake_server import fixed, serving, sse_events
+from tests.conftest import FIXTURES, HOSTS
 
 
 def _fields(op: str) -> tuple[set[str], set[str]]:
@@ -65,6 +67,11 @@ def test_live_answers_are_what_their_types_say(tmp_path: Path) -> None:
     runner.nvml([NvmlCall("nvmlDeviceGetCount")])
     runner.git_info(str(tmp_path))
     runner.library("no-such-library")
+    quick = StreamLimits(connect_s=1.0, first_byte_s=1.0, stall_s=1.0, total_s=5.0)
+    with serving({("POST", "/s"): fixed(sse_events([{"content": "a"}], gap=0.0))}) as server:
+        stream(runner, server.url + "/s", body=b"{}", limits=quick, tag="streamed")
+    stream(runner, "http://127.0.0.1:9/", limits=quick, tag="refused")
+    clock_reading(runner, "level", {"wall_s": 0.5, "started_s": [0.0, 0.1]})
     seen = set()
     for path in (tmp_path / "rec").glob("*.json"):
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -84,3 +91,19 @@ def test_committed_recordings_keep_their_format(folder: Path) -> None:
     for path in folder.glob("*.json"):
         record = json.loads(path.read_text(encoding="utf-8"))
         _fits(record["op"], record["answer"])
+
+
+BENCH = sorted(p for p in (FIXTURES / "bench").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("folder", BENCH, ids=lambda p: p.name)
+def test_committed_bench_recordings_keep_their_format(folder: Path) -> None:
+    """The bench recordings (http_stream and bench_clock answers of a real llama-server)
+    load as they are and hold the fields of their operations' types."""
+    assert load_recording(folder)
+    ops = set()
+    for path in folder.glob("*.json"):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        _fits(record["op"], record["answer"])
+        ops.add(record["op"])
+    assert ops == {"http_stream", "bench_clock"}

@@ -88,6 +88,16 @@ def _good_value(name: str, op: str) -> st.SearchStrategy[Any]:
         "code": st.one_of(st.none(), st.integers(100, 599)),
         "cpu_count": st.one_of(st.none(), st.integers(1, 512)),
     }
+    seconds = st.floats(0, 1e4)
+    by_name.update({
+        "headers": st.dictionaries(texts, texts, max_size=2),
+        "wall_s": seconds,
+        "started_s": st.lists(seconds, max_size=3),
+        "lines": st.lists(st.tuples(seconds, texts), max_size=3).map(
+            lambda pairs: [[t, line] for t, line in sorted(pairs, key=lambda p: p[0])]),
+    })
+    for timing in ("connect_s", "first_byte_s", "total_s"):
+        by_name[timing] = st.one_of(st.none(), seconds)
     for integer in ("size", "mtime_ns", "mode", "total_bytes", "available_bytes"):
         by_name[integer] = st.one_of(st.none(), st.integers(0, 2**40))
     if name in by_name:
@@ -137,7 +147,8 @@ def test_one_wrong_field_is_refused_naming_it(case: tuple[str, dict[str, Any]],
     assert "\n" not in problem
 
 
-SIMPLE = {"status": "ok", "exists": True, "names": [], "versions": {}, "path": "/x"}
+SIMPLE = {"status": "ok", "exists": True, "names": [], "versions": {}, "path": "/x",
+          "wall_s": 0.5, "started_s": [0.0]}
 
 
 @pytest.mark.parametrize("op", sorted(SHAPES))
@@ -155,6 +166,23 @@ def test_each_missing_required_field_is_named(op: str) -> None:
 def test_a_status_that_is_a_list_is_named(status: object) -> None:
     problem = answer_problem("cmd", {"status": status})
     assert problem is not None and "'status'" in problem
+
+
+@pytest.mark.parametrize("wrong", [-0.001, float("inf"), True, "1.0", None])
+def test_bench_seconds_are_non_negative_finite_numbers(wrong: object) -> None:
+    good = {"wall_s": 1.0, "started_s": [0.0, 0.5]}
+    assert answer_problem("bench_clock", good) is None
+    for broken in ({**good, "wall_s": wrong}, {**good, "started_s": [0.0, wrong]}):
+        problem = answer_problem("bench_clock", broken)
+        assert problem is not None and "bench_clock" in problem, broken
+
+
+@pytest.mark.parametrize("lines", [[[1.0, "b"], [0.5, "a"]], [[0.5]], [[0.5, "a", "b"]],
+                                   [(0.5, "a")], [[-1, "a"]], [["0.5", "a"]], [[0.5, 7]]])
+def test_stream_lines_are_timed_text_in_order(lines: object) -> None:
+    assert answer_problem("http_stream", {"status": "ok", "lines": [[0, "a"], [0, "b"]]}) is None
+    problem = answer_problem("http_stream", {"status": "ok", "lines": lines})
+    assert problem is not None and problem.startswith("field 'lines' of a http_stream answer")
 
 
 def test_an_operation_of_another_version_is_not_judged() -> None:

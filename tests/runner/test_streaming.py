@@ -18,10 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from envstamp.errors import InputError
 from envstamp.runner import LiveRunner, RecordingRunner, ReplayRunner
+from envstamp.runner.answer_types import BenchClockAnswer
+from envstamp.runner.recorded import answer_problem
 from envstamp.runner.streaming import (
     StreamLimits,
-    answer_problem,
     is_loopback_host,
     stream,
     stream_request,
@@ -55,7 +57,7 @@ def test_a_stream_is_read_as_timed_lines() -> None:
     times = [line[0] for line in answer["lines"]]
     assert times == sorted(times) and times[0] >= answer["first_byte_s"] >= 0
     assert answer["total_s"] >= times[-1]
-    assert answer_problem(answer) is None
+    assert answer_problem("http_stream", answer) is None
 
 
 def test_the_request_is_sent_as_given() -> None:
@@ -117,7 +119,7 @@ def test_a_disconnect_inside_a_chunk_is_a_failed_answer_that_keeps_what_came() -
         answer = stream_request(server.url + "/s", limits=QUICK)
     assert (answer["status"], answer["failure"]) == ("error", "disconnect")
     assert _texts(answer)[0] == 'data: {"a": 1}'
-    assert answer_problem(answer) is None
+    assert answer_problem("http_stream", answer) is None
 
 
 def test_a_close_between_chunks_is_a_disconnect() -> None:
@@ -232,16 +234,31 @@ def test_a_tag_tells_equal_requests_apart(tmp_path: Path) -> None:
         stream(ReplayRunner(tmp_path / "rec"), server.url + "/s", body=b"{}", tag="three")
 
 
-def test_a_broken_recording_is_a_failed_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("field", "wrong", "named"), [
+    ("lines", [["soon", "text"]], "'lines'"),
+    ("lines", [[2.0, "a"], [1.0, "b"]], "'lines'"),
+    ("code", "200", "'code'"),
+    ("headers", {"server": 1}, "'headers'"),
+    ("first_byte_s", -0.5, "'first_byte_s'"),
+    ("status", "fine", "'status'"),
+])
+def test_a_broken_recorded_stream_refuses_the_recording(
+    tmp_path: Path, field: str, wrong: Any, named: str
+) -> None:
+    """As any other malformed answer: loading the recording fails in one line naming the file
+    and the field, before any request is replayed (a bench never sees it)."""
     with serving({("POST", "/s"): fixed(json_answer({"n": 1}))}) as server:
         stream(RecordingRunner(tmp_path / "rec"), server.url + "/s", body=b"{}", limits=QUICK)
     path = next((tmp_path / "rec").glob("*.json"))
     record = json.loads(path.read_text())
-    record["answer"]["lines"] = [["soon", "text"]]
+    assert ReplayRunner(tmp_path / "rec")  # as recorded, it loads
+    record["answer"][field] = wrong
     path.write_text(json.dumps(record))
-    answer = stream(ReplayRunner(tmp_path / "rec"), server.url + "/s", body=b"{}")
-    assert (answer["status"], answer["failure"]) == ("error", "recording")
-    assert "[seconds, text]" in answer["detail"]
+    with pytest.raises(InputError) as refused:
+        ReplayRunner(tmp_path / "rec")
+    message = str(refused.value)
+    assert message.startswith(f"bad recorded answer {path.name}: field {named}")
+    assert "of a http_stream answer" in message and "\n" not in message
 
 
 def test_the_live_runner_asks_the_server() -> None:
@@ -270,7 +287,7 @@ def test_answer_problem_accepts_exactly_the_live_shape(status: Any, code: Any, l
                 for x in lines)
         and [x[0] for x in lines] == sorted(x[0] for x in lines)
     )
-    problem = answer_problem(answer)
+    problem = answer_problem("http_stream", answer)
     assert (problem is None) == (good_status and good_code and good_lines), problem
 
 
@@ -346,7 +363,7 @@ def test_a_body_without_length_ends_when_the_server_closes() -> None:
 def test_clock_readings_are_recorded_and_replayed(tmp_path: Path) -> None:
     from envstamp.runner.streaming import clock_reading
 
-    measured = {"wall_s": 1.5, "started_s": [0.0, 0.25]}
+    measured: BenchClockAnswer = {"wall_s": 1.5, "started_s": [0.0, 0.25]}
     assert clock_reading(LiveRunner(), "level", measured) == measured
     assert clock_reading(RecordingRunner(tmp_path / "rec"), "level", measured) == measured
     replayed = clock_reading(ReplayRunner(tmp_path / "rec"), "level",
@@ -358,20 +375,40 @@ def test_a_recording_without_clock_readings_gives_the_replays_own(tmp_path: Path
     from envstamp.runner.streaming import clock_reading
 
     (tmp_path / "rec").mkdir()
-    own = {"wall_s": 2.0}
+    own: BenchClockAnswer = {"wall_s": 2.0, "started_s": [0.0]}
     assert clock_reading(ReplayRunner(tmp_path / "rec"), "level", own) == own
 
 
-@pytest.mark.parametrize("broken", [{"wall_s": -1.0}, {"wall_s": "soon"},
-                                    {"other": 1.0}, {"wall_s": [1.0, float("nan")]}])
-def test_broken_clock_readings_give_the_replays_own(tmp_path: Path, broken: Any) -> None:
+@pytest.mark.parametrize("broken", [{"wall_s": -1.0, "started_s": []},
+                                    {"wall_s": "soon", "started_s": []},
+                                    {"other": 1.0, "started_s": []},
+                                    {"wall_s": 1.0},
+                                    {"wall_s": 1.0, "started_s": [1.0, float("nan")]},
+                                    {"wall_s": 1.0, "started_s": 0.5}])
+def test_broken_clock_readings_refuse_the_recording(tmp_path: Path, broken: Any) -> None:
     from envstamp.runner.streaming import clock_reading
 
     recording = RecordingRunner(tmp_path / "rec")
-    clock_reading(recording, "level", {"wall_s": 1.0})
+    clock_reading(recording, "level", {"wall_s": 1.0, "started_s": [0.0]})
     path = next((tmp_path / "rec").glob("bench_clock-*.json"))
+    assert ReplayRunner(tmp_path / "rec")  # as recorded, it loads
     record = json.loads(path.read_text())
     record["answer"] = broken
     path.write_text(json.dumps(record))
-    assert clock_reading(ReplayRunner(tmp_path / "rec"), "level", {"wall_s": 3.0}) == {
-        "wall_s": 3.0}
+    with pytest.raises(InputError, match=r"^bad recorded answer bench_clock-.*: field '"
+                                         r"(wall_s|started_s)' of a bench_clock answer"):
+        ReplayRunner(tmp_path / "rec")
+
+
+def test_fields_a_later_version_records_beside_the_clock_are_left_out(tmp_path: Path) -> None:
+    from envstamp.runner.streaming import clock_reading
+
+    measured: BenchClockAnswer = {"wall_s": 1.0, "started_s": [0.0, 0.5]}
+    clock_reading(RecordingRunner(tmp_path / "rec"), "level", measured)
+    path = next((tmp_path / "rec").glob("bench_clock-*.json"))
+    record = json.loads(path.read_text())
+    record["answer"]["finished_s"] = [0.9, 1.0]
+    path.write_text(json.dumps(record))
+    replayed = clock_reading(ReplayRunner(tmp_path / "rec"), "level",
+                             {"wall_s": 7.0, "started_s": [7.0, 7.0]})
+    assert replayed == measured
