@@ -134,6 +134,17 @@ def test_every_fixture_folder_is_checked() -> None:
     assert len(readmes()) >= 20
 
 
+def test_every_top_fixture_folder_has_an_index_readme() -> None:
+    """A folder of tests/fixtures/ that holds only subfolders (text/, llamacpp-real/) still
+    says what they are and where their files came from, for a reader who starts there."""
+    top = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and not _ignored(p))
+    assert {"text", "llamacpp-real", "hosts"} <= {p.name for p in top}
+    missing = [p.name for p in top if not (p / "README.md").is_file()]
+    assert missing == []
+    for folder in top:
+        assert readme_problems(folder / "README.md") == [], folder.name
+
+
 def _folder(tmp_path: Path, readme: str | None, *names: str) -> Path:
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
