@@ -211,6 +211,7 @@ def entry() -> NoReturn:
     15-20 ms to a command whose whole budget is a few hundred.  Probe threads stuck in a hung
     library call cannot delay the exit either.
     """
+    _pause_collector(sys.argv[1:])
     code = main()
     try:
         _end_descendants()
@@ -224,6 +225,27 @@ def entry() -> NoReturn:
     os._exit(code)
 
 
+# Verbs whose process lives for seconds at most and ends in ``os._exit``: they run without
+# the cyclic garbage collector.  Its passes over the objects of the modules being imported
+# cost a cold ``envstamp capture`` about 7 ms (docs/decisions.md, "The CLI's short verbs
+# run without the cyclic collector"), and a process that ends without teardown never needs
+# the cycles it left collected (plain garbage is still freed at once by reference counting).
+# ``run`` and ``bench`` live as long as the user's benchmark, and ``export``, ``report``,
+# ``trend`` and ``import`` read inputs of any size: they keep it.
+BRIEF_VERBS = frozenset(
+    {"capture", "show", "parse", "schema", "sign", "verify", "keygen", "pubkey", "diff",
+     "compare", "check"}
+)  # fmt: skip
+
+
+def _pause_collector(argv: Sequence[str]) -> None:
+    """Switch the cyclic collector off for the brief verbs (``argv`` without the program)."""
+    if argv and argv[0] in BRIEF_VERBS:
+        import gc
+
+        gc.disable()
+
+
 def _end_descendants() -> None:
     # envstamp is exiting: nothing it started may outlive it.  Its own commands (GPUtil's
     # and GitPython's included) were ended already; this catches what carries none of
@@ -235,4 +257,3 @@ def _end_descendants() -> None:
     from envstamp.runner.processes import end_descendants
 
     end_descendants()
-

@@ -1,6 +1,7 @@
 """What Ollama prints and answers: ``ollama --version``, ``ollama ps``, the HTTP API's
-``/api/version``, ``/api/ps``, ``/api/tags`` and ``/api/show``, ``OLLAMA_HOST`` values and
-``OLLAMA_*`` settings, the GPU library folders it ships.  Its server log: :mod:`ollama_log`."""
+``/api/version``, ``/api/ps``, ``/api/tags`` and ``/api/show``, ``OLLAMA_*`` settings, the GPU
+library folders it ships.  Its server log: :mod:`ollama_log`; ``OLLAMA_HOST``:
+:mod:`ollama_host`."""
 
 from __future__ import annotations
 
@@ -23,14 +24,11 @@ from envstamp.parsers.frontend_text import (
 )
 from envstamp.parsers.textutil import clean, to_int
 
-DEFAULT_HOST = "127.0.0.1:11434"
-DEFAULT_PORT = 11434
 _SERVER_LINE = re.compile(rf"ollama\s+version(?:\s+is)?\s*:?\s*v?({VERSION})", re.IGNORECASE)
 _CLIENT_LINE = re.compile(rf"client\s+version\s+is\s*:?\s*v?({VERSION})", re.IGNORECASE)
 _NO_CONNECT = re.compile(r"could\s+not\s+connect", re.IGNORECASE)
 _SPLIT = re.compile(r"(\d+)%\s*/\s*(\d+)%\s+([A-Za-z]+)\s*/\s*([A-Za-z]+)")
 _SINGLE = re.compile(r"(\d+)%\s+([A-Za-z]+)")
-_LOOPBACK = {"", "localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}  # noqa: S104 - see below
 
 
 def parse_ollama_version(text: str) -> Ollama:
@@ -250,34 +248,6 @@ def model_from_api(
         parameters=count if isinstance(count, int) and not isinstance(count, bool) else None,
         digest=digest.removeprefix("sha256:") if digest else None,
     )
-
-
-def ollama_base_url(value: str | None) -> str | None:
-    """The http:// base URL for an OLLAMA_HOST value; None when it is not on loopback.
-
-    Accepts "host", "host:port", ":port", "http://host:port[/path]", "[::1]:port";
-    "0.0.0.0" (listen everywhere) is reached on 127.0.0.1.
-    """
-    text = (value or "").strip() or DEFAULT_HOST
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "http", text
-    if scheme.lower() != "http":
-        return None
-    hostport, slash, path = rest.partition("/")
-    hostport = hostport.rpartition("@")[2]  # credentials are never sent
-    match = re.fullmatch(r"\[([^\]]*)\](?::(\d*))?|([^:]*)(?::(\d*))?", hostport)
-    if match is None:
-        return None
-    host = (match.group(1) if match.group(1) is not None else match.group(3) or "").lower()
-    port = match.group(2) or match.group(4) or str(DEFAULT_PORT)
-    if host not in _LOOPBACK and not host.startswith("127."):
-        return None
-    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - a server bound everywhere answers here
-        host = "127.0.0.1"
-    shown = f"[{host}]" if ":" in host else host
-    base = f"http://{shown}:{port}"
-    return base + "/" + path.strip("/") if slash and path.strip("/") else base
 
 
 def gpu_library_variants(names: list[str]) -> list[str]:

@@ -1,8 +1,9 @@
 """What a cold capture imports: a frontend's parsers only once the frontend is found.
 
 Their regular expressions compile at import (issue 13 retired LazyPattern); on a machine
-without koboldcpp, llamafile, vLLM, LM Studio, Jan or an Ollama server log, importing those
-parsers cost a capture 6-7 ms of CPU for nothing (docs/decisions.md, "Cold capture against
+without koboldcpp, llamafile, vLLM, LM Studio, Jan or Ollama, importing those parsers cost
+a capture 6-7 ms of CPU for nothing (Ollama's, once its probe read ``OLLAMA_HOST`` through
+``parsers.ollama_host`` alone, 1.5-4.7 ms more) (docs/decisions.md, "Cold capture against
 pyperf").  The probes import them where they read what the tool said.
 """
 
@@ -19,6 +20,7 @@ TOOL_PARSERS = [
     "envstamp.parsers.lmstudio",
     "envstamp.parsers.info_plist",
     "envstamp.parsers.jan",
+    "envstamp.parsers.ollama",
     "envstamp.parsers.ollama_log",
     "envstamp.parsers.bundled_engine",
 ]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envstamp.errors import ParseError
-from envstamp.parsers import ollama
+from envstamp.parsers import ollama, ollama_host
 from envstamp.parsers.kinds import parse_to_data
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "frontends"
@@ -193,7 +193,7 @@ def test_api_ps_mirrors_the_cli_table() -> None:
     ],
 )
 def test_base_url(value: str | None, url: str | None) -> None:
-    assert ollama.ollama_base_url(value) == url
+    assert ollama_host.ollama_base_url(value) == url
 
 
 def test_gpu_library_variants_leave_cpu_out() -> None:

@@ -27,21 +27,12 @@ from envstamp.manifest.model import (
     ProbeStatus,
 )
 from envstamp.parsers.frontend_text import frontends, load_json, strip_credentials
-from envstamp.parsers.ollama import (
-    full_model_name,
-    gpu_library_variants,
-    model_from_api,
-    ollama_base_url,
-    parse_api_tags,
-    parse_ollama_api_ps,
-    parse_ollama_api_version,
-    parse_ollama_version,
-    secret_name_rule,
-    settings_from,
-)
+from envstamp.parsers.ollama_host import ollama_base_url
 from envstamp.probes.context import Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm.frontend_util import paths_for, subfolders
 
+# Ollama's parsers (envstamp.parsers.ollama) are imported by the functions that read what
+# Ollama answered or wrote, once it is found: their patterns compile at import.
 API_TIMEOUT = 0.5
 # A loopback port nothing listens on: `ollama --version` then prints only its own version.
 NO_SERVER = "127.0.0.1:9"
@@ -75,6 +66,8 @@ def _ask_api(ctx: ProbeContext, base: str, found: _Findings) -> bool:
         if answer.status == "timeout":
             found.status = "timeout"
         return False
+    from envstamp.parsers.ollama import parse_ollama_api_ps, parse_ollama_api_version
+
     try:
         found.add(parse_ollama_api_version(answer.body), "/api/version")
     except ParseError as exc:
@@ -106,6 +99,8 @@ def _json_answer(answer: Any, what: str, found: _Findings) -> Any:
 
 def _named_models(ctx: ProbeContext, base: str, found: _Findings) -> None:
     """Each model the user named (``ollama run MODEL``), from /api/tags and /api/show."""
+    from envstamp.parsers.ollama import full_model_name, model_from_api, parse_api_tags
+
     tags = ctx.runner.http_get(base + "/api/tags", timeout=API_TIMEOUT)
     listed: dict[str, dict[str, Any]] = {}
     if tags.status == "ok" and tags.code == 200:
@@ -133,6 +128,7 @@ def _named_models(ctx: ProbeContext, base: str, found: _Findings) -> None:
 
 def _named_models_from_files(ctx: ProbeContext, found: _Findings) -> None:
     """No server: each named model from Ollama's own folders, as ``--model NAME`` does."""
+    from envstamp.parsers.ollama import full_model_name
     from envstamp.probes.llm.model_file import describe_model
 
     for name in dict.fromkeys(ctx.options.ollama_models):
@@ -202,6 +198,8 @@ def _engine_from_log(ctx: ProbeContext, found: _Findings) -> None:
 
 
 def _ask_binary(ctx: ProbeContext, binary: str, found: _Findings) -> None:
+    from envstamp.parsers.ollama import parse_ollama_version
+
     result = ctx.runner.run(
         [binary, "--version"], cache=True, input_env={"OLLAMA_HOST": NO_SERVER}
     )
@@ -220,6 +218,8 @@ def _ask_binary(ctx: ProbeContext, binary: str, found: _Findings) -> None:
 
 def _gpu_libraries(ctx: ProbeContext, binary: str) -> list[str]:
     """Variant folders of lib/ollama beside the binary (Windows) or in ../lib (Unix)."""
+    from envstamp.parsers.ollama import gpu_library_variants
+
     paths = paths_for(ctx.system)
     folder = paths.dirname(ctx.runner.realpath(binary))
     variants: list[str] = []
@@ -268,6 +268,8 @@ def probe(ctx: ProbeContext) -> Outcome:
             status = "unsupported"
         raise ProbeFailure(status, "; ".join(["ollama not on PATH", *found.notes]))
     _engine_from_log(ctx, found)
+    from envstamp.parsers.ollama import secret_name_rule, settings_from
+
     # Secret-looking names are dropped before their values are asked for, so a --raw
     # recording never holds them either.
     is_secret = secret_name_rule()
