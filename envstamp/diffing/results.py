@@ -294,14 +294,52 @@ def read_side(records: Iterable[Any], side: str, setup: int | None = None) -> Si
         if is_failed(record):
             found.failed.append(failed_run(record, side, setup))
             continue
-        view = result_view(record)
-        if view is None:
-            continue
-        view.context = id(record) in context
-        view.setup = setup
-        view.unsigned = is_unsigned(record)
-        found.views.append(view)
+        view = _side_view(record, context, setup)
+        if view is not None:
+            found.views.append(view)
     return found
+
+
+def _side_view(record: Any, context: set[int], setup: int | None) -> ResultView | None:
+    """A record's view as one side of a diff reads it (context, setup, unsigned marked)."""
+    view = result_view(record)
+    if view is None:
+        return None
+    view.context = id(record) in context
+    view.setup = setup
+    view.unsigned = is_unsigned(record)
+    return view
+
+
+@attrs.define
+class RecordGroup:
+    """Records of one log (one setup) that are one test, as a diff pools them; ``views``
+    are theirs, one for one, and empty for a failed record or one with nothing to compare
+    (such a record is a group of its own)."""
+
+    records: list[Any]
+    views: list[ResultView]
+
+
+def group_records(records: Iterable[Any]) -> list[RecordGroup]:
+    """The records of one setup grouped as :func:`compare_sides` pools them (same name,
+    metric, context, signed state and parameters), in the order each test first appears:
+    ``envstamp show`` prints one row per group, with the numbers diff would print."""
+    records = list(records)
+    context = context_records(records)
+    groups: list[RecordGroup] = []
+    for record in records:
+        view = None if is_failed(record) else _side_view(record, context, None)
+        if view is None:
+            groups.append(RecordGroup([record], []))
+            continue
+        home = next((g for g in groups if g.views and _same_row(g.views[0], view)), None)
+        if home is None:
+            groups.append(RecordGroup([record], [view]))
+        else:
+            home.records.append(record)
+            home.views.append(view)
+    return groups
 
 
 def is_unsigned(record: Any) -> bool:
@@ -388,13 +426,17 @@ def _group(views: list[ResultView]) -> list[list[ResultView]]:
     """Records of one test on one side, pooled: same name, metric and parameters."""
     groups: list[list[ResultView]] = []
     for view in views:
-        home = next((g for g in groups if same_test(g[0], view) and params_same(g[0], view)),
-                    None)
+        home = next((g for g in groups if _same_row(g[0], view)), None)
         if home is None:
             groups.append([view])
         else:
             home.append(view)
     return groups
+
+
+def _same_row(a: ResultView, b: ResultView) -> bool:
+    """Two records of one test that a side pools: same test and parameters."""
+    return same_test(a, b) and params_same(a, b)
 
 
 def pool(views: list[ResultView]) -> Spread | None:

@@ -1,5 +1,12 @@
-"""Results as a table for ``envstamp show`` (text or Markdown): one row per result with its
+"""Results as a table for ``envstamp show`` (text or Markdown): one row per test with its
 status, samples, wall time, main metric, peak memory and advice.
+
+Repeated runs of one test (same name and parameters, under one setup) are one row, pooled as
+``envstamp diff`` pools them (``diffing.results.group_records`` and ``pool``): n is the
+pooled sample count with the number of runs beside it ("9 (3 runs)"), the wall time the
+median of every run's samples, the speed the pooled mean and standard deviation, the peak
+memory the highest of the runs' peaks and the advice every run's.  So the numbers ``show``
+prints for a log are the ones ``diff`` compares.  Each run as stored is in ``show --json``.
 
 A failed run (``Result.failed``, a signal, or in logs written before those fields a non-zero
 exit code) reads "failed: exit 132 (SIGILL)" in the status column and shows no wall time
@@ -9,10 +16,14 @@ several setups is listed setup by setup, each with what differs from the first."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envstamp.output.formatting import seconds
 from envstamp.stamping.results import Result, Summary
+
+if TYPE_CHECKING:
+    from envstamp.diffing.model import Spread
+    from envstamp.diffing.results import RecordGroup
 
 MAX_ROWS = 40
 _HEADERS = ("result", "status", "n", "wall (median)", "speed", "peak memory", "advice")
@@ -40,7 +51,8 @@ def results_section(
     as_shown = dict(zip(map(id, results), shown if shown is not None else results, strict=True))
     groups = group_setups(results)
     if len(groups) < 2:
-        return results_table([as_shown[id(r)] for r in results], markdown=markdown)
+        return results_table(results, markdown=markdown,
+                             shown=[as_shown[id(r)] for r in results])
     first = _shown_manifest(groups[0], as_shown)
     lead = (f"This log holds runs under {len(groups)} setups; each is listed with its results "
             "(the manifest above is setup 1's).")
@@ -53,7 +65,7 @@ def results_section(
                                  digests, markdown=markdown)
         parts += ["", heading]
         rows = [as_shown[id(r)] for r in group.results]
-        parts.append(results_table(rows, markdown=markdown).rstrip("\n"))
+        parts.append(results_table(group.results, markdown=markdown, shown=rows).rstrip("\n"))
     return "\n".join(parts) + "\n"
 
 
@@ -83,12 +95,25 @@ def _setup_heading(index: int, manifest: Any, count: int, changes: list[str],
     return f"#### {text}" if markdown else text
 
 
-def results_table(results: Sequence[Result], *, markdown: bool = False) -> str:
-    """The table, or an empty string without results."""
+def results_table(
+    results: Sequence[Result],
+    *,
+    markdown: bool = False,
+    shown: Sequence[Result] | None = None,
+) -> str:
+    """The table of one setup's results, or an empty string without results.
+
+    Runs are pooled into tests from ``results`` (the log as it is: redaction may make two
+    parameters look alike); what a row prints comes from ``shown``, one for one with it."""
+    from envstamp.diffing.results import group_records
+
     if not results:
         return ""
-    rows = [_row(r) for r in results[:MAX_ROWS]]
-    more = len(results) - len(rows)
+    as_shown = dict(zip(map(id, results), shown if shown is not None else results,
+                        strict=True))
+    groups = group_records(results)
+    rows = [_group_row(group, as_shown) for group in groups[:MAX_ROWS]]
+    more = sum(len(group.records) for group in groups[MAX_ROWS:])
     if markdown:
         lines = ["", "| " + " | ".join(_HEADERS) + " |", "|" + "---|" * len(_HEADERS)]
         for row in rows:
@@ -104,9 +129,65 @@ def results_table(results: Sequence[Result], *, markdown: bool = False) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _row(result: Result) -> tuple[str, str, str, str, str, str, str]:
+Row = tuple[str, str, str, str, str, str, str]
+
+
+def _group_row(group: RecordGroup, as_shown: dict[int, Result]) -> Row:
+    runs = [as_shown[id(record)] for record in group.records]
+    if len(runs) == 1:
+        return _row(runs[0])
+    return _pooled_row(runs, group)
+
+
+def _pooled_row(runs: list[Result], group: RecordGroup) -> Row:
+    """Several runs of one test (never failed ones: diff lists those apart) as one row."""
+    from envstamp.diffing.results import pool
+
+    walls = [x for run in runs for x in run.wall_s]
+    every_wall = all(run.wall_s for run in runs)
+    median = seconds(_median(walls)) if every_wall else "-"
+    spread = pool(group.views)
+    count = spread.n if spread is not None and spread.n else sum(map(_samples, runs))
+    statuses = list(dict.fromkeys(_status(run, False, median) for run in runs))
+    advice = dict.fromkeys(a.code for run in runs for a in run.advice)
+    return (
+        _label(runs[0]),
+        " / ".join(statuses),
+        f"{count or '-'} ({len(runs)} runs)",
+        median,
+        _pooled_speed(group.views[0].metric, spread) if group.views[0].higher_is_better
+        else "-",
+        _peak_memory(runs),
+        ", ".join(advice) or "-",
+    )
+
+
+def _median(samples: list[float]) -> float:
+    import statistics
+
+    return statistics.median(samples)
+
+
+def _samples(result: Result) -> int:
     wall = result.summary.get("wall_s")
-    samples = wall.n if wall else max((s.n for s in result.summary.values()), default=0)
+    return wall.n if wall else max((s.n for s in result.summary.values()), default=0)
+
+
+def _pooled_speed(metric: str, spread: Spread | None) -> str:
+    if spread is None:
+        return "-"
+    deviation = f" ± {spread.stddev:.2f}" if spread.stddev is not None else ""
+    return f"{spread.mean:.2f}{deviation} {_unit(metric)}"
+
+
+def _unit(metric: str) -> str:
+    """Tokens per second in the unit diff prints ("t/s"); another metric by its own name."""
+    return "t/s" if metric in _TOKENS_PER_SECOND else metric
+
+
+def _row(result: Result) -> Row:
+    wall = result.summary.get("wall_s")
+    samples = _samples(result)
     failed = is_failed(result)
     median = seconds(wall.median) if wall and wall.median is not None else "-"
     return (
@@ -157,9 +238,7 @@ def _speed(result: Result) -> str:
     if stddev is None and name in ("tokens_per_s", "avg_ts"):
         stddev = result.metrics.get("stddev_ts")  # as llama-bench printed it
     spread = f" ± {stddev:.2f}" if stddev is not None else ""
-    # tokens per second in the unit diff prints ("t/s"); another metric by its own name
-    unit = "t/s" if name in _TOKENS_PER_SECOND else name
-    return f"{result.metrics[name]:.2f}{spread} {unit}"
+    return f"{result.metrics[name]:.2f}{spread} {_unit(name)}"
 
 
 def _speed_metric(result: Result) -> str | None:
@@ -175,15 +254,25 @@ def _speed_metric(result: Result) -> str | None:
 
 
 def _memory(result: Result) -> str:
-    memory = result.memory
-    if memory is None:
-        return "-"
+    return _peak_memory([result])
+
+
+def _peak_memory(runs: Sequence[Result]) -> str:
+    """The highest peak of each kind over the runs ("RSS 812 MiB, GPU 5120 MiB")."""
+    found = [run.memory for run in runs if run.memory is not None]
+    rss = _highest([m.child_rss_peak_bytes or m.rss_peak_bytes for m in found])
+    gpu = _highest([m.gpu_process_peak_mib for m in found])
+    gpu_total = _highest([m.gpu_total_peak_mib for m in found])
     parts = []
-    rss = memory.child_rss_peak_bytes or memory.rss_peak_bytes
     if rss is not None:
         parts.append(f"RSS {rss / (1 << 20):.0f} MiB")
-    if memory.gpu_process_peak_mib is not None:
-        parts.append(f"GPU {memory.gpu_process_peak_mib} MiB")
-    if memory.gpu_total_peak_mib is not None:
-        parts.append(f"GPU total {memory.gpu_total_peak_mib} MiB")
+    if gpu is not None:
+        parts.append(f"GPU {gpu} MiB")
+    if gpu_total is not None:
+        parts.append(f"GPU total {gpu_total} MiB")
     return ", ".join(parts) or "-"
+
+
+def _highest(values: list[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None

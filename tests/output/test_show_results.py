@@ -1,5 +1,6 @@
 """``envstamp show`` of a results log: a status column, failed runs shown as failed (never
-with a speed), and every setup of a log listed with its own results."""
+with a speed), every setup of a log listed with its own results, and repeated runs of one
+test pooled into one row as diff pools them."""
 
 from __future__ import annotations
 
@@ -227,3 +228,149 @@ def test_every_batched_bench_row_shows_its_speed(
     rows = [line for line in out.splitlines() if line.startswith("pp")]
     assert len(rows) == 12
     assert all(re.search(r"\d\.\d\d (prompt_tps|t/s|total_tps) ", row) for row in rows)
+
+
+# ------------------------------------------------- repeated runs of one test, pooled as diff
+
+
+def _run(samples: list[float], wall: list[float], **fields: Any) -> dict[str, Any]:
+    """One `envstamp run` of a tg16 test: its tokens/s samples and wall times."""
+    from envstamp.stamping.results import summarize
+
+    found = speed("tg16", samples, **fields)
+    found["wall_s"] = wall
+    found["summary"] = {**found["summary"], "wall_s": summarize(wall)}
+    return found
+
+
+def test_repeated_runs_of_a_test_are_one_row_with_the_numbers_diff_pools(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three runs of tg16 in one log were three rows of n=3 while diff said n=9: one row
+    now, its n, median and spread those of all nine samples, as diff computes them."""
+    import statistics
+
+    from envstamp.diffing.differ import diff
+
+    runs = [([26400.0, 25700.0, 27100.0], [0.61, 0.60, 0.62]),
+            ([26100.0, 26300.0, 25900.0], [0.63, 0.61, 0.64]),
+            ([24000.0, 24500.0, 24200.0], [0.66, 0.65, 0.67])]
+    log = write_log(tmp_path / "rep.jsonl", [(manifest, [_run(s, w)]) for s, w in runs])
+    out = show(capsys, log)
+    (row,) = [line for line in out.splitlines() if line.startswith("tg16")]
+    samples = [x for s, _ in runs for x in s]
+    mean, stddev = statistics.fmean(samples), statistics.stdev(samples)
+    assert row.split("  ")[0] == "tg16"
+    cells = [c for c in row.split("  ") if c.strip()]
+    assert [c.strip() for c in cells] == [
+        "tg16", "ok", "9 (3 runs)", "630.00 ms", f"{mean:.2f} ± {stddev:.2f} t/s", "-", "-"]
+    (test,) = diff(log, log).tests
+    assert test.a is not None and test.a.n == 9
+    assert f"{test.a.mean:.2f} ± {test.a.stddev:.2f} t/s" in row  # the number diff compares
+    md = show(capsys, log, "--markdown")
+    assert f"| tg16 | ok | 9 (3 runs) | 630.00 ms | {mean:.2f} ± {stddev:.2f} t/s | - | - |" in md
+
+
+def test_pooled_runs_keep_the_highest_peak_and_every_advice(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from envstamp.stamping.results import Advice, MemoryUse
+
+    mib = 1 << 20
+    first = _run([100.0, 102.0], [1.0, 1.1], memory=MemoryUse(child_rss_peak_bytes=800 * mib),
+                 advice=[Advice(code="governor", message="powersave")])
+    second = _run([99.0, 101.0], [1.2, 1.0],
+                  memory=MemoryUse(rss_peak_bytes=900 * mib, gpu_process_peak_mib=5120),
+                  advice=[Advice(code="throttling", message="hot"),
+                          Advice(code="governor", message="powersave")])
+    log = write_log(tmp_path / "mem.jsonl", [(manifest, [first]), (manifest, [second])])
+    row = table_row(show(capsys, log), "tg16")
+    assert "4 (2 runs)" in row and "1.050 s" in row  # the median of all four
+    assert "RSS 900 MiB, GPU 5120 MiB" in row
+    assert row.rstrip().endswith("governor, throttling")
+
+
+def test_only_runs_of_the_same_test_pool(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Other parameters are another test; a crashed run is listed apart (diff lists it apart
+    too); one run of a test stays as it was (n of its own samples, no run count)."""
+    crash = {"name": "tg16", "failed": True, "exit_code": 132, "exit_signal": "SIGILL",
+             "wall_s": [0.01]}
+    log = write_log(tmp_path / "mixed.jsonl", [
+        (manifest, [_run([10.0, 11.0], [1.0, 1.0], params={"threads": 2}),
+                    _run([20.0, 21.0], [1.0, 1.0], params={"threads": 4})]),
+        (manifest, [_run([12.0, 13.0], [1.0, 1.0], params={"threads": 2}), crash]),
+    ])
+    rows = [line for line in show(capsys, log).splitlines() if line.startswith("tg16")]
+    assert len(rows) == 3
+    assert rows[0].startswith("tg16 (threads=2)") and "4 (2 runs)" in rows[0]
+    assert "11.50 ± 1.29 t/s" in rows[0]
+    assert rows[1].startswith("tg16 (threads=4)") and " 2 " in rows[1] and "runs" not in rows[1]
+    assert "20.50 ± 0.71 t/s" in rows[1]
+    assert "failed: exit 132 (SIGILL)" in rows[2] and "runs" not in rows[2]
+
+
+def test_runs_under_different_setups_never_pool(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threads = attrs.evolve(manifest, env={**manifest.env, "OMP_NUM_THREADS": "3"})
+    log = write_log(tmp_path / "two.jsonl", [
+        (manifest, [_run([10.0, 11.0], [1.0, 1.0])]),
+        (threads, [_run([20.0, 21.0], [1.0, 1.0])]),
+        (manifest, [_run([12.0, 13.0], [1.0, 1.0])]),
+    ])
+    out = show(capsys, log)
+    rows = [line for line in out.splitlines() if line.startswith("tg16")]
+    assert len(rows) == 2
+    assert "4 (2 runs)" in rows[0] and "11.50 ± 1.29 t/s" in rows[0]
+    assert "runs" not in rows[1] and "20.50 ± 0.71 t/s" in rows[1]
+
+
+def test_show_json_keeps_every_run_as_stored(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    log = write_log(tmp_path / "rep.jsonl", [(manifest, [_run([10.0, 11.0], [1.0, 1.0])]),
+                                             (manifest, [_run([12.0, 13.0], [1.0, 1.0])])])
+    data = json.loads(show(capsys, log, "--json"))
+    (setup,) = data["setups"]
+    assert [r["metric_samples"]["tokens_per_s"] for r in setup["results"]] == [
+        [10.0, 11.0], [12.0, 13.0]]
+
+
+def test_the_rows_a_table_leaves_out_count_their_runs(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from envstamp.output.results_render import MAX_ROWS
+
+    tests = [speed(f"t{i}", [10.0, 11.0]) for i in range(MAX_ROWS)]
+    log = write_log(tmp_path / "many.jsonl", [
+        (manifest, [*tests, speed("late", [1.0, 2.0])]),
+        (manifest, [speed("late", [1.5, 2.5])]),
+    ])
+    out = show(capsys, log)
+    assert out.splitlines()[-1] == "... and 2 more results"
+
+
+def test_tests_that_redaction_makes_look_alike_are_not_pooled(
+    tmp_path: Path, manifest: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two users' models of one name read "~/m.gguf" in the shared view; they are two tests
+    of the log all the same, and --markdown must not pool them into one number."""
+    log = write_log(tmp_path / "two-homes.jsonl", [
+        (manifest, [speed("tg16", [1.0, 2.0], params={"model": "/home/alice/m.gguf"})]),
+        (manifest, [speed("tg16", [3.0, 4.0], params={"model": "/home/bob/m.gguf"})]),
+    ])
+    md = show(capsys, log, "--markdown")
+    rows = [line for line in md.splitlines() if line.startswith("| tg16")]
+    assert rows == ["| tg16 (model=~/m.gguf) | ok | 2 | - | 1.50 ± 0.71 t/s | - | - |",
+                    "| tg16 (model=~/m.gguf) | ok | 2 | - | 3.50 ± 0.71 t/s | - | - |"]
+    same = write_log(tmp_path / "one-home.jsonl", [
+        (manifest, [speed("tg16", [1.0, 2.0], params={"model": "/home/alice/m.gguf"})]),
+        (manifest, [speed("tg16", [3.0, 4.0], params={"model": "/home/alice/m.gguf"})]),
+    ])
+    (row,) = [line for line in show(capsys, same, "--markdown").splitlines()
+              if line.startswith("| tg16")]
+    assert row == "| tg16 (model=~/m.gguf) | ok | 4 (2 runs) | - | 2.50 ± 1.29 t/s | - | - |"
