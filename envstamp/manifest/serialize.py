@@ -17,7 +17,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -365,56 +365,151 @@ def exact_structure(data: Any, cls: type[T]) -> T | None:
 def _exact_object(cls: Any, data: Any) -> Any:
     if not isinstance(data, dict):
         raise _Declined
-    fields = _model_fields(cls)
-    values = {name: _exact_value(info[0], data[name]) for name, info in fields.items()
-              if name in data}
-    if any(info[2] and name not in values for name, info in fields.items()):
-        raise _Declined  # a required field is missing
+    converters, required = exact_plan(cls)
+    values = {}
+    for name, item in data.items():
+        convert = converters.get(name)
+        if convert is not None:  # members the model does not know are left alone
+            values[name] = convert(item)
+    for name in required:
+        if name not in values:
+            raise _Declined  # a required field is missing
     return cls(**values)
 
 
-def _exact_value(tp: Any, item: Any) -> Any:
-    """One JSON value as ``tp``, exactly as the checks and the converter take it."""
-    if tp is str or tp is bool:
-        if type(item) is not tp:
-            raise _Declined
-        return item
-    if tp is int:
-        whole = whole_number(item)
-        if whole is None or whole < 0:
-            raise _Declined  # counts and sizes (a signed field's negative: the converter)
-        return whole
-    if tp is float:
-        if type(item) is int or (type(item) is float and math.isfinite(item)):
-            return float(item)  # OverflowError for an int beyond a double: declined
-        raise _Declined
-    if tp is Any:
-        return item
+_Convert = Callable[[Any], Any]
+_ExactPlan = tuple[dict[str, _Convert], frozenset[str]]
+
+# Class -> its exact plan: each field's converter and the names of the required fields,
+# derived from the type hints once per class instead of once per value (issue 14: half of
+# loading 100,000 results went into typing.get_origin/get_args).  Emptied by
+# envstamp.runner.reset() (registered in runner/caches.py: this layer cannot import it).
+_EXACT_PLANS: dict[type, _ExactPlan] = {}
+
+
+def exact_plan(cls: type) -> _ExactPlan:
+    """``cls``'s fields as the exact path reads them: name -> converter (one JSON value to
+    the field's value, raising _Declined where the checks and the converter must decide),
+    and the required names.  Made on first use, kept in ``_EXACT_PLANS``."""
+    plan = _EXACT_PLANS.get(cls)
+    if plan is None:
+        fields = _model_fields(cls)
+        converters = {name: _converter(info[0]) for name, info in fields.items()}
+        required = frozenset(name for name, info in fields.items() if info[2])
+        plan = _EXACT_PLANS[cls] = (converters, required)
+    return plan
+
+
+def forget_exact_plans() -> None:
+    """Empty the plans (for envstamp.runner.reset())."""
+    _EXACT_PLANS.clear()
+
+
+def _converter(tp: Any) -> _Convert:
+    """The converter of one field type: one JSON value as ``tp``, exactly as the checks and
+    the converter take it (what the type accepts is decided here, once per field)."""
+    simple = _SIMPLE_CONVERTERS.get(tp)
+    if simple is not None:
+        return simple
     origin = typing.get_origin(tp)
     if origin is types.UnionType or origin is typing.Union:
-        options = [arg for arg in typing.get_args(tp) if arg is not type(None)]
-        if item is None and len(options) < len(typing.get_args(tp)):
-            return None
-        if len(options) != 1:
-            raise _Declined  # several types could fit: the converter's business
-        return _exact_value(options[0], item)
+        return _union_converter(typing.get_args(tp))
     if origin is list:
-        if type(item) is not list:
-            raise _Declined
         (inner,) = typing.get_args(tp)
-        return [_exact_value(inner, x) for x in item]
+        return _list_converter(_converter(inner))
     if origin is dict:
         key_type, inner = typing.get_args(tp)
-        if type(item) is not dict or key_type is not str:
-            raise _Declined
-        return {key: _exact_value(inner, x) for key, x in item.items()}
+        if key_type is not str:
+            return _decline  # JSON keys are strings: the converter's business
+        return _dict_converter(_converter(inner))
     if origin is typing.Literal:
-        if type(item) is not str or item not in typing.get_args(tp):
+        return _literal_converter(typing.get_args(tp))
+    if attrs.has(tp):
+        return functools.partial(_exact_object, tp)  # looked up when used: classes may nest
+    return _decline
+
+
+def _exact_str(item: Any) -> Any:
+    if type(item) is not str:
+        raise _Declined
+    return item
+
+
+def _exact_bool(item: Any) -> Any:
+    if type(item) is not bool:
+        raise _Declined
+    return item
+
+
+def _exact_count(item: Any) -> Any:
+    whole = whole_number(item)
+    if whole is None or whole < 0:
+        raise _Declined  # counts and sizes (a signed field's negative: the converter)
+    return whole
+
+
+def _exact_float(item: Any) -> Any:
+    if type(item) is int or (type(item) is float and math.isfinite(item)):
+        return float(item)  # OverflowError for an int beyond a double: declined
+    raise _Declined
+
+
+def _as_is(item: Any) -> Any:
+    return item
+
+
+def _decline(_item: Any) -> Any:
+    raise _Declined
+
+
+_SIMPLE_CONVERTERS: dict[Any, _Convert] = {
+    str: _exact_str,
+    bool: _exact_bool,
+    int: _exact_count,
+    float: _exact_float,
+    Any: _as_is,
+}
+
+
+def _union_converter(args: tuple[Any, ...]) -> _Convert:
+    options = [arg for arg in args if arg is not type(None)]
+    nullable = len(options) < len(args)
+    # Several types could fit: the converter's business (null alone is still exact).
+    inner = _converter(options[0]) if len(options) == 1 else _decline
+    if not nullable:
+        return inner
+
+    def nullable_value(item: Any) -> Any:
+        return None if item is None else inner(item)
+
+    return nullable_value
+
+
+def _list_converter(inner: _Convert) -> _Convert:
+    def exact_list(item: Any) -> Any:
+        if type(item) is not list:
+            raise _Declined
+        return list(item) if inner is _as_is else [inner(x) for x in item]
+
+    return exact_list
+
+
+def _dict_converter(inner: _Convert) -> _Convert:
+    def exact_dict(item: Any) -> Any:
+        if type(item) is not dict:
+            raise _Declined
+        return dict(item) if inner is _as_is else {key: inner(x) for key, x in item.items()}
+
+    return exact_dict
+
+
+def _literal_converter(choices: tuple[Any, ...]) -> _Convert:
+    def exact_literal(item: Any) -> Any:
+        if type(item) is not str or item not in choices:
             raise _Declined
         return item
-    if attrs.has(tp):
-        return _exact_object(tp, item)
-    raise _Declined
+
+    return exact_literal
 
 
 def check_fields(data: Any, cls: type, *, what: str = "document") -> None:

@@ -168,6 +168,15 @@ def _forget_disk_caches() -> None:
     _HASH_CACHE = None
 
 
+@register("envstamp.manifest.serialize", "_EXACT_PLANS")
+def _forget_exact_plans() -> None:
+    """The loader's per-class field plans (its layer is below this registry, so it is
+    registered here; a process that never loaded anything has none to forget)."""
+    serialize = sys.modules.get("envstamp.manifest.serialize")
+    if serialize is not None:
+        serialize.forget_exact_plans()
+
+
 def caching_enabled() -> bool:
     """ENVSTAMP_NO_CACHE=1 turns the on-disk caches off."""
     return os.environ.get("ENVSTAMP_NO_CACHE", "") in ("", "0")
