@@ -45,8 +45,10 @@ def _sections(
 
 # ------------------------------------------------------------------------------------ -L
 
+# "GPU 0: NAME": a blank after the colon.  ``-q`` heads each GPU with its bus id,
+# "GPU 00000000:41:00.0", which must not read as GPU 0 named "41:00.0".
 _LIST_GPU = re.compile(
-    r"^\s*GPU\s+(?P<index>\d+)\s*:\s*(?P<name>.*?)\s*(?:\(UUID:\s*(?P<uuid>[^)\s]+)\s*\))?\s*$"
+    r"^\s*GPU\s+(?P<index>\d+)\s*:\s+(?P<name>.*?)\s*(?:\(UUID:\s*(?P<uuid>[^)\s]+)\s*\))?\s*$"
 )
 
 

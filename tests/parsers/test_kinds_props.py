@@ -287,6 +287,14 @@ _BENCH_JSON = "bench/llama-server-0c1e570-openai-chat/bench_clock-pp32_tg8_c1-6f
 
 WRONG_FACTS = [
     pytest.param(
+        "nvidia-smi-list", "nvidia/h100-610-q.txt", _gpu_named("41:00.0"),
+        id="nvidia-smi-list-reads-a-q-bus-id-heading-as-gpu-0",
+    ),
+    pytest.param(
+        "nvidia-smi-list", "nvidia/a100-mig-2gpu-535-q.txt", _any_gpu,
+        id="nvidia-smi-list-makes-gpus-of-q-headings",
+    ),
+    pytest.param(
         "windows-gpu", "text/os-release/ubuntu-22.04.os-release", _gpu_named('"Ubuntu"'),
         id="windows-gpu-reads-os-release-NAME-as-a-gpu",
     ),
