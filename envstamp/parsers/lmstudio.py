@@ -316,6 +316,11 @@ def parse_backends_kind(text: str) -> Sections:
         raise ParseError(f"not LM Studio backend preferences: {foreign[0]!r} names no engine")
     if not chosen:  # "[]" names no engine: nothing in it is LM Studio's
         raise ParseError("backend preferences: no engine selected")
+    # LM Studio writes every entry as {name, version} (and model_format): anything else in
+    # the document (a recording's "op", a path object) means it is some other JSON.
+    entries = _preference_entries(load_json(text, "backend preferences"))
+    if len(entries) != len(chosen) or any(named.version is None for named in chosen):
+        raise ParseError("not LM Studio backend preferences: an entry without a name and version")
     engine = selected_engine(engines_of(chosen), chosen)
     return frontends(
         lmstudio=LmStudio(runtimes=list(chosen), selected_runtimes=chosen, engine=engine)

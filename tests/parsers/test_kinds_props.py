@@ -287,6 +287,14 @@ _BENCH_JSON = "bench/llama-server-0c1e570-openai-chat/bench_clock-pp32_tg8_c1-6f
 
 WRONG_FACTS = [
     pytest.param(
+        "lmstudio-backends", "hosts/nvidia-t4-450-csv-fallback/which-nvidia-smi-b19b340ba3.json",
+        _frontend("lmstudio"), id="lmstudio-backends-makes-a-runtime-of-a-recorded-which",
+    ),
+    pytest.param(
+        "lmstudio-backends", "hosts/amd-sysfs-rx6600-nvidia/env-ROCM_PATH-683eaa643b.json",
+        _frontend("lmstudio"), id="lmstudio-backends-makes-a-runtime-of-a-recorded-env-name",
+    ),
+    pytest.param(
         "nvidia-smi-list", "nvidia/h100-610-q.txt", _gpu_named("41:00.0"),
         id="nvidia-smi-list-reads-a-q-bus-id-heading-as-gpu-0",
     ),
