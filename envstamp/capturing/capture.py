@@ -81,7 +81,10 @@ def capture(
     volatile = [(o, r) for spec, o, r in ran if spec.volatile]
     outcomes = cached[0] + [o for o, _ in volatile]
     records = cached[1] + [r for _, r in volatile]
-    return build_manifest(assemble(outcomes), records, captured_at)
+    manifest = build_manifest(assemble(outcomes), records, captured_at)
+    if runner.replayed_from:  # answered by a recording: say so (volatile, not in the digest)
+        manifest = attrs.evolve(manifest, replayed_from=list(runner.replayed_from))
+    return manifest
 
 
 @register(__name__, "_STATIC_MEMO")

@@ -457,6 +457,7 @@ IGNORED: tuple[str, ...] = (
     "envstamp_version",
     "captured_at",
     "identity_digest",
+    "replayed_from",  # how this capture was made (live or from a recording), not the machine
     "probes[].source",
     "probes[].duration_ms",
     "probes[].detail",

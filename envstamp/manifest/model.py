@@ -601,6 +601,14 @@ class Manifest(Record):
             "volatile": True,
         },
     )
+    replayed_from: list[str] | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "Names of the recording folders a replayed capture answered from (capture "
+            "--replay), in layer order; null for a live capture.",
+            "volatile": True,
+        },
+    )
     host: Host = section_field(Host, "Which machine.")
     os: OperatingSystem = section_field(OperatingSystem, "Operating system.")
     cpu: Cpu = section_field(Cpu, "Processor.")

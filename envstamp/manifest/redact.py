@@ -57,6 +57,9 @@ _SECRET_FIELDS = {
     ("gpus", "uuid"),
     ("volatile.gpus", "uuid"),
 }
+# Lists of names a person chose, which may name the machine or its user ("alice-laptop"):
+# each name hashed whole, since a hostname inside a longer word is left alone elsewhere.
+_CHOSEN_NAMES = {("", "replayed_from")}
 
 
 # What _hash makes: a value already redacted is left as it is, so redacting twice changes
@@ -108,6 +111,8 @@ def _walk(node: Any, path: str, salt: str, hostname: str | None, home: str | Non
                 continue  # a manifest from before the rule, or edited: the name says secret
             if (path, key) in _SECRET_FIELDS and isinstance(value, str):
                 out[key] = _hash(salt, value)
+            elif (path, key) in _CHOSEN_NAMES and isinstance(value, list):
+                out[key] = [_hash(salt, v) if isinstance(v, str) else v for v in value]
             else:
                 child = f"{path}.{key}" if path else key
                 out[key] = _walk(value, child, salt, hostname, home)

@@ -345,9 +345,18 @@ def rows(manifest: Manifest) -> list[Row]:
 def _header(manifest: Manifest, note: str | None, identity: str | None) -> str:
     extra = f", {note}" if note else ""
     return (
-        f"envstamp manifest: captured {timestamp(manifest.captured_at)}, "
+        f"envstamp manifest: {_captured(manifest)}, "
         f"envstamp {manifest.envstamp_version}, {identity_text(identity)}{extra}"
     )
+
+
+def _captured(manifest: Manifest) -> str:
+    """ "captured 2026-01-01T12:00:02Z", and "(replayed from rec)" for a capture answered by
+    a recording: its facts are the recorded machine's, its time the replay's."""
+    text = f"captured {timestamp(manifest.captured_at)}"
+    if manifest.replayed_from:
+        text += f" (replayed from {', '.join(manifest.replayed_from)})"
+    return text
 
 
 def to_text(manifest: Manifest, *, note: str | None = None,
@@ -367,7 +376,7 @@ def to_markdown(manifest: Manifest, *, note: str | None = None,
     """A Markdown table ready to paste into a GitHub issue (``original`` as in ``to_text``)."""
     identity = (original or manifest).identity_digest
     lines = [
-        f"**envstamp** {manifest.envstamp_version} · captured {timestamp(manifest.captured_at)} · "
+        f"**envstamp** {manifest.envstamp_version} · {_captured(manifest)} · "
         f"{IDENTITY_DIGEST} `{short_digest(identity)}`"
         + (f" · {note}" if note else ""),
         "",

@@ -150,6 +150,9 @@ class Runner:
     """Answers questions about the system.  Subclasses decide where answers come from."""
 
     mode = "live"
+    # The recordings a replay answers from, by folder name (what a manifest's
+    # ``replayed_from`` says); None for a runner that asks the system.
+    replayed_from: list[str] | None = None
 
     def __init__(self, *, command_timeout: float = DEFAULT_COMMAND_TIMEOUT) -> None:
         self.command_timeout = command_timeout
@@ -517,6 +520,7 @@ class ReplayRunner(Runner):
         if not folders:
             raise InputError("replay needs a recording folder")
         self.folder = Path(folders[0])
+        self.replayed_from = [recording_name(layer) for layer in folders]
         self._answers: dict[str, Answer] = {}
         for layer in reversed(folders):
             self._answers.update(load_recording(Path(layer)))
@@ -535,6 +539,13 @@ class ReplayRunner(Runner):
 
     def abort(self) -> None:
         """Nothing runs in replay."""
+
+
+def recording_name(folder: str | os.PathLike[str]) -> str:
+    """A recording folder's name as a manifest records it: its last part ("rec" for
+    "~/runs/rec/"), never the path (where it lies on this machine is nobody's business)."""
+    path = os.path.normpath(os.fspath(folder))
+    return os.path.basename(path) or path
 
 
 def _short(key: Key) -> str:
