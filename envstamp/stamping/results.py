@@ -17,13 +17,14 @@ file; :func:`load_results` returns the results, each with its ``.manifest``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import re
 import statistics
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1481,6 +1482,32 @@ def _parse_log(
 ) -> tuple[dict[str, Manifest], list[Result]]:
     """Manifests and results of a log (not verified); a manifest whose stored identity digest
     does not match its contents gets the recomputed one, and ``edits`` says where."""
+    with gc_paused():
+        return _parse_lines(data, label, edits)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the block, then as the caller had it (a
+    caller that had it off keeps it off), also when the block raises.
+
+    The one place envstamp pauses it (docs/decisions.md, issue 14): building a log's results
+    allocates a few containers per result that all stay alive, and each of the collector's
+    full passes walks everything loaded so far to free nothing - a quarter of load_results
+    on 100,000 results.  What is built here holds no reference cycle, so a pause leaves the
+    collector nothing to catch up on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_lines(
+    data: bytes, label: str, edits: list[str] | None
+) -> tuple[dict[str, Manifest], list[Result]]:
     from envstamp.manifest.serialize import (
         check_fields,
         checked_identity,
