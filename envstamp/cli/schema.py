@@ -58,7 +58,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         + " (or the file name, e.g. results.v1.schema.json; default: manifest)",
     )
     parser.add_argument(
-        "--write", metavar="DIR", help="write every schema into DIR (e.g. schemas/)"
+        "--write",
+        metavar="DIR",
+        help="write every schema into DIR (e.g. schemas/; created when missing), naming each "
+        "file written on stderr",
     )
     parser.add_argument(
         "--check",
@@ -71,7 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from envstamp.cli.shared import emit
-    from envstamp.errors import CheckFailed, InputError
+    from envstamp.errors import CheckFailed
     from envstamp.manifest import schema
 
     if args.check is not None:
@@ -88,14 +91,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(SCHEMAS)} schemas up to date in {args.check}")
         return 0
     if args.write is not None:
-        folder = Path(args.write)
-        if not folder.is_dir():
-            raise InputError(f"{folder} is not a folder")
-        for name in SCHEMAS:
-            emit(schema.dumps(build(name)), str(folder / name))
+        _write_all(args.write)
         return 0
     emit(schema.dumps(build(resolve(args.name))), None)
     return 0
+
+
+def _write_all(folder: str) -> None:
+    """Every schema into ``folder`` (made, parents too, when missing); one line per file on
+    stderr, so that stdout stays clean for a pipe."""
+    import sys
+
+    from envstamp.cli.shared import emit
+    from envstamp.manifest import schema
+    from envstamp.runner.files import make_folder
+
+    make_folder(folder)
+    for name in SCHEMAS:
+        built = build(name)
+        path = Path(folder) / name
+        emit(schema.dumps(built), str(path))
+        sys.stderr.write(f"envstamp schema: wrote {path}: {built.get('title', name)}\n")
 
 
 def _read(path: Path) -> str | None:

@@ -183,6 +183,18 @@ def refuse_special(path: str | os.PathLike[str]) -> None:
         raise InputError(f"cannot write {os.fspath(path)}: it is {kind_words(kind)}")
 
 
+def make_folder(path: str | os.PathLike[str]) -> None:
+    """Create a folder to write into, its parents too (nothing when it is there); InputError
+    in one line when it cannot be (something else has the name, the system refused)."""
+    what = not_a_folder(path)
+    if what is not None:
+        raise InputError(f"cannot write into {path}: it is {what}")
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {path}: {exc.strerror or exc}") from None
+
+
 def not_a_folder(path: str | os.PathLike[str]) -> str | None:
     """What ``path`` is when it cannot be a folder to write into ("a regular file", "a link
     to X, which does not exist"); None when it is a folder or names nothing yet."""

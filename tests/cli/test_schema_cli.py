@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,63 @@ def test_help_names_the_short_names(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["schema", "--help"])
     assert "manifest, diff, compare, results, show" in " ".join(capsys.readouterr().out.split())
+
+
+# ------------------------------------------------------------------- schema --write DIR
+
+
+def test_write_creates_the_folder_and_names_each_file_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from envstamp.cli.schema import build
+    from envstamp.manifest import schema
+
+    folder = tmp_path / "not" / "there" / "schemas"
+    assert main(["schema", "--write", str(folder)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout stays clean for a pipe
+    titles = {name: build(name)["title"] for name in SCHEMAS}
+    assert captured.err.splitlines() == [
+        f"envstamp schema: wrote {folder / name}: {titles[name]}" for name in SCHEMAS]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(SCHEMAS)
+    for name in SCHEMAS:
+        assert (folder / name).read_text(encoding="utf-8") == schema.dumps(build(name))
+    assert main(["schema", "--check", str(folder)]) == 0
+
+
+def test_write_into_an_existing_folder_replaces_stale_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "manifest.v1.schema.json"
+    stale.write_text("{}\n")
+    (tmp_path / "notes.txt").write_text("mine\n")
+    assert main(["schema", "--write", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert f"envstamp schema: wrote {stale}: envstamp manifest\n" in err
+    assert len(err.splitlines()) == len(SCHEMAS)
+    assert json.loads(stale.read_text())["title"] == "envstamp manifest"
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"  # other files left alone
+
+
+@pytest.mark.parametrize("where", ["file", "below-a-file"])
+def test_write_where_no_folder_can_be_is_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    blocker = tmp_path / "schemas"
+    blocker.write_text("not a folder\n")
+    target = blocker if where == "file" else blocker / "inside"
+    assert main(["schema", "--write", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    expected = (f"cannot write into {target}: it is a regular file" if where == "file"
+                else f"cannot create {target}: ")
+    assert captured.err.startswith(f"envstamp schema: error: {expected}")
+    assert len(captured.err.splitlines()) == 1
+    assert blocker.read_text() == "not a folder\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["schemas"]
+
+
+def test_help_says_write_creates_the_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["schema", "--help"])
+    assert "created when missing" in " ".join(capsys.readouterr().out.split())
