@@ -133,7 +133,9 @@ def test_a_reading_of_the_moment_changes_only_the_volatile_part(tmp_path: Path,
     assert later.identity_digest == vm.identity_digest == identity_digest(later)
     before, after = unstructure(vm), unstructure(later)
     changed = {k for k in before if before[k] != after[k]}
-    assert changed <= {"volatile", "captured_at", "probes"}
+    # replayed_from: the edited copy is another recording folder ("vm"), and says so
+    assert (vm.replayed_from, later.replayed_from) == ([VM.name], ["vm"])
+    assert changed <= {"volatile", "captured_at", "probes", "replayed_from"}
 
 
 def test_a_changed_fact_changes_the_digest_and_its_section_only(tmp_path: Path,
@@ -147,7 +149,8 @@ def test_a_changed_fact_changes_the_digest_and_its_section_only(tmp_path: Path,
     assert upgraded.identity_digest != vm.identity_digest
     before, after = unstructure(vm), unstructure(upgraded)
     changed = {k for k in before if before[k] != after[k]}
-    assert changed - {"volatile", "captured_at", "probes"} == {"os", "identity_digest"}
+    ignored = {"volatile", "captured_at", "probes", "replayed_from"}  # replayed_from: the copy's
+    assert changed - ignored == {"os", "identity_digest"}
 
 
 def test_the_shareable_copy_of_the_replay_hides_the_machine(vm: Manifest) -> None:
