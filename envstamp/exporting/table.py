@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 Scalar = str | int | float | bool | None
 Row = dict[str, Scalar]
+SetupKey = tuple[str, tuple[str, ...] | None, str, str | None]  # see setup_key
 
 RESULT_COLUMNS = (
     "log",
@@ -215,7 +216,10 @@ def result_columns(result: Result, *, log: str, position: int) -> Row:
 def value_columns(result: Result) -> Row:
     """``param.<name>`` for each parameter, ``metric.<name>`` (the mean) and
     ``metric.<name>_stddev`` where the metric's spread is known."""
-    row: Row = {f"param.{k}": _scalar(v) for k, v in result.params.items()}
+    row: Row = {
+        f"param.{k}": v if v.__class__ in _SCALAR_TYPES else _scalar(v)
+        for k, v in result.params.items()
+    }
     for name, value in result.metrics.items():
         row[f"metric.{name}"] = value
         stats = result.summary.get(name)
@@ -225,22 +229,37 @@ def value_columns(result: Result) -> Row:
 
 
 def rows_of(
-    results: Sequence[Result], *, log: str, samples: bool = False, setups: dict[str, Row]
+    results: Sequence[Result], *, log: str, samples: bool = False, setups: dict[SetupKey, Row]
 ) -> Iterator[Row]:
     """The rows of one log's results: one per result, or one per sample with ``samples``.
 
-    ``setups`` caches the setup columns per manifest and signers (a log holds many results of
-    few manifests); the caller owns it, so nothing outlives one export."""
+    ``setups`` caches the setup columns by what they are made of (manifest, signers, the
+    program and the model the result names: a log holds many results of few setups); the
+    caller owns it, so nothing outlives one export."""
     for position, result in enumerate(results):
-        key = f"{result.manifest_digest}|{result.signed_by!r}|{_command_key(result)}"
+        key = setup_key(result)
         setup = setups.get(key)
         if setup is None:
             setup = setups[key] = setup_columns(result.manifest, result)
-        base = {**result_columns(result, log=log, position=position), **value_columns(result)}
+        row = result_columns(result, log=log, position=position)
+        row.update(value_columns(result))
         if not samples:
-            yield {**base, **setup}
+            row.update(setup)  # the setup's columns last, as in every row
+            yield row
             continue
-        yield from _sample_rows(result, base, setup)
+        yield from _sample_rows(result, row, setup)
+
+
+def setup_key(result: Result) -> SetupKey:
+    """What :func:`setup_columns` reads of a result besides its manifest (named by its
+    digest): its signers, the program it ran, the model it names."""
+    named = result.params.get("model")
+    return (
+        result.manifest_digest,
+        result.signed_by,
+        _command_key(result),
+        named if isinstance(named, str) and named else None,
+    )
 
 
 def _sample_rows(result: Result, base: Row, setup: Row) -> Iterator[Row]:
@@ -259,11 +278,17 @@ def _sample_rows(result: Result, base: Row, setup: Row) -> Iterator[Row]:
 def columns_of(rows: Iterable[Row], *, samples: bool = False) -> list[str]:
     """Every column the rows use: the fixed ones in their order, then the others sorted."""
     fixed = [*RESULT_COLUMNS, *(SAMPLE_COLUMNS if samples else ()), *SETUP_COLUMNS]
-    seen = set(fixed)
     extra: set[str] = set()
     for row in rows:
-        extra.update(k for k in row if k not in seen)
-    return fixed + sorted(extra)
+        extra.update(row)
+    return fixed + sorted(extra.difference(fixed))
+
+
+def columns_of_results(results: Iterable[Result]) -> list[str]:
+    """``columns_of`` the rows :func:`rows_of` makes of ``results`` (one per result), without
+    making them: a row's result and setup columns are fixed ones, so only its value columns
+    add any."""
+    return columns_of(value_columns(result) for result in results)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -304,6 +329,9 @@ def _distinct(values: Iterable[object]) -> list[object]:
 
 def _number(value: float | None) -> str | None:
     return None if value is None else f"{value:g}"
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _scalar(value: object) -> Scalar:
