@@ -24,6 +24,7 @@ probes wait on the system as they do there: the case the growing probe pool is f
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
 import sys
 import tempfile
@@ -45,7 +46,9 @@ STACK_PROBES = "llamacpp,ollama,lmstudio,jan,engines,models"
 
 # Stand-ins for slow tools (--waits): name -> (seconds it sleeps, the line it prints).
 SLOW_TOOLS = {
-    "nvidia-smi": (0.10, "NVIDIA-SMI has failed because it couldn't communicate with the driver"),
+    "nvidia-smi": (0.10, "NVIDIA-SMI has failed because it couldn't communicate with the "
+                         "NVIDIA driver. Make sure that the latest NVIDIA driver is installed "
+                         "and running."),
     "nvcc": (0.05, "Cuda compilation tools, release 12.4, V12.4.131"),
     "rocm-smi": (0.05, "ROCm System Management Interface"),
     "llama-cli": (0.04, "version: 4000 (abcdef0)"),
@@ -63,7 +66,7 @@ def slow_tools_path(folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     for name, (seconds, line) in SLOW_TOOLS.items():
         tool = folder / name
-        tool.write_text(f"#!/bin/sh\nsleep {seconds}\necho '{line}'\n")
+        tool.write_text(f"#!/bin/sh\nsleep {seconds}\necho {shlex.quote(line)}\n")
         tool.chmod(0o755)
     return f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
 

@@ -18,8 +18,11 @@ from envstamp.parsers.textutil import clean, to_bool, to_float, to_int
 Raw = Mapping[str, Any]
 
 # Printed by nvidia-smi when the kernel module is not loaded (or the GPU fell off the bus).
+# Its words since driver 3xx; "NVIDIA " before "driver" and the contraction are not kept
+# alike by every build and packager, so neither is required.
 DRIVER_FAILURE = re.compile(
-    r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver",
+    r"NVIDIA-SMI has failed because it (?:couldn't|could not|can't|cannot) communicate"
+    r" with the (?:NVIDIA )?driver",
     re.IGNORECASE,
 )
 NO_DEVICES = re.compile(r"^\s*No devices were found\s*$", re.IGNORECASE | re.MULTILINE)

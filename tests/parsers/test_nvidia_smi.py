@@ -805,3 +805,28 @@ def test_nvml_short_answer_lists_do_not_break() -> None:
             source="nvml")
     ]
     assert len(nvml.states_from(2, [])) == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure "
+        "that the latest NVIDIA driver is installed and running.",
+        # Wordings not every build shares: without "NVIDIA " before "driver", spelled out.
+        "NVIDIA-SMI has failed because it couldn't communicate with the driver",
+        "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.",
+    ],
+)
+def test_the_driver_failure_is_recognised_in_its_wordings(line: str) -> None:
+    from envstamp.parsers.nvidia_values import smi_failure
+
+    failure = smi_failure(line + "\n\n")
+    assert failure is not None and failure[0] == "absent"
+    with pytest.raises(ParseError, match="communicate"):
+        nvidia_smi.parse_q(line + "\n")
+
+
+def test_a_driver_failure_is_not_read_into_other_text() -> None:
+    from envstamp.parsers.nvidia_values import smi_failure
+
+    assert smi_failure("the probe could not communicate with the driver of the printer\n") is None
