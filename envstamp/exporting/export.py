@@ -40,25 +40,16 @@ def export(
     Failed results are kept and marked (``failed``) unless ``include_failed`` is False: a
     crash is data a table of many machines should show.  SQLite also gets llama.cpp's
     ``llama_bench`` table of the llama-bench tests that completed."""
-    from envstamp.stamping.results import load_results
-
     chosen = writers.format_of(output, fmt)
-    loaded = [
-        (Path(log).name, load_results(log, require_signed=False, include_failed=include_failed))
-        for log in logs
-    ]
-    bench_rows = [
-        llama_bench.llama_bench_row(r)
-        for _, results in loaded
-        for r in results
-        if llama_bench.is_llama_bench(r)
-    ]
-    rows = _rows(loaded, samples=samples)
+    bench_rows: list[Row] = []  # llama_bench rows, filled as the logs load
+    logs_read = _each_log(logs, include_failed=include_failed, bench_rows=bench_rows)
     target = Path(output)
     if chosen in ("csv", "jsonl") and not samples:
-        count, signatures = _write_streamed(chosen, target, rows, loaded)
+        loaded = list(logs_read)  # the columns need every result before the first row
+        count, signatures = _write_streamed(chosen, target, _rows(loaded, samples=False), loaded)
     else:
-        held = list(rows)
+        # Each log's results are dropped once its rows are made.
+        held = list(_rows(logs_read, samples=samples))
         _write_held(chosen, target, held, columns_of(held, samples=samples), bench_rows)
         count, signatures = len(held), _signature_counts(held)
     return Exported(
@@ -70,7 +61,22 @@ def export(
     )
 
 
-Loaded = Sequence[tuple[str, Sequence["Result"]]]  # (log's file name, its results)
+Loaded = Iterable[tuple[str, Sequence["Result"]]]  # (log's file name, its results)
+
+
+def _each_log(
+    logs: Sequence[str], *, include_failed: bool, bench_rows: list[Row]
+) -> Iterator[tuple[str, list[Result]]]:
+    """Each log's file name and results (verified as they load), one log at a time; its
+    llama-bench tests are added to ``bench_rows`` as it loads."""
+    from envstamp.stamping.results import load_results
+
+    for log in logs:
+        results = load_results(log, require_signed=False, include_failed=include_failed)
+        bench_rows.extend(
+            llama_bench.llama_bench_row(r) for r in results if llama_bench.is_llama_bench(r)
+        )
+        yield Path(log).name, results
 
 
 def _rows(loaded: Loaded, *, samples: bool) -> Iterator[Row]:
@@ -81,7 +87,7 @@ def _rows(loaded: Loaded, *, samples: bool) -> Iterator[Row]:
 
 
 def _write_streamed(
-    chosen: str, target: Path, rows: Iterator[Row], loaded: Loaded
+    chosen: str, target: Path, rows: Iterator[Row], loaded: Sequence[tuple[str, Sequence[Result]]]
 ) -> tuple[int, dict[str, int]]:
     """CSV or JSON Lines, each row written as it is made and never all held (100,000 rows of
     ~50 cells took ~250 MB, and allocating them a sixth of the export: issue 14).  The
