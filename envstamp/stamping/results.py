@@ -1491,7 +1491,8 @@ def gc_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused for the block, then as the caller had it (a
     caller that had it off keeps it off), also when the block raises.
 
-    The one place envstamp pauses it (docs/decisions.md, issue 14): building a log's results
+    The library's one place to pause it (the CLI's brief verbs run without it altogether:
+    cli/main.py; docs/decisions.md, issue 14): building a log's results
     allocates a few containers per result that all stay alive, and each of the collector's
     full passes walks everything loaded so far to free nothing - a quarter of load_results
     on 100,000 results.  What is built here holds no reference cycle, so a pause leaves the
