@@ -98,14 +98,22 @@ def interleaved(
 
 
 def report(title: str, samples: dict[str, list[float]], baseline: str, unit: str = "ms") -> None:
-    """Print median and min per entry and the ratio of medians to the baseline."""
+    """Print median and min per entry, the ratio of medians to the baseline, and the median of
+    the ratios round by round ("paired"): the samples of :func:`interleaved` are taken in
+    rounds, and a ratio within one round leaves out what the machine's load did between
+    rounds, so it moves less from run to run than the ratio of medians on a shared machine."""
     scale = 1000.0 if unit == "ms" else 1.0
     base = statistics.median(samples[baseline])
     print(f"\n## {title}")
-    print(f"{'':44} {'median':>10} {'min':>10} {'ratio':>7}")
+    print(f"{'':44} {'median':>10} {'min':>10} {'ratio':>7} {'paired':>7}")
     for name, values in samples.items():
         median = statistics.median(values)
         print(
             f"{name:44} {median * scale:>8.2f}{unit:>2} {min(values) * scale:>8.2f}{unit:>2} "
-            f"{median / base:>6.2f}x"
+            f"{median / base:>6.2f}x {paired_ratio(values, samples[baseline]):>6.2f}x"
         )
+
+
+def paired_ratio(values: Sequence[float], baseline: Sequence[float]) -> float:
+    """The median of ``values[i] / baseline[i]`` over the rounds both have."""
+    return statistics.median(v / b for v, b in zip(values, baseline, strict=False) if b > 0)
