@@ -35,8 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from tests.llama_server_support import LlamaServerError, llama_server
 
 ROOT = Path(__file__).resolve().parent.parent
 # One token each in llama vocabularies (as envstamp bench's prompts).
@@ -50,26 +51,6 @@ WORDS = [
 
 # An event that carries generated text (the final event's content is empty).
 TOKEN_EVENT = re.compile(rb'data: \{[^\n]*"content":"[^"]')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise SystemExit(f"llama-server exited {process.returncode} before it answered")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("llama-server did not become healthy within 60 s")
 
 
 def request_body(index: int, words: int) -> bytes:
@@ -139,17 +120,13 @@ def main() -> None:
         model = Path(folder) / "ttft.gguf"
         subprocess.run([sys.executable, str(ROOT / "scripts" / "make-tiny-gguf"), str(model),
                         *shlex.split(args.model_args)], check=True, capture_output=True)
-        port = _free_port()
-        server = subprocess.Popen(
-            [str(Path(folder_env) / "llama-server"), "-m", str(model), "--port", str(port),
-             "-t", "2"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
+        binary = Path(folder_env) / "llama-server"
         try:
-            _wait_healthy(url, server)
-            rows = _measure(port, url + "/completion", args.requests, args.prompt_words)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+            with llama_server(binary, model, Path(folder)) as url:
+                port = int(url.rsplit(":", 1)[1])
+                rows = _measure(port, url + "/completion", args.requests, args.prompt_words)
+        except LlamaServerError as exc:
+            raise SystemExit(str(exc)) from None
     _report(rows)
 
 

@@ -23,15 +23,14 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.llama_server_support import LlamaServerError, llama_server
 
 ROOT = Path(__file__).parents[2]
 ENV = "ENVSTAMP_LLAMA_CPP_BIN"
@@ -61,12 +60,6 @@ MODEL_ARGS = ["--n-embd", "256", "--n-layer", "4", "--n-head", "4", "--n-head-kv
               "--n-ff", "768", "--n-ctx", "1024"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     assert SERVER is not None
@@ -74,40 +67,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     model = folder / "bench.gguf"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make-tiny-gguf"), str(model),
                     *MODEL_ARGS], check=True, capture_output=True, timeout=120)
-    port = _free_port()
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(
-        # An absolute path: /props gives the path as the server was given it, and a relative
-        # one would name a file in the server's folder, not envstamp's.
-        [str(SERVER), "-m", str(model), "--port", str(port), "-t", "2"],
-        cwd=folder, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield url, model
-    finally:
-        process.terminate()
+    with (folder / "server.log").open("wb") as log:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            pytest.fail(f"llama-server exited {process.returncode} before it answered")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("llama-server did not become healthy within 30 s")
+            with llama_server(SERVER, model, folder, log) as url:
+                yield url, model
+        except LlamaServerError as exc:
+            pytest.fail(str(exc))
 
 
 def printed_commit(binary: Path) -> str | None:

@@ -27,6 +27,8 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.llama_server_support import LlamaServerError, free_port, wait_healthy
+
 ROOT = Path(__file__).parents[2]
 ENV = "ENVSTAMP_LLAMA_CPP_BIN"
 TOOLS = ("llama-cli", "llama-bench", "llama-batched-bench")
@@ -295,7 +297,6 @@ def test_stopped_server_keeps_the_requests_it_answered(work: dict[str, Any]) -> 
     SIGINT, envstamp exits 130 and the closed log verifies.  The truth is the ``timings``
     of each answer (JSON, read without envstamp): the log prints the same rate rounded."""
     import signal
-    import socket
     import time
     import urllib.request
 
@@ -304,9 +305,7 @@ def test_stopped_server_keeps_the_requests_it_answered(work: dict[str, Any]) -> 
     assert BIN is not None
     if not (BIN / "llama-server").is_file():
         pytest.skip(f"{ENV} has no llama-server")
-    with socket.socket() as probe:  # a free loopback port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "envstamp", "run", "-q", "-o", "server.jsonl", "--",
@@ -316,16 +315,10 @@ def test_stopped_server_keeps_the_requests_it_answered(work: dict[str, Any]) -> 
         text=True, errors="replace", start_new_session=True,  # its own group, as a job's
     )
     try:
-        stop_at = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < stop_at, "llama-server did not come up"
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
+        try:
+            wait_healthy(base, proc, seconds=120)
+        except LlamaServerError as exc:
+            pytest.fail(f"{exc}: {proc.communicate()[1] if proc.poll() is not None else ''}")
         rates = []
         for prompt, count in (("hello world", 8), ("a somewhat longer prompt", 16)):
             body = json.dumps({"prompt": prompt, "n_predict": count, "seed": 1}).encode()
