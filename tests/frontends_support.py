@@ -19,12 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from envstamp.probes.context import CaptureOptions, ProbeContext, ProbeFailure
-from envstamp.runner import Answer, RecordingRunner
+from envstamp.runner import Answer, LiveRunner, RecordingRunner
 
 HOSTS = Path(__file__).parent / "fixtures" / "hosts"
 LOGS = Path(__file__).parent / "fixtures" / "frontends"
 PROBES = ("ollama", "lmstudio", "jan", "engines")
 REFUSED = {"status": "absent", "detail": "connection refused (not running)"}
+
+
+class AskingRunner(LiveRunner):
+    """The live system, noting the operation of every question a probe asks ("which", "env",
+    "cmd", "http"...): a probe of a tool that is not installed must ask only cheap ones."""
+
+    def __init__(self, command_timeout: float = 0.5) -> None:
+        super().__init__(command_timeout=command_timeout)
+        self.asked: list[str] = []
+
+    def _answer(self, op: str, key: dict[str, Any], compute: Any) -> Answer:
+        self.asked.append(op)
+        return super()._answer(op, key, compute)
 
 
 def ok(stdout: str = "", stderr: str = "", code: int = 0) -> Answer:

@@ -10,7 +10,6 @@ import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,8 +18,8 @@ from envstamp.output.render import to_text
 from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, ProbeFailure
 from envstamp.probes.llm import engines
 from envstamp.probes.registry import PROBES
-from envstamp.runner import Answer, LiveRunner, ReplayRunner
-from tests.frontends_support import HOSTS, SPECS, record_host, run_probe
+from envstamp.runner import ReplayRunner
+from tests.frontends_support import HOSTS, SPECS, AskingRunner, record_host, run_probe
 from tests.frontends_support import PROBES as FRONTEND_PROBES
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -103,16 +102,6 @@ def test_capture_shows_the_stack() -> None:
 # --------------------------------------------------------------------------------- live
 
 
-class _CountingRunner(LiveRunner):
-    def __init__(self) -> None:
-        super().__init__(command_timeout=0.5)
-        self.asked: list[str] = []
-
-    def _answer(self, op: str, key: dict[str, Any], compute: Any) -> Answer:
-        self.asked.append(op)
-        return super()._answer(op, key, compute)
-
-
 @pytest.fixture
 def bare_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty PATH and home, no XDG folders, Ollama pointed at a refusing port."""
@@ -135,7 +124,7 @@ def bare_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 @pytest.mark.skipif(os.name != "posix", reason="HOME decides the home folder on POSIX")
 def test_nothing_installed_spawns_nothing(bare_machine: Path) -> None:
-    runner = _CountingRunner()
+    runner = AskingRunner()
     for name in FRONTEND_PROBES:
         failure = run_probe(name, runner)
         assert isinstance(failure, ProbeFailure) and failure.status == "absent", name
@@ -154,7 +143,7 @@ def test_hanging_version_is_killed(bare_machine: Path) -> None:
     pid_file = bare_machine / "pid"
     _script(bare_machine, "koboldcpp", f'echo $$ > "{pid_file}"\nexec {SLEEP} 30')
     _script(bare_machine, "llamafile", "echo 'llamafile v0.8.17'")
-    outcome = run_probe("engines", _CountingRunner())
+    outcome = run_probe("engines", AskingRunner())
     assert isinstance(outcome, Outcome)
     assert outcome.status == "timeout"
     found = outcome.sections["frontends"]

@@ -31,6 +31,7 @@ from envstamp.probes.llm.llamacpp_build import (
 )
 from envstamp.probes.registry import PROBES
 from envstamp.runner import LiveRunner, ReplayRunner
+from tests.frontends_support import AskingRunner
 
 HERE = Path(__file__).parents[1] / "fixtures" / "llamacpp"
 VERSIONS = HERE / "version"
@@ -618,18 +619,12 @@ def test_missing_given_path_is_an_error_not_absent(monkeypatch: pytest.MonkeyPat
 
 
 def test_nothing_installed_costs_only_which_and_env_calls(monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[str] = []
-
-    class Counting(LiveRunner):
-        def _answer(self, op: str, key: dict[str, Any], compute: Any) -> dict[str, Any]:
-            asked.append(op)
-            return super()._answer(op, key, compute)
-
+    runner = AskingRunner()
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv("ENVSTAMP_LLAMA_CPP", raising=False)
     with pytest.raises(ProbeFailure):
-        llamacpp.probe(ProbeContext(runner=Counting(), options=CaptureOptions()))
-    assert set(asked) <= {"which", "env"} and len(asked) <= 5
+        llamacpp.probe(ProbeContext(runner=runner, options=CaptureOptions()))
+    assert set(runner.asked) <= {"which", "env"} and len(runner.asked) <= 5
 
 
 def test_probe_modules_import_lazily() -> None:

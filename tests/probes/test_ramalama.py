@@ -23,7 +23,7 @@ from envstamp.probes.context import CaptureOptions, Outcome, ProbeContext, Probe
 from envstamp.probes.llm import ramalama
 from envstamp.probes.registry import PROBES
 from envstamp.runner import Answer, LiveRunner, ReplayRunner
-from tests.frontends_support import LOGS, SpecRunner, ok
+from tests.frontends_support import LOGS, AskingRunner, SpecRunner, ok
 
 BINARY = "/usr/local/bin/ramalama"
 INFO = f"{BINARY} info"
@@ -197,20 +197,10 @@ def test_capture_includes_ramalama_and_diff_ranks_its_change(tmp_path: Path) -> 
 # ----------------------------------------------------------------------------------- live
 
 
-class _CountingRunner(LiveRunner):
-    def __init__(self) -> None:
-        super().__init__(command_timeout=0.5)
-        self.asked: list[str] = []
-
-    def _answer(self, op: str, key: dict[str, Any], compute: Any) -> Answer:
-        self.asked.append(op)
-        return super()._answer(op, key, compute)
-
-
 @pytest.mark.skipif(os.name != "posix", reason="an empty PATH is a POSIX notion here")
 def test_not_installed_spawns_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    runner = _CountingRunner()
+    runner = AskingRunner()
     failure = _run(runner)
     assert isinstance(failure, ProbeFailure) and failure.status == "absent"
     assert "cmd" not in runner.asked
