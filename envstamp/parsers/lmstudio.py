@@ -288,11 +288,16 @@ def _preference_entries(data: Any) -> list[Any]:
 
 def parse_backend_preferences(text: str) -> list[NamedVersion]:
     """backend-preferences-v1.json: [{model_format, name, version}] or a dict of them."""
+    return _read_preferences(text)[1]
+
+
+def _read_preferences(text: str) -> tuple[list[Any], list[NamedVersion]]:
+    """The document's entries, and those of them that name something."""
     entries = _preference_entries(load_json(text, "backend preferences"))
     chosen = [named for entry in entries if (named := named_version(entry)) is not None]
     if not chosen and entries:
         raise ParseError("backend preferences: no {name, version} entries")
-    return chosen
+    return entries, chosen
 
 
 # LM Studio names an engine by its package id ("llama.cpp-win-x86_64-vulkan-avx2"): one word
@@ -311,14 +316,13 @@ def parse_backends_kind(text: str) -> Sections:
 
     Text of unknown origin is LM Studio's preferences only where every entry names an engine
     package (the probe reads the file LM Studio keeps at its own path)."""
-    chosen = parse_backend_preferences(text)
+    entries, chosen = _read_preferences(text)
     if foreign := [named.name for named in chosen if not _is_package_id(named.name)]:
         raise ParseError(f"not LM Studio backend preferences: {foreign[0]!r} names no engine")
     if not chosen:  # "[]" names no engine: nothing in it is LM Studio's
         raise ParseError("backend preferences: no engine selected")
     # LM Studio writes every entry as {name, version} (and model_format): anything else in
     # the document (a recording's "op", a path object) means it is some other JSON.
-    entries = _preference_entries(load_json(text, "backend preferences"))
     if len(entries) != len(chosen) or any(named.version is None for named in chosen):
         raise ParseError("not LM Studio backend preferences: an entry without a name and version")
     engine = selected_engine(engines_of(chosen), chosen)
