@@ -23,14 +23,16 @@ from __future__ import annotations
 import json
 import math
 import signal
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 
 from envstamp.diffing import rules
 from envstamp.diffing.model import Difference, DiffReport, FailedRun, Spread, TestComparison
 from envstamp.diffing.walk import Spot, make_difference, show_value
+
+_T = TypeVar("_T")
 
 # Throughput metrics, most preferred first; higher is better.  Other names ending in one of
 # THROUGHPUT_SUFFIXES count as throughput too.
@@ -327,19 +329,11 @@ def group_records(records: Iterable[Any]) -> list[RecordGroup]:
     ``envstamp show`` prints one row per group, with the numbers diff would print."""
     records = list(records)
     context = context_records(records)
-    groups: list[RecordGroup] = []
-    for record in records:
-        view = None if is_failed(record) else _side_view(record, context, None)
-        if view is None:
-            groups.append(RecordGroup([record], []))
-            continue
-        home = next((g for g in groups if g.views and _same_row(g.views[0], view)), None)
-        if home is None:
-            groups.append(RecordGroup([record], [view]))
-        else:
-            home.records.append(record)
-            home.views.append(view)
-    return groups
+    read = [(r, None if is_failed(r) else _side_view(r, context, None)) for r in records]
+    return [
+        RecordGroup([r for r, _ in group], [v for _, v in group if v is not None])
+        for group in _pooled(read, lambda pair: pair[1])
+    ]
 
 
 def is_unsigned(record: Any) -> bool:
@@ -422,16 +416,30 @@ def params_compatible(a: ResultView, b: ResultView) -> bool:
     )
 
 
-def _group(views: list[ResultView]) -> list[list[ResultView]]:
-    """Records of one test on one side, pooled: same name, metric and parameters."""
-    groups: list[list[ResultView]] = []
-    for view in views:
-        home = next((g for g in groups if _same_row(g[0], view)), None)
+def group_views(views: list[ResultView]) -> list[list[ResultView]]:
+    """Records of one test on one side, pooled: same name, metric and parameters (diff
+    compares such groups, show prints one row each, report draws one bar each)."""
+    return _pooled(views, lambda view: view)
+
+
+def _pooled(items: list[_T], view_of: Callable[[_T], ResultView | None]) -> list[list[_T]]:
+    """``items`` grouped by :func:`_same_row` of their views, in the order each group first
+    appears; an item without a view is a group of its own."""
+    groups: list[list[_T]] = []
+    for item in items:
+        view = view_of(item)
+        home = None
+        if view is not None:
+            home = next((g for g in groups if _same_row_or_none(view_of(g[0]), view)), None)
         if home is None:
-            groups.append([view])
+            groups.append([item])
         else:
-            home.append(view)
+            home.append(item)
     return groups
+
+
+def _same_row_or_none(a: ResultView | None, b: ResultView) -> bool:
+    return a is not None and _same_row(a, b)
 
 
 def _same_row(a: ResultView, b: ResultView) -> bool:
@@ -470,7 +478,7 @@ def compare_results(a: Iterable[Any], b: Iterable[Any]) -> ResultsComparison:
 
 
 def compare_sides(side_a: SideResults, side_b: SideResults) -> ResultsComparison:
-    groups_a, groups_b = _group(side_a.views), _group(side_b.views)
+    groups_a, groups_b = group_views(side_a.views), group_views(side_b.views)
     found = ResultsComparison(failed=[*side_a.failed, *side_b.failed])
     pairs: list[tuple[list[ResultView], list[ResultView]]] = []
     for fits in (params_same, params_compatible, lambda _a, _b: True):

@@ -213,19 +213,20 @@ def charts_of(groups: Sequence[Any], sides: Sequence[Any]) -> list[SpeedChart]:
     """Per test (name, metric, context), one bar per setup and variant of its parameters:
     records of one test and setup pool into one spread, as ``diff`` pools them.  ``sides``:
     each group's records read by ``diffing.results.read_side``."""
-    from envstamp.diffing.results import pool
+    from envstamp.diffing.results import group_views, pool
 
     charts: dict[tuple[str, str, bool], SpeedChart] = {}
     variants: dict[tuple[str, str, bool], list[tuple[int, bool, list[Any]]]] = {}
     for group, side in zip(groups, sides, strict=True):
-        for view in side.views:
+        for views in group_views(side.views):
+            view = views[0]
             key = (view.name, view.metric, view.context)
             if key not in charts:
                 unit = view.spread.unit if view.spread is not None else None
                 charts[key] = SpeedChart(view.name, view.metric, unit, view.higher_is_better,
                                         view.context)  # fmt: skip
                 variants[key] = []
-            _add_variant(variants[key], group.index, view)
+            variants[key].append((group.index, view.unsigned, views))
     ordered = sorted(charts, key=lambda k: k[2])  # the benchmark's own tests first
     for key in ordered:
         chart = charts[key]
@@ -239,16 +240,6 @@ def charts_of(groups: Sequence[Any], sides: Sequence[Any]) -> list[SpeedChart]:
                 label = f"{label} [unsigned]".strip()
             chart.bars.append(Bar(setup=setup, variant=label, spread=spread))
     return [charts[k] for k in ordered if charts[k].bars]
-
-
-def _add_variant(found: list[tuple[int, bool, list[Any]]], setup: int, view: Any) -> None:
-    from envstamp.diffing.results import params_same
-
-    for index, unsigned, views in found:
-        if index == setup and unsigned == view.unsigned and params_same(views[0], view):
-            views.append(view)
-            return
-    found.append((setup, view.unsigned, [view]))
 
 
 def _variant_label(
